@@ -1,0 +1,116 @@
+"""Domain events: `orders` publishes, other apps subscribe, and `orders` imports none of them.
+
+`publish` writes a DomainEvent row inside the caller's transaction; after commit a Celery task
+delivers it to each subscriber in turn. A rolled-back transaction publishes nothing, a lost task
+is re-delivered by the beat sweep, and a subscriber that already handled an event is never
+called for it again. Subscribers receive plain ids and values, never model instances.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from orders.models import DomainEvent, EventName
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    name: str
+    shop_id: int
+    payload: dict[str, Any]
+
+
+Handler = Callable[[Event], None]
+_subscribers: dict[str, dict[str, Handler]] = {}
+
+
+def subscribe(name: str, handler: Handler, *, key: str | None = None) -> None:
+    """Register `handler` for events called `name`. Call from an app's `ready()`.
+
+    `key` names the subscriber in the delivery record; it defaults to the handler's dotted path
+    and must stay stable across releases."""
+    if name not in EventName.values:
+        raise ValueError(f"unknown domain event '{name}'")
+    key = key or f"{handler.__module__}.{handler.__qualname__}"
+    _subscribers.setdefault(name, {})[key] = handler
+
+
+def unsubscribe(name: str, key: str) -> None:
+    _subscribers.get(name, {}).pop(key, None)
+
+
+def subscribers_of(name: str) -> dict[str, Handler]:
+    return dict(_subscribers.get(name, {}))
+
+
+def publish(*, name: str, shop_id: int, **payload: Any) -> DomainEvent:
+    """Record the event in the current transaction and deliver it after commit."""
+    event = DomainEvent.objects.create(
+        shop_id=shop_id,
+        name=name,
+        payload=payload,
+        is_fully_delivered=not _subscribers.get(name),
+    )
+    if _subscribers.get(name):
+        from orders.tasks import domain_event_deliver_task
+
+        transaction.on_commit(lambda: domain_event_deliver_task.delay(event.pk))
+    return event
+
+
+class DeliveryFailed(Exception):
+    """A subscriber raised; the event stays owed to it and the task retries."""
+
+
+def domain_event_deliver(*, event_id: int) -> list[str]:
+    """Hand the event to every subscriber that has not handled it yet; returns their keys.
+
+    The event row is locked for the round, so two deliveries of one event never overlap, and
+    each handler's writes commit together with the record that it has handled the event."""
+    done: list[str] = []
+    failure: Exception | None = None
+    with transaction.atomic():
+        row = (
+            DomainEvent.objects.select_for_update(skip_locked=True)
+            .filter(pk=event_id, is_fully_delivered=False)
+            .first()
+        )
+        if row is None:
+            return done
+        event = Event(id=row.pk, name=row.name, shop_id=row.shop_id, payload=row.payload)
+        for key, handler in subscribers_of(row.name).items():
+            if key in row.delivered_to:
+                continue
+            try:
+                with transaction.atomic():
+                    handler(event)
+            except Exception as exc:
+                logger.exception("subscriber %s failed on event %s", key, row.pk)
+                failure = exc
+                row.attempts += 1
+                row.last_error = f"{key}: {exc!r}"[:2000]
+                break
+            row.delivered_to = [*row.delivered_to, key]
+            done.append(key)
+        row.is_fully_delivered = failure is None
+        row.save(update_fields=["delivered_to", "is_fully_delivered", "attempts", "last_error"])
+    if failure is not None:
+        raise DeliveryFailed(str(failure)) from failure
+    return done
+
+
+def domain_events_pending(*, older_than: timedelta, limit: int = 500) -> list[int]:
+    cutoff = timezone.now() - older_than
+    return list(
+        DomainEvent.objects.filter(is_fully_delivered=False, occurred_at__lt=cutoff)
+        .order_by("occurred_at")
+        .values_list("pk", flat=True)[:limit]
+    )

@@ -1,0 +1,116 @@
+"""Webhook deliveries from every provider: stored first, processed in Celery, replayable.
+
+A provider module registers a processor for its provider name; the processor receives the
+stored WebhookEvent and returns the outcome (processed or ignored) or raises PayloadError /
+DomainError for a permanent failure. Any other exception is transient: the task retries.
+"""
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from orders.models import Shop, WebhookEvent, WebhookStatus
+from postpurchase.exceptions import DomainError
+
+logger = logging.getLogger(__name__)
+
+Processor = Callable[[WebhookEvent], str]
+_processors: dict[str, Processor] = {}
+
+
+def register_processor(provider: str, processor: Processor) -> None:
+    _processors[provider] = processor
+
+
+def webhook_event_store(
+    *,
+    provider: str,
+    event_id: str,
+    topic: str,
+    headers: dict[str, str],
+    body: str,
+    shop: Shop | None,
+    status: str = WebhookStatus.RECEIVED,
+    error: str = "",
+) -> tuple[WebhookEvent, bool]:
+    """Store a delivery; returns (event, created). A known event id is a redelivery: the
+    stored event is returned untouched. A new RECEIVED event is queued for processing after
+    commit."""
+    try:
+        with transaction.atomic():
+            event = WebhookEvent.objects.create(
+                provider=provider,
+                event_id=event_id,
+                topic=topic,
+                headers=headers,
+                body=body,
+                shop=shop,
+                status=status,
+                error=error,
+            )
+    except IntegrityError:
+        return WebhookEvent.objects.get(provider=provider, event_id=event_id), False
+    if status == WebhookStatus.RECEIVED:
+        _enqueue_after_commit(event.pk)
+    return event, True
+
+
+def _enqueue_after_commit(event_pk: int) -> None:
+    from orders.tasks import webhook_event_process_task
+
+    transaction.on_commit(lambda: webhook_event_process_task.delay(event_pk))
+
+
+def webhook_event_process(*, event_id: int) -> str:
+    """Process a stored delivery once. Returns its final status.
+
+    The row is locked for the duration so two workers never process the same delivery, and a
+    delivery already processed, ignored or failed is left alone (replay resets it first)."""
+    with transaction.atomic():
+        event = (
+            WebhookEvent.objects.select_for_update(skip_locked=True)
+            .filter(pk=event_id, status=WebhookStatus.RECEIVED)
+            .first()
+        )
+        if event is None:
+            return "skipped"
+        event.attempts += 1
+        processor = _processors.get(event.provider)
+        try:
+            if processor is None:
+                raise DomainError(f"no processor for provider '{event.provider}'")
+            with transaction.atomic():
+                outcome = processor(event)
+        except DomainError as exc:
+            event.status, event.error = WebhookStatus.FAILED, str(exc)
+        else:
+            event.status, event.error = outcome, ""
+        event.processed_at = timezone.now()
+        event.save(update_fields=["status", "error", "attempts", "processed_at", "updated_at"])
+    if event.status == WebhookStatus.FAILED:
+        logger.warning("webhook %s (%s) failed: %s", event.pk, event.topic, event.error)
+    return event.status
+
+
+def webhook_event_replay(*, event_id: int) -> WebhookEvent:
+    """Put a failed (or any) delivery back in the queue, as ops do from admin."""
+    with transaction.atomic():
+        event = WebhookEvent.objects.select_for_update().get(pk=event_id)
+        event.status = WebhookStatus.RECEIVED
+        event.error = ""
+        event.save(update_fields=["status", "error", "updated_at"])
+        _enqueue_after_commit(event.pk)
+    return event
+
+
+def webhook_events_stalled(*, older_than: timedelta, limit: int = 500) -> list[int]:
+    """Deliveries still waiting long after they arrived: their task was lost."""
+    cutoff = timezone.now() - older_than
+    return list(
+        WebhookEvent.objects.filter(status=WebhookStatus.RECEIVED, updated_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )

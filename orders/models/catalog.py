@@ -1,0 +1,62 @@
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from orders.models.tenancy import Shop
+from postpurchase.models import TimeStampedModel
+
+
+class Product(TimeStampedModel):
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="products")
+    external_id = models.CharField(max_length=64, blank=True)
+    title = models.CharField(max_length=255)
+    url = models.URLField(blank=True, help_text="The product's page on the storefront.")
+    image_url = models.URLField(blank=True)
+    is_consumable = models.BooleanField(default=False)
+    days_of_use = models.PositiveIntegerField(
+        null=True, blank=True, help_text="How long one unit typically lasts (consumables)."
+    )
+    care_guide = models.TextField(blank=True, help_text="Care and usage guide sent after delivery.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="uniq_product_shop_external_id",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(is_consumable=False) | models.Q(days_of_use__gt=0),
+                name="consumable_has_days_of_use",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Variant(TimeStampedModel):
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
+    external_id = models.CharField(max_length=64, blank=True)
+    sku = models.CharField(max_length=100, blank=True)
+    title = models.CharField(max_length=255, blank=True)
+    price = models.DecimalField(
+        max_digits=12, decimal_places=2, validators=[MinValueValidator(0)], default=0
+    )
+    currency = models.CharField(max_length=3)
+    image_url = models.URLField(blank=True)
+    inventory_quantity = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="uniq_variant_shop_external_id",
+            ),
+        ]
+        # Shops do reuse SKUs, so a SKU is looked up, never relied on as unique.
+        indexes = [models.Index(fields=["shop", "sku"])]
+
+    def __str__(self) -> str:
+        return f"{self.product.title} – {self.title}" if self.title else self.product.title

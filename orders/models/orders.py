@@ -1,0 +1,184 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from orders.models.catalog import Product, Variant
+from orders.models.customers import Customer
+from orders.models.tenancy import Shop
+from postpurchase.models import TimeStampedModel
+
+
+class OrderStatus(models.TextChoices):
+    PLACED = "placed", "Placed"
+    SHIPPED = "shipped", "Shipped"
+    DELIVERED = "delivered", "Delivered"
+    CLOSED = "closed", "Closed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+ORDER_TRANSITIONS: dict[str, set[str]] = {
+    OrderStatus.PLACED: {OrderStatus.SHIPPED, OrderStatus.CANCELLED, OrderStatus.CLOSED},
+    OrderStatus.SHIPPED: {OrderStatus.DELIVERED, OrderStatus.CLOSED},
+    OrderStatus.DELIVERED: {OrderStatus.CLOSED},
+    OrderStatus.CLOSED: set(),
+    OrderStatus.CANCELLED: set(),
+}
+
+
+class FinancialStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PAID = "paid", "Paid"
+    PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+    REFUNDED = "refunded", "Refunded"
+    VOIDED = "voided", "Voided"
+
+
+class OrderSource(models.TextChoices):
+    SHOPIFY = "shopify", "Shopify"
+    API = "api", "REST API"
+    IMPORT = "import", "CSV import"
+    DEMO = "demo", "Demo data"
+
+
+def _money() -> models.DecimalField:
+    return models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+
+
+class Order(TimeStampedModel):
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="orders")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="orders", null=True, blank=True
+    )
+    external_id = models.CharField(max_length=64)
+    number = models.CharField(max_length=64, help_text="What the customer sees, e.g. #1001.")
+    status = models.CharField(max_length=16, choices=OrderStatus.choices, default="placed")
+    financial_status = models.CharField(
+        max_length=24, choices=FinancialStatus.choices, default=FinancialStatus.PENDING
+    )
+    source = models.CharField(max_length=16, choices=OrderSource.choices)
+    currency = models.CharField(max_length=3)
+    subtotal = _money()
+    discount_total = _money()
+    shipping_total = _money()
+    tax_total = _money()
+    total = _money()
+    placed_at = models.DateTimeField()
+    paid_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=255, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    # Contact and shipping address as given with this order (a snapshot, not the customer's).
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=20, blank=True)
+    shipping_name = models.CharField(max_length=200, blank=True)
+    shipping_address1 = models.CharField(max_length=255, blank=True)
+    shipping_address2 = models.CharField(max_length=255, blank=True)
+    shipping_city = models.CharField(max_length=120, blank=True)
+    shipping_province = models.CharField(max_length=120, blank=True)
+    shipping_postcode = models.CharField(max_length=32, blank=True)
+    shipping_country = models.CharField(max_length=2, blank=True)
+    # Hash of the last ingested payload, so an identical update is recognised and skipped.
+    source_fingerprint = models.CharField(max_length=64, blank=True)
+    source_updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "external_id"], name="uniq_order_shop_external_id"
+            ),
+            models.CheckConstraint(condition=Q(total__gte=0), name="order_total_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["shop", "-placed_at"]),
+            models.Index(fields=["shop", "number"]),
+            models.Index(fields=["shop", "status", "-placed_at"]),
+            models.Index(fields=["shop", "email"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order {self.number}"
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == OrderStatus.CANCELLED
+
+    def record_transition(self, *, from_status: str, to_status: str, actor, note: str) -> None:
+        OrderEvent.objects.create(
+            shop_id=self.shop_id,
+            order=self,
+            kind=OrderEvent.Kind.STATUS_CHANGED,
+            from_status=from_status,
+            to_status=to_status,
+            actor=actor,
+            note=note,
+        )
+
+
+class LineItem(TimeStampedModel):
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="line_items")
+    external_id = models.CharField(max_length=64)
+    product = models.ForeignKey(
+        Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    variant = models.ForeignKey(
+        Variant, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sku = models.CharField(max_length=100, blank=True)
+    title = models.CharField(max_length=255)
+    variant_title = models.CharField(max_length=255, blank=True)
+    quantity = models.PositiveIntegerField()
+    unit_price = _money()
+    discount_total = _money()
+    requires_shipping = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "external_id"], name="uniq_lineitem_order_external_id"
+            ),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="lineitem_quantity_positive"),
+        ]
+        indexes = [models.Index(fields=["shop", "product"])]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.title}"
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.unit_price * self.quantity - self.discount_total
+
+
+class OrderEvent(models.Model):
+    """The order's timeline: every status change and notable fact, never overwritten."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        UPDATED = "updated", "Updated"
+        STATUS_CHANGED = "status_changed", "Status changed"
+        PAID = "paid", "Paid"
+        SHIPMENT_CREATED = "shipment_created", "Shipment created"
+        SHIPMENT_STATUS = "shipment_status", "Shipment status"
+        REDACTED = "redacted", "Personal data erased"
+        NOTE = "note", "Note"
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    from_status = models.CharField(max_length=32, blank=True)
+    to_status = models.CharField(max_length=32, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(max_length=500, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["order", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.from_status}→{self.to_status}".strip()

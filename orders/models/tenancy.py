@@ -1,0 +1,66 @@
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+
+from postpurchase.models import TimeStampedModel
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"'{value}' is not an IANA time zone")
+
+
+hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #1a73e8.")
+
+
+class Shop(TimeStampedModel):
+    """A merchant: the tenant every merchant-owned row belongs to."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    # The shop's platform domain, e.g. `acme.myshopify.com`; identifies incoming webhooks.
+    domain = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    website_url = models.URLField(blank=True)
+    currency = models.CharField(max_length=3, default="USD")
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    locale = models.CharField(max_length=16, default="en")
+    logo_url = models.URLField(blank=True)
+    primary_colour = models.CharField(max_length=7, default="#1a56db", validators=[hex_colour])
+    support_email = models.EmailField(blank=True)
+    support_phone = models.CharField(max_length=32, blank=True)
+    shopify_webhook_secret = models.CharField(
+        max_length=255, blank=True, help_text="The app's API secret key; signs Shopify webhooks."
+    )
+    is_active = models.BooleanField(default=True)
+    redacted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StaffRole(models.TextChoices):
+    OWNER = "owner", "Owner"
+    MANAGER = "manager", "Manager"
+    AGENT = "agent", "Agent"
+
+
+class StaffMembership(TimeStampedModel):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=StaffRole.choices, default=StaffRole.AGENT)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "shop"], name="uniq_membership_user_shop")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.shop} ({self.role})"

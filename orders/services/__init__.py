@@ -1,0 +1,29 @@
+from orders.services.customers import consent_record, customer_upsert, phone_to_e164
+from orders.services.orders import (
+    OrderIngestResult,
+    order_cancel,
+    order_ingest,
+    order_mark_paid,
+    order_transition,
+)
+from orders.services.shipments import (
+    order_deliver_if_complete,
+    shipment_ingest,
+    shipment_transition,
+    tracking_event_record,
+)
+
+__all__ = [
+    "OrderIngestResult",
+    "consent_record",
+    "customer_upsert",
+    "order_cancel",
+    "order_deliver_if_complete",
+    "order_ingest",
+    "order_mark_paid",
+    "order_transition",
+    "phone_to_e164",
+    "shipment_ingest",
+    "shipment_transition",
+    "tracking_event_record",
+]

@@ -1,0 +1,213 @@
+from collections import defaultdict
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from orders import events
+from orders.models import (
+    ORDER_TRANSITIONS,
+    SHIPMENT_TRANSITIONS,
+    EventName,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    Shipment,
+    ShipmentItem,
+    ShipmentStatus,
+    TrackingEvent,
+)
+from orders.services.data import ShipmentData, TrackingEventData
+from postpurchase.exceptions import DomainError
+from postpurchase.states import can_transition, transition
+
+
+def _find_shipment(order: Order, data: ShipmentData) -> Shipment | None:
+    qs = Shipment.objects.select_for_update().filter(order=order)
+    if data.external_id:
+        return qs.filter(external_id=data.external_id).first()
+    if data.tracking_number:
+        return qs.filter(tracking_number=data.tracking_number).first()
+    return None
+
+
+@transaction.atomic
+def shipment_ingest(*, order: Order, data: ShipmentData, publish: bool = True) -> Shipment:
+    """Create or update a shipment of `order`, its items and tracking history, once."""
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.status == OrderStatus.CANCELLED:
+        raise DomainError(f"Order {order.number} is cancelled; it cannot ship.")
+    shipment = _find_shipment(order, data)
+    created = shipment is None
+    if created:
+        shipment = Shipment(shop_id=order.shop_id, order=order, external_id=data.external_id)
+    for name in ("carrier", "tracking_number", "tracking_url", "estimated_delivery_date"):
+        value = getattr(data, name)
+        if value not in ("", None):
+            setattr(shipment, name, value)
+    shipment.shipped_at = shipment.shipped_at or data.shipped_at or timezone.now()
+    shipment.save()
+    _shipment_items_sync(shipment, data)
+    if created:
+        OrderEvent.objects.create(
+            shop_id=order.shop_id,
+            order=order,
+            kind=OrderEvent.Kind.SHIPMENT_CREATED,
+            note=str(shipment),
+            data={"shipment_id": shipment.pk},
+        )
+        if order.status == OrderStatus.PLACED:
+            transition(order, to=OrderStatus.SHIPPED, table=ORDER_TRANSITIONS)
+        if publish:
+            events.publish(
+                name=EventName.SHIPMENT_CREATED,
+                shop_id=order.shop_id,
+                order_id=order.pk,
+                shipment_id=shipment.pk,
+            )
+    for event in data.events:
+        tracking_event_record(shipment=shipment, data=event, publish=publish)
+    if data.status and data.status != shipment.status:
+        tracking_event_record(
+            shipment=shipment,
+            data=TrackingEventData(
+                status=data.status,
+                occurred_at=data.status_at or timezone.now(),
+                description="Status reported by the shop",
+                source="shop",
+                # One record per status the shop reports, however often it repeats it.
+                external_id=f"shop-status:{data.status}",
+            ),
+            publish=publish,
+        )
+    return shipment
+
+
+def _shipment_items_sync(shipment: Shipment, data: ShipmentData) -> None:
+    if not data.items:
+        return
+    lines = {li.external_id: li for li in shipment.order.line_items.all()}
+    for item in data.items:
+        line = lines.get(item.line_item_external_id)
+        if line is None:
+            raise DomainError(
+                f"line item {item.line_item_external_id} is not part of order "
+                f"{shipment.order.number}"
+            )
+        ShipmentItem.objects.update_or_create(
+            shipment=shipment, line_item=line, defaults={"quantity": item.quantity}
+        )
+
+
+def tracking_event_record(
+    *, shipment: Shipment, data: TrackingEventData, publish: bool = True
+) -> tuple[TrackingEvent, bool]:
+    """Store a carrier scan once and move the shipment forward if the scan is its newest.
+
+    A scan that arrives late (older than the latest one) or that the shipment's state machine
+    does not allow from where it stands is kept in the history but moves nothing."""
+    try:
+        with transaction.atomic():
+            event = TrackingEvent.objects.create(
+                shop_id=shipment.shop_id,
+                shipment=shipment,
+                status=data.status,
+                description=data.description[:500],
+                location=data.location[:255],
+                occurred_at=data.occurred_at,
+                source=data.source[:32],
+                dedupe_key=data.dedupe_key(),
+            )
+    except IntegrityError:
+        existing = TrackingEvent.objects.get(shipment=shipment, dedupe_key=data.dedupe_key())
+        return existing, False
+    is_newest = shipment.last_event_at is None or data.occurred_at >= shipment.last_event_at
+    if is_newest:
+        shipment.last_event_at = data.occurred_at
+        shipment.save(update_fields=["last_event_at", "updated_at"])
+        if data.status != shipment.status and can_transition(
+            shipment.status, data.status, SHIPMENT_TRANSITIONS
+        ):
+            shipment_transition(
+                shipment=shipment,
+                to=data.status,
+                at=data.occurred_at,
+                tracking_event_id=event.pk,
+                publish=publish,
+            )
+    return event, True
+
+
+@transaction.atomic
+def shipment_transition(
+    *,
+    shipment: Shipment,
+    to: str,
+    at=None,
+    actor=None,
+    tracking_event_id: int | None = None,
+    publish: bool = True,
+) -> Shipment:
+    """Move a shipment to `to` (raises IllegalTransition) and, once every shipment of the order
+    is delivered, deliver the order."""
+    from_status = shipment.status
+    extra: tuple[str, ...] = ()
+    if to == ShipmentStatus.DELIVERED:
+        shipment.delivered_at = at or timezone.now()
+        extra = ("delivered_at",)
+    transition(shipment, to=to, table=SHIPMENT_TRANSITIONS, actor=actor, extra_fields=extra)
+    if publish:
+        events.publish(
+            name=EventName.SHIPMENT_STATUS_CHANGED,
+            shop_id=shipment.shop_id,
+            order_id=shipment.order_id,
+            shipment_id=shipment.pk,
+            from_status=from_status,
+            to_status=to,
+            tracking_event_id=tracking_event_id,
+        )
+    if to == ShipmentStatus.DELIVERED:
+        order_deliver_if_complete(order_id=shipment.order_id, publish=publish)
+    return shipment
+
+
+def _every_item_shipped(order: Order) -> bool:
+    shipped: dict[int, int] = defaultdict(int)
+    shipment_ids = set()
+    for item in ShipmentItem.objects.filter(shipment__order=order):
+        shipped[item.line_item_id] += item.quantity
+        shipment_ids.add(item.shipment_id)
+    if order.shipments.exclude(pk__in=shipment_ids).exists():
+        # A shipment without an item list is taken to carry everything not listed elsewhere.
+        return True
+    return all(
+        shipped[line.pk] >= line.quantity
+        for line in order.line_items.all()
+        if line.requires_shipping
+    )
+
+
+@transaction.atomic
+def order_deliver_if_complete(*, order_id: int, publish: bool = True) -> bool:
+    """Deliver the order when all its shipments are delivered and nothing is left to ship.
+    Publishes `order_delivered` exactly once; returns whether this call delivered it."""
+    order = Order.objects.select_for_update().get(pk=order_id)
+    if order.status != OrderStatus.SHIPPED:
+        return False
+    shipments = order.shipments.all()
+    if not shipments or any(s.status != ShipmentStatus.DELIVERED for s in shipments):
+        return False
+    if not _every_item_shipped(order):
+        return False
+    order.delivered_at = shipments.aggregate(at=Max("delivered_at"))["at"] or timezone.now()
+    transition(
+        order, to=OrderStatus.DELIVERED, table=ORDER_TRANSITIONS, extra_fields=("delivered_at",)
+    )
+    if publish:
+        events.publish(
+            name=EventName.ORDER_DELIVERED,
+            shop_id=order.shop_id,
+            order_id=order.pk,
+            delivered_at=order.delivered_at.isoformat(),
+        )
+    return True

@@ -1,0 +1,53 @@
+"""Thin Celery entry points; each calls one service and is safe to run twice."""
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from orders import events
+from orders.ingest import webhooks
+from orders.models import IdempotencyRecord
+
+_RETRY = {
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+
+
+@shared_task(autoretry_for=(events.DeliveryFailed,), soft_time_limit=60, time_limit=90, **_RETRY)
+def domain_event_deliver_task(event_id: int) -> list[str]:
+    return events.domain_event_deliver(event_id=event_id)
+
+
+@shared_task(soft_time_limit=60, time_limit=90)
+def domain_events_redeliver_task() -> int:
+    pending = events.domain_events_pending(older_than=timedelta(minutes=2))
+    for event_id in pending:
+        domain_event_deliver_task.delay(event_id)
+    return len(pending)
+
+
+# Any exception other than a permanent one (handled inside the service) is worth a retry:
+# a database hiccup, a deadlock, a lock timeout.
+@shared_task(autoretry_for=(Exception,), soft_time_limit=60, time_limit=90, **_RETRY)
+def webhook_event_process_task(event_id: int) -> str:
+    return webhooks.webhook_event_process(event_id=event_id)
+
+
+@shared_task(soft_time_limit=60, time_limit=90)
+def webhook_events_resume_task() -> int:
+    stalled = webhooks.webhook_events_stalled(older_than=settings.WEBHOOK_RESUME_AFTER)
+    for event_id in stalled:
+        webhook_event_process_task.delay(event_id)
+    return len(stalled)
+
+
+@shared_task(soft_time_limit=120, time_limit=180)
+def idempotency_keys_purge_task() -> int:
+    cutoff = timezone.now() - timedelta(hours=24)
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

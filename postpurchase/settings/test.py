@@ -1,0 +1,24 @@
+"""Test speed-ups only. Tests always run on PostgreSQL and Redis."""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postpurchase")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+
+from postpurchase.settings.base import *  # noqa: F403
+from postpurchase.settings.base import DATABASES
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    raise RuntimeError("Tests run on PostgreSQL only: set DATABASE_URL to a postgres:// URL.")
+
+DEBUG = False
+SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdef"  # noqa: S105
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+PUBLIC_BASE_URL = "https://shop.test"
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost", "shop.test"]
+CELERY_BEAT_SCHEDULE = {}

@@ -1,0 +1,38 @@
+"""The one way an object changes state: check the table, write the status, record the event."""
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from postpurchase.exceptions import IllegalTransition
+
+
+class HasStatus(Protocol):
+    status: str
+
+    def record_transition(
+        self, *, from_status: str, to_status: str, actor: Any, note: str
+    ) -> None: ...
+
+    def save(self, *, update_fields: list[str]) -> None: ...
+
+
+def can_transition(current: str, to: str, table: Mapping[str, set[str]]) -> bool:
+    return to in table.get(current, set())
+
+
+def transition(
+    obj: HasStatus,
+    *,
+    to: str,
+    table: Mapping[str, set[str]],
+    actor: Any = None,
+    note: str = "",
+    extra_fields: tuple[str, ...] = (),
+) -> None:
+    """Move `obj` to `to` or raise IllegalTransition. The caller holds the row lock."""
+    current = obj.status
+    if not can_transition(current, to, table):
+        raise IllegalTransition(obj, current, to)
+    obj.status = to
+    obj.save(update_fields=["status", "updated_at", *extra_fields])
+    obj.record_transition(from_status=current, to_status=to, actor=actor, note=note)

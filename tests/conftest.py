@@ -1,0 +1,55 @@
+import pytest
+from celery.contrib.testing.worker import start_worker
+
+from orders import events
+from postpurchase.celery import app as celery_app
+from tests.factories import ShopFactory, StaffMembershipFactory
+
+
+@pytest.fixture
+def shop(db):
+    return ShopFactory()
+
+
+@pytest.fixture
+def other_shop(db):
+    return ShopFactory()
+
+
+@pytest.fixture
+def staff(db, shop):
+    return StaffMembershipFactory(shop=shop).user
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+@pytest.fixture
+def subscribed():
+    """Subscribe a recording handler to domain events; yields the list it records into."""
+    received: list[events.Event] = []
+    keys: list[tuple[str, str]] = []
+
+    def subscribe(*names: str) -> list[events.Event]:
+        for name in names:
+            key = f"tests.recorder.{name}"
+            events.subscribe(name, received.append, key=key)
+            keys.append((name, key))
+        return received
+
+    yield subscribe
+    for name, key in keys:
+        events.unsubscribe(name, key)
+
+
+@pytest.fixture
+def celery_worker_live(transactional_db):
+    """A real Celery worker (threads, in this process) consuming from Redis."""
+    celery_app.control.purge()
+    with start_worker(
+        celery_app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=10
+    ) as worker:
+        yield worker

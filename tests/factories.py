@@ -1,0 +1,144 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from orders.models import (
+    Customer,
+    LineItem,
+    Order,
+    OrderSource,
+    Product,
+    Shipment,
+    Shop,
+    StaffMembership,
+    StaffRole,
+    TrackingEvent,
+    Variant,
+)
+
+
+class ShopFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Shop
+
+    name = factory.Sequence(lambda n: f"Shop {n}")
+    slug = factory.Sequence(lambda n: f"shop-{n}")
+    domain = factory.Sequence(lambda n: f"shop-{n}.myshopify.com")
+    currency = "USD"
+    timezone = "America/New_York"
+    support_email = factory.Sequence(lambda n: f"help@shop-{n}.test")
+    shopify_webhook_secret = factory.Sequence(lambda n: f"shpss_secret_{n:04d}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"staff{n}")
+    email = factory.Sequence(lambda n: f"staff{n}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", "pass-word-123")
+
+    @factory.post_generation
+    def saved(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class StaffMembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StaffMembership
+
+    user = factory.SubFactory(UserFactory)
+    shop = factory.SubFactory(ShopFactory)
+    role = StaffRole.MANAGER
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    shop = factory.SubFactory(ShopFactory)
+    external_id = factory.Sequence(lambda n: str(7000000 + n))
+    email = factory.Sequence(lambda n: f"customer{n}@example.org")
+    first_name = "Ada"
+    last_name = factory.Sequence(lambda n: f"Customer{n}")
+    timezone = "Europe/London"
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    shop = factory.SubFactory(ShopFactory)
+    external_id = factory.Sequence(lambda n: str(8000000 + n))
+    title = factory.Sequence(lambda n: f"Product {n}")
+
+
+class VariantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Variant
+
+    product = factory.SubFactory(ProductFactory)
+    shop = factory.SelfAttribute("product.shop")
+    external_id = factory.Sequence(lambda n: str(9000000 + n))
+    sku = factory.Sequence(lambda n: f"SKU-{n:05d}")
+    title = "Default"
+    price = Decimal("25.00")
+    currency = "USD"
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Order
+
+    shop = factory.SubFactory(ShopFactory)
+    customer = factory.SubFactory(CustomerFactory, shop=factory.SelfAttribute("..shop"))
+    external_id = factory.Sequence(lambda n: str(5000000 + n))
+    number = factory.Sequence(lambda n: f"#{1001 + n}")
+    source = OrderSource.API
+    currency = "USD"
+    subtotal = Decimal("50.00")
+    total = Decimal("55.00")
+    shipping_total = Decimal("5.00")
+    placed_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=3))
+    email = factory.SelfAttribute("customer.email")
+    shipping_postcode = "SW1A 1AA"
+
+
+class LineItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LineItem
+
+    order = factory.SubFactory(OrderFactory)
+    shop = factory.SelfAttribute("order.shop")
+    external_id = factory.Sequence(lambda n: str(6000000 + n))
+    title = "Product"
+    quantity = 1
+    unit_price = Decimal("25.00")
+
+
+class ShipmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Shipment
+
+    order = factory.SubFactory(OrderFactory)
+    shop = factory.SelfAttribute("order.shop")
+    external_id = factory.Sequence(lambda n: str(4000000 + n))
+    carrier = "USPS"
+    tracking_number = factory.Sequence(lambda n: f"9400111899560{n:09d}")
+    shipped_at = factory.LazyFunction(timezone.now)
+
+
+class TrackingEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TrackingEvent
+
+    shipment = factory.SubFactory(ShipmentFactory)
+    shop = factory.SelfAttribute("shipment.shop")
+    status = "in_transit"
+    occurred_at = factory.LazyFunction(timezone.now)
+    dedupe_key = factory.Sequence(lambda n: f"evt-{n}")
