@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class OrdersConfig(AppConfig):
     name = "orders"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Each provider module registers its webhook processor on import.
+        from orders.ingest import easypost, shopify  # noqa: F401

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -17,3 +18,7 @@ urlpatterns = [
     path("webhooks/", include("orders.ingest.urls")),
     path("webhooks/anymail/", include("anymail.urls")),
 ]
+
+if settings.BENCH_ENDPOINTS:
+    # Reference views for `make bench` only; never enabled in a real deployment.
+    urlpatterns.append(path("bench/", include("postpurchase.bench_views")))

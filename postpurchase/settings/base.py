@@ -215,5 +215,8 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# Reference views measured by `make bench` (hello world, one-row read). Off in real deployments.
+BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
+
 # How long a stored webhook may sit unprocessed before the beat sweep enqueues it again.
 WEBHOOK_RESUME_AFTER = timedelta(minutes=5)

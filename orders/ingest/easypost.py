@@ -1,0 +1,1 @@
+"""Processor for easypost webhook deliveries (registered with orders.ingest.webhooks on import)."""

@@ -1,0 +1,1 @@
+"""Processor for shopify webhook deliveries (registered with orders.ingest.webhooks on import)."""
