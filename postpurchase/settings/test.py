@@ -22,3 +22,6 @@ STORAGES = {
 PUBLIC_BASE_URL = "https://shop.test"
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost", "shop.test"]
 CELERY_BEAT_SCHEDULE = {}
+# Serve static files from the finders; tests never run collectstatic.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

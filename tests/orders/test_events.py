@@ -1,0 +1,120 @@
+"""Domain events: written with the publisher's transaction, delivered after commit, once."""
+
+import pytest
+from django.db import transaction
+
+from orders import events
+from orders.models import DomainEvent, EventName, Order
+from orders.services import order_ingest
+from orders.tasks import domain_event_deliver_task, domain_events_redeliver_task
+from tests.orders.test_flow import an_order
+
+pytestmark = pytest.mark.django_db
+
+
+def test_event_is_enqueued_only_after_commit(shop, subscribed, django_capture_on_commit_callbacks):
+    got = subscribed(EventName.ORDER_PLACED)
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        order_ingest(shop=shop, data=an_order())
+        assert got == []  # nothing is delivered inside the transaction
+
+    assert len(callbacks) == 1
+    event = DomainEvent.objects.get(name=EventName.ORDER_PLACED)
+    domain_event_deliver_task(event.pk)
+    assert [e.payload["order_id"] for e in got] == [Order.objects.get().pk]
+
+
+def test_rolled_back_transaction_publishes_nothing(
+    shop, subscribed, django_capture_on_commit_callbacks
+):
+    subscribed(EventName.ORDER_PLACED)
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            order_ingest(shop=shop, data=an_order())
+            raise RuntimeError("the caller failed after publishing")
+
+    assert callbacks == []
+    assert not DomainEvent.objects.exists()
+    assert not Order.objects.exists()
+
+
+def test_delivering_twice_calls_each_subscriber_once(shop, subscribed):
+    got = subscribed(EventName.ORDER_PLACED)
+    order_ingest(shop=shop, data=an_order())
+    event = DomainEvent.objects.get(name=EventName.ORDER_PLACED)
+
+    first = events.domain_event_deliver(event_id=event.pk)
+    second = events.domain_event_deliver(event_id=event.pk)
+
+    assert first == ["tests.recorder.order_placed"]
+    assert second == []
+    assert len(got) == 1
+    event.refresh_from_db()
+    assert event.is_fully_delivered
+
+
+def test_failing_subscriber_is_retried_without_repeating_the_others(shop, subscribed):
+    got = subscribed(EventName.ORDER_PLACED)
+    calls = {"n": 0}
+
+    def flaky(event):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ConnectionError("downstream unavailable")
+
+    events.subscribe(EventName.ORDER_PLACED, flaky, key="tests.flaky")
+    try:
+        order_ingest(shop=shop, data=an_order())
+        event = DomainEvent.objects.get(name=EventName.ORDER_PLACED)
+
+        with pytest.raises(events.DeliveryFailed):
+            events.domain_event_deliver(event_id=event.pk)
+        event.refresh_from_db()
+        assert not event.is_fully_delivered
+        assert event.attempts == 1
+        assert "downstream unavailable" in event.last_error
+
+        events.domain_event_deliver(event_id=event.pk)
+    finally:
+        events.unsubscribe(EventName.ORDER_PLACED, "tests.flaky")
+
+    event.refresh_from_db()
+    assert event.is_fully_delivered
+    assert len(got) == 1  # the recorder handled it once, before the flaky one failed
+    assert calls["n"] == 2
+
+
+def test_repeated_ingest_publishes_one_event(shop, subscribed):
+    subscribed(EventName.ORDER_PLACED, EventName.ORDER_PAID)
+    data = an_order(is_paid=True)
+
+    order_ingest(shop=shop, data=data)
+    order_ingest(shop=shop, data=data)
+
+    names = sorted(DomainEvent.objects.values_list("name", flat=True))
+    assert names == ["order_paid", "order_placed"]
+
+
+def test_event_without_subscribers_is_recorded_as_delivered(shop):
+    order_ingest(shop=shop, data=an_order())
+
+    event = DomainEvent.objects.get(name=EventName.ORDER_PLACED)
+    assert event.is_fully_delivered
+
+
+def test_redeliver_sweep_picks_up_events_whose_task_was_lost(shop, subscribed, monkeypatch):
+    subscribed(EventName.ORDER_PLACED)
+    order_ingest(shop=shop, data=an_order())
+    DomainEvent.objects.update(occurred_at=DomainEvent.objects.get().occurred_at.replace(year=2020))
+    sent = []
+    monkeypatch.setattr(domain_event_deliver_task, "delay", sent.append)
+
+    assert domain_events_redeliver_task() == 1
+    assert sent == [DomainEvent.objects.get().pk]
+
+
+def test_subscribing_to_an_unknown_event_is_an_error():
+    with pytest.raises(ValueError, match="unknown domain event"):
+        events.subscribe("order_teleported", lambda event: None)
