@@ -30,10 +30,16 @@ def test_rolled_back_transaction_publishes_nothing(
 ):
     subscribed(EventName.ORDER_PLACED)
 
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
+    def ingest_then_fail():
+        with transaction.atomic():
             order_ingest(shop=shop, data=an_order())
             raise RuntimeError("the caller failed after publishing")
+
+    with (
+        django_capture_on_commit_callbacks(execute=False) as callbacks,
+        pytest.raises(RuntimeError),
+    ):
+        ingest_then_fail()
 
     assert callbacks == []
     assert not DomainEvent.objects.exists()
