@@ -3,6 +3,7 @@
 A provider module registers a processor for its provider name; the processor receives the
 stored WebhookEvent and returns the outcome (processed or ignored) or raises PayloadError /
 DomainError for a permanent failure. Any other exception is transient: the task retries.
+A processor that leaves a delivery alone for a reason worth keeping raises WebhookIgnored.
 """
 
 import logging
@@ -19,6 +20,10 @@ logger = logging.getLogger(__name__)
 
 Processor = Callable[[WebhookEvent], str]
 _processors: dict[str, Processor] = {}
+
+
+class WebhookIgnored(Exception):
+    """The delivery is deliberately left alone; the message, kept on the event, says why."""
 
 
 def register_processor(provider: str, processor: Processor) -> None:
@@ -84,6 +89,8 @@ def webhook_event_process(*, event_id: int) -> str:
                 raise DomainError(f"no processor for provider '{event.provider}'")
             with transaction.atomic():
                 outcome = processor(event)
+        except WebhookIgnored as exc:
+            event.status, event.error = WebhookStatus.IGNORED, str(exc)
         except DomainError as exc:
             event.status, event.error = WebhookStatus.FAILED, str(exc)
         else:
