@@ -9,6 +9,7 @@ from orders.services.orders import (
 from orders.services.shipments import (
     order_deliver_if_complete,
     shipment_ingest,
+    shipment_tracking_info_update,
     shipment_transition,
     tracking_event_record,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "order_transition",
     "phone_to_e164",
     "shipment_ingest",
+    "shipment_tracking_info_update",
     "shipment_transition",
     "tracking_event_record",
 ]

@@ -1,4 +1,5 @@
 from collections import defaultdict
+from datetime import date
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -211,3 +212,22 @@ def order_deliver_if_complete(*, order_id: int, publish: bool = True) -> bool:
             delivered_at=order.delivered_at.isoformat(),
         )
     return True
+
+
+def shipment_tracking_info_update(
+    *, shipment: Shipment, estimated_delivery_date: date | None, tracking_url: str = ""
+) -> bool:
+    """Take the carrier's latest delivery estimate, and its tracking link when the shipment has
+    none yet. Returns whether anything changed.
+
+    A missing estimate keeps the one we hold: carriers drop it from some updates."""
+    changed: list[str] = []
+    if estimated_delivery_date and shipment.estimated_delivery_date != estimated_delivery_date:
+        shipment.estimated_delivery_date = estimated_delivery_date
+        changed.append("estimated_delivery_date")
+    if tracking_url and not shipment.tracking_url:
+        shipment.tracking_url = tracking_url[:500]
+        changed.append("tracking_url")
+    if changed:
+        shipment.save(update_fields=[*changed, "updated_at"])
+    return bool(changed)
