@@ -245,3 +245,44 @@ class DomainEventFactory(factory.django.DjangoModelFactory):
     shop = factory.SubFactory(ShopFactory)
     name = "order_placed"
     payload = factory.LazyFunction(lambda: {"order_id": 1})
+
+
+class LineItemPayloadFactory(factory.DictFactory):
+    """A line item as a REST API client sends it."""
+
+    external_id = factory.Sequence(lambda n: f"li-{n}")
+    title = "Earl Grey, 100 g"
+    quantity = 2
+    unit_price = "12.50"
+    sku = factory.Sequence(lambda n: f"TEA-{n:04d}")
+
+
+class OrderPayloadFactory(factory.DictFactory):
+    """An order body for `POST /api/v1/orders/`, money as decimal strings."""
+
+    external_id = factory.Sequence(lambda n: f"api-{n}")
+    number = factory.Sequence(lambda n: f"#{2001 + n}")
+    placed_at = "2025-03-01T09:30:00Z"
+    currency = "USD"
+    subtotal = "25.00"
+    shipping_total = "4.95"
+    total = "29.95"
+    customer = factory.Dict(
+        {
+            "external_id": factory.Sequence(lambda n: f"cust-{n}"),
+            "email": factory.Sequence(lambda n: f"buyer{n}@example.org"),
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "timezone": "Europe/London",
+        }
+    )
+    shipping_address = factory.Dict(
+        {
+            "name": "Ada Lovelace",
+            "address1": "12 St James's Square",
+            "city": "London",
+            "postcode": "SW1Y 4JH",
+            "country": "GB",
+        }
+    )
+    line_items = factory.List([factory.SubFactory(LineItemPayloadFactory)])
