@@ -1,0 +1,113 @@
+"""The merchant dashboard: overview, orders list and order page, and the shop switcher.
+
+Views parse the request, call a selector from `orders.selectors` and render; every read is
+scoped to `self.shop`, the staff member's current shop, set by `ShopStaffMixin`.
+"""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import resolve_url
+from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+from django.views.generic import TemplateView
+
+from orders import selectors
+from orders.dashboard.forms import OrderFilterForm, ShopSelectForm
+from orders.tenancy import ShopStaffMixin, shop_select
+
+ORDERS_PER_PAGE = 50
+LATEST_ORDERS_ON_OVERVIEW = 10
+
+
+class DashboardView(ShopStaffMixin, TemplateView):
+    # Which top-level navigation entry is marked current; later sections set their own.
+    nav_section = ""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(nav_section=self.nav_section, **kwargs)
+
+
+class OverviewView(DashboardView):
+    template_name = "dashboard/overview.html"
+    nav_section = "overview"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        latest = selectors.order_list_for_shop(shop=self.shop)[:LATEST_ORDERS_ON_OVERVIEW]
+        return super().get_context_data(
+            overview=selectors.shop_overview(shop=self.shop), orders=list(latest), **kwargs
+        )
+
+
+class OrderListView(DashboardView):
+    template_name = "orders/order_list.html"
+    partial_template_name = "orders/partials/_order_rows.html"
+    nav_section = "orders"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        form = OrderFilterForm(self.request.GET)
+        orders = selectors.order_list_for_shop(shop=self.shop, **form.filters())
+        paginator = Paginator(orders, ORDERS_PER_PAGE)
+        page = paginator.get_page(self.request.GET.get("page"))
+        return super().get_context_data(
+            form=form,
+            page_obj=page,
+            page_range=paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+            orders=page.object_list,
+            **kwargs,
+        )
+
+    def get_template_names(self) -> list[str]:
+        htmx = self.request.htmx
+        # A history restore needs the whole page, not the fragment.
+        if htmx and not htmx.history_restore_request:
+            return [self.partial_template_name]
+        return [self.template_name]
+
+    def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
+        response = super().render_to_response(context, **kwargs)
+        # Same URL, two bodies (page or fragment): caches must keep them apart.
+        patch_vary_headers(response, ["HX-Request"])
+        return response
+
+
+class OrderDetailView(DashboardView):
+    template_name = "orders/order_detail.html"
+    nav_section = "orders"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        order = selectors.order_get_for_shop(shop=self.shop, order_id=self.kwargs["pk"])
+        consents = selectors.customer_consents(customer=order.customer) if order.customer else []
+        return super().get_context_data(
+            order=order,
+            consents=consents,
+            timeline=selectors.order_timeline(order=order),
+            **kwargs,
+        )
+
+
+class ShopSelectView(LoginRequiredMixin, View):
+    """Switch the current shop (only to one the staff member belongs to), then go back."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = ShopSelectForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Choose a shop to switch to.")
+            return HttpResponseRedirect(resolve_url("dashboard:home"))
+        shop = shop_select(request, form.cleaned_data["shop"])
+        messages.success(request, f"You are now working in {shop.name}.")
+        return HttpResponseRedirect(self._next_url(request, form.cleaned_data["next"]))
+
+    @staticmethod
+    def _next_url(request: HttpRequest, candidate: str) -> str:
+        if candidate and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return candidate
+        return resolve_url("dashboard:home")
