@@ -4,11 +4,10 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.utils import timezone
 
 from orders import events
+from orders.api.idempotency import idempotency_records_purge
 from orders.ingest import webhooks
-from orders.models import IdempotencyRecord
 
 _RETRY = {
     "retry_backoff": True,
@@ -48,6 +47,4 @@ def webhook_events_resume_task() -> int:
 
 @shared_task(soft_time_limit=120, time_limit=180)
 def idempotency_keys_purge_task() -> int:
-    cutoff = timezone.now() - timedelta(hours=24)
-    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
-    return deleted
+    return idempotency_records_purge(older_than=timedelta(hours=24))
