@@ -48,8 +48,8 @@ def validate_timezone_name(value: str) -> None:
 
 
 class PhoneField(serializers.CharField):
-    """A phone number in any common notation; normalised to E.164 by the serializer that holds
-    it, which knows the country to read a national number in."""
+    """A phone number in any common notation. OrderInput normalises it to E.164, as it knows
+    the shipping country to read a national number in."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_length=40, required=False, allow_blank=True, **kwargs)
@@ -77,7 +77,7 @@ class ConsentInput(serializers.Serializer):
 
 class CustomerInput(serializers.Serializer):
     external_id = _text(64)
-    email = serializers.EmailField(required=False, allow_blank=True)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     phone = PhoneField()
     first_name = _text(100)
     last_name = _text(100)
@@ -123,7 +123,7 @@ class OrderInput(serializers.Serializer):
     shipping_total = MoneyField(required=False)
     tax_total = MoneyField(required=False)
     total = MoneyField()
-    email = serializers.EmailField(required=False, allow_blank=True)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     phone = PhoneField()
     customer = CustomerInput(required=False, allow_null=True)
     shipping_address = AddressInput(required=False)
@@ -225,13 +225,18 @@ class TrackingEventInput(serializers.Serializer):
     )
 
 
+# An empty filter (`?status=`) filters nothing, as a form left blank would.
 class OrderFilter(serializers.Serializer):
-    external_id = serializers.CharField(required=False)
-    status = serializers.ChoiceField(choices=OrderStatus.choices, required=False)
-    updated_since = serializers.DateTimeField(required=False)
+    external_id = serializers.CharField(required=False, allow_blank=True)
+    status = serializers.ChoiceField(choices=OrderStatus.choices, required=False, allow_blank=True)
+    updated_since = serializers.DateTimeField(
+        required=False, help_text="Only what changed at or after this time."
+    )
 
 
 class CustomerFilter(serializers.Serializer):
-    external_id = serializers.CharField(required=False)
-    email = serializers.CharField(required=False)
-    updated_since = serializers.DateTimeField(required=False)
+    external_id = serializers.CharField(required=False, allow_blank=True)
+    email = serializers.CharField(required=False, allow_blank=True, help_text="Any case.")
+    updated_since = serializers.DateTimeField(
+        required=False, help_text="Only what changed at or after this time."
+    )

@@ -213,6 +213,7 @@ def test_list_filters_by_external_id_status_and_updated_since(api, shop):
         return [o["id"] for o in api.get(ORDERS, params).json()["results"]]
 
     assert ids(external_id=placed.external_id) == [placed.pk]
+    assert sorted(ids(external_id="", status="")) == sorted([placed.pk, cancelled.pk])
     assert ids(status="cancelled") == [cancelled.pk]
     since = (timezone.now() - timedelta(days=1)).isoformat()
     assert ids(updated_since=since) == [cancelled.pk]
