@@ -17,6 +17,7 @@ from tests.factories import (
     OrderEventFactory,
     OrderFactory,
     ShipmentFactory,
+    ShopFactory,
     StaffMembershipFactory,
     TrackingEventFactory,
 )
@@ -100,13 +101,16 @@ def test_order_list_and_overview_never_show_another_shops_orders(staff_client, s
 
 
 def test_shop_switcher_is_shown_only_with_several_shops(staff_client, staff, other_shop):
+    stranger = ShopFactory(name="Not Their Shop")
     alone = staff_client.get(HOME_URL)
     StaffMembershipFactory(user=staff, shop=other_shop)
     several = staff_client.get(HOME_URL)
 
     assert b'action="/dashboard/shop/"' not in alone.content
     assert b'action="/dashboard/shop/"' in several.content
-    assert other_shop.name.encode() in several.content
+    assert f'<option value="{other_shop.pk}"'.encode() in several.content
+    assert f'<option value="{stranger.pk}"'.encode() not in several.content
+    assert stranger.name.encode() not in several.content
 
 
 def test_shop_switcher_moves_to_a_member_shop_and_shows_its_orders(
@@ -353,6 +357,26 @@ def test_order_page_shows_totals_customer_shipments_and_timeline(staff_client, s
     consents = {row.channel: row.status for row in response.context["consents"]}
     assert consents == {"Email": "Not given", "SMS": "Granted", "WhatsApp": "Not given"}
     assert [e.kind for e in response.context["timeline"]] == ["created", "tracking"]
+
+
+def test_order_page_costs_a_fixed_number_of_queries(staff_client, shop):
+    def count_queries(order) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            response = staff_client.get(reverse("dashboard:order_detail", args=[order.pk]))
+        assert response.status_code == 200
+        return len(ctx.captured_queries)
+
+    def order_with(size: int):
+        order = OrderFactory(shop=shop)
+        ConsentFactory(customer=order.customer)
+        for _ in range(size):
+            LineItemFactory(order=order)
+            shipment = ShipmentFactory(order=order)
+            TrackingEventFactory(shipment=shipment)
+            OrderEventFactory(order=order, actor=StaffMembershipFactory(shop=shop).user)
+        return order
+
+    assert count_queries(order_with(1)) == count_queries(order_with(6))
 
 
 def test_dates_are_shown_in_the_shops_time_zone(staff_client, shop):
