@@ -167,6 +167,7 @@ def delivery_receive(
 
     A body we cannot use is stored once as failed (keyed by its hash, so a resend does not pile
     up) and PayloadError is raised. Events other than tracker updates are kept as ignored."""
+    event: Event | None = None
     try:
         event = event_parse(body)
         if event.description in TRACKER_TOPICS:
@@ -175,7 +176,7 @@ def delivery_receive(
         webhook_event_store(
             provider=PROVIDER,
             event_id=f"invalid:{hashlib.sha256(body).hexdigest()}",
-            topic="",
+            topic=event.description if event else "",
             headers=headers,
             body=_body_text(body),
             shop=shop,

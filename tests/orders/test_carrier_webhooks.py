@@ -232,6 +232,7 @@ def test_missing_field_is_refused_with_its_name(client, account, path, field):
     event = WebhookEvent.objects.get()
     assert event.status == WebhookStatus.FAILED
     assert field in event.error
+    assert event.topic == ("tracker.updated" if field.startswith("result.") else "")
 
 
 def test_unknown_provider_is_not_found(client, account):
