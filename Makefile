@@ -46,7 +46,9 @@ lint: install-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Seeds its own database (pp_bench), loads 127.0.0.1 with wrk and writes docs/performance.md.
 bench: install-dev services-check
+	@command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 	$(PY) bench/run.py
 
 # Regenerate the lock files after changing pyproject.toml.

@@ -1,0 +1,270 @@
+"""Summaries, targets and the two outputs: a console table and docs/performance.md."""
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bench.load import Measurement
+
+WEBHOOK, ONE_ROW, HELLO = "shopify_webhook", "one_row", "hello"
+LABELS = {
+    HELLO: "`GET /bench/hello` (hello world)",
+    ONE_ROW: "`GET /bench/order/<pk>` (one-row read)",
+    WEBHOOK: "`POST /webhooks/shopify/` (orders/create)",
+}
+SEED_TARGET_S = 60.0
+RATIO_TARGET = 0.40
+P99_TARGET_MS = 100.0
+
+
+@dataclass
+class Summary:
+    name: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    failures: int
+    statuses: dict[str, int]
+
+    @property
+    def is_valid(self) -> bool:
+        return self.failures == 0 and self.requests > 0
+
+
+@dataclass
+class Run:
+    started: datetime
+    config: dict[str, str]
+    machine: dict[str, str]
+    seconds: dict[str, float]
+    rounds: list[list[Measurement]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Summary]:
+        """Per endpoint: the median of the rounds' figures, all requests, all failures."""
+        by_name: dict[str, list[Measurement]] = {}
+        for measurements in self.rounds:
+            for m in measurements:
+                by_name.setdefault(m.name, []).append(m)
+        result = {}
+        for name, ms in by_name.items():
+            statuses: dict[str, int] = {}
+            for m in ms:
+                for cls, n in m.statuses.items():
+                    statuses[cls] = statuses.get(cls, 0) + n
+            result[name] = Summary(
+                name=name,
+                rps=statistics.median(m.rps for m in ms),
+                p50_ms=statistics.median(m.p50_ms for m in ms),
+                p99_ms=statistics.median(m.p99_ms for m in ms),
+                requests=sum(m.requests for m in ms),
+                failures=sum(m.failures for m in ms),
+                statuses=statuses,
+            )
+        return result
+
+
+@dataclass(frozen=True)
+class Target:
+    what: str
+    goal: str
+    measured: str
+    verdict: str
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "FALL SHORT"
+
+
+def targets(run: Run) -> list[Target]:
+    s = run.summary()
+    found = []
+    for key, label in (("seed_postgres", "Postgres"), ("seed_sqlite", "SQLite")):
+        if key in run.seconds:
+            seconds = run.seconds[key]
+            found.append(
+                Target(
+                    f"`seed_demo --scale {run.config['scale']}` on {label}",
+                    f"< {SEED_TARGET_S:.0f} s",
+                    f"{seconds:.1f} s",
+                    _verdict(seconds < SEED_TARGET_S),
+                )
+            )
+    webhook, row = s.get(WEBHOOK), s.get(ONE_ROW)
+    valid = webhook is not None and row is not None and webhook.is_valid and row.is_valid
+    why = _invalid_reason(webhook, row)
+    ratio = webhook.rps / row.rps if valid else None
+    found.append(
+        Target(
+            "webhook rps / one-row rps",
+            f"≥ {RATIO_TARGET:.2f}",
+            f"{ratio:.2f}" if ratio is not None else why,
+            _verdict(ratio >= RATIO_TARGET) if ratio is not None else "NOT MEASURED",
+        )
+    )
+    p99 = webhook.p99_ms if webhook is not None and webhook.is_valid else None
+    found.append(
+        Target(
+            "webhook p99 latency",
+            f"< {P99_TARGET_MS:.0f} ms",
+            f"{p99:.1f} ms" if p99 is not None else why,
+            _verdict(p99 < P99_TARGET_MS) if p99 is not None else "NOT MEASURED",
+        )
+    )
+    return found
+
+
+def _invalid_reason(*summaries: Summary | None) -> str:
+    bad = [s for s in summaries if s is not None and not s.is_valid]
+    if not bad:
+        return "no measurement"
+    return "; ".join(f"{s.name}: {s.failures} failed of {s.requests}" for s in bad)
+
+
+def console(run: Run) -> str:
+    lines = [f"{'endpoint':<18}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}  non-2xx"]
+    for s in run.summary().values():
+        lines.append(
+            f"{s.name:<18}{s.rps:>10.0f}{s.p50_ms:>10.1f}{s.p99_ms:>10.1f}"
+            f"{s.requests:>10}  {s.failures}{'' if s.is_valid else '  (NOT VALID)'}"
+        )
+    lines.append("")
+    for t in targets(run):
+        lines.append(f"{t.what:<40} goal {t.goal:<9} measured {t.measured:<12} {t.verdict}")
+    return "\n".join(lines)
+
+
+def _results_table(run: Run) -> list[str]:
+    rows = [
+        "| endpoint | requests/s | p50 | p99 | requests | non-2xx or errors |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for s in run.summary().values():
+        flag = "" if s.is_valid else " (numbers do not count)"
+        rows.append(
+            f"| {LABELS.get(s.name, s.name)} | {s.rps:,.0f} | {s.p50_ms:.1f} ms | "
+            f"{s.p99_ms:.1f} ms | {s.requests:,} | {s.failures}{flag} |"
+        )
+    return rows
+
+
+def _rounds_table(run: Run) -> list[str]:
+    rows = [
+        "| round | endpoint | requests/s | p50 | p99 | statuses |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    for n, measurements in enumerate(run.rounds, start=1):
+        for m in measurements:
+            seen = [f"{k} {v}" for k, v in m.statuses.items() if v]
+            if m.socket_errors:
+                seen.append(f"socket errors {m.socket_errors}")
+            rows.append(
+                f"| {n} | {m.name} | {m.rps:,.0f} | {m.p50_ms:.1f} ms | {m.p99_ms:.1f} ms | "
+                f"{', '.join(seen) or '-'} |"
+            )
+    return rows
+
+
+def _machine_section(run: Run) -> list[str]:
+    m = run.machine
+    return [
+        "## Machine",
+        "",
+        f"- CPU: {m['cpu']}; memory {m['memory']}; {m['os']}",
+        f"- Python {m['python']}, Django {m['django']}, gunicorn {m['gunicorn']}",
+        f"- PostgreSQL {m['postgres']}, Redis {m['redis']}, {m['wrk']}",
+    ]
+
+
+def _method_section(run: Run) -> list[str]:
+    c = run.config
+    return [
+        "## Method",
+        "",
+        "- **Data.** A dedicated database `pp_bench`, migrated, then "
+        f"`seed_demo --scale {c['scale']}` ({c['orders']} orders). The SQLite figure is the "
+        "embedded `make run` path, timed in a temporary folder.",
+        f"- **Server.** gunicorn serving `postpurchase.wsgi` with production settings "
+        "(`DEBUG=0`; `SECURE_SSL_REDIRECT=0` because loopback has no TLS; `BENCH_ENDPOINTS=1`), "
+        f"**{c['workers']} sync workers**: one per core. Each request here is short and "
+        "bound by the database, which sync workers handle without the overhead of an event "
+        "loop, and more workers than cores would only add context switches on a machine whose "
+        "two cores also run Postgres, Redis and wrk. Persistent database connections "
+        "(`CONN_MAX_AGE=600`).",
+        f"- **Load.** wrk, {c['threads']} threads, {c['connections']} connections, "
+        f"{c['duration']} s per endpoint, after a {c['warmup']} s warm-up of each endpoint; "
+        f"{c['rounds']} round(s), the endpoints interleaved within each round, and each figure "
+        "is the median of the rounds (this machine's speed swings within seconds, so the "
+        "endpoints are only compared within one run). wrk shares the machine's cores with the "
+        "server and the database: the figures are for the whole stack on one box. Load "
+        f"average (1 min) of the machine before the measurements: {c['load_before']}, after: "
+        f"{c['load_after']}; anything else running at the same time lowers every figure.",
+        f"- **Endpoints.** `/bench/hello` returns a constant (the framework's ceiling); "
+        f"`/bench/order/{c['order_pk']}` reads one order by primary key (the ceiling for "
+        f"anything that touches the database); `POST /webhooks/shopify/` receives a "
+        f"{c['body_bytes']}-byte `orders/create` body signed with the shop's secret, with a "
+        "fresh `X-Shopify-Event-Id` on every request. The view checks the HMAC, validates "
+        "the payload, stores the delivery and enqueues its processing in Celery (Redis). No "
+        "worker runs during the measurement, so the processing itself is not measured; the "
+        "queue is purged afterwards.",
+        "- **Counting.** Every response is counted by status class (`bench/wrk/status.lua`); "
+        "figures from a run with any non-2xx response or socket error do not count.",
+    ]
+
+
+def _seed_sentence(run: Run) -> str:
+    s = run.seconds
+    text = (
+        f"`seed_demo --scale {run.config['scale']}` (wall clock of the whole command): "
+        f"{s['seed_postgres']:.1f} s on PostgreSQL (after {s['migrate_postgres']:.1f} s of "
+        "migrations)"
+    )
+    if "seed_sqlite" in s:
+        text += f", {s['seed_sqlite']:.1f} s on SQLite (after {s['migrate_sqlite']:.1f} s)"
+    return text + "."
+
+
+def markdown(run: Run) -> str:
+    lines = [
+        "# Performance",
+        "",
+        f"Measured by `make bench` on {run.started:%Y-%m-%d %H:%M} UTC. Every figure below "
+        "comes from that one run; rerun it to refresh this page.",
+        "",
+        *_machine_section(run),
+        "",
+        *_method_section(run),
+        "",
+        "## Results",
+        "",
+        _seed_sentence(run),
+        "",
+        *_results_table(run),
+        "",
+        "Each round:",
+        "",
+        *_rounds_table(run),
+        "",
+        "## Targets",
+        "",
+        "| target | goal | measured | verdict |",
+        "|---|---|---|---|",
+        *(f"| {t.what} | {t.goal} | {t.measured} | **{t.verdict}** |" for t in targets(run)),
+        "",
+        *([*(f"- {note}" for note in run.notes), ""] if run.notes else []),
+        "## Reproduce",
+        "",
+        "```sh",
+        "make bench",
+        "```",
+        "",
+        "It needs PostgreSQL on 127.0.0.1:5432 (user `postgres`, trust) and Redis on "
+        "127.0.0.1:6379, and installs wrk with apt-get when it is missing. It creates the "
+        "database `pp_bench` (and drops it at the end), uses and purges Redis db 14, starts "
+        "gunicorn on a free loopback port and stops it, and only ever loads 127.0.0.1. It takes "
+        "about three minutes. `.venv/bin/python bench/run.py --help` lists the options "
+        "(duration, rounds, connections, `--keep-db`).",
+        "",
+    ]
+    return "\n".join(lines)

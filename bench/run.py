@@ -1,0 +1,175 @@
+"""`make bench`: seed timing, then hello-world, one-row and Shopify-webhook throughput.
+
+One run, on this machine, against 127.0.0.1 only: create `pp_bench`, migrate, time
+`seed_demo --scale 1.0` (and on SQLite), start gunicorn, warm up, measure each endpoint with
+wrk in interleaved rounds, print a table and write docs/performance.md. Everything it started
+is stopped and everything it created is removed, whatever happens.
+"""
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import stack
+from bench.load import Measurement, wrk_run, wrk_version
+from bench.report import HELLO, ONE_ROW, WEBHOOK, Run, console, markdown
+from bench.shopify_payload import orders_create_body, sign
+
+OUTPUT = stack.ROOT / "docs" / "performance.md"
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per endpoint")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--scale", type=float, default=1.0, help="seed_demo scale")
+    parser.add_argument("--skip-sqlite", action="store_true", help="skip the SQLite seed timing")
+    parser.add_argument("--keep-db", action="store_true", help="keep pp_bench afterwards")
+    parser.add_argument("--output", type=Path, default=OUTPUT)
+    return parser.parse_args(argv)
+
+
+def _prepare(args: argparse.Namespace, run: Run) -> None:
+    """Database, migrations, demo data; fills in the seed timings."""
+    print(f"creating {stack.DB_NAME} and migrating ...", flush=True)
+    stack.database_recreate()
+    stack.redis_purge()
+    run.seconds["migrate_postgres"] = stack.manage(
+        ["migrate", "--noinput", "-v", "0"], stack.postgres_env()
+    )
+    print(f"seed_demo --scale {args.scale} on PostgreSQL ...", flush=True)
+    run.seconds["seed_postgres"] = stack.manage(
+        ["seed_demo", "--scale", str(args.scale)], stack.postgres_env()
+    )
+    print(f"  {run.seconds['seed_postgres']:.1f} s", flush=True)
+    if not args.skip_sqlite:
+        print(f"seed_demo --scale {args.scale} on SQLite ...", flush=True)
+        migrate, seed = stack.sqlite_seed_seconds(args.scale)
+        run.seconds.update(migrate_sqlite=migrate, seed_sqlite=seed)
+        print(f"  {seed:.1f} s", flush=True)
+
+
+def _targets(folder: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """The seeded facts the load needs: which order to read, and the signed webhook body."""
+    shop = stack.query(
+        "SELECT id, domain, shopify_webhook_secret FROM orders_shop WHERE slug = 'demo'"
+    )[0]
+    order = stack.query(
+        "SELECT id FROM orders_order WHERE shop_id = %s ORDER BY placed_at DESC LIMIT 1 OFFSET 500",
+        (shop["id"],),
+    )[0]
+    customer = stack.query(
+        "SELECT external_id, email, phone, first_name, last_name FROM orders_customer "
+        "WHERE shop_id = %s AND phone <> '' ORDER BY id LIMIT 1",
+        (shop["id"],),
+    )[0]
+    variants = stack.query(
+        "SELECT v.external_id, v.sku, v.title, v.price, p.title AS product_title, "
+        "p.external_id AS product_external_id FROM orders_variant v "
+        "JOIN orders_product p ON p.id = v.product_id WHERE v.shop_id = %s ORDER BY v.id LIMIT 3",
+        (shop["id"],),
+    )
+    total = stack.query("SELECT count(*) AS n FROM orders_order")[0]["n"]
+    body = orders_create_body(customer=customer, variants=variants, number=90001)
+    body_file = folder / "orders_create.json"
+    body_file.write_bytes(body)
+    webhook_env = {
+        "BENCH_BODY_FILE": str(body_file),
+        "BENCH_HMAC": sign(shop["shopify_webhook_secret"], body),
+        "BENCH_SHOP_DOMAIN": shop["domain"],
+    }
+    facts = {"order_pk": str(order["id"]), "body_bytes": str(len(body)), "orders": f"{total:,}"}
+    return facts, webhook_env
+
+
+def _measure(
+    args: argparse.Namespace,
+    base: str,
+    facts: dict[str, str],
+    webhook_env: dict[str, str],
+    run: Run,
+) -> None:
+    endpoints = [
+        (HELLO, f"{base}/bench/hello", "status.lua"),
+        (ONE_ROW, f"{base}/bench/order/{facts['order_pk']}", "status.lua"),
+        (WEBHOOK, f"{base}/webhooks/shopify/", "shopify_webhook.lua"),
+    ]
+    common = {"connections": args.connections, "threads": args.threads}
+
+    def once(name: str, url: str, script: str, seconds: int, label: str) -> Measurement:
+        env = {**webhook_env, "BENCH_RUN_ID": f"bench-{int(time.time())}-{label}"}
+        return wrk_run(name=name, url=url, script=script, duration_s=seconds, env=env, **common)
+
+    print("warming up ...", flush=True)
+    run.config["load_before"] = f"{os.getloadavg()[0]:.2f}"
+    for name, url, script in endpoints:
+        once(name, url, script, args.warmup, "warmup")
+    for n in range(1, args.rounds + 1):
+        print(f"round {n}/{args.rounds} ...", flush=True)
+        run.rounds.append(
+            [once(name, url, script, args.duration, f"r{n}") for name, url, script in endpoints]
+        )
+    run.config["load_after"] = f"{os.getloadavg()[0]:.2f}"
+
+
+def _describe(args: argparse.Namespace, facts: dict[str, str]) -> tuple[dict, dict]:
+    config = {
+        **facts,
+        "duration": str(args.duration),
+        "rounds": str(args.rounds),
+        "warmup": str(args.warmup),
+        "connections": str(args.connections),
+        "threads": str(args.threads),
+        "workers": str(args.workers),
+        "scale": str(args.scale),
+    }
+    machine = stack.machine()
+    machine.update(django=version("django"), gunicorn=version("gunicorn"), wrk=wrk_version())
+    return config, machine
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: `apt-get install -y wrk` (make bench does this).")
+        return 2
+    run = Run(started=datetime.now(tz=UTC), config={}, machine={}, seconds={})
+    try:
+        with tempfile.TemporaryDirectory(prefix="pp-bench-") as tmp:
+            folder = Path(tmp)
+            _prepare(args, run)
+            facts, webhook_env = _targets(folder)
+            config, run.machine = _describe(args, facts)
+            run.config.update(config)
+            print("starting gunicorn ...", flush=True)
+            port = stack.free_port()
+            with stack.gunicorn(
+                port=port, workers=args.workers, log=folder / "gunicorn.log"
+            ) as base:
+                _measure(args, base, facts, webhook_env, run)
+    finally:
+        stack.redis_purge()
+        if not args.keep_db:
+            stack.database_drop()
+    print()
+    print(console(run))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(markdown(run))
+    print(f"\nwrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,192 @@
+"""What the benchmark runs on: its own Postgres database and Redis db, manage.py, gunicorn.
+
+Everything here is the benchmark's own (database `pp_bench`, Redis db 14, one gunicorn on a
+free loopback port); nothing else is created, changed or dropped.
+"""
+
+import os
+import platform
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+import psycopg2
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+HOST = "127.0.0.1"
+DB_NAME = "pp_bench"
+DATABASE_URL = f"postgres://postgres@{HOST}:5432/{DB_NAME}"
+REDIS_URL = f"redis://{HOST}:6379/14"
+_ADMIN_DSN = {"host": HOST, "port": 5432, "user": "postgres", "dbname": "postgres"}
+
+
+def _admin(sql: str) -> None:
+    conn = psycopg2.connect(**_ADMIN_DSN, connect_timeout=5)
+    conn.autocommit = True  # CREATE/DROP DATABASE cannot run in a transaction
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+    finally:
+        conn.close()
+
+
+def database_recreate() -> None:
+    """A fresh `pp_bench`; a leftover from an interrupted run is the benchmark's own."""
+    database_drop()
+    _admin(f"CREATE DATABASE {DB_NAME}")
+
+
+def database_drop() -> None:
+    _admin(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+
+
+def query(sql: str, params: tuple = ()) -> list[dict]:
+    conn = psycopg2.connect(DATABASE_URL, connect_timeout=5)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql, params)
+            names = [c.name for c in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    finally:
+        conn.close()
+
+
+def redis_purge() -> None:
+    # Deliveries enqueued during the run are never processed here: drop them with the db.
+    redis.Redis.from_url(REDIS_URL, socket_timeout=5).flushdb()
+
+
+def django_env(**extra: str) -> dict[str, str]:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "postpurchase.settings.base", **extra}
+    env.setdefault("LOG_LEVEL", "WARNING")
+    return env
+
+
+def manage(args: list[str], env: dict[str, str], timeout_s: int = 300) -> float:
+    """Run manage.py; returns its wall-clock seconds. Raises with its output on failure."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return seconds
+
+
+def postgres_env() -> dict[str, str]:
+    return django_env(DATABASE_URL=DATABASE_URL, REDIS_URL=REDIS_URL)
+
+
+def sqlite_seed_seconds(scale: float) -> tuple[float, float]:
+    """(migrate, seed) seconds on the embedded SQLite path that `make run` uses by default."""
+    with tempfile.TemporaryDirectory(prefix="pp-bench-sqlite-") as folder:
+        env = django_env(DATABASE_URL=f"sqlite:///{folder}/bench.sqlite3")
+        env.pop("REDIS_URL", None)
+        migrate = manage(["migrate", "--noinput", "-v", "0"], env)
+        seed = manage(["seed_demo", "--scale", str(scale)], env)
+    return migrate, seed
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def _status(url: str) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # loopback only
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:
+        return None
+
+
+@contextmanager
+def gunicorn(*, port: int, workers: int, log: Path) -> Iterator[str]:
+    """gunicorn in production mode with the bench views on; yields its base URL."""
+    env = postgres_env()
+    env.update(
+        DJANGO_SETTINGS_MODULE="postpurchase.settings.production",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        SECURE_SSL_REDIRECT="0",
+        BENCH_ENDPOINTS="1",
+        ALLOWED_HOSTS=HOST,
+        DEBUG="0",
+        CONN_MAX_AGE="600",  # persistent connections, as in production
+    )
+    command = [str(BIN / "gunicorn"), "postpurchase.wsgi", "--bind", f"{HOST}:{port}"]
+    command += ["--workers", str(workers), "--worker-class", "sync", "--log-level", "warning"]
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    base = f"http://{HOST}:{port}"
+    try:
+        _wait_ready(server, f"{base}/bench/hello", log)
+        yield base
+    finally:
+        _stop(server)
+
+
+def _wait_ready(server: subprocess.Popen, url: str, log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited ({server.returncode}):\n{log.read_text()}")
+        if _status(url) == 200:
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not answer {url} within 30 s:\n{log.read_text()}")
+
+
+def _stop(server: subprocess.Popen) -> None:
+    if server.poll() is not None:
+        return
+    with suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGTERM)  # its own session: the arbiter and its workers
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        with suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    with suppress(OSError), open("/proc/cpuinfo") as info:
+        cpu = next((ln.split(":", 1)[1].strip() for ln in info if ln.startswith("model name")), cpu)
+    memory = "unknown"
+    with suppress(OSError), open("/proc/meminfo") as info:
+        kib = int(next(ln for ln in info if ln.startswith("MemTotal")).split()[1])
+        memory = f"{kib / 1024 / 1024:.1f} GiB"
+    pg = query("SHOW server_version")[0]["server_version"]
+    redis_version = redis.Redis.from_url(REDIS_URL, socket_timeout=5).info("server")
+    return {
+        "cpu": f"{os.cpu_count()} cores ({cpu})",
+        "memory": memory,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "postgres": pg,
+        "redis": str(redis_version.get("redis_version", "unknown")),
+    }
