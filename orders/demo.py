@@ -658,18 +658,22 @@ MONTH_WEIGHT = (0.75, 0.8, 0.9, 0.95, 1.0, 0.95, 0.9, 0.95, 1.0, 1.05, 1.55, 1.8
 def _seasonal_moment(rng: random.Random, buyer: Buyer, start: datetime, end: datetime) -> datetime:
     """A checkout time between start and end: more in the holiday season, more as the shop
     grows, and mostly in the buyer's evening."""
-    span = (end - start).days
+    span = max((end - start).days, 1)
+    latest = end - timedelta(minutes=30)
     while True:
-        offset = rng.randrange(max(span, 1))
+        offset = rng.randrange(span + 1)
         day = (start + timedelta(days=offset)).date()
-        weight = MONTH_WEIGHT[day.month - 1] * (0.7 + 0.6 * offset / max(span, 1))
+        weight = MONTH_WEIGHT[day.month - 1] * (0.7 + 0.6 * offset / span)
         if _is_cyber_week(day):
             weight *= 1.6
-        if rng.random() * 3.8 < weight:
-            break
-    hour = rng.choices(range(24), weights=_HOUR_WEIGHTS)[0] + rng.random()
-    moment = _local(day, hour, ZoneInfo(buyer.place.tz))
-    return min(max(moment, start), end - timedelta(minutes=30))
+        if rng.random() * 3.8 >= weight:
+            continue
+        hour = rng.choices(range(24), weights=_HOUR_WEIGHTS)[0] + rng.random()
+        moment = _local(day, hour, ZoneInfo(buyer.place.tz))
+        # A local evening can fall outside the window in UTC: draw again rather than clamp,
+        # which would pile orders up on the same instant.
+        if start <= moment <= latest:
+            return moment
 
 
 def _is_cyber_week(day: date) -> bool:
