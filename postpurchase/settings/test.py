@@ -5,8 +5,21 @@ import os
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postpurchase")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 
-from postpurchase.settings.base import *  # noqa: F403
-from postpurchase.settings.base import DATABASES
+
+def _redis_db_per_test_process(url: str) -> str:
+    """Parallel test processes (pytest-xdist) each get their own Redis database, so one
+    process's Celery worker never consumes another's tasks."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    base, _, db = url.rpartition("/")
+    return f"{base}/{(int(db or 0) - int(worker[2:])) % 16}"
+
+
+os.environ["REDIS_URL"] = _redis_db_per_test_process(os.environ["REDIS_URL"])
+
+from postpurchase.settings.base import *  # noqa: E402, F403
+from postpurchase.settings.base import DATABASES  # noqa: E402
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     raise RuntimeError("Tests run on PostgreSQL only: set DATABASE_URL to a postgres:// URL.")
