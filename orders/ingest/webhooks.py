@@ -8,6 +8,7 @@ A processor that leaves a delivery alone for a reason worth keeping raises Webho
 
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -44,8 +45,11 @@ def webhook_event_store(
     """Store a delivery; returns (event, created). A known event id is a redelivery: the
     stored event is returned untouched. A new RECEIVED event is queued for processing after
     commit."""
+    # Outside a transaction the insert commits on its own: a wrapping one would add BEGIN and
+    # COMMIT round trips to every webhook request. Inside one, the savepoint keeps it usable.
+    guard = transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
     try:
-        with transaction.atomic():
+        with guard:
             event = WebhookEvent.objects.create(
                 provider=provider,
                 event_id=event_id,

@@ -275,6 +275,18 @@ def test_redelivery_is_stored_once_and_makes_one_order(
     assert events_named(EventName.ORDER_PLACED) == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_delivery_commits_then_is_queued(client, enqueued):
+    shop = ShopFactory()
+
+    first = deliver(client, shop, "orders/create", order_payload(), X_Shopify_Event_Id="e5")
+    again = deliver(client, shop, "orders/create", order_payload(), X_Shopify_Event_Id="e5")
+
+    assert (first.json(), again.json()) == ({"status": "received"}, {"status": "duplicate"})
+    event = WebhookEvent.objects.get()
+    assert enqueued == [event.pk]
+
+
 def test_same_content_under_a_new_event_id_changes_nothing_more(client, shop):
     apply(client, shop, "orders/create", order_payload())
 
