@@ -431,17 +431,18 @@ def demo_seed(
     now: datetime | None = None,
 ) -> DemoSummary:
     """Create the demo shop with its catalogue, customers and order history, a staff owner,
-    a superuser and an API key. Raises ValueError if a shop with the demo slug exists."""
-    if Shop.objects.filter(slug=SHOP_SLUG).exists():
-        raise ValueError(f"A shop with the slug '{SHOP_SLUG}' already exists.")
+    a superuser and an API key. Raises ValueError if the demo shop already exists."""
+    if Shop.objects.filter(models.Q(slug=SHOP_SLUG) | models.Q(domain=SHOP_DOMAIN)).exists():
+        raise ValueError(f"A shop '{SHOP_SLUG}' ({SHOP_DOMAIN}) already exists.")
     now = now or demo_reference_now()
     start = now - HISTORY
+    customers = max(1, round(CUSTOMERS_AT_SCALE_1 * scale))
     counts: dict[str, int] = {}
     with transaction.atomic():
-        with explicit_timestamps():
+        with _explicit_timestamps():
             shop = _shop_create(_rng(seed, "shop"), start)
             items = _catalog_create(_rng(seed, "catalog"), shop, start)
-            buyers = _buyers_make(_rng(seed, "customers"), round(CUSTOMERS_AT_SCALE_1 * scale))
+            buyers = _buyers_make(_rng(seed, "customers"), customers)
             plans = _orders_plan(_rng(seed, "plans"), buyers, items, start, now)
             _customers_create(_rng(seed, "consent"), shop, buyers, plans, now)
             statuses = _orders_create(_rng(seed, "orders"), shop, plans, now, counts)
@@ -482,7 +483,7 @@ _HISTORY_MODELS = (
 
 
 @contextmanager
-def explicit_timestamps() -> Iterator[None]:
+def _explicit_timestamps() -> Iterator[None]:
     """Let history rows keep the times we give them: auto_now(_add) would stamp them all with
     the moment of seeding, and bulk_create offers no way around it."""
     touched = [f for model in _HISTORY_MODELS for f in _auto_fields(model)]
