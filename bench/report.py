@@ -198,8 +198,9 @@ def _method_section(run: Run) -> list[str]:
         "is the median of the rounds (this machine's speed swings within seconds, so the "
         "endpoints are only compared within one run). wrk shares the machine's cores with the "
         "server and the database: the figures are for the whole stack on one box. Load "
-        f"average (1 min) of the machine before the measurements: {c['load_before']}, after: "
-        f"{c['load_after']}; anything else running at the same time lowers every figure.",
+        f"average (1 min) when the benchmark started: {c['load_before']}, after the last "
+        f"measurement: {c['load_after']}; anything else running on the machine at the same "
+        "time lowers every figure.",
         f"- **Endpoints.** `/bench/hello` returns a constant (the framework's ceiling); "
         f"`/bench/order/{c['order_pk']}` reads one order by primary key (the ceiling for "
         f"anything that touches the database); `POST /webhooks/shopify/` receives a "

@@ -113,15 +113,32 @@ def _measure(
         return wrk_run(name=name, url=url, script=script, duration_s=seconds, env=env, **common)
 
     print("warming up ...", flush=True)
-    run.config["load_before"] = f"{os.getloadavg()[0]:.2f}"
-    for name, url, script in endpoints:
-        once(name, url, script, args.warmup, "warmup")
+    warmup = [once(name, url, script, args.warmup, "warmup") for name, url, script in endpoints]
     for n in range(1, args.rounds + 1):
         print(f"round {n}/{args.rounds} ...", flush=True)
         run.rounds.append(
             [once(name, url, script, args.duration, f"r{n}") for name, url, script in endpoints]
         )
     run.config["load_after"] = f"{os.getloadavg()[0]:.2f}"
+    _check_stored(run, [m for ms in [warmup, *run.rounds] for m in ms if m.name == WEBHOOK])
+
+
+def _check_stored(run: Run, webhook_runs: list[Measurement]) -> None:
+    """A 2xx from the webhook must mean a stored delivery: count them."""
+    answered = sum(m.statuses.get("2xx", 0) for m in webhook_runs)
+    stored = stack.query(
+        "SELECT count(*) AS n FROM orders_webhookevent "
+        "WHERE provider = 'shopify' AND event_id LIKE 'bench-%%' AND status = 'received'"
+    )[0]["n"]
+    # wrk stops counting with requests still in flight, one per connection at most; the
+    # server finishes and stores those, so a few more rows than counted answers is expected.
+    in_flight = int(run.config["connections"]) * len(webhook_runs)
+    ok = answered <= stored <= answered + in_flight
+    run.notes.append(
+        f"Webhook deliveries stored during the run: {stored:,} for {answered:,} 2xx answers "
+        f"counted by wrk (up to {in_flight} more requests were in flight when wrk stopped): "
+        f"{'consistent' if ok else 'INCONSISTENT'}."
+    )
 
 
 def _describe(args: argparse.Namespace, facts: dict[str, str]) -> tuple[dict, dict]:
@@ -146,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         print("wrk is not installed: `apt-get install -y wrk` (make bench does this).")
         return 2
     run = Run(started=datetime.now(tz=UTC), config={}, machine={}, seconds={})
+    # Before the benchmark's own work: what else is keeping the machine busy.
+    run.config["load_before"] = f"{os.getloadavg()[0]:.2f}"
     try:
         with tempfile.TemporaryDirectory(prefix="pp-bench-") as tmp:
             folder = Path(tmp)
