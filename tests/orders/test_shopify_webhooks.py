@@ -448,6 +448,36 @@ def test_only_post_is_allowed(client):
     assert client.get(URL).status_code == 405
 
 
+@pytest.mark.parametrize(
+    ("topic", "payload"),
+    [
+        ("orders/create", lambda shop: order_payload()),
+        ("orders/updated", lambda shop: order_payload()),
+        ("orders/paid", lambda shop: order_payload(financial_status="paid")),
+        ("orders/cancelled", lambda shop: order_payload(cancelled_at="2022-01-01T11:00Z")),
+        ("fulfillments/create", lambda shop: fulfillment_payload()),
+        ("fulfillments/update", lambda shop: fulfillment_payload(shipment_status="in_transit")),
+        ("customers/redact", lambda shop: privacy_payload("customers_redact", shop)),
+        ("customers/data_request", lambda shop: privacy_payload("customers_data_request", shop)),
+        ("shop/redact", lambda shop: privacy_payload("shop_redact", shop)),
+    ],
+)
+def test_every_handled_topic_is_queued_after_commit_and_processed(
+    client, shop, enqueued, django_capture_on_commit_callbacks, topic, payload
+):
+    if topic.startswith("fulfillments/"):
+        apply(client, shop, "orders/create", order_payload())
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        event = receive(client, shop, topic, payload(shop))
+
+    assert enqueued == []
+    for callback in callbacks:
+        callback()
+    assert enqueued == [event.pk]
+    assert webhook_event_process_task(event.pk) == WebhookStatus.PROCESSED
+
+
 # --- Orders ---------------------------------------------------------------------------------
 
 
