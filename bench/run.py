@@ -7,6 +7,7 @@ is stopped and everything it created is removed, whatever happens.
 """
 
 import argparse
+import fcntl
 import os
 import shutil
 import sys
@@ -24,6 +25,7 @@ from bench.report import HELLO, ONE_ROW, WEBHOOK, Run, console, markdown
 from bench.shopify_payload import orders_create_body, sign
 
 OUTPUT = stack.ROOT / "docs" / "performance.md"
+LOCK = Path(tempfile.gettempdir()) / "pp-bench.lock"
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -157,11 +159,7 @@ def _describe(args: argparse.Namespace, facts: dict[str, str]) -> tuple[dict, di
     return config, machine
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _arguments(argv)
-    if shutil.which("wrk") is None:
-        print("wrk is not installed: `apt-get install -y wrk` (make bench does this).")
-        return 2
+def _bench(args: argparse.Namespace) -> Run:
     run = Run(started=datetime.now(tz=UTC), config={}, machine={}, seconds={})
     # Before the benchmark's own work: what else is keeping the machine busy.
     run.config["load_before"] = f"{os.getloadavg()[0]:.2f}"
@@ -182,6 +180,22 @@ def main(argv: list[str] | None = None) -> int:
         stack.redis_purge()
         if not args.keep_db:
             stack.database_drop()
+    return run
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: `apt-get install -y wrk` (make bench does this).")
+        return 2
+    with open(LOCK, "w") as lock:
+        try:
+            # Two runs would share pp_bench and Redis db 14, and each would drop the other's.
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"another benchmark is running (lock {LOCK}); try again when it is done.")
+            return 3
+        run = _bench(args)
     print()
     print(console(run))
     args.output.parent.mkdir(parents=True, exist_ok=True)
