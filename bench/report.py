@@ -253,7 +253,7 @@ def markdown(run: Run) -> str:
         "|---|---|---|---|",
         *(f"| {t.what} | {t.goal} | {t.measured} | **{t.verdict}** |" for t in targets(run)),
         "",
-        *([*(f"- {note}" for note in run.notes), ""] if run.notes else []),
+        *(["### Checks", "", *(f"- {note}" for note in run.notes), ""] if run.notes else []),
         "## Reproduce",
         "",
         "```sh",
@@ -264,7 +264,7 @@ def markdown(run: Run) -> str:
         "127.0.0.1:6379, and installs wrk with apt-get when it is missing. It creates the "
         "database `pp_bench` (and drops it at the end), uses and purges Redis db 14, starts "
         "gunicorn on a free loopback port and stops it, and only ever loads 127.0.0.1. It takes "
-        "about three minutes. `.venv/bin/python bench/run.py --help` lists the options "
+        "two to three minutes. `.venv/bin/python bench/run.py --help` lists the options "
         "(duration, rounds, connections, `--keep-db`).",
         "",
     ]
