@@ -38,11 +38,13 @@ def webhook_event_process_task(event_id: int) -> str:
 
 
 @shared_task(soft_time_limit=60, time_limit=90)
+def webhook_events_dispatch_task() -> int:
+    return len(webhooks.webhook_events_dispatch())
+
+
+@shared_task(soft_time_limit=60, time_limit=90)
 def webhook_events_resume_task() -> int:
-    stalled = webhooks.webhook_events_stalled(older_than=settings.WEBHOOK_RESUME_AFTER)
-    for event_id in stalled:
-        webhook_event_process_task.delay(event_id)
-    return len(stalled)
+    return len(webhooks.webhook_events_resume(older_than=settings.WEBHOOK_RESUME_AFTER))
 
 
 @shared_task(soft_time_limit=120, time_limit=180)

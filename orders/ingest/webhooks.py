@@ -1,5 +1,11 @@
 """Webhook deliveries from every provider: stored first, processed in Celery, replayable.
 
+The request that receives a delivery only inserts its row. Handing it to Celery happens in a
+worker: after commit the request asks for a dispatch round (at most one per
+WEBHOOK_DISPATCH_DELAY per process, so a flash sale costs the request path one broker message
+per interval instead of one per delivery), and the round claims every delivery not yet
+dispatched and enqueues one processing task each. Beat resumes anything left waiting.
+
 A provider module registers a processor for its provider name; the processor receives the
 stored WebhookEvent and returns the outcome (processed or ignored) or raises PayloadError /
 DomainError for a permanent failure. Any other exception is transient: the task retries.
@@ -7,10 +13,13 @@ A processor that leaves a delivery alone for a reason worth keeping raises Webho
 """
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -63,14 +72,53 @@ def webhook_event_store(
     except IntegrityError:
         return WebhookEvent.objects.get(provider=provider, event_id=event_id), False
     if status == WebhookStatus.RECEIVED:
-        _enqueue_after_commit(event.pk)
+        transaction.on_commit(_dispatch_soon)
     return event, True
+
+
+_last_dispatch_request = 0.0
+_dispatch_lock = threading.Lock()
+
+
+def _dispatch_soon() -> None:
+    """Ask for a dispatch round unless this process asked within the last interval.
+
+    The round runs one interval after it was asked for, so every delivery committed while
+    later requests were skipping their own ask is already visible to it."""
+    global _last_dispatch_request
+    delay = settings.WEBHOOK_DISPATCH_DELAY.total_seconds()
+    now = time.monotonic()
+    with _dispatch_lock:
+        if delay and now - _last_dispatch_request < delay:
+            return
+        _last_dispatch_request = now
+    from orders.tasks import webhook_events_dispatch_task
+
+    webhook_events_dispatch_task.apply_async(countdown=delay)
 
 
 def _enqueue_after_commit(event_pk: int) -> None:
     from orders.tasks import webhook_event_process_task
 
     transaction.on_commit(lambda: webhook_event_process_task.delay(event_pk))
+
+
+def webhook_events_dispatch(*, limit: int = 500) -> list[int]:
+    """Claim deliveries not yet handed to Celery and enqueue one processing task each.
+
+    SKIP LOCKED lets rounds run side by side without claiming the same delivery twice."""
+    with transaction.atomic():
+        claimed = list(
+            WebhookEvent.objects.select_for_update(skip_locked=True)
+            .filter(status=WebhookStatus.RECEIVED, dispatched_at__isnull=True)
+            .order_by("created_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        now = timezone.now()
+        WebhookEvent.objects.filter(pk__in=claimed).update(dispatched_at=now, updated_at=now)
+        for event_pk in claimed:
+            _enqueue_after_commit(event_pk)
+    return claimed
 
 
 def webhook_event_process(*, event_id: int) -> str:
@@ -112,16 +160,25 @@ def webhook_event_replay(*, event_id: int) -> WebhookEvent:
         event = WebhookEvent.objects.select_for_update().get(pk=event_id)
         event.status = WebhookStatus.RECEIVED
         event.error = ""
-        event.save(update_fields=["status", "error", "updated_at"])
+        event.dispatched_at = timezone.now()
+        event.save(update_fields=["status", "error", "dispatched_at", "updated_at"])
         _enqueue_after_commit(event.pk)
     return event
 
 
-def webhook_events_stalled(*, older_than: timedelta, limit: int = 500) -> list[int]:
-    """Deliveries still waiting long after they arrived: their task was lost."""
+def webhook_events_resume(*, older_than: timedelta, limit: int = 500) -> list[int]:
+    """Enqueue again the deliveries still waiting long after they arrived or were handed to
+    Celery: their dispatch round or their task was lost (a restart, a flushed Redis)."""
     cutoff = timezone.now() - older_than
-    return list(
-        WebhookEvent.objects.filter(status=WebhookStatus.RECEIVED, updated_at__lt=cutoff)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
-    )
+    with transaction.atomic():
+        stalled = list(
+            WebhookEvent.objects.select_for_update(skip_locked=True)
+            .filter(status=WebhookStatus.RECEIVED, updated_at__lt=cutoff)
+            .order_by("created_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        now = timezone.now()
+        WebhookEvent.objects.filter(pk__in=stalled).update(dispatched_at=now, updated_at=now)
+        for event_pk in stalled:
+            _enqueue_after_commit(event_pk)
+    return stalled

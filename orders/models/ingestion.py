@@ -35,6 +35,8 @@ class WebhookEvent(TimeStampedModel):
     )
     error = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # When a processing task was last enqueued for it; empty until a dispatch round claims it.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -49,6 +51,12 @@ class WebhookEvent(TimeStampedModel):
                 fields=["created_at"],
                 condition=Q(status="received"),
                 name="webhookevent_received_idx",
+            ),
+            # What a dispatch round claims: stays small however long the processing backlog.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status="received", dispatched_at__isnull=True),
+                name="webhookevent_undispatched_idx",
             ),
         ]
 

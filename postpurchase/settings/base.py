@@ -221,4 +221,6 @@ LOGGING = {
 BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
 
 # How long a stored webhook may sit unprocessed before the beat sweep enqueues it again.
-WEBHOOK_RESUME_AFTER = timedelta(minutes=5)
+WEBHOOK_RESUME_AFTER = timedelta(minutes=2)
+# Each process asks for a webhook dispatch round at most this often (see orders.ingest.webhooks).
+WEBHOOK_DISPATCH_DELAY = timedelta(milliseconds=env.int("WEBHOOK_DISPATCH_DELAY_MS", default=250))

@@ -1,6 +1,7 @@
 """Test speed-ups only. Tests always run on PostgreSQL and Redis."""
 
 import os
+from datetime import timedelta
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postpurchase")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -35,6 +36,8 @@ STORAGES = {
 PUBLIC_BASE_URL = "https://shop.test"
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost", "shop.test"]
 CELERY_BEAT_SCHEDULE = {}
+# Every stored webhook asks for its own dispatch round at once: tests see no debounce.
+WEBHOOK_DISPATCH_DELAY = timedelta(0)
 # Serve static files from the finders; tests never run collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

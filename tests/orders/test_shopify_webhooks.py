@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from orders.ingest import shopify
-from orders.ingest.webhooks import webhook_event_process
+from orders.ingest.webhooks import webhook_event_process, webhook_events_dispatch
 from orders.models import (
     Channel,
     Consent,
@@ -34,7 +34,7 @@ from orders.models import (
 )
 from orders.services import consent_record
 from orders.services.data import ConsentData
-from orders.tasks import webhook_event_process_task
+from orders.tasks import webhook_event_process_task, webhook_events_dispatch_task
 from tests.factories import ShopFactory
 
 pytestmark = pytest.mark.django_db
@@ -105,9 +105,15 @@ def events_named(name: str) -> int:
 
 @pytest.fixture
 def enqueued(monkeypatch) -> list[int]:
-    """Records what would be sent to the broker instead of sending it."""
+    """Stands in for the broker: a requested dispatch round runs at once, as a worker would,
+    and the deliveries it hands to processing are recorded instead of sent."""
     sent: list[int] = []
-    monkeypatch.setattr(webhook_event_process_task, "delay", sent.append)
+    monkeypatch.setattr(
+        webhook_events_dispatch_task,
+        "apply_async",
+        lambda **options: sent.extend(webhook_events_dispatch()),
+    )
+    monkeypatch.setattr(webhook_event_process_task, "delay", lambda event_id: None)
     return sent
 
 
