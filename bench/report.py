@@ -206,9 +206,11 @@ def _method_section(run: Run) -> list[str]:
         f"anything that touches the database); `POST /webhooks/shopify/` receives a "
         f"{c['body_bytes']}-byte `orders/create` body signed with the shop's secret, with a "
         "fresh `X-Shopify-Event-Id` on every request. The view checks the HMAC, validates "
-        "the payload, stores the delivery and enqueues its processing in Celery (Redis). No "
-        "worker runs during the measurement, so the processing itself is not measured; the "
-        "queue is purged afterwards.",
+        "the payload and stores the delivery; after commit it asks Celery (Redis) for a "
+        "dispatch round at most once per `WEBHOOK_DISPATCH_DELAY` (250 ms) per process, and "
+        "that round, run by a worker, enqueues one processing task per stored delivery. No "
+        "worker runs during the measurement, so dispatch and processing are not measured; "
+        "the queue is purged afterwards.",
         "- **Counting.** Every response is counted by status class (`bench/wrk/status.lua`); "
         "figures from a run with any non-2xx response or socket error do not count.",
     ]
