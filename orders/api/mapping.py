@@ -7,6 +7,7 @@ from rest_framework.exceptions import ValidationError
 
 from orders.models import Customer, Order
 from orders.models import OrderSource as Source
+from orders.models.customers import CUSTOMER_PROFILE_FIELDS
 from orders.services.data import (
     AddressData,
     ConsentData,
@@ -20,16 +21,6 @@ from orders.services.data import (
 
 Values = dict[str, Any]
 _ADDRESS_FIELDS = ("name", "address1", "address2", "city", "province", "postcode", "country")
-_CUSTOMER_FIELDS = (
-    "external_id",
-    "email",
-    "phone",
-    "first_name",
-    "last_name",
-    "birthday",
-    "timezone",
-    "locale",
-)
 _LINE_FIELDS = (
     "external_id",
     "title",
@@ -61,7 +52,7 @@ def customer_data(values: Values) -> CustomerData:
         )
         for consent in values.get("consents", ())
     )
-    return CustomerData(**_present(values, _CUSTOMER_FIELDS), consents=consents)
+    return CustomerData(**_present(values, CUSTOMER_PROFILE_FIELDS), consents=consents)
 
 
 def order_data(values: Values) -> OrderData:
@@ -91,7 +82,7 @@ def order_data(values: Values) -> OrderData:
 
 
 def _customer_values(customer: Customer) -> Values:
-    return {name: getattr(customer, name) for name in _CUSTOMER_FIELDS}
+    return {name: getattr(customer, name) for name in CUSTOMER_PROFILE_FIELDS}
 
 
 def order_values(order: Order) -> Values:

@@ -21,6 +21,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from orders.models import Shop, WebhookEvent, WebhookStatus
@@ -103,14 +104,12 @@ def _enqueue_after_commit(event_pk: int) -> None:
     transaction.on_commit(lambda: webhook_event_process_task.delay(event_pk))
 
 
-def webhook_events_dispatch(*, limit: int = 500) -> list[int]:
-    """Claim deliveries not yet handed to Celery and enqueue one processing task each.
-
-    SKIP LOCKED lets rounds run side by side without claiming the same delivery twice."""
+def _claim_and_enqueue(waiting: QuerySet[WebhookEvent], limit: int) -> list[int]:
+    """Lock up to `limit` of the `waiting` deliveries (skipping any another round holds),
+    stamp them as handed over, and enqueue one processing task each after commit."""
     with transaction.atomic():
         claimed = list(
-            WebhookEvent.objects.select_for_update(skip_locked=True)
-            .filter(status=WebhookStatus.RECEIVED, dispatched_at__isnull=True)
+            waiting.select_for_update(skip_locked=True)
             .order_by("created_at")
             .values_list("pk", flat=True)[:limit]
         )
@@ -119,6 +118,12 @@ def webhook_events_dispatch(*, limit: int = 500) -> list[int]:
         for event_pk in claimed:
             _enqueue_after_commit(event_pk)
     return claimed
+
+
+def webhook_events_dispatch(*, limit: int = 500) -> list[int]:
+    """Hand the deliveries not yet given to Celery to processing tasks, each exactly once."""
+    waiting = WebhookEvent.objects.filter(status=WebhookStatus.RECEIVED, dispatched_at__isnull=True)
+    return _claim_and_enqueue(waiting, limit)
 
 
 def webhook_event_process(*, event_id: int) -> str:
@@ -170,15 +175,5 @@ def webhook_events_resume(*, older_than: timedelta, limit: int = 500) -> list[in
     """Enqueue again the deliveries still waiting long after they arrived or were handed to
     Celery: their dispatch round or their task was lost (a restart, a flushed Redis)."""
     cutoff = timezone.now() - older_than
-    with transaction.atomic():
-        stalled = list(
-            WebhookEvent.objects.select_for_update(skip_locked=True)
-            .filter(status=WebhookStatus.RECEIVED, updated_at__lt=cutoff)
-            .order_by("created_at")
-            .values_list("pk", flat=True)[:limit]
-        )
-        now = timezone.now()
-        WebhookEvent.objects.filter(pk__in=stalled).update(dispatched_at=now, updated_at=now)
-        for event_pk in stalled:
-            _enqueue_after_commit(event_pk)
-    return stalled
+    waiting = WebhookEvent.objects.filter(status=WebhookStatus.RECEIVED, updated_at__lt=cutoff)
+    return _claim_and_enqueue(waiting, limit)

@@ -23,6 +23,19 @@ class Channel(models.TextChoices):
     WHATSAPP = "whatsapp", "WhatsApp"
 
 
+# What a shop may tell us about a customer, whatever the source.
+CUSTOMER_PROFILE_FIELDS = (
+    "external_id",
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "birthday",
+    "timezone",
+    "locale",
+)
+
+
 class Customer(TimeStampedModel):
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="customers")
     external_id = models.CharField(max_length=64, blank=True)

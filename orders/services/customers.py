@@ -3,6 +3,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from orders.models import Consent, ConsentStatus, Customer, Shop
+from orders.models.customers import CUSTOMER_PROFILE_FIELDS
 from orders.services.data import ConsentData, CustomerData
 
 
@@ -39,18 +40,6 @@ def _find_customer(shop: Shop, data: CustomerData) -> Customer | None:
     return candidates.order_by("pk").first()
 
 
-_PROFILE_FIELDS = (
-    "external_id",
-    "email",
-    "phone",
-    "first_name",
-    "last_name",
-    "birthday",
-    "timezone",
-    "locale",
-)
-
-
 def customer_upsert(*, shop: Shop, data: CustomerData) -> Customer:
     """Find the customer by external id, else email, else phone; create or fill in the profile.
 
@@ -60,7 +49,7 @@ def customer_upsert(*, shop: Shop, data: CustomerData) -> Customer:
         customer = Customer(shop=shop)
     changed = [
         name
-        for name in _PROFILE_FIELDS
+        for name in CUSTOMER_PROFILE_FIELDS
         if getattr(data, name) not in ("", None) and getattr(customer, name) != getattr(data, name)
     ]
     for name in changed:
