@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
-export DJANGO_SETTINGS_MODULE ?= postpurchase.settings.base
 
 .PHONY: run install install-dev migrate seed test lint format bench lock clean services-check
 
