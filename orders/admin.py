@@ -15,6 +15,7 @@ from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from orders.events import domain_event_redeliver
 from orders.ingest.webhooks import webhook_event_replay
 from orders.models import (
     ApiKey,
@@ -344,10 +345,23 @@ class DomainEventAdmin(ReadOnlyAdmin):
         "payload_pretty",
     )
     readonly_fields = fields
+    actions = ("deliver_again",)
+
+    def has_deliver_again_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("orders.change_domainevent")
 
     @admin.display(description="Payload")
     def payload_pretty(self, obj: DomainEvent) -> str:
         return _pretty_json(obj.payload)
+
+    @admin.action(description="Deliver selected events again", permissions=["deliver_again"])
+    def deliver_again(self, request: HttpRequest, queryset: QuerySet[DomainEvent]) -> None:
+        ids = list(queryset.filter(is_fully_delivered=False).values_list("pk", flat=True))
+        for event_id in ids:
+            domain_event_redeliver(event_id=event_id)
+        self.message_user(
+            request, f"Queued {len(ids)} undelivered event(s) for delivery.", messages.SUCCESS
+        )
 
 
 # --- Customers and catalogue ------------------------------------------------------------------

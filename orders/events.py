@@ -29,6 +29,8 @@ class Event:
 
 
 Handler = Callable[[Event], None]
+# Failed deliveries of one event before the beat sweep stops retrying it on its own.
+MAX_DELIVERY_ATTEMPTS = 20
 _subscribers: dict[str, dict[str, Handler]] = {}
 
 
@@ -108,9 +110,23 @@ def domain_event_deliver(*, event_id: int) -> list[str]:
 
 
 def domain_events_pending(*, older_than: timedelta, limit: int = 500) -> list[int]:
+    """Events still owed to a subscriber whose task was lost or ran out of retries; an event
+    that has failed MAX_DELIVERY_ATTEMPTS times waits for ops (admin: deliver again)."""
     cutoff = timezone.now() - older_than
     return list(
-        DomainEvent.objects.filter(is_fully_delivered=False, occurred_at__lt=cutoff)
+        DomainEvent.objects.filter(
+            is_fully_delivered=False,
+            occurred_at__lt=cutoff,
+            attempts__lt=MAX_DELIVERY_ATTEMPTS,
+        )
         .order_by("occurred_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def domain_event_redeliver(*, event_id: int) -> None:
+    """Give a stuck event a fresh set of attempts and deliver it again after commit."""
+    from orders.tasks import domain_event_deliver_task
+
+    DomainEvent.objects.filter(pk=event_id, is_fully_delivered=False).update(attempts=0)
+    transaction.on_commit(lambda: domain_event_deliver_task.delay(event_id))

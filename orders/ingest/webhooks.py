@@ -130,7 +130,10 @@ def webhook_event_process(*, event_id: int) -> str:
     """Process a stored delivery once. Returns its final status.
 
     The row is locked for the duration so two workers never process the same delivery, and a
-    delivery already processed, ignored or failed is left alone (replay resets it first)."""
+    delivery already processed, ignored or failed is left alone (replay resets it first).
+    A transient error is recorded and re-raised for the task to retry; after
+    WEBHOOK_MAX_ATTEMPTS the delivery fails for good, visible and replayable in admin."""
+    transient: Exception | None = None
     with transaction.atomic():
         event = (
             WebhookEvent.objects.select_for_update(skip_locked=True)
@@ -140,23 +143,36 @@ def webhook_event_process(*, event_id: int) -> str:
         if event is None:
             return "skipped"
         event.attempts += 1
-        processor = _processors.get(event.provider)
         try:
-            if processor is None:
-                raise DomainError(f"no processor for provider '{event.provider}'")
-            with transaction.atomic():
-                outcome = processor(event)
+            event.status, event.error = _run_processor(event), ""
         except WebhookIgnored as exc:
             event.status, event.error = WebhookStatus.IGNORED, str(exc)
         except DomainError as exc:
             event.status, event.error = WebhookStatus.FAILED, str(exc)
-        else:
-            event.status, event.error = outcome, ""
-        event.processed_at = timezone.now()
+        except Exception as exc:
+            if event.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
+                event.status = WebhookStatus.FAILED
+                event.error = f"gave up after {event.attempts} attempts: {exc}"
+            else:
+                event.error = f"attempt {event.attempts} failed, will retry: {exc}"
+                transient = exc
+        if transient is None:
+            event.processed_at = timezone.now()
         event.save(update_fields=["status", "error", "attempts", "processed_at", "updated_at"])
+    if transient is not None:
+        raise transient
     if event.status == WebhookStatus.FAILED:
         logger.warning("webhook %s (%s) failed: %s", event.pk, event.topic, event.error)
     return event.status
+
+
+def _run_processor(event: WebhookEvent) -> str:
+    processor = _processors.get(event.provider)
+    if processor is None:
+        raise DomainError(f"no processor for provider '{event.provider}'")
+    # A savepoint: whatever the processor wrote is undone if it fails, the attempt is kept.
+    with transaction.atomic():
+        return processor(event)
 
 
 def webhook_event_replay(*, event_id: int) -> WebhookEvent:

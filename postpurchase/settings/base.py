@@ -205,6 +205,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Several models have a `status`; name each enum after its model rather than by a hash.
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.OrderStatus",
+        "ShipmentStatusEnum": "orders.models.ShipmentStatus",
+        "TrackingStatusEnum": "orders.models.TrackingStatus",
+        "ConsentStatusEnum": "orders.models.ConsentStatus",
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------------
@@ -222,5 +229,7 @@ BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
 
 # How long a stored webhook may sit unprocessed before the beat sweep enqueues it again.
 WEBHOOK_RESUME_AFTER = timedelta(minutes=2)
+# Transient failures a webhook delivery may have before it is failed for ops to look at.
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=12)
 # Each process asks for a webhook dispatch round at most this often (see orders.ingest.webhooks).
 WEBHOOK_DISPATCH_DELAY = timedelta(milliseconds=env.int("WEBHOOK_DISPATCH_DELAY_MS", default=250))

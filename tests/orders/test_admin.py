@@ -327,3 +327,24 @@ def test_secrets_are_editable_but_never_listed(admin_client, shop):
     assert account.webhook_secret.encode() not in accounts.content
     assert b'name="shopify_webhook_secret"' in shop_form.content
     assert account.webhook_secret.encode() in shop_form.content
+
+
+def test_deliver_again_action_requeues_an_undelivered_domain_event(
+    admin_client, shop, monkeypatch, django_capture_on_commit_callbacks
+):
+    stuck = DomainEventFactory(shop=shop, is_fully_delivered=False, attempts=20)
+    done = DomainEventFactory(shop=shop, is_fully_delivered=True)
+    queued: list[int] = []
+    monkeypatch.setattr(
+        "orders.tasks.domain_event_deliver_task", SimpleNamespace(delay=queued.append)
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            _url(DomainEvent, "changelist"),
+            {"action": "deliver_again", "_selected_action": [stuck.pk, done.pk]},
+        )
+
+    stuck.refresh_from_db()
+    assert stuck.attempts == 0
+    assert queued == [stuck.pk]

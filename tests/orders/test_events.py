@@ -124,3 +124,24 @@ def test_redeliver_sweep_picks_up_events_whose_task_was_lost(shop, subscribed, m
 def test_subscribing_to_an_unknown_event_is_an_error():
     with pytest.raises(ValueError, match="unknown domain event"):
         events.subscribe("order_teleported", lambda event: None)
+
+
+def test_an_event_out_of_attempts_waits_for_ops_then_is_delivered_again(
+    shop, subscribed, django_capture_on_commit_callbacks, monkeypatch
+):
+    got = subscribed(EventName.ORDER_PLACED)
+    order_ingest(shop=shop, data=an_order())
+    event = DomainEvent.objects.get()
+    long_ago = event.occurred_at.replace(year=2020)
+    DomainEvent.objects.update(occurred_at=long_ago, attempts=events.MAX_DELIVERY_ATTEMPTS)
+    sent: list[int] = []
+    monkeypatch.setattr(domain_event_deliver_task, "delay", sent.append)
+
+    assert domain_events_redeliver_task() == 0  # the sweep has given up on it
+
+    with django_capture_on_commit_callbacks(execute=True):
+        events.domain_event_redeliver(event_id=event.pk)
+
+    assert sent == [event.pk]
+    events.domain_event_deliver(event_id=event.pk)
+    assert len(got) == 1

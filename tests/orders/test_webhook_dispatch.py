@@ -127,3 +127,53 @@ def test_rounds_running_at_once_never_claim_the_same_delivery(shop, processing_q
 
     assert this_round == ids[:4]
     assert other_round == ids[4:]
+
+
+@pytest.fixture
+def flaky_provider():
+    """A processor that fails as a database hiccup would, until told otherwise."""
+    state = {"fail": True}
+
+    def process(event):
+        if state["fail"]:
+            raise ConnectionError("database went away")
+        return WebhookStatus.PROCESSED
+
+    webhooks.register_processor("test-flaky", process)
+    yield state
+    webhooks._processors.pop("test-flaky")
+
+
+@pytest.mark.django_db
+def test_a_transient_failure_is_recorded_and_raised_for_a_retry(shop, flaky_provider):
+    event = WebhookEventFactory(shop=shop, provider="test-flaky")
+
+    with pytest.raises(ConnectionError):
+        webhooks.webhook_event_process(event_id=event.pk)
+
+    event.refresh_from_db()
+    assert event.status == WebhookStatus.RECEIVED
+    assert event.attempts == 1
+    assert "will retry" in event.error
+    flaky_provider["fail"] = False
+    assert webhooks.webhook_event_process(event_id=event.pk) == WebhookStatus.PROCESSED
+
+
+@pytest.mark.django_db
+def test_a_delivery_that_keeps_failing_is_failed_for_ops_after_the_last_attempt(
+    shop, settings, flaky_provider
+):
+    settings.WEBHOOK_MAX_ATTEMPTS = 3
+    event = WebhookEventFactory(shop=shop, provider="test-flaky")
+
+    for _ in range(2):
+        with pytest.raises(ConnectionError):
+            webhooks.webhook_event_process(event_id=event.pk)
+    final = webhooks.webhook_event_process(event_id=event.pk)
+
+    event.refresh_from_db()
+    assert final == WebhookStatus.FAILED
+    assert event.status == WebhookStatus.FAILED
+    assert event.error == "gave up after 3 attempts: database went away"
+    # Nothing picks it up again on its own; ops replay it from admin.
+    assert webhooks.webhook_events_resume(older_than=timedelta(0)) == []
