@@ -37,18 +37,33 @@ def postgres_answers() -> bool:
 
     parsed = urlparse(DATABASE_URL)
     try:
-        psycopg2.connect(
+        conn = psycopg2.connect(
             host=parsed.hostname,
             port=parsed.port or 5432,
             user=parsed.username or "postgres",
             password=parsed.password or None,
             dbname="postgres",
             connect_timeout=3,
-        ).close()
+        )
     except psycopg2.Error as exc:
         print(f"PostgreSQL at {parsed.hostname}:{parsed.port or 5432} refused: {exc}".strip())
         return False
+    _database_ensure(conn, parsed.path.lstrip("/"))
     return True
+
+
+def _database_ensure(conn, name: str) -> None:
+    """Create the configured database when it is missing: the migration check connects to it
+    (the tests themselves use their own `test_` copy)."""
+    from psycopg2 import sql
+
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            print(f"Created database {name}.")
+    conn.close()
 
 
 def redis_answers() -> bool:
