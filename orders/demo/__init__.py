@@ -1,0 +1,6 @@
+"""The demo shop: `reference` holds what it is made of, `seed` builds its history."""
+
+from orders.demo.reference import DEFAULT_PASSWORD, DEFAULT_SEED
+from orders.demo.seed import DemoSummary, demo_reference_now, demo_seed
+
+__all__ = ["DEFAULT_PASSWORD", "DEFAULT_SEED", "DemoSummary", "demo_reference_now", "demo_seed"]
