@@ -1,9 +1,11 @@
-"""`make bench`: seed timing, then hello-world, one-row and Shopify-webhook throughput.
+"""`make bench`: seed timing, HTTP throughput (hello world, one-row read, Shopify webhook
+intake), then flash-sale processing by Celery workers.
 
 One run, on this machine, against 127.0.0.1 only: create `pp_bench`, migrate, time
 `seed_demo --scale 1.0` (and on SQLite), start gunicorn, warm up, measure each endpoint with
-wrk in interleaved rounds, print a table and write docs/performance.md. Everything it started
-is stopped and everything it created is removed, whatever happens.
+wrk in interleaved rounds, stop gunicorn, then time a Celery worker turning a backlog of
+distinct orders/create deliveries into orders; print a table and write docs/performance.md.
+Everything it started is stopped and everything it created is removed, whatever happens.
 """
 
 import argparse
@@ -19,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import stack
+from bench import flash_sale, stack
 from bench.load import Measurement, wrk_run, wrk_version
 from bench.report import HELLO, ONE_ROW, WEBHOOK, Run, console, markdown
 from bench.shopify_payload import orders_create_body, sign
@@ -38,6 +40,15 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--scale", type=float, default=1.0, help="seed_demo scale")
     parser.add_argument("--skip-sqlite", action="store_true", help="skip the SQLite seed timing")
+    parser.add_argument(
+        "--drain-orders", type=int, default=3000, help="flash-sale deliveries to process (0: skip)"
+    )
+    parser.add_argument(
+        "--drain-concurrency", type=int, default=2, help="celery prefork processes: one per core"
+    )
+    parser.add_argument(
+        "--drain-timeout", type=int, default=240, help="seconds to wait for the flash sale"
+    )
     parser.add_argument("--keep-db", action="store_true", help="keep pp_bench afterwards")
     parser.add_argument("--output", type=Path, default=OUTPUT)
     return parser.parse_args(argv)
@@ -155,7 +166,12 @@ def _describe(args: argparse.Namespace, facts: dict[str, str]) -> tuple[dict, di
         "scale": str(args.scale),
     }
     machine = stack.machine()
-    machine.update(django=version("django"), gunicorn=version("gunicorn"), wrk=wrk_version())
+    machine.update(
+        django=version("django"),
+        gunicorn=version("gunicorn"),
+        celery=version("celery"),
+        wrk=wrk_version(),
+    )
     return config, machine
 
 
@@ -176,6 +192,14 @@ def _bench(args: argparse.Namespace) -> Run:
                 port=port, workers=args.workers, log=folder / "gunicorn.log"
             ) as base:
                 _measure(args, base, facts, webhook_env, run)
+            # After gunicorn has stopped: the worker and Postgres get the cores.
+            if args.drain_orders > 0:
+                run.drain = flash_sale.measure(
+                    orders=args.drain_orders,
+                    concurrency=args.drain_concurrency,
+                    timeout_s=args.drain_timeout,
+                    folder=folder,
+                )
     finally:
         stack.redis_purge()
         if not args.keep_db:

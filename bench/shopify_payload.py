@@ -1,13 +1,18 @@
-"""A realistic signed `orders/create` delivery for the demo shop, built from its own data."""
+"""Realistic `orders/create` deliveries for the demo shop, built from its own data: one signed
+body for the intake load, and a flash sale of distinct orders for the processing measurement."""
 
 import base64
 import hashlib
 import hmac
 import json
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
+ORDER_ID_BASE = 5_990_000_000_000
 
 
 def _money(value: Decimal) -> str:
@@ -24,11 +29,13 @@ def sign(secret: str, body: bytes) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
-def _line_item(n: int, variant: dict) -> dict:
+def _line_item(number: int, n: int, variant: dict) -> dict:
     price = Decimal(variant["price"])
+    # Shopify's line item ids are unique across the shop, not only within the order.
+    item_id = 14_100_000_000_000 + number * 10 + n
     return {
-        "id": 14_100_000_000_000 + n,
-        "admin_graphql_api_id": f"gid://shopify/LineItem/{14_100_000_000_000 + n}",
+        "id": item_id,
+        "admin_graphql_api_id": f"gid://shopify/LineItem/{item_id}",
         "fulfillable_quantity": 1,
         "fulfillment_service": "manual",
         "fulfillment_status": None,
@@ -103,7 +110,8 @@ def _customer(customer: dict, at: str) -> dict:
 def orders_create_body(*, customer: dict, variants: list[dict], number: int) -> bytes:
     """The JSON Shopify posts for a new paid order (fields as in its documented example)."""
     at = datetime.now(tz=UTC).replace(microsecond=0).isoformat()
-    order_id = 5_990_000_000_000 + number
+    order_id = ORDER_ID_BASE + number
+    token = hashlib.sha256(f"order-{number}".encode()).hexdigest()
     subtotal = sum((Decimal(v["price"]) for v in variants), Decimal(0))
     shipping = Decimal("0.00") if subtotal >= 75 else Decimal("5.95")
     tax = (subtotal * Decimal("0.075")).quantize(CENT, rounding=ROUND_HALF_UP)
@@ -114,8 +122,8 @@ def orders_create_body(*, customer: dict, variants: list[dict], number: int) -> 
         "name": f"#{number}",
         "number": number - 1000,
         "order_number": number,
-        "confirmation_number": "K8MZ3Q7PA",
-        "token": "b1946ac92492d2347c6235b4d2611184",
+        "confirmation_number": token[:9].upper(),
+        "token": token[:32],
         "email": customer["email"],
         "contact_email": customer["email"],
         "phone": None,
@@ -174,8 +182,45 @@ def orders_create_body(*, customer: dict, variants: list[dict], number: int) -> 
         "billing_address": _address(customer),
         "shipping_address": _address(customer),
         "customer": _customer(customer, at),
-        "line_items": [_line_item(n, v) for n, v in enumerate(variants, start=1)],
+        "line_items": [_line_item(number, n, v) for n, v in enumerate(variants, start=1)],
         "fulfillments": [],
         "refunds": [],
     }
     return json.dumps(payload, separators=(",", ":")).encode()
+
+
+_FIRST_NAMES = ("Ava", "Liam", "Maya", "Noah", "Zoe", "Omar", "Ines", "Kenji", "Lena", "Diego")
+_LAST_NAMES = ("Park", "Okafor", "Novak", "Reyes", "Schmidt", "Tanaka", "Byrne", "Haddad")
+
+
+@dataclass(frozen=True)
+class FlashOrder:
+    external_id: str
+    body: bytes
+    line_items: int
+
+
+def flash_sale_orders(
+    *, count: int, first_number: int, variants: list[dict], returning: list[dict], seed: int = 7
+) -> Iterator[FlashOrder]:
+    """`count` distinct orders/create bodies: each its own order id, name and customer, with one
+    to three line items from the shop's catalogue. The first customers are the `returning`
+    ones (existing customers, so that path is exercised too), the rest are new."""
+    rng = random.Random(seed)
+    for i in range(count):
+        number = first_number + i
+        if i < len(returning):
+            customer = returning[i]
+        else:
+            first, last = rng.choice(_FIRST_NAMES), rng.choice(_LAST_NAMES)
+            customer = {
+                "external_id": str(7_770_000_000_000 + number),
+                "email": f"{first}.{last}.{number}@example.com".lower(),
+                # 555-0100 to 555-0199 is the North American range reserved for fiction.
+                "phone": f"+1614555{rng.randrange(100, 200):04d}" if rng.random() < 0.6 else "",
+                "first_name": first,
+                "last_name": last,
+            }
+        chosen = rng.sample(variants, k=rng.choice((1, 1, 2, 2, 3)))
+        body = orders_create_body(customer=customer, variants=chosen, number=number)
+        yield FlashOrder(str(ORDER_ID_BASE + number), body, len(chosen))

@@ -1,7 +1,8 @@
 """What the benchmark runs on: its own Postgres database and Redis db, manage.py, gunicorn.
 
 Everything here is the benchmark's own (database `pp_bench`, Redis db 14, one gunicorn on a
-free loopback port); nothing else is created, changed or dropped.
+free loopback port, one Celery worker on that Redis db); nothing else is created, changed or
+dropped.
 """
 
 import os
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import psycopg2
 import redis
+from celery import Celery
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -51,6 +53,18 @@ def database_drop() -> None:
     _admin(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
 
 
+def execute(sql: str, params: tuple = ()) -> int:
+    """One statement on `pp_bench` in autocommit (VACUUM cannot run in a transaction)."""
+    conn = psycopg2.connect(DATABASE_URL, connect_timeout=5)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.rowcount
+    finally:
+        conn.close()
+
+
 def query(sql: str, params: tuple = ()) -> list[dict]:
     conn = psycopg2.connect(DATABASE_URL, connect_timeout=5)
     try:
@@ -63,7 +77,8 @@ def query(sql: str, params: tuple = ()) -> list[dict]:
 
 
 def redis_purge() -> None:
-    # Deliveries enqueued during the run are never processed here: drop them with the db.
+    # What a run leaves queued (the intake's dispatch asks, tasks a stopped worker had not
+    # taken) belongs to that run: drop it with the db.
     redis.Redis.from_url(REDIS_URL, socket_timeout=5).flushdb()
 
 
@@ -121,9 +136,8 @@ def _status(url: str) -> int | None:
         return None
 
 
-@contextmanager
-def gunicorn(*, port: int, workers: int, log: Path) -> Iterator[str]:
-    """gunicorn in production mode with the bench views on; yields its base URL."""
+def production_env() -> dict[str, str]:
+    """Production settings on the benchmark's database and Redis, for gunicorn and Celery."""
     env = postgres_env()
     env.update(
         DJANGO_SETTINGS_MODULE="postpurchase.settings.production",
@@ -134,18 +148,60 @@ def gunicorn(*, port: int, workers: int, log: Path) -> Iterator[str]:
         DEBUG="0",
         CONN_MAX_AGE="600",  # persistent connections, as in production
     )
+    return env
+
+
+def _start(command: list[str], log: Path) -> subprocess.Popen:
+    with log.open("wb") as out:
+        # Its own session, so that stopping it reaches its children (workers, pool processes).
+        return subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=production_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+@contextmanager
+def gunicorn(*, port: int, workers: int, log: Path) -> Iterator[str]:
+    """gunicorn in production mode with the bench views on; yields its base URL."""
     command = [str(BIN / "gunicorn"), "postpurchase.wsgi", "--bind", f"{HOST}:{port}"]
     command += ["--workers", str(workers), "--worker-class", "sync", "--log-level", "warning"]
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
+    server = _start(command, log)
     base = f"http://{HOST}:{port}"
     try:
         _wait_ready(server, f"{base}/bench/hello", log)
         yield base
     finally:
         _stop(server)
+
+
+def celery_app() -> Celery:
+    """A client of the benchmark's broker: it sends tasks by name and pings workers, without
+    loading Django in the benchmark's own process."""
+    return Celery("pp-bench", broker=REDIS_URL)
+
+
+@contextmanager
+def celery_worker(*, concurrency: int, log: Path) -> Iterator[None]:
+    """A Celery worker (prefork) in production mode, as deployed; yields once it answers."""
+    command = [str(BIN / "celery"), "-A", "postpurchase", "worker", "--pool", "prefork"]
+    command += ["--concurrency", str(concurrency), "--loglevel", "warning"]
+    worker = _start(command, log)
+    app = celery_app()
+    try:
+        deadline = time.monotonic() + 60
+        while not app.control.ping(timeout=1.0):
+            if worker.poll() is not None:
+                raise RuntimeError(f"celery exited ({worker.returncode}):\n{log.read_text()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"celery did not answer a ping within 60 s:\n{log.read_text()}")
+        yield
+    finally:
+        app.close()
+        _stop(worker)
 
 
 def _wait_ready(server: subprocess.Popen, url: str, log: Path) -> None:
@@ -163,9 +219,11 @@ def _stop(server: subprocess.Popen) -> None:
     if server.poll() is not None:
         return
     with suppress(ProcessLookupError):
-        os.killpg(server.pid, signal.SIGTERM)  # its own session: the arbiter and its workers
+        # Its own session: gunicorn's arbiter and workers, or celery's main and pool processes.
+        # SIGTERM is a warm shutdown for both: running requests or tasks finish first.
+        os.killpg(server.pid, signal.SIGTERM)
     try:
-        server.wait(timeout=20)
+        server.wait(timeout=30)
     except subprocess.TimeoutExpired:
         with suppress(ProcessLookupError):
             os.killpg(server.pid, signal.SIGKILL)
