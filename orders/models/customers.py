@@ -1,6 +1,7 @@
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Upper
 
 from orders.models.tenancy import Shop, validate_timezone
 from postpurchase.models import TimeStampedModel
@@ -58,6 +59,8 @@ class Customer(TimeStampedModel):
         ]
         indexes = [
             models.Index(fields=["shop", "email"]),
+            # Customers are matched by email ignoring case (`email__iexact` is UPPER() = UPPER()).
+            models.Index("shop", Upper("email"), name="customer_shop_email_upper_idx"),
             models.Index(fields=["shop", "phone"]),
         ]
 
