@@ -1,0 +1,48 @@
+"""A channel that only logs and remembers: the demo runs without any provider account."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+
+from notifications.channels.base import RenderedMessage, SendResult
+
+logger = logging.getLogger(__name__)
+
+SENT_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class ConsoleRecord:
+    provider_message_id: str
+    sent_at: datetime
+    message: RenderedMessage
+
+
+# The demo's "outbox": the last SENT_LIMIT messages, newest last. A bounded deque keeps a
+# long-running demo process from growing without end.
+sent: deque[ConsoleRecord] = deque(maxlen=SENT_LIMIT)
+
+
+class ConsoleChannel:
+    name = "console"
+
+    def send(self, msg: RenderedMessage) -> SendResult:
+        provider_message_id = f"console-{uuid.uuid4().hex}"
+        logger.info(
+            "console %s message %s to %s\nsubject: %s\n%s",
+            msg.channel,
+            msg.message_id,
+            msg.recipient,
+            msg.subject,
+            msg.body_text,
+        )
+        sent.append(ConsoleRecord(provider_message_id, timezone.now(), msg))
+        return SendResult(
+            provider_message_id=provider_message_id, provider="console", status="sent"
+        )
