@@ -1,1 +1,180 @@
-# Models arrive with this app's issue.
+"""The outbox: one row per message a customer is owed, from scheduling to delivery receipt.
+
+The schedule lives here, not in the broker: a message due later is a `scheduled` row with
+`send_at`, claimed by the dispatcher when due. Each row's `dedupe_key` is unique, so asking
+for the same message twice yields one row, and one send.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from orders.models import Channel, Customer, Order, Shop
+from postpurchase.models import TimeStampedModel
+
+
+class MessageStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+    BOUNCED = "bounced", "Bounced"
+    SUPPRESSED = "suppressed", "Suppressed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+_M = MessageStatus
+# `sending → queued` is a transient provider error: the send is retried. `sending → failed` is a
+# permanent error, or a send whose outcome is unknown (held for review, never resent).
+# `queued → failed`: the message cannot be rendered, so it is never handed to a provider.
+MESSAGE_TRANSITIONS: dict[str, set[str]] = {
+    _M.SCHEDULED: {_M.QUEUED, _M.CANCELLED, _M.SUPPRESSED},
+    _M.QUEUED: {_M.SENDING, _M.CANCELLED, _M.SUPPRESSED, _M.FAILED},
+    _M.SENDING: {_M.SENT, _M.QUEUED, _M.FAILED, _M.CANCELLED, _M.SUPPRESSED},
+    _M.SENT: {_M.DELIVERED, _M.BOUNCED, _M.FAILED},
+    _M.DELIVERED: {_M.BOUNCED},
+    _M.FAILED: set(),
+    _M.BOUNCED: set(),
+    _M.SUPPRESSED: set(),
+    _M.CANCELLED: set(),
+}
+PENDING_STATES = (MessageStatus.SCHEDULED, MessageStatus.QUEUED)
+
+
+class Purpose(models.TextChoices):
+    TRANSACTIONAL = "transactional", "Transactional"
+    MARKETING = "marketing", "Marketing"
+
+
+class Message(TimeStampedModel):
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="messages", null=True, blank=True
+    )
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="messages", null=True, blank=True
+    )
+    kind = models.CharField(max_length=64)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    recipient = models.CharField(max_length=255)
+    # What the message is about, e.g. ("order", 42) or ("return", 7).
+    about_type = models.CharField(max_length=32)
+    about_id = models.BigIntegerField()
+    # Plain values the templates render from; the rendered text is stored when it is sent.
+    context = models.JSONField(default=dict, blank=True)
+    subject = models.CharField(max_length=255, blank=True)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    send_at = models.DateTimeField()
+    # Past this, the message is no longer useful and is cancelled instead of sent late.
+    expires_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=MessageStatus.choices, default=_M.SCHEDULED)
+    status_reason = models.CharField(max_length=255, blank=True)
+    provider = models.CharField(max_length=32, blank=True)
+    provider_message_id = models.CharField(max_length=128, blank=True)
+    attempt_count = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    sending_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    dedupe_key = models.CharField(max_length=255, unique=True)
+
+    class Meta:
+        indexes = [
+            # The dispatcher's claim: its cost follows the due rows, not the table.
+            models.Index(
+                fields=["send_at"], condition=Q(status="scheduled"), name="message_due_idx"
+            ),
+            models.Index(
+                fields=["queued_at"], condition=Q(status="queued"), name="message_queued_idx"
+            ),
+            models.Index(
+                fields=["sending_at"], condition=Q(status="sending"), name="message_sending_idx"
+            ),
+            models.Index(fields=["shop", "-created_at"]),
+            models.Index(fields=["provider_message_id"]),
+            models.Index(fields=["about_type", "about_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} by {self.channel} to {self.recipient} ({self.status})"
+
+    def record_transition(self, *, from_status: str, to_status: str, actor, note: str) -> None:
+        MessageEvent.objects.create(
+            message=self, from_status=from_status, to_status=to_status, actor=actor, note=note
+        )
+
+
+class MessageEvent(models.Model):
+    """The message's history: every state change with when and why."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=16)
+    to_status = models.CharField(max_length=16)
+    note = models.CharField(max_length=500, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"
+
+
+class AttemptOutcome(models.TextChoices):
+    SENT = "sent", "Accepted by the provider"
+    TRANSIENT = "transient", "Temporary failure"
+    PERMANENT = "permanent", "Permanent failure"
+
+
+class DeliveryAttempt(models.Model):
+    """One call to the provider, whatever its outcome."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attempts")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    outcome = models.CharField(max_length=16, choices=AttemptOutcome.choices)
+    provider_message_id = models.CharField(max_length=128, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.outcome} at {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Flow(TimeStampedModel):
+    """One lifecycle flow of a shop: which event starts it, how long after, on which channels.
+
+    Flows are data: the product ships defaults (`notifications.flows.DEFAULT_FLOWS`) and each
+    shop edits its own copy."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="flows")
+    kind = models.CharField(max_length=64, help_text="The message kind; names its templates.")
+    trigger = models.CharField(max_length=48)
+    delay = models.DurationField(default=timedelta(0))
+    # In order of preference; each channel is used when the customer can receive it there.
+    channels = models.JSONField(default=list)
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    # How long after it was due a message of this flow is still worth sending.
+    useful_for = models.DurationField(null=True, blank=True)
+    is_enabled = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "kind"], name="uniq_flow_shop_kind"),
+        ]
+        indexes = [models.Index(fields=["shop", "trigger"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.trigger}"

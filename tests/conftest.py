@@ -6,6 +6,13 @@ from postpurchase.celery import app as celery_app
 from tests.factories import ShopFactory, StaffMembershipFactory
 
 
+@pytest.fixture(autouse=True)
+def anymail_test_backend(settings):
+    """Django's test setup swaps EMAIL_BACKEND for locmem; put anymail's test backend back so
+    email goes through anymail's real sending path (it still records into mail.outbox)."""
+    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+
+
 @pytest.fixture
 def shop(db):
     return ShopFactory()
@@ -28,8 +35,10 @@ def staff_client(client, staff):
 
 
 @pytest.fixture
-def subscribed():
-    """Subscribe a recording handler to domain events; yields the list it records into."""
+def subscribed(monkeypatch):
+    """Subscribe a recording handler to domain events, as the only subscriber (the apps'
+    own subscribers are set aside); yields the list it records into."""
+    monkeypatch.setattr(events, "_subscribers", {})
     received: list[events.Event] = []
     keys: list[tuple[str, str]] = []
 

@@ -138,6 +138,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.webhook_events_resume_task",
         "schedule": timedelta(minutes=1),
     },
+    "messages-dispatch-due": {
+        "task": "notifications.tasks.messages_dispatch_due_task",
+        "schedule": timedelta(seconds=env.int("NOTIFICATIONS_DISPATCH_EVERY_SECONDS", default=5)),
+    },
+    "messages-recover-stuck": {
+        "task": "notifications.tasks.messages_recover_stuck_task",
+        "schedule": timedelta(minutes=1),
+    },
     "idempotency-keys-purge": {
         "task": "orders.tasks.idempotency_keys_purge_task",
         "schedule": crontab(minute=17, hour=3),
@@ -183,6 +191,17 @@ TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
 TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+# WhatsApp sender when it differs from TWILIO_FROM_NUMBER; ignored with a messaging service.
+TWILIO_WHATSAPP_FROM_NUMBER = env.str("TWILIO_WHATSAPP_FROM_NUMBER", default="")
+TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
+# Only for tests and local fakes: replaces https://api.twilio.com.
+TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
+NOTIFICATIONS_CHANNELS = {
+    "email": "notifications.channels.email.EmailChannel",
+    "sms": "notifications.channels.sms.SmsChannel",
+    "whatsapp": "notifications.channels.sms.WhatsAppChannel",
+}
+NOTIFICATIONS_EMAIL_TIMEOUT = env.float("NOTIFICATIONS_EMAIL_TIMEOUT", default=10.0)
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -233,3 +252,12 @@ WEBHOOK_RESUME_AFTER = timedelta(minutes=2)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=12)
 # Each process asks for a webhook dispatch round at most this often (see orders.ingest.webhooks).
 WEBHOOK_DISPATCH_DELAY = timedelta(milliseconds=env.int("WEBHOOK_DISPATCH_DELAY_MS", default=250))
+
+# --- Outbox ---------------------------------------------------------------------------------
+# Messages handed to one send task together (see notifications.tasks.messages_send_batch_task).
+NOTIFICATIONS_SEND_CHUNK = 25
+NOTIFICATIONS_MAX_SEND_ATTEMPTS = 6
+# A queued message whose task was lost is re-enqueued after this (longer than any retry delay).
+NOTIFICATIONS_QUEUED_TIMEOUT = timedelta(minutes=15)
+# A message still `sending` after this was interrupted mid-call: held for review, never resent.
+NOTIFICATIONS_SENDING_TIMEOUT = timedelta(minutes=10)

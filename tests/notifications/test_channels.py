@@ -25,12 +25,15 @@ from notifications.channels.base import (
 from notifications.channels.console import ConsoleChannel
 from notifications.channels.email import EmailChannel
 from notifications.channels.sms import SmsChannel, WhatsAppChannel, sms_segments
-
-ACCOUNT_SID = "AC" + "1" * 32
-AUTH_TOKEN = "fake-auth-token"
-MESSAGES_PATH = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
-MESSAGE_SID = "SM" + "a" * 32
-FROM_NUMBER = "+15005550006"
+from tests.notifications.fake_twilio import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    FROM_NUMBER,
+    MESSAGE_SID,
+    MESSAGES_PATH,
+    twilio_accepts,
+    twilio_form,
+)
 
 
 def email_message(**overrides: object) -> RenderedMessage:
@@ -263,35 +266,6 @@ def test_email_times_out_as_transient_with_unknown_outcome(
 
 
 # --- SMS and WhatsApp: the twilio client against a fake Twilio ------------------------------
-
-
-@pytest.fixture
-def fake_twilio(settings, httpserver: HTTPServer) -> HTTPServer:
-    settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
-    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
-    settings.TWILIO_MESSAGING_SERVICE_SID = ""
-    settings.TWILIO_FROM_NUMBER = FROM_NUMBER
-    settings.TWILIO_WHATSAPP_FROM_NUMBER = ""
-    settings.TWILIO_API_BASE_URL = httpserver.url_for("/")
-    return httpserver
-
-
-def twilio_accepts(server: HTTPServer) -> None:
-    server.expect_request(MESSAGES_PATH, method="POST").respond_with_json(
-        {
-            "sid": MESSAGE_SID,
-            "account_sid": ACCOUNT_SID,
-            "status": "queued",
-            "num_segments": "1",
-            "date_created": "Wed, 01 Jan 2025 00:00:00 +0000",
-        },
-        status=201,
-    )
-
-
-def twilio_form(server: HTTPServer) -> dict[str, str]:
-    request, _ = server.log[-1]
-    return dict(request.form)
 
 
 def test_sms_posts_the_form_twilio_expects_and_returns_the_sid(fake_twilio: HTTPServer) -> None:

@@ -1,0 +1,19 @@
+from notifications.services.dispatch import (
+    messages_claim_due,
+    messages_dispatch_due,
+    messages_recover_stuck,
+)
+from notifications.services.rendering import message_render
+from notifications.services.scheduling import MessageRequest, message_schedule, messages_cancel
+from notifications.services.sending import message_send
+
+__all__ = [
+    "MessageRequest",
+    "message_render",
+    "message_schedule",
+    "message_send",
+    "messages_cancel",
+    "messages_claim_due",
+    "messages_dispatch_due",
+    "messages_recover_stuck",
+]

@@ -1,0 +1,100 @@
+"""Claiming due messages for sending, and recovering the ones a crash left behind."""
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from notifications.models import Message, MessageEvent, MessageStatus
+
+Enqueue = Callable[[list[int]], None]
+
+
+def _enqueue_after_commit(ids: list[int]) -> None:
+    from notifications.tasks import messages_send_batch_task
+
+    size = settings.NOTIFICATIONS_SEND_CHUNK
+    for start in range(0, len(ids), size):
+        chunk = ids[start : start + size]
+        transaction.on_commit(lambda chunk=chunk: messages_send_batch_task.delay(chunk))
+
+
+def messages_claim_due(*, batch_size: int = 100) -> list[int]:
+    """Move up to `batch_size` due `scheduled` messages to `queued` and hand them to workers in
+    chunks after commit. SKIP LOCKED lets several ticks run at once without claiming a message
+    twice; the partial index keeps the claim's cost with the due rows, not the table."""
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(status=MessageStatus.SCHEDULED, send_at__lte=now)
+            .order_by("send_at")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            return ids
+        Message.objects.filter(pk__in=ids).update(
+            status=MessageStatus.QUEUED, queued_at=now, updated_at=now
+        )
+        MessageEvent.objects.bulk_create(
+            MessageEvent(
+                message_id=pk,
+                from_status=MessageStatus.SCHEDULED,
+                to_status=MessageStatus.QUEUED,
+                note="due",
+            )
+            for pk in ids
+        )
+        _enqueue_after_commit(ids)
+    return ids
+
+
+def messages_dispatch_due(*, batch_size: int = 100, max_batches: int = 100) -> int:
+    """One dispatcher tick: claim batches until nothing is due (or the tick's budget is spent)."""
+    claimed = 0
+    for _ in range(max_batches):
+        batch = messages_claim_due(batch_size=batch_size)
+        claimed += len(batch)
+        if len(batch) < batch_size:
+            break
+    return claimed
+
+
+def messages_recover_stuck(
+    *, queued_for: timedelta, sending_for: timedelta, limit: int = 1000
+) -> tuple[list[int], list[int]]:
+    """Re-enqueue messages stuck in `queued` (their task was lost before any provider call, so
+    sending them is safe) and hold for review those stuck in `sending` (a worker died mid-call:
+    the customer may have it already, so it is never resent on its own).
+
+    Returns (requeued ids, held ids)."""
+    now = timezone.now()
+    with transaction.atomic():
+        requeued = list(
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(status=MessageStatus.QUEUED, queued_at__lt=now - queued_for)
+            .values_list("pk", flat=True)[:limit]
+        )
+        Message.objects.filter(pk__in=requeued).update(queued_at=now, updated_at=now)
+        _enqueue_after_commit(requeued)
+        held = list(
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(status=MessageStatus.SENDING, sending_at__lt=now - sending_for)
+            .values_list("pk", flat=True)[:limit]
+        )
+        reason = "outcome unknown: the send was interrupted; held for review, not resent"
+        Message.objects.filter(pk__in=held).update(
+            status=MessageStatus.FAILED, status_reason=reason[:255], updated_at=now
+        )
+        MessageEvent.objects.bulk_create(
+            MessageEvent(
+                message_id=pk,
+                from_status=MessageStatus.SENDING,
+                to_status=MessageStatus.FAILED,
+                note=reason,
+            )
+            for pk in held
+        )
+    return requeued, held

@@ -1,0 +1,101 @@
+"""What the order's domain events mean for the customer's messages."""
+
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from notifications.flows import flows_for
+from notifications.models import Flow, Message
+from notifications.services.scheduling import MessageRequest, message_schedule, messages_cancel
+from orders.events import Event
+from orders.models import Channel, ConsentStatus, Order
+
+
+def order_context(order: Order) -> dict[str, Any]:
+    """The plain values order templates may use, and nothing else."""
+    customer = order.customer
+    return {
+        "shop_name": order.shop.name,
+        "order_number": order.number,
+        "customer_first_name": customer.first_name if customer else "",
+        "items": [
+            {
+                "quantity": line.quantity,
+                "title": line.title,
+                "variant_title": line.variant_title,
+                "total": str(line.line_total),
+            }
+            for line in order.line_items.all()
+        ],
+        "total": str(order.total),
+        "currency": order.currency,
+        "tracking_url": f"{settings.PUBLIC_BASE_URL}/track/",
+    }
+
+
+def _has_consent(order: Order, channel: str) -> bool:
+    customer = order.customer
+    return bool(
+        customer
+        and customer.consents.filter(channel=channel, status=ConsentStatus.GRANTED).exists()
+    )
+
+
+def recipients_for(order: Order, channels: list[str]) -> list[tuple[str, str]]:
+    """(channel, address) pairs the flow may use for this order's customer, in the flow's
+    order. Text messages need a phone and the customer's consent for that channel; when no
+    channel of the flow is possible, email is the fallback."""
+    phone = order.phone or (order.customer.phone if order.customer else "")
+    email = order.email or (order.customer.email if order.customer else "")
+    chosen = []
+    for channel in channels:
+        if channel == Channel.EMAIL and email:
+            chosen.append((channel, email))
+        elif channel in (Channel.SMS, Channel.WHATSAPP) and phone and _has_consent(order, channel):
+            chosen.append((channel, phone))
+    if not chosen and email:
+        chosen.append((Channel.EMAIL.value, email))
+    return chosen
+
+
+def _schedule_flow(order: Order, flow: Flow, context: dict[str, Any]) -> list[Message]:
+    due = timezone.now() + flow.delay
+    scheduled = []
+    for channel, recipient in recipients_for(order, flow.channels):
+        message, _ = message_schedule(
+            request=MessageRequest(
+                shop_id=order.shop_id,
+                customer_id=order.customer_id,
+                order_id=order.pk,
+                kind=flow.kind,
+                channel=channel,
+                purpose=flow.purpose,
+                recipient=recipient,
+                about_type="order",
+                about_id=order.pk,
+                send_at=due,
+                expires_at=due + flow.useful_for if flow.useful_for else None,
+                context=context,
+            )
+        )
+        scheduled.append(message)
+    return scheduled
+
+
+def order_event_schedule_messages(event: Event) -> list[Message]:
+    """Schedule what every enabled flow triggered by this order event owes the customer."""
+    order = (
+        Order.objects.select_related("shop", "customer")
+        .prefetch_related("line_items")
+        .get(pk=event.payload["order_id"])
+    )
+    flows = flows_for(shop_id=order.shop_id, trigger=event.name)
+    if not flows:
+        return []
+    context = order_context(order)
+    return [message for flow in flows for message in _schedule_flow(order, flow, context)]
+
+
+def order_cancelled_cancel_messages(event: Event) -> int:
+    return messages_cancel(order_id=event.payload["order_id"], reason="the order was cancelled")

@@ -1,0 +1,106 @@
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from notifications.models import MESSAGE_TRANSITIONS, PENDING_STATES, Message, MessageStatus
+from postpurchase.states import transition
+
+
+@dataclass(frozen=True)
+class MessageRequest:
+    """Everything needed to owe a customer one message."""
+
+    shop_id: int
+    customer_id: int | None
+    kind: str
+    channel: str
+    purpose: str
+    recipient: str
+    about_type: str
+    about_id: int
+    send_at: datetime
+    order_id: int | None = None
+    expires_at: datetime | None = None
+    context: dict[str, Any] | None = None
+
+    def dedupe_key(self) -> str:
+        return ":".join(
+            str(part)
+            for part in (
+                self.shop_id,
+                self.customer_id or "-",
+                self.kind,
+                self.about_type,
+                self.about_id,
+                self.channel,
+            )
+        )
+
+
+def message_schedule(*, request: MessageRequest) -> tuple[Message, bool]:
+    """The one entry point every app uses to owe a customer a message.
+
+    Returns (message, created). Asking again for the same message (same shop, customer, kind,
+    object and channel) returns the first row untouched: an event, a webhook or a task that runs
+    twice never sends twice. Costs one SELECT when the message exists, else a SELECT and an
+    INSERT (in a savepoint, so two callers racing on the same key still get one row)."""
+    key = request.dedupe_key()
+    existing = Message.objects.filter(dedupe_key=key).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                shop_id=request.shop_id,
+                customer_id=request.customer_id,
+                order_id=request.order_id,
+                kind=request.kind,
+                channel=request.channel,
+                purpose=request.purpose,
+                recipient=request.recipient,
+                about_type=request.about_type,
+                about_id=request.about_id,
+                send_at=request.send_at,
+                expires_at=request.expires_at,
+                context=request.context or {},
+                dedupe_key=key,
+            )
+    except IntegrityError:
+        return Message.objects.get(dedupe_key=key), False
+    return message, True
+
+
+@transaction.atomic
+def messages_cancel(
+    *,
+    reason: str,
+    order_id: int | None = None,
+    about: tuple[str, int] | None = None,
+    kinds: tuple[str, ...] = (),
+) -> int:
+    """Cancel pending (scheduled or queued) messages about an order or an object, optionally of
+    some kinds only: a cancelled order cancels everything pending for it, a reorder cancels the
+    replenishment reminder. Returns how many were cancelled."""
+    if order_id is None and about is None:
+        raise ValueError("say which order or object the messages are about")
+    pending = Message.objects.select_for_update().filter(status__in=PENDING_STATES)
+    if order_id is not None:
+        pending = pending.filter(order_id=order_id)
+    if about is not None:
+        pending = pending.filter(about_type=about[0], about_id=about[1])
+    if kinds:
+        pending = pending.filter(kind__in=kinds)
+    cancelled = 0
+    for message in pending:
+        message.status_reason = reason[:255]
+        transition(
+            message,
+            to=MessageStatus.CANCELLED,
+            table=MESSAGE_TRANSITIONS,
+            note=reason,
+            extra_fields=("status_reason",),
+        )
+        cancelled += 1
+    return cancelled

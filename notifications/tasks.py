@@ -1,0 +1,49 @@
+"""Thin Celery entry points for the outbox; each is safe to run twice."""
+
+from celery import shared_task
+from django.conf import settings
+
+from notifications.channels.base import TransientSendError
+from notifications.services import (
+    message_send,
+    messages_dispatch_due,
+    messages_recover_stuck,
+)
+
+
+@shared_task(soft_time_limit=50, time_limit=60)
+def messages_dispatch_due_task() -> int:
+    return messages_dispatch_due()
+
+
+@shared_task(soft_time_limit=120, time_limit=150)
+def messages_send_batch_task(message_ids: list[int]) -> None:
+    """Send a chunk of claimed messages in one task (one task per message would cap throughput
+    at the broker's task rate); a message the provider wants retried gets its own task."""
+    for message_id in message_ids:
+        try:
+            message_send(message_id=message_id)
+        except TransientSendError:
+            message_send_task.apply_async((message_id,), countdown=30)
+
+
+@shared_task(
+    autoretry_for=(TransientSendError,),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=5,
+    soft_time_limit=50,
+    time_limit=60,
+)
+def message_send_task(message_id: int) -> str:
+    return message_send(message_id=message_id)
+
+
+@shared_task(soft_time_limit=60, time_limit=90)
+def messages_recover_stuck_task() -> tuple[int, int]:
+    requeued, held = messages_recover_stuck(
+        queued_for=settings.NOTIFICATIONS_QUEUED_TIMEOUT,
+        sending_for=settings.NOTIFICATIONS_SENDING_TIMEOUT,
+    )
+    return len(requeued), len(held)
