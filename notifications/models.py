@@ -31,13 +31,14 @@ _M = MessageStatus
 # `sending → queued` is a transient provider error: the send is retried. `sending → failed` is a
 # permanent error, or a send whose outcome is unknown (held for review, never resent).
 # `queued → failed`: the message cannot be rendered, so it is never handed to a provider.
+# `failed → queued` is a retry by staff from admin, never automatic.
 MESSAGE_TRANSITIONS: dict[str, set[str]] = {
     _M.SCHEDULED: {_M.QUEUED, _M.CANCELLED, _M.SUPPRESSED},
     _M.QUEUED: {_M.SENDING, _M.CANCELLED, _M.SUPPRESSED, _M.FAILED},
     _M.SENDING: {_M.SENT, _M.QUEUED, _M.FAILED, _M.CANCELLED, _M.SUPPRESSED},
     _M.SENT: {_M.DELIVERED, _M.BOUNCED, _M.FAILED},
     _M.DELIVERED: {_M.BOUNCED},
-    _M.FAILED: set(),
+    _M.FAILED: {_M.QUEUED},
     _M.BOUNCED: set(),
     _M.SUPPRESSED: set(),
     _M.CANCELLED: set(),

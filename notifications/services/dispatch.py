@@ -12,7 +12,8 @@ from notifications.models import Message, MessageEvent, MessageStatus
 Enqueue = Callable[[list[int]], None]
 
 
-def _enqueue_after_commit(ids: list[int]) -> None:
+def enqueue_after_commit(ids: list[int]) -> None:
+    """Hand claimed messages to send tasks, in chunks, once the claim commits."""
     from notifications.tasks import messages_send_batch_task
 
     size = settings.NOTIFICATIONS_SEND_CHUNK
@@ -47,7 +48,7 @@ def messages_claim_due(*, batch_size: int = 100) -> list[int]:
             )
             for pk in ids
         )
-        _enqueue_after_commit(ids)
+        enqueue_after_commit(ids)
     return ids
 
 
@@ -78,7 +79,7 @@ def messages_recover_stuck(
             .values_list("pk", flat=True)[:limit]
         )
         Message.objects.filter(pk__in=requeued).update(queued_at=now, updated_at=now)
-        _enqueue_after_commit(requeued)
+        enqueue_after_commit(requeued)
         held = list(
             Message.objects.select_for_update(skip_locked=True)
             .filter(status=MessageStatus.SENDING, sending_at__lt=now - sending_for)

@@ -1,0 +1,66 @@
+"""What ops do to single messages from admin: send now, cancel, retry."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from notifications.models import MESSAGE_TRANSITIONS, Message, MessageStatus
+from notifications.services.dispatch import enqueue_after_commit
+from postpurchase.exceptions import DomainError
+from postpurchase.states import transition
+
+
+@transaction.atomic
+def message_send_now(*, message_id: int, actor=None) -> Message:
+    """Make a scheduled message due at once and hand it to a worker."""
+    message = Message.objects.select_for_update().get(pk=message_id)
+    if message.status != MessageStatus.SCHEDULED:
+        raise DomainError(
+            f"only a scheduled message can be sent now (this one is {message.status})"
+        )
+    now = timezone.now()
+    message.send_at = message.queued_at = now
+    message.status_reason = "sent now by staff"
+    transition(
+        message,
+        to=MessageStatus.QUEUED,
+        table=MESSAGE_TRANSITIONS,
+        actor=actor,
+        note="sent now by staff",
+        extra_fields=("send_at", "queued_at", "status_reason"),
+    )
+    enqueue_after_commit([message.pk])
+    return message
+
+
+@transaction.atomic
+def message_cancel(*, message_id: int, actor=None, reason: str = "cancelled by staff") -> Message:
+    message = Message.objects.select_for_update().get(pk=message_id)
+    message.status_reason = reason[:255]
+    transition(
+        message,
+        to=MessageStatus.CANCELLED,
+        table=MESSAGE_TRANSITIONS,
+        actor=actor,
+        note=reason,
+        extra_fields=("status_reason",),
+    )
+    return message
+
+
+@transaction.atomic
+def message_retry(*, message_id: int, actor=None) -> Message:
+    """Send a failed message again. Only ever by a person: a message whose outcome is unknown
+    may have reached the customer, so nothing retries it on its own."""
+    message = Message.objects.select_for_update().get(pk=message_id)
+    message.queued_at = timezone.now()
+    message.status_reason = "retried by staff"
+    transition(
+        message,
+        to=MessageStatus.QUEUED,
+        table=MESSAGE_TRANSITIONS,
+        actor=actor,
+        note="retried by staff",
+        extra_fields=("queued_at", "status_reason"),
+    )
+    enqueue_after_commit([message.pk])
+    return message
