@@ -10,11 +10,14 @@ class NotificationsConfig(AppConfig):
         from orders import events
         from orders.models import EventName
 
-        events.subscribe(
+        for trigger in (
             EventName.ORDER_PLACED,
-            lifecycle.order_event_schedule_messages,
-            key="notifications.order_placed",
-        )
+            EventName.SHIPMENT_CREATED,
+            EventName.SHIPMENT_STATUS_CHANGED,
+        ):
+            events.subscribe(
+                trigger, lifecycle.event_schedule_messages, key=f"notifications.{trigger}"
+            )
         events.subscribe(
             EventName.ORDER_CANCELLED,
             lifecycle.order_cancelled_cancel_messages,

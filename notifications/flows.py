@@ -16,15 +16,49 @@ class FlowSpec:
     purpose: str
     delay: timedelta = timedelta(0)
     useful_for: timedelta | None = None
+    conditions: tuple[tuple[str, str], ...] = ()
 
 
+_TEXTS = ("email", "sms")
+_STATUS = EventName.SHIPMENT_STATUS_CHANGED
 DEFAULT_FLOWS: tuple[FlowSpec, ...] = (
     FlowSpec(
         kind="order_confirmation",
         trigger=EventName.ORDER_PLACED,
-        channels=("email", "sms"),
+        channels=_TEXTS,
         purpose=Purpose.TRANSACTIONAL,
         useful_for=timedelta(days=1),
+    ),
+    FlowSpec(
+        kind="shipment_shipped",
+        trigger=EventName.SHIPMENT_CREATED,
+        channels=_TEXTS,
+        purpose=Purpose.TRANSACTIONAL,
+        useful_for=timedelta(days=2),
+    ),
+    FlowSpec(
+        kind="shipment_out_for_delivery",
+        trigger=_STATUS,
+        channels=_TEXTS,
+        purpose=Purpose.TRANSACTIONAL,
+        useful_for=timedelta(hours=8),  # after the day of delivery it only confuses
+        conditions=(("to_status", "out_for_delivery"),),
+    ),
+    FlowSpec(
+        kind="shipment_delivered",
+        trigger=_STATUS,
+        channels=_TEXTS,
+        purpose=Purpose.TRANSACTIONAL,
+        useful_for=timedelta(days=2),
+        conditions=(("to_status", "delivered"),),
+    ),
+    FlowSpec(
+        kind="shipment_exception",
+        trigger=_STATUS,
+        channels=_TEXTS,
+        purpose=Purpose.TRANSACTIONAL,
+        useful_for=timedelta(days=3),
+        conditions=(("to_status", "exception"),),
     ),
 )
 
@@ -41,6 +75,7 @@ def flows_ensure_defaults(*, shop_id: int) -> None:
                 channels=list(spec.channels),
                 purpose=spec.purpose,
                 useful_for=spec.useful_for,
+                conditions=dict(spec.conditions),
             )
             for spec in DEFAULT_FLOWS
         ],
@@ -48,9 +83,15 @@ def flows_ensure_defaults(*, shop_id: int) -> None:
     )
 
 
-def flows_for(*, shop_id: int, trigger: str) -> list[Flow]:
-    flows = list(Flow.objects.filter(shop_id=shop_id, trigger=trigger, is_enabled=True))
-    if not flows and not Flow.objects.filter(shop_id=shop_id).exists():
+# Shops whose default flows this process has already made sure of: new defaults added in a
+# release reach existing shops on their next event, at the cost of one INSERT per process.
+_ensured_shops: set[int] = set()
+
+
+def flows_for(*, shop_id: int, trigger: str, payload: dict) -> list[Flow]:
+    """The shop's enabled flows started by this event whose conditions it meets."""
+    if shop_id not in _ensured_shops:
         flows_ensure_defaults(shop_id=shop_id)
-        flows = list(Flow.objects.filter(shop_id=shop_id, trigger=trigger, is_enabled=True))
-    return flows
+        _ensured_shops.add(shop_id)
+    flows = Flow.objects.filter(shop_id=shop_id, trigger=trigger, is_enabled=True)
+    return [flow for flow in flows if flow.applies_to(payload)]

@@ -167,6 +167,8 @@ class Flow(TimeStampedModel):
     # In order of preference; each channel is used when the customer can receive it there.
     channels = models.JSONField(default=list)
     purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    # Values the event must carry for the flow to apply, e.g. {"to_status": "delivered"}.
+    conditions = models.JSONField(default=dict, blank=True)
     # How long after it was due a message of this flow is still worth sending.
     useful_for = models.DurationField(null=True, blank=True)
     is_enabled = models.BooleanField(default=True)
@@ -179,3 +181,6 @@ class Flow(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.kind} on {self.trigger}"
+
+    def applies_to(self, payload: dict) -> bool:
+        return all(payload.get(key) == value for key, value in self.conditions.items())

@@ -9,7 +9,7 @@ from notifications.flows import flows_for
 from notifications.models import Flow, Message
 from notifications.services.scheduling import MessageRequest, message_schedule, messages_cancel
 from orders.events import Event
-from orders.models import Channel, ConsentStatus, Order
+from orders.models import Channel, ConsentStatus, Order, Shipment
 
 
 def order_context(order: Order) -> dict[str, Any]:
@@ -59,7 +59,21 @@ def recipients_for(order: Order, channels: list[str]) -> list[tuple[str, str]]:
     return chosen
 
 
-def _schedule_flow(order: Order, flow: Flow, context: dict[str, Any]) -> list[Message]:
+def shipment_context(shipment: Shipment) -> dict[str, Any]:
+    return {
+        "carrier": shipment.carrier,
+        "tracking_number": shipment.tracking_number,
+        "carrier_tracking_url": shipment.tracking_url,
+        "estimated_delivery_date": (
+            shipment.estimated_delivery_date.isoformat() if shipment.estimated_delivery_date else ""
+        ),
+        "shipment_status": shipment.get_status_display(),
+    }
+
+
+def _schedule_flow(
+    order: Order, flow: Flow, about: tuple[str, int], context: dict[str, Any]
+) -> list[Message]:
     due = timezone.now() + flow.delay
     scheduled = []
     for channel, recipient in recipients_for(order, flow.channels):
@@ -72,8 +86,8 @@ def _schedule_flow(order: Order, flow: Flow, context: dict[str, Any]) -> list[Me
                 channel=channel,
                 purpose=flow.purpose,
                 recipient=recipient,
-                about_type="order",
-                about_id=order.pk,
+                about_type=about[0],
+                about_id=about[1],
                 send_at=due,
                 expires_at=due + flow.useful_for if flow.useful_for else None,
                 context=context,
@@ -83,18 +97,25 @@ def _schedule_flow(order: Order, flow: Flow, context: dict[str, Any]) -> list[Me
     return scheduled
 
 
-def order_event_schedule_messages(event: Event) -> list[Message]:
-    """Schedule what every enabled flow triggered by this order event owes the customer."""
+def event_schedule_messages(event: Event) -> list[Message]:
+    """Schedule what every enabled flow this order or shipment event starts owes the customer.
+    A shipment event's messages are about the shipment, so a split order gets one per parcel."""
+    flows = flows_for(shop_id=event.shop_id, trigger=event.name, payload=event.payload)
+    if not flows:
+        return []
     order = (
         Order.objects.select_related("shop", "customer")
         .prefetch_related("line_items")
         .get(pk=event.payload["order_id"])
     )
-    flows = flows_for(shop_id=order.shop_id, trigger=event.name)
-    if not flows:
-        return []
     context = order_context(order)
-    return [message for flow in flows for message in _schedule_flow(order, flow, context)]
+    about: tuple[str, int] = ("order", order.pk)
+    shipment_id = event.payload.get("shipment_id")
+    if shipment_id:
+        shipment = Shipment.objects.get(pk=shipment_id, order=order)
+        context |= shipment_context(shipment)
+        about = ("shipment", shipment.pk)
+    return [m for flow in flows for m in _schedule_flow(order, flow, about, context)]
 
 
 def order_cancelled_cancel_messages(event: Event) -> int:

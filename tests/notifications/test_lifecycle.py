@@ -7,13 +7,22 @@ from django.utils import timezone
 
 from notifications.flows import DEFAULT_FLOWS
 from notifications.models import Flow, Message, MessageStatus
+from notifications.services import message_render
 from notifications.services.lifecycle import (
+    event_schedule_messages,
     order_cancelled_cancel_messages,
-    order_event_schedule_messages,
+    order_context,
+    shipment_context,
 )
 from orders.events import Event
 from orders.models import Channel, EventName
-from tests.factories import ConsentFactory, CustomerFactory, LineItemFactory, OrderFactory
+from tests.factories import (
+    ConsentFactory,
+    CustomerFactory,
+    LineItemFactory,
+    OrderFactory,
+    ShipmentFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +37,7 @@ def test_order_placed_schedules_the_confirmation_by_email_with_the_order_in_its_
     order = OrderFactory()
     LineItemFactory(order=order, title="Green tea", quantity=2)
 
-    messages = order_event_schedule_messages(placed(order))
+    messages = event_schedule_messages(placed(order))
 
     assert [(m.kind, m.channel, m.recipient) for m in messages] == [
         ("order_confirmation", "email", order.email)
@@ -46,10 +55,10 @@ def test_sms_is_added_only_for_a_customer_who_consented_to_texts():
     ConsentFactory(customer=with_consent, shop=with_consent.shop, channel=Channel.SMS)
     without_consent = CustomerFactory(phone="+14155550124")
 
-    consenting = order_event_schedule_messages(
+    consenting = event_schedule_messages(
         placed(OrderFactory(customer=with_consent, shop=with_consent.shop))
     )
-    silent = order_event_schedule_messages(
+    silent = event_schedule_messages(
         placed(OrderFactory(customer=without_consent, shop=without_consent.shop))
     )
 
@@ -60,27 +69,27 @@ def test_sms_is_added_only_for_a_customer_who_consented_to_texts():
 def test_the_same_event_twice_schedules_nothing_more():
     order = OrderFactory()
 
-    order_event_schedule_messages(placed(order))
-    order_event_schedule_messages(placed(order))
+    event_schedule_messages(placed(order))
+    event_schedule_messages(placed(order))
 
     assert Message.objects.count() == 1
 
 
 def test_every_shop_gets_the_default_flows_once_and_a_disabled_flow_sends_nothing():
     order = OrderFactory()
-    order_event_schedule_messages(placed(order))
+    event_schedule_messages(placed(order))
     assert Flow.objects.filter(shop=order.shop).count() == len(DEFAULT_FLOWS)
 
     Flow.objects.filter(shop=order.shop).update(is_enabled=False)
     second = OrderFactory(shop=order.shop)
 
-    assert order_event_schedule_messages(placed(second)) == []
+    assert event_schedule_messages(placed(second)) == []
     assert Flow.objects.filter(shop=order.shop).count() == len(DEFAULT_FLOWS)
 
 
 def test_a_cancelled_order_cancels_what_is_pending_for_it():
     order = OrderFactory()
-    order_event_schedule_messages(placed(order))
+    event_schedule_messages(placed(order))
 
     cancelled = order_cancelled_cancel_messages(
         Event(
@@ -93,3 +102,72 @@ def test_a_cancelled_order_cancels_what_is_pending_for_it():
 
     assert cancelled == 1
     assert Message.objects.get().status == MessageStatus.CANCELLED
+
+
+def shipment_event(shipment, name=EventName.SHIPMENT_CREATED, **payload) -> Event:
+    return Event(
+        id=3,
+        name=name,
+        shop_id=shipment.shop_id,
+        payload={"order_id": shipment.order_id, "shipment_id": shipment.pk, **payload},
+    )
+
+
+def test_a_new_shipment_schedules_the_shipped_message_about_that_parcel():
+    shipment = ShipmentFactory(carrier="UPS", tracking_number="1Z999")
+
+    messages = event_schedule_messages(shipment_event(shipment))
+
+    assert [(m.kind, m.about_type, m.about_id) for m in messages] == [
+        ("shipment_shipped", "shipment", shipment.pk)
+    ]
+    assert messages[0].context["tracking_number"] == "1Z999"
+    assert messages[0].context["order_number"] == shipment.order.number
+
+
+def test_each_parcel_of_a_split_order_gets_its_own_message():
+    first = ShipmentFactory()
+    second = ShipmentFactory(order=first.order)
+
+    event_schedule_messages(shipment_event(first))
+    event_schedule_messages(shipment_event(second))
+
+    assert Message.objects.filter(kind="shipment_shipped").count() == 2
+
+
+@pytest.mark.parametrize(
+    ("to_status", "kind"),
+    [
+        ("out_for_delivery", "shipment_out_for_delivery"),
+        ("delivered", "shipment_delivered"),
+        ("exception", "shipment_exception"),
+        ("in_transit", None),
+    ],
+)
+def test_status_changes_start_only_the_flow_whose_condition_they_meet(to_status, kind):
+    shipment = ShipmentFactory()
+    event = shipment_event(
+        shipment, name=EventName.SHIPMENT_STATUS_CHANGED, from_status="pending", to_status=to_status
+    )
+
+    messages = event_schedule_messages(event)
+
+    assert [m.kind for m in messages] == ([kind] if kind else [])
+
+
+@pytest.mark.parametrize("spec", DEFAULT_FLOWS, ids=lambda spec: spec.kind)
+@pytest.mark.parametrize("channel", ["email", "sms"])
+def test_every_default_flow_renders_on_every_channel(spec, channel):
+    order = OrderFactory()
+    LineItemFactory(order=order, title="Green tea")
+    context = order_context(order) | shipment_context(ShipmentFactory(order=order, carrier="DHL"))
+
+    text = message_render(kind=spec.kind, channel=channel, context=context)
+
+    assert order.number in (text.subject + text.body_text)
+    if channel == "email":
+        assert text.subject
+        assert order.number in text.body_html
+        assert "<html" in text.body_html
+    else:
+        assert order.shop.name in text.body_text
