@@ -1,0 +1,241 @@
+"""Ops' view of the outbox and of each shop's lifecycle flows.
+
+A message is never edited here: its status moves only through the services (send now, cancel,
+retry), so every change goes through the transition table and leaves an event row. Flows are
+plain configuration and are edited directly.
+"""
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from notifications.models import DeliveryAttempt, Flow, Message, MessageEvent
+from notifications.services import message_cancel, message_retry, message_send_now
+
+# `orders.admin` is the house base for every admin; its helpers are private by name only, and
+# importing them keeps one read-only policy and one JSON rendering across apps.
+from orders.admin import OpsAdmin, ReadOnlyAdmin, ReadOnlyInline, _pretty_json
+from orders.models import Channel
+from postpurchase.exceptions import DomainError
+
+_PRE = '<pre style="white-space: pre-wrap; margin: 0">{}</pre>'
+
+
+class MessageEventInline(ReadOnlyInline):
+    model = MessageEvent
+    fields = ("at", "from_status", "to_status", "actor", "note")
+    readonly_fields = fields
+    ordering = ("at", "id")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[MessageEvent]:
+        return super().get_queryset(request).select_related("actor")
+
+
+class DeliveryAttemptInline(ReadOnlyInline):
+    model = DeliveryAttempt
+    fields = ("started_at", "finished_at", "outcome", "provider_message_id", "error")
+    readonly_fields = fields
+    ordering = ("started_at", "id")
+
+
+@admin.register(Message)
+class MessageAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "shop",
+        "kind",
+        "channel",
+        "recipient",
+        "status",
+        "send_at",
+        "sent_at",
+        "attempts",
+    )
+    list_filter = ("status", "channel", "kind", "purpose", "shop", "send_at")
+    search_fields = (
+        "recipient",
+        "kind",
+        "provider_message_id",
+        "dedupe_key",
+        "customer__email",
+    )
+    list_select_related = ("shop",)
+    # Every field is read-only on the change page; this only matters should one ever be made
+    # editable, where a plain select would load every customer and order.
+    autocomplete_fields = ("shop", "customer", "order")
+    date_hierarchy = "send_at"
+    ordering = ("-created_at",)
+    inlines = (MessageEventInline, DeliveryAttemptInline)
+    actions = ("send_now", "cancel", "retry")
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "shop",
+                    "customer",
+                    "order",
+                    "kind",
+                    "channel",
+                    "purpose",
+                    "recipient",
+                    "about_type",
+                    "about_id",
+                    "dedupe_key",
+                )
+            },
+        ),
+        (
+            "Status",
+            {
+                "fields": (
+                    "status",
+                    "status_reason",
+                    "send_at",
+                    "expires_at",
+                    "queued_at",
+                    "sending_at",
+                    "sent_at",
+                    "delivered_at",
+                    "attempt_count",
+                    "last_error",
+                )
+            },
+        ),
+        ("Provider", {"fields": ("provider", "provider_message_id")}),
+        ("Content", {"fields": ("subject", "body_text_pre", "body_html_pre", "context_pretty")}),
+        ("History", {"fields": ("created_at", "updated_at")}),
+    )
+    readonly_fields = tuple(f for _, opts in fieldsets for f in opts["fields"])
+
+    @admin.display(description="Attempts", ordering="attempt_count")
+    def attempts(self, obj: Message) -> int:
+        return obj.attempt_count
+
+    @admin.display(description="Body (text)")
+    def body_text_pre(self, obj: Message) -> str:
+        return format_html(_PRE, obj.body_text)
+
+    @admin.display(description="Body (HTML source)")
+    def body_html_pre(self, obj: Message) -> str:
+        # Shown as escaped source: rendering a customer-facing email inside admin would run
+        # its markup (and any injected content) with staff's session.
+        return format_html(_PRE, obj.body_html)
+
+    @admin.display(description="Context")
+    def context_pretty(self, obj: Message) -> str:
+        return _pretty_json(obj.context)
+
+    def has_operate_permission(self, request: HttpRequest) -> bool:
+        # The actions move a message's status, so they take the change permission even though
+        # the stored message itself is never edited here.
+        return request.user.has_perm("notifications.change_message")
+
+    @admin.action(description="Send selected messages now", permissions=["operate"])
+    def send_now(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
+        self._apply(request, queryset, message_send_now, done="Sent now")
+
+    @admin.action(description="Cancel selected messages", permissions=["operate"])
+    def cancel(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
+        self._apply(request, queryset, message_cancel, done="Cancelled")
+
+    @admin.action(description="Retry selected failed messages", permissions=["operate"])
+    def retry(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
+        self._apply(request, queryset, message_retry, done="Queued again")
+
+    def _apply(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Message],
+        service: Callable[..., Message],
+        *,
+        done: str,
+    ) -> None:
+        """Call `service` once per message, each in its own transaction, so one refusal never
+        undoes or stops the others; then say how many went through and why the rest did not."""
+        succeeded = 0
+        refusals: Counter[str] = Counter()
+        ids = list(queryset.order_by("pk").values_list("pk", flat=True))
+        for message_id in ids:
+            try:
+                service(message_id=message_id, actor=request.user)
+            except DomainError as exc:
+                refusals[str(exc)] += 1
+            except Message.DoesNotExist:
+                refusals["the message no longer exists"] += 1
+            else:
+                succeeded += 1
+        if succeeded:
+            self.message_user(request, f"{done}: {_count(succeeded)}.", messages.SUCCESS)
+        if refusals:
+            reasons = "; ".join(f"{reason} ({n})" for reason, n in sorted(refusals.items()))
+            total = sum(refusals.values())
+            self.message_user(request, f"Refused: {_count(total)}: {reasons}.", messages.WARNING)
+
+
+def _count(n: int) -> str:
+    return f"{n} message" if n == 1 else f"{n} messages"
+
+
+class FlowForm(forms.ModelForm):
+    class Meta:
+        model = Flow
+        fields = (
+            "shop",
+            "kind",
+            "trigger",
+            "delay",
+            "channels",
+            "purpose",
+            "useful_for",
+            "is_enabled",
+        )
+
+    def clean_channels(self) -> list[str]:
+        # A misspelt channel would make the flow silently skip that channel for every customer.
+        value: Any = self.cleaned_data["channels"]
+        known = set(Channel.values)
+        if not isinstance(value, list) or not value:
+            raise forms.ValidationError('A list of channels, e.g. ["email", "sms"].')
+        unknown = [c for c in value if c not in known]
+        if unknown:
+            raise forms.ValidationError(
+                f"Unknown channel(s): {', '.join(map(str, unknown))}. "
+                f"Known: {', '.join(sorted(known))}."
+            )
+        return value
+
+
+@admin.register(Flow)
+class FlowAdmin(OpsAdmin):
+    form = FlowForm
+    list_display = (
+        "shop",
+        "kind",
+        "trigger",
+        "delay",
+        "channels",
+        "purpose",
+        "useful_for",
+        "is_enabled",
+    )
+    list_filter = ("trigger", "is_enabled", "shop")
+    search_fields = ("kind", "trigger", "shop__name")
+    list_select_related = ("shop",)
+    autocomplete_fields = ("shop",)
+    ordering = ("shop__name", "kind")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Flow | None = None) -> list[str]:
+        # A flow belongs to its shop for good; moving it could break the one-per-kind rule.
+        if obj is None:
+            return ["created_at", "updated_at"]
+        return ["shop", "created_at", "updated_at"]
+
+    def get_fields(self, request: HttpRequest, obj: Flow | None = None) -> list[str]:
+        return [*FlowForm.Meta.fields, "created_at", "updated_at"]
