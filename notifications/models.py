@@ -184,3 +184,34 @@ class Flow(TimeStampedModel):
 
     def applies_to(self, payload: dict) -> bool:
         return all(payload.get(key) == value for key, value in self.conditions.items())
+
+
+class SuppressionReason(models.TextChoices):
+    HARD_BOUNCE = "hard_bounce", "Hard bounce"
+    COMPLAINT = "complaint", "Spam complaint"
+    STOP = "stop", "Replied STOP"
+    UNSUBSCRIBE = "unsubscribe", "Unsubscribed"
+    INVALID = "invalid", "Invalid address or number"
+    MANUAL = "manual", "Added by staff"
+
+
+class Suppression(TimeStampedModel):
+    """An address the shop must not send to on a channel, with why and where that came from."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="suppressions")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    # Lower-cased email or E.164 number: how `suppression_key` writes it.
+    address = models.CharField(max_length=255)
+    reason = models.CharField(max_length=16, choices=SuppressionReason.choices)
+    source = models.CharField(max_length=64, blank=True)
+    detail = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "channel", "address"], name="uniq_suppression_shop_channel_addr"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.address} ({self.reason})"

@@ -7,6 +7,7 @@ from notifications.services.operations import message_cancel, message_retry, mes
 from notifications.services.rendering import message_render
 from notifications.services.scheduling import MessageRequest, message_schedule, messages_cancel
 from notifications.services.sending import message_send
+from notifications.services.suppression import suppression_add
 
 __all__ = [
     "MessageRequest",
@@ -20,4 +21,5 @@ __all__ = [
     "messages_claim_due",
     "messages_dispatch_due",
     "messages_recover_stuck",
+    "suppression_add",
 ]

@@ -21,8 +21,10 @@ from notifications.models import (
     DeliveryAttempt,
     Message,
     MessageStatus,
+    SuppressionReason,
 )
 from notifications.services.rendering import message_render
+from notifications.services.suppression import message_blocked_reason, suppression_add
 from orders.models import OrderStatus
 from postpurchase.exceptions import DomainError
 from postpurchase.states import transition
@@ -89,6 +91,10 @@ def _claim(message_id: int) -> Claimed | None:
     if moot:
         _move(message, MessageStatus.CANCELLED, moot)
         return None
+    blocked = message_blocked_reason(message)
+    if blocked:
+        _move(message, MessageStatus.SUPPRESSED, blocked)
+        return None
     try:
         text = message_render(kind=message.kind, channel=message.channel, context=message.context)
     except DomainError as exc:
@@ -143,6 +149,15 @@ def _record(
         attempt.outcome, attempt.error = AttemptOutcome.PERMANENT, str(error)
         message.last_error = str(error)
         _move(message, MessageStatus.FAILED, str(error), "last_error")
+        if isinstance(error, PermanentSendError) and error.suppress_recipient:
+            suppression_add(
+                shop_id=message.shop_id,
+                channel=message.channel,
+                address=message.recipient,
+                reason=SuppressionReason.INVALID,
+                source=message.provider or message.channel,
+                detail=f"{error.code}: {error}",
+            )
     attempt.save()
     return message
 
