@@ -215,3 +215,49 @@ class Suppression(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.channel}:{self.address} ({self.reason})"
+
+
+class ProviderEvent(models.Model):
+    """A delivery receipt or other callback from a provider, stored once."""
+
+    provider = models.CharField(max_length=32)
+    event_key = models.CharField(max_length=255)
+    message = models.ForeignKey(
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="provider_events"
+    )
+    kind = models.CharField(max_length=32)
+    payload = models.JSONField(default=dict)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "event_key"], name="uniq_providerevent_provider_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.kind} {self.event_key}"
+
+
+class InboundMessage(models.Model):
+    """A text a customer sent us: a keyword we acted on, or a reply staff should see."""
+
+    shop = models.ForeignKey(
+        Shop, on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.SET_NULL, related_name="replies", null=True, blank=True
+    )
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    sender = models.CharField(max_length=32)
+    body = models.TextField(blank=True)
+    keyword = models.CharField(max_length=16, blank=True)
+    provider_message_id = models.CharField(max_length=64, unique=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["shop", "-received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.sender}: {self.body[:40]}"

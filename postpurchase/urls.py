@@ -16,6 +16,7 @@ urlpatterns = [
     path("dashboard/", include("orders.dashboard.urls")),
     path("api/v1/", include("orders.api.urls")),
     path("webhooks/", include("orders.ingest.urls")),
+    path("webhooks/", include("notifications.urls")),
     path("webhooks/anymail/", include("anymail.urls")),
 ]
 
