@@ -15,7 +15,15 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from notifications.models import DeliveryAttempt, Flow, Message, MessageEvent
+from notifications.models import (
+    DeliveryAttempt,
+    Flow,
+    InboundMessage,
+    Message,
+    MessageEvent,
+    ProviderEvent,
+    Suppression,
+)
 from notifications.services import message_cancel, message_retry, message_send_now
 
 # `orders.admin` is the house base for every admin; its helpers are private by name only, and
@@ -193,6 +201,7 @@ class FlowForm(forms.ModelForm):
             "delay",
             "channels",
             "purpose",
+            "conditions",
             "useful_for",
             "is_enabled",
         )
@@ -239,3 +248,37 @@ class FlowAdmin(OpsAdmin):
 
     def get_fields(self, request: HttpRequest, obj: Flow | None = None) -> list[str]:
         return [*FlowForm.Meta.fields, "created_at", "updated_at"]
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(OpsAdmin):
+    list_display = ("created_at", "shop", "channel", "address", "reason", "source")
+    list_filter = ("channel", "reason", "shop")
+    search_fields = ("address", "detail")
+    list_select_related = ("shop",)
+    autocomplete_fields = ("shop",)
+    date_hierarchy = "created_at"
+
+
+@admin.register(ProviderEvent)
+class ProviderEventAdmin(ReadOnlyAdmin):
+    list_display = ("received_at", "provider", "kind", "event_key", "message")
+    list_filter = ("provider", "kind")
+    search_fields = ("event_key",)
+    list_select_related = ("message",)
+    fields = ("provider", "kind", "event_key", "message", "received_at", "payload_pretty")
+    readonly_fields = fields
+
+    @admin.display(description="Payload")
+    def payload_pretty(self, obj: ProviderEvent) -> str:
+        return _pretty_json(obj.payload)
+
+
+@admin.register(InboundMessage)
+class InboundMessageAdmin(ReadOnlyAdmin):
+    list_display = ("received_at", "shop", "channel", "sender", "keyword", "customer", "body")
+    list_filter = ("channel", "keyword", "shop")
+    search_fields = ("sender", "body", "customer__email")
+    list_select_related = ("shop", "customer")
+    fields = ("shop", "customer", "channel", "sender", "keyword", "body", "received_at")
+    readonly_fields = fields

@@ -16,10 +16,13 @@ from notifications.models import (
     AttemptOutcome,
     DeliveryAttempt,
     Flow,
+    InboundMessage,
     Message,
     MessageEvent,
     MessageStatus,
+    ProviderEvent,
     Purpose,
+    Suppression,
 )
 from notifications.services import message_schedule
 from notifications.tasks import messages_send_batch_task
@@ -328,3 +331,39 @@ def test_flow_change_form_rejects_an_unknown_channel(admin_client, outbox):
     assert response.status_code == 200
     assert "channels" in response.context["adminform"].form.errors
     assert outbox.flow.channels == ["email"]
+
+
+@pytest.mark.parametrize(
+    "model", [Suppression, ProviderEvent, InboundMessage], ids=lambda m: m.__name__
+)
+def test_delivery_feedback_changelists_list_their_rows(admin_client, outbox, model):
+    shop = outbox.order.shop
+    Suppression.objects.create(shop=shop, channel="sms", address="+14155550123", reason="stop")
+    ProviderEvent.objects.create(
+        provider="twilio", event_key="SM1:delivered", kind="status", message=outbox.message
+    )
+    InboundMessage.objects.create(
+        shop=shop, channel="sms", sender="+14155550123", body="STOP", provider_message_id="SM2"
+    )
+
+    response = admin_client.get(_url(model, "changelist"))
+
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 1
+
+
+def test_staff_can_add_an_address_to_the_suppression_list(admin_client, outbox):
+    response = admin_client.post(
+        _url(Suppression, "add"),
+        {
+            "shop": outbox.order.shop.pk,
+            "channel": "email",
+            "address": "complainer@example.org",
+            "reason": "manual",
+            "source": "support ticket",
+            "detail": "",
+        },
+    )
+
+    assert response.status_code == 302
+    assert Suppression.objects.get().address == "complainer@example.org"
