@@ -6,6 +6,7 @@ from datetime import datetime
 
 from bench.flash_sale import Drain
 from bench.load import Measurement
+from bench.outbox import Outbox
 
 WEBHOOK, ONE_ROW, HELLO = "shopify_webhook", "one_row", "hello"
 LABELS = {
@@ -45,6 +46,7 @@ class Run:
     rounds: list[list[Measurement]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     drain: Drain | None = None
+    outbox: Outbox | None = None
 
     def summary(self) -> dict[str, Summary]:
         """Per endpoint: the median of the rounds' figures, all requests, all failures."""
@@ -119,6 +121,8 @@ def targets(run: Run) -> list[Target]:
     )
     if run.drain is not None:
         found.append(_flash_sale_target(run.drain))
+    if run.outbox is not None:
+        found += outbox_targets(run.outbox)
     return found
 
 
@@ -174,6 +178,8 @@ def console(run: Run) -> str:
         )
     if run.drain is not None:
         lines += ["", *_drain_console(run.drain)]
+    if run.outbox is not None:
+        lines += ["", *outbox_console(run.outbox)]
     lines.append("")
     for t in targets(run):
         lines.append(f"{t.what:<46} goal {t.goal:<16} measured {t.measured:<16} {t.verdict}")
@@ -307,6 +313,7 @@ def _method_section(run: Run) -> list[str]:
         "- **Counting.** Every response is counted by status class (`bench/wrk/status.lua`); "
         "figures from a run with any non-2xx response or socket error do not count.",
         *_drain_method(run),
+        *_outbox_method(run),
     ]
 
 
@@ -338,6 +345,34 @@ def _drain_method(run: Run) -> list[str]:
     ]
 
 
+def _outbox_method(run: Run) -> list[str]:
+    o = run.outbox
+    if o is None:
+        return []
+    return [
+        f"- **Outbox.** After the flash sale, {o.messages:,} `order_confirmation` emails are "
+        "bulk-inserted as `scheduled` with `send_at` in the past, each with its own "
+        "`dedupe_key`, for the demo shop's live orders, with the context the confirmation "
+        "flow stores (shop, order number, first name, line items, total, tracking link). One "
+        "worker starts as deployed (`celery -A postpurchase worker --pool prefork "
+        f"--concurrency {o.concurrency}`, production settings) with "
+        "`EMAIL_BACKEND=anymail.backends.test.EmailBackend`, and "
+        "`messages_dispatch_due_task` is sent through the broker once a second, as beat "
+        "would. Each tick claims batches of 100 (SKIP LOCKED) and enqueues send tasks of 25 "
+        "ids; each message is claimed, rendered, handed to anymail and recorded. The clock "
+        "runs from the first tick to the last `sent_at`; every message must end `sent` with "
+        "exactly one `DeliveryAttempt`. Then, on the same worker, consumption is paused, "
+        "no-op tasks (`celery.accumulate`) are queued, and the drain is timed from resuming "
+        "consumption to an empty queue with nothing unacknowledged. Then django-post_office "
+        "(installed only in `bench/.venv-postoffice`, run by the minimal project in "
+        "`bench/postoffice/`) queues the same emails (subject, text, HTML and recipient "
+        "copied from the sent messages) and `send_queued_mail` sends them through the same "
+        "anymail test backend, timed. A profile in one process, the query count of "
+        "`message_schedule`, and the claim cost with 1,000,000 rows follow, with no worker "
+        "running.",
+    ]
+
+
 def _seed_sentence(run: Run) -> str:
     s = run.seconds
     text = (
@@ -352,6 +387,7 @@ def _seed_sentence(run: Run) -> str:
 
 def markdown(run: Run) -> str:
     notes = [*run.notes, *(_drain_notes(run.drain) if run.drain is not None else [])]
+    notes += outbox_notes(run.outbox) if run.outbox is not None else []
     lines = [
         "# Performance",
         "",
@@ -369,6 +405,7 @@ def markdown(run: Run) -> str:
         *_results_table(run),
         "",
         *([*_drain_section(run.drain), ""] if run.drain is not None else []),
+        *([*outbox_section(run.outbox), ""] if run.outbox is not None else []),
         "Each round:",
         "",
         *_rounds_table(run),
@@ -391,8 +428,163 @@ def markdown(run: Run) -> str:
         "database `pp_bench` (and drops it at the end), uses and purges Redis db 14, starts "
         "gunicorn on a free loopback port and then a Celery worker on that Redis db, stops "
         "both, and only ever loads 127.0.0.1. It takes "
-        "three to five minutes. `.venv/bin/python bench/run.py --help` lists the options "
-        "(duration, rounds, connections, `--drain-orders`, `--keep-db`).",
+        "five to ten minutes (the outbox part about four; it creates `bench/.venv-postoffice` "
+        "with pip the first time). `.venv/bin/python bench/run.py --help` lists the options "
+        "(duration, rounds, connections, `--drain-orders`, `--skip-outbox`, "
+        "`--skip-postoffice`, `--claim-rows`, `--keep-db`).",
         "",
     ]
     return "\n".join(lines)
+
+
+# The product's messaging issue.
+OUTBOX_TARGET = 500.0  # messages/s on this 2-core machine
+CLAIM_TARGET_MS = 5.0
+
+
+def outbox_targets(o: Outbox) -> list[Target]:
+    found = []
+    what = f"outbox dispatch: {o.messages:,} due emails, celery prefork x{o.concurrency}"
+    goal = f"≥ {OUTBOX_TARGET:.0f} messages/s"
+    if o.rate is None:
+        found.append(Target(what, goal, f"{o.sent:,} sent in > {o.timeout_s} s", "FALL SHORT"))
+    elif not o.is_complete:
+        measured = f"{o.rate:.0f}/s, {o.sent:,} sent, {o.attempts:,} attempts"
+        found.append(Target(what, goal, measured, "FALL SHORT"))
+    else:
+        found.append(Target(what, goal, f"{o.rate:.0f} messages/s", _verdict(o.rate >= 500)))
+    if o.claim:
+        c = o.claim
+        for label, key in (
+            ("ORM `messages_claim_due(batch_size=100)`", "orm_ms"),
+            ("raw SQL claim (SELECT … SKIP LOCKED + UPDATE)", "raw_ms"),
+        ):
+            found.append(
+                Target(
+                    f"claim 100 of {c['rows']:,} scheduled rows: {label}",
+                    f"< {CLAIM_TARGET_MS:.0f} ms",
+                    f"{c[key]:.1f} ms (median of {c['repeat']})",
+                    _verdict(c[key] < CLAIM_TARGET_MS),
+                )
+            )
+        found.append(
+            Target(
+                "claim query plan uses `message_due_idx`",
+                "yes",
+                "yes" if c["uses_index"] else "no",
+                _verdict(c["uses_index"]),
+            )
+        )
+    return found
+
+
+def _ratio(ours: float | None, theirs: float | None) -> str:
+    return f"{ours / theirs:.2f}×" if ours and theirs else "-"
+
+
+def outbox_console(o: Outbox) -> list[str]:
+    rate = f"{o.rate:.0f}" if o.rate else "-"
+    po = o.postoffice_rate
+    lines = [
+        f"outbox: {o.messages:,} emails, {o.sent:,} sent, {o.attempts:,} attempts, "
+        f"{o.seconds or 0:.1f} s, {rate} messages/s",
+        f"  no-op celery drain {o.noop_rate or 0:.0f} tasks/s (ours {_ratio(o.rate, o.noop_rate)})"
+        f"; post_office {po or 0:.0f} emails/s (ours {_ratio(o.rate, po)})",
+    ]
+    if o.profile:
+        p = o.profile
+        lines.append(
+            f"  one process: {p['wall_ms']:.2f} ms/message, {p['queries']:.0f} queries "
+            f"({p['query_ms']:.2f} ms), render {p['render_ms']:.2f} ms, send {p['send_ms']:.2f} ms"
+        )
+    if o.schedule:
+        s = o.schedule
+        lines.append(
+            f"  message_schedule: {s['new']['queries']} queries new, "
+            f"{s['repeat']['queries']} repeat"
+        )
+    return lines
+
+
+def outbox_section(o: Outbox) -> list[str]:
+    rate = f"{o.rate:,.0f}" if o.rate else "not finished"
+    seconds = f"{o.seconds:.1f} s" if o.seconds else f"> {o.timeout_s} s"
+    po = o.postoffice
+    po_rate = o.postoffice_rate
+    lines = [
+        "### Outbox",
+        "",
+        "| what | count | elapsed | rate | our dispatch rate as a share of it |",
+        "|---|---:|---:|---:|---:|",
+        f"| outbox dispatch: due rows → provider call → `sent` | {o.sent:,} of {o.messages:,} | "
+        f"{seconds} | **{rate} messages/s** | - |",
+        f"| no-op Celery task drain, same worker | {o.noop_tasks:,} | "
+        f"{o.noop_seconds or 0:.1f} s | {o.noop_rate or 0:,.0f} tasks/s | "
+        f"{_ratio(o.rate, o.noop_rate)} |",
+    ]
+    if po:
+        lines.append(
+            f"| django-post_office `send_queued_mail` (1 process), same emails | "
+            f"{po['sent']:,} of {po['emails']:,} | {po['seconds']:.1f} s | "
+            f"{po_rate or 0:,.0f} emails/s | {_ratio(o.rate, po_rate)} |"
+        )
+    else:
+        lines.append(f"| django-post_office | not measured | | | {o.postoffice_error[:200]} |")
+    if o.profile:
+        p = o.profile
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(p["query_kinds"].items()))
+        lines += [
+            "",
+            f"Where one message's time goes, in one process (`message_send` called "
+            f"{p['messages']} times in a row, as a batch task does, after a warm-up):",
+            "",
+            "| per message | ms |",
+            "|---|---:|",
+            f"| wall time of `message_send` | {p['wall_ms']:.2f} (median "
+            f"{p['wall_ms_median']:.2f}) |",
+            f"| its {p['queries']:.0f} SQL statements ({kinds}), as the driver timed them | "
+            f"{p['query_ms']:.2f} |",
+            f"| rendering subject, text and HTML templates | {p['render_ms']:.2f} |",
+            f"| the provider call (anymail test backend, `EmailMultiAlternatives`) | "
+            f"{p['send_ms']:.2f} |",
+            f"| the rest: ORM, model instances, transactions, signals | {p['rest_ms']:.2f} |",
+        ]
+    if o.schedule:
+        s = o.schedule
+        lines += [
+            "",
+            f"`message_schedule(request=...)`: **{s['new']['queries']} queries** for a new "
+            f"message ({', '.join(q.split(None, 1)[0] for q in s['new']['sql'])}), "
+            f"**{s['repeat']['queries']}** for a repeat "
+            f"({', '.join(q.split(None, 1)[0] for q in s['repeat']['sql'])}).",
+        ]
+    if o.claim:
+        c = o.claim
+        lines += [
+            "",
+            f"Claim cost: {c['rows']:,} scheduled rows ({c['due']:,} due, the rest in the "
+            f"future; inserted with one `INSERT … SELECT generate_series` in "
+            f"{c['insert_seconds']:.1f} s, then `VACUUM ANALYZE`). Median of {c['repeat']}: "
+            f"`messages_claim_due(batch_size=100)` **{c['orm_ms']:.2f} ms** (max "
+            f"{c['orm_ms_max']:.1f}; it also writes 100 `MessageEvent` rows and hands 4 chunks "
+            f"to Redis after commit); the raw SQL claim (SELECT … FOR UPDATE SKIP LOCKED of "
+            f"100 and the UPDATE to queued) **{c['raw_ms']:.2f} ms** (max {c['raw_ms_max']:.1f})."
+            " `EXPLAIN (ANALYZE, BUFFERS)` of the claim query:",
+            "",
+            "```",
+            c["plan"],
+            "```",
+        ]
+    return lines
+
+
+def outbox_notes(o: Outbox) -> list[str]:
+    notes = [
+        f"Outbox: {o.messages:,} messages stored for {o.orders_used:,} distinct orders in "
+        f"{o.seed_seconds:.1f} s; {o.ticks} dispatch ticks sent; statuses "
+        f"{', '.join(f'{k} {v:,}' for k, v in sorted(o.statuses.items()))}; "
+        f"{o.attempts:,} delivery attempts for {o.messages_with_attempts:,} distinct messages: "
+        f"{'consistent (every message sent once)' if o.is_complete else 'INCOMPLETE'}.",
+    ]
+    notes += [f"Outbox error: `{e[:300]}`" for e in o.errors]
+    return notes

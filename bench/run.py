@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import flash_sale, stack
+from bench import flash_sale, outbox, stack
 from bench.load import Measurement, wrk_run, wrk_version
 from bench.report import HELLO, ONE_ROW, WEBHOOK, Run, console, markdown
 from bench.shopify_payload import orders_create_body, sign
@@ -48,6 +48,27 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--drain-timeout", type=int, default=240, help="seconds to wait for the flash sale"
+    )
+    parser.add_argument(
+        "--skip-outbox", action="store_true", help="skip the outbox (messages) measurements"
+    )
+    parser.add_argument(
+        "--outbox-messages", type=int, default=10_000, help="due emails the outbox sends"
+    )
+    parser.add_argument(
+        "--outbox-timeout", type=int, default=120, help="seconds to wait for the outbox's sends"
+    )
+    parser.add_argument(
+        "--noop-tasks", type=int, default=5000, help="no-op Celery tasks for the drain ceiling"
+    )
+    parser.add_argument(
+        "--skip-postoffice", action="store_true", help="skip the django-post_office comparison"
+    )
+    parser.add_argument(
+        "--claim-rows",
+        type=int,
+        default=1_000_000,
+        help="scheduled rows for the claim-cost measurement (0: skip)",
     )
     parser.add_argument("--keep-db", action="store_true", help="keep pp_bench afterwards")
     parser.add_argument("--output", type=Path, default=OUTPUT)
@@ -199,6 +220,16 @@ def _bench(args: argparse.Namespace) -> Run:
                     concurrency=args.drain_concurrency,
                     timeout_s=args.drain_timeout,
                     folder=folder,
+                )
+            if not args.skip_outbox and args.outbox_messages > 0:
+                run.outbox = outbox.measure(
+                    messages=args.outbox_messages,
+                    concurrency=args.drain_concurrency,
+                    timeout_s=args.outbox_timeout,
+                    folder=folder,
+                    noop_tasks=args.noop_tasks,
+                    claim_rows=args.claim_rows,
+                    skip_postoffice=args.skip_postoffice,
                 )
     finally:
         stack.redis_purge()

@@ -151,13 +151,15 @@ def production_env() -> dict[str, str]:
     return env
 
 
-def _start(command: list[str], log: Path) -> subprocess.Popen:
+def _start(
+    command: list[str], log: Path, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen:
     with log.open("wb") as out:
         # Its own session, so that stopping it reaches its children (workers, pool processes).
         return subprocess.Popen(
             command,
             cwd=ROOT,
-            env=production_env(),
+            env={**production_env(), **(extra_env or {})},
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -185,11 +187,14 @@ def celery_app() -> Celery:
 
 
 @contextmanager
-def celery_worker(*, concurrency: int, log: Path) -> Iterator[None]:
-    """A Celery worker (prefork) in production mode, as deployed; yields once it answers."""
+def celery_worker(
+    *, concurrency: int, log: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[None]:
+    """A Celery worker (prefork) in production mode, as deployed; yields once it answers.
+    `extra_env` overrides settings read from the environment, e.g. the email backend."""
     command = [str(BIN / "celery"), "-A", "postpurchase", "worker", "--pool", "prefork"]
     command += ["--concurrency", str(concurrency), "--loglevel", "warning"]
-    worker = _start(command, log)
+    worker = _start(command, log, extra_env)
     app = celery_app()
     try:
         deadline = time.monotonic() + 60
