@@ -4,10 +4,12 @@ from celery import shared_task
 from django.conf import settings
 
 from notifications.channels.base import TransientSendError
+from notifications.models import MessageStatus
 from notifications.services import (
     message_send,
     messages_dispatch_due,
     messages_recover_stuck,
+    messages_send,
 )
 
 
@@ -20,10 +22,9 @@ def messages_dispatch_due_task() -> int:
 def messages_send_batch_task(message_ids: list[int]) -> None:
     """Send a chunk of claimed messages in one task (one task per message would cap throughput
     at the broker's task rate); a message the provider wants retried gets its own task."""
-    for message_id in message_ids:
-        try:
-            message_send(message_id=message_id)
-        except TransientSendError:
+    statuses = messages_send(message_ids=message_ids)
+    for message_id, status in statuses.items():
+        if status == MessageStatus.QUEUED:
             message_send_task.apply_async((message_id,), countdown=30)
 
 

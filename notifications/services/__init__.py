@@ -6,7 +6,7 @@ from notifications.services.dispatch import (
 from notifications.services.operations import message_cancel, message_retry, message_send_now
 from notifications.services.rendering import message_render
 from notifications.services.scheduling import MessageRequest, message_schedule, messages_cancel
-from notifications.services.sending import message_send
+from notifications.services.sending import message_send, messages_send
 from notifications.services.suppression import suppression_add
 
 __all__ = [
@@ -21,5 +21,6 @@ __all__ = [
     "messages_claim_due",
     "messages_dispatch_due",
     "messages_recover_stuck",
+    "messages_send",
     "suppression_add",
 ]

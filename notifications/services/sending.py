@@ -1,50 +1,63 @@
-"""Sending one message in three steps: claim it, call the provider outside any transaction,
-record the result. A message is never sent twice, and never sent when it became moot."""
+"""Sending messages in three steps, a chunk at a time: claim the chunk, call the provider for
+each message outside any transaction, record the results. A message is never sent twice, and
+never sent when it became moot. Each step costs a fixed number of queries per chunk, not per
+message: per-message round trips are what capped throughput."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from notifications.channels.base import (
     PermanentSendError,
     RenderedMessage,
+    SendError,
     SendResult,
     TransientSendError,
     channel_for,
 )
 from notifications.models import (
-    MESSAGE_TRANSITIONS,
     AttemptOutcome,
     DeliveryAttempt,
     Message,
+    MessageEvent,
     MessageStatus,
+    Purpose,
+    Suppression,
     SuppressionReason,
 )
 from notifications.services.rendering import message_render
-from notifications.services.suppression import message_blocked_reason, suppression_add
-from orders.models import OrderStatus
+from notifications.services.suppression import suppression_add, suppression_key
+from orders.models import Consent, ConsentStatus, OrderStatus
 from postpurchase.exceptions import DomainError
-from postpurchase.states import transition
 
 
-@dataclass(frozen=True)
-class Claimed:
-    message: Message
-    rendered: RenderedMessage
+@dataclass
+class _Changes:
+    """Status changes of one step, written together."""
 
+    messages: list[Message] = field(default_factory=list)
+    events: list[MessageEvent] = field(default_factory=list)
+    fields: set[str] = field(default_factory=lambda: {"status", "status_reason", "updated_at"})
 
-def _move(message: Message, to: str, reason: str, *extra: str) -> None:
-    message.status_reason = reason[:255]
-    transition(
-        message,
-        to=to,
-        table=MESSAGE_TRANSITIONS,
-        note=reason[:500],
-        extra_fields=("status_reason", *extra),
-    )
+    def move(self, message: Message, to: str, reason: str, *extra: str) -> None:
+        self.events.append(
+            MessageEvent(
+                message=message, from_status=message.status, to_status=to, note=reason[:500]
+            )
+        )
+        message.status, message.status_reason = to, reason[:255]
+        message.updated_at = timezone.now()
+        self.messages.append(message)
+        self.fields.update(extra)
+
+    def write(self) -> None:
+        if self.messages:
+            Message.objects.bulk_update(self.messages, sorted(self.fields))
+            MessageEvent.objects.bulk_create(self.events)
 
 
 def _moot_reason(message: Message, now: datetime) -> str:
@@ -56,6 +69,37 @@ def _moot_reason(message: Message, now: datetime) -> str:
     if message.customer_id and message.customer.redacted_at:
         return "the customer's data was erased"
     return ""
+
+
+def _blocked(messages: list[Message]) -> dict[int, str]:
+    """Why each message must not reach its recipient at all: one query for the chunk's
+    suppressions and one for the marketing consents it needs."""
+    if not messages:
+        return {}
+    wanted = Q()
+    for m in messages:
+        wanted |= Q(shop_id=m.shop_id, channel=m.channel, address=suppression_key(m.recipient))
+    suppressed = {
+        (s.shop_id, s.channel, s.address): s.get_reason_display().lower()
+        for s in Suppression.objects.filter(wanted)
+    }
+    marketing = [m for m in messages if m.purpose == Purpose.MARKETING]
+    consented = set(
+        Consent.objects.filter(
+            customer_id__in={m.customer_id for m in marketing},
+            status=ConsentStatus.GRANTED,
+        ).values_list("customer_id", "channel")
+        if marketing
+        else ()
+    )
+    reasons = {}
+    for m in messages:
+        reason = suppressed.get((m.shop_id, m.channel, suppression_key(m.recipient)))
+        if reason:
+            reasons[m.pk] = f"recipient suppressed: {reason}"
+        elif m.purpose == Purpose.MARKETING and (m.customer_id, m.channel) not in consented:
+            reasons[m.pk] = f"no marketing consent for {m.channel}"
+    return reasons
 
 
 def _rendered_message(message: Message) -> RenderedMessage:
@@ -76,30 +120,13 @@ def _rendered_message(message: Message) -> RenderedMessage:
     )
 
 
-@transaction.atomic
-def _claim(message_id: int) -> Claimed | None:
-    message = (
-        Message.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("shop", "order", "customer")
-        .filter(pk=message_id, status=MessageStatus.QUEUED)
-        .first()
-    )
-    if message is None:
-        return None  # already sent, cancelled, or in another worker's hands
-    now = timezone.now()
-    moot = _moot_reason(message, now)
-    if moot:
-        _move(message, MessageStatus.CANCELLED, moot)
-        return None
-    blocked = message_blocked_reason(message)
-    if blocked:
-        _move(message, MessageStatus.SUPPRESSED, blocked)
-        return None
+def _prepare(message: Message, now: datetime, changes: _Changes) -> bool:
+    """Render a claimable message and mark it sending; False when it failed to render."""
     try:
         text = message_render(kind=message.kind, channel=message.channel, context=message.context)
     except DomainError as exc:
-        _move(message, MessageStatus.FAILED, str(exc))
-        return None
+        changes.move(message, MessageStatus.FAILED, str(exc))
+        return False
     message.subject, message.body_text, message.body_html = (
         text.subject[:255],
         text.body_text,
@@ -107,7 +134,7 @@ def _claim(message_id: int) -> Claimed | None:
     )
     message.sending_at = now
     message.attempt_count += 1
-    _move(
+    changes.move(
         message,
         MessageStatus.SENDING,
         f"attempt {message.attempt_count}",
@@ -117,38 +144,91 @@ def _claim(message_id: int) -> Claimed | None:
         "sending_at",
         "attempt_count",
     )
-    return Claimed(message, _rendered_message(message))
+    return True
 
 
 @transaction.atomic
-def _record(
-    message_id: int, started_at: datetime, result: SendResult | None, error: Exception | None
-) -> Message:
-    message = Message.objects.select_for_update().get(pk=message_id)
-    now = timezone.now()
-    attempt = DeliveryAttempt(message=message, started_at=started_at, finished_at=now)
-    if result is not None:
+def _claim(message_ids: list[int]) -> list[Message]:
+    """Lock the chunk's queued messages (skipping any another worker holds), settle the ones
+    that must not go out, and mark the rest `sending`."""
+    messages = list(
+        Message.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("shop", "order", "customer")
+        .filter(pk__in=message_ids, status=MessageStatus.QUEUED)
+        .order_by("pk")
+    )
+    now, changes, claimed = timezone.now(), _Changes(), []
+    blocked = _blocked(messages)
+    for message in messages:
+        moot = _moot_reason(message, now)
+        if moot:
+            changes.move(message, MessageStatus.CANCELLED, moot)
+        elif message.pk in blocked:
+            changes.move(message, MessageStatus.SUPPRESSED, blocked[message.pk])
+        elif _prepare(message, now, changes):
+            claimed.append(message)
+    changes.write()
+    return claimed
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    message: Message
+    started_at: datetime
+    finished_at: datetime
+    result: SendResult | None = None
+    error: SendError | None = None
+
+
+def _send(message: Message) -> _Outcome:
+    started_at = timezone.now()
+    try:
+        result = channel_for(message.channel).send(_rendered_message(message))
+    except SendError as exc:
+        return _Outcome(message, started_at, timezone.now(), error=exc)
+    return _Outcome(message, started_at, timezone.now(), result=result)
+
+
+def _apply(outcome: _Outcome, changes: _Changes) -> DeliveryAttempt:
+    message, error = outcome.message, outcome.error
+    attempt = DeliveryAttempt(
+        message=message, started_at=outcome.started_at, finished_at=outcome.finished_at
+    )
+    if outcome.result is not None:
         attempt.outcome = AttemptOutcome.SENT
-        attempt.provider_message_id = result.provider_message_id
-        message.provider, message.provider_message_id = result.provider, result.provider_message_id
-        message.sent_at = now
-        _move(message, MessageStatus.SENT, "", "provider", "provider_message_id", "sent_at")
-    elif isinstance(error, TransientSendError):
+        attempt.provider_message_id = outcome.result.provider_message_id
+        message.provider = outcome.result.provider
+        message.provider_message_id = outcome.result.provider_message_id
+        message.sent_at = outcome.finished_at
+        changes.move(message, MessageStatus.SENT, "", "provider", "provider_message_id", "sent_at")
+        return attempt
+    message.last_error = str(error)
+    if isinstance(error, TransientSendError):
         attempt.outcome, attempt.error = AttemptOutcome.TRANSIENT, str(error)
-        message.last_error = str(error)
         if error.outcome_unknown:
             # The provider may have accepted it before the timeout: a retry could send twice.
             reason = f"outcome unknown: held for review, not resent ({error})"
-            _move(message, MessageStatus.FAILED, reason, "last_error")
+            changes.move(message, MessageStatus.FAILED, reason, "last_error")
         elif message.attempt_count >= settings.NOTIFICATIONS_MAX_SEND_ATTEMPTS:
-            _move(message, MessageStatus.FAILED, f"gave up: {error}", "last_error")
+            changes.move(message, MessageStatus.FAILED, f"gave up: {error}", "last_error")
         else:
-            message.queued_at = now
-            _move(message, MessageStatus.QUEUED, f"will retry: {error}", "last_error", "queued_at")
-    else:
-        attempt.outcome, attempt.error = AttemptOutcome.PERMANENT, str(error)
-        message.last_error = str(error)
-        _move(message, MessageStatus.FAILED, str(error), "last_error")
+            message.queued_at = outcome.finished_at
+            reason = f"will retry: {error}"
+            changes.move(message, MessageStatus.QUEUED, reason, "last_error", "queued_at")
+        return attempt
+    attempt.outcome, attempt.error = AttemptOutcome.PERMANENT, str(error)
+    changes.move(message, MessageStatus.FAILED, str(error), "last_error")
+    return attempt
+
+
+@transaction.atomic
+def _record(outcomes: list[_Outcome]) -> None:
+    changes = _Changes()
+    attempts = [_apply(outcome, changes) for outcome in outcomes]
+    changes.write()
+    DeliveryAttempt.objects.bulk_create(attempts)
+    for outcome in outcomes:
+        error, message = outcome.error, outcome.message
         if isinstance(error, PermanentSendError) and error.suppress_recipient:
             suppression_add(
                 shop_id=message.shop_id,
@@ -158,24 +238,27 @@ def _record(
                 source=message.provider or message.channel,
                 detail=f"{error.code}: {error}",
             )
-    attempt.save()
-    return message
+
+
+def messages_send(*, message_ids: list[int]) -> dict[int, str]:
+    """Send a chunk of queued messages. Returns each handled message's status afterwards
+    (`queued` means the provider asked us to try again later); ids not returned were not ours
+    to send (already handled, or in another worker's hands)."""
+    claimed = _claim(message_ids)
+    _record([_send(message) for message in claimed])
+    return {message.pk: message.status for message in claimed}
 
 
 def message_send(*, message_id: int) -> str:
-    """Send one queued message. Returns its status afterwards, or "skipped" when it was not
-    ours to send. Raises TransientSendError when the provider asks us to try again later."""
-    claimed = _claim(message_id)
-    if claimed is None:
+    """Send one queued message: the one-message case of `messages_send`. Returns its status
+    afterwards, or "skipped" when it was not ours to send. Raises TransientSendError when the
+    provider asked us to try again later."""
+    claimed = _claim([message_id])
+    if not claimed:
         return "skipped"
-    started_at = timezone.now()
-    try:
-        result = channel_for(claimed.message.channel).send(claimed.rendered)
-    except TransientSendError as exc:
-        message = _record(message_id, started_at, None, exc)
-        if message.status == MessageStatus.QUEUED:
-            raise
-        return message.status
-    except PermanentSendError as exc:
-        return _record(message_id, started_at, None, exc).status
-    return _record(message_id, started_at, result, None).status
+    outcome = _send(claimed[0])
+    _record([outcome])
+    status = claimed[0].status
+    if status == MessageStatus.QUEUED and isinstance(outcome.error, TransientSendError):
+        raise outcome.error
+    return status

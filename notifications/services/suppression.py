@@ -1,7 +1,6 @@
-"""The shop's do-not-send list, and the send-time check against it and against consent."""
+"""The shop's do-not-send list. Sending checks it (`sending._blocked`) for every chunk."""
 
-from notifications.models import Message, Purpose, Suppression
-from orders.models import Consent, ConsentStatus
+from notifications.models import Suppression
 
 
 def suppression_key(address: str) -> str:
@@ -18,28 +17,3 @@ def suppression_add(
         address=suppression_key(address),
         defaults={"reason": reason, "source": source[:64], "detail": detail[:255]},
     )
-
-
-def message_blocked_reason(message: Message) -> str:
-    """Why this message must not go out to its recipient at all, or ""."""
-    suppression = (
-        Suppression.objects.filter(
-            shop_id=message.shop_id,
-            channel=message.channel,
-            address=suppression_key(message.recipient),
-        )
-        .only("reason")
-        .first()
-    )
-    if suppression is not None:
-        return f"recipient suppressed: {suppression.get_reason_display().lower()}"
-    if (
-        message.purpose == Purpose.MARKETING
-        and not Consent.objects.filter(
-            customer_id=message.customer_id,
-            channel=message.channel,
-            status=ConsentStatus.GRANTED,
-        ).exists()
-    ):
-        return f"no marketing consent for {message.channel}"
-    return ""

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from notifications.channels.base import TransientSendError
@@ -24,6 +25,8 @@ from notifications.services import (
     messages_cancel,
     messages_claim_due,
     messages_recover_stuck,
+    messages_send,
+    suppression_add,
 )
 from notifications.tasks import messages_send_batch_task
 from orders.models import OrderStatus
@@ -343,3 +346,44 @@ def test_a_permanent_provider_error_fails_at_once_without_retry(fake_twilio):
     assert "21610" in message.last_error or "unsubscribed" in message.last_error
     assert list(message.attempts.values_list("outcome", flat=True)) == ["permanent"]
     assert len(fake_twilio.log) == 1
+
+
+# --- Chunks ----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_chunk_settles_each_message_on_its_own_merits():
+    shop_order = OrderFactory()
+    sendable = [queued(OrderFactory(shop=shop_order.shop)) for _ in range(2)]
+    cancelled_order = OrderFactory(shop=shop_order.shop, status=OrderStatus.CANCELLED)
+    moot = queued(cancelled_order)
+    blocked = queued(OrderFactory(shop=shop_order.shop, email="gone@example.org"))
+    suppression_add(
+        shop_id=shop_order.shop_id, channel="email", address="gone@example.org", reason="complaint"
+    )
+    ids = [m.pk for m in (*sendable, moot, blocked)]
+
+    statuses = messages_send(message_ids=ids)
+
+    assert statuses == {m.pk: MessageStatus.SENT for m in sendable}
+    assert dict(
+        Message.objects.filter(pk__in=[moot.pk, blocked.pk]).values_list("pk", "status")
+    ) == {
+        moot.pk: MessageStatus.CANCELLED,
+        blocked.pk: MessageStatus.SUPPRESSED,
+    }
+    assert len(mail.outbox) == 2
+    assert messages_send(message_ids=ids) == {}  # a repeated chunk sends nothing
+
+
+@pytest.mark.django_db
+def test_a_chunk_costs_the_same_queries_whatever_its_size():
+    def queries_for(count: int) -> int:
+        shop_order = OrderFactory()
+        ids = [queued(OrderFactory(shop=shop_order.shop)).pk for _ in range(count)]
+        with CaptureQueriesContext(connection) as captured:
+            statuses = messages_send(message_ids=ids)
+        assert set(statuses.values()) == {MessageStatus.SENT}
+        return len(captured.captured_queries)
+
+    assert queries_for(5) == queries_for(20)
