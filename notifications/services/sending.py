@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from psycopg2.extras import execute_values
 
 from notifications.channels.base import (
     PermanentSendError,
@@ -55,9 +56,40 @@ class _Changes:
         self.fields.update(extra)
 
     def write(self) -> None:
-        if self.messages:
-            Message.objects.bulk_update(self.messages, sorted(self.fields))
-            MessageEvent.objects.bulk_create(self.events)
+        if not self.messages:
+            return
+        fields = sorted(self.fields)
+        if connection.vendor == "postgresql":
+            _update_from_values(self.messages, fields)
+        else:
+            Message.objects.bulk_update(self.messages, fields)
+        MessageEvent.objects.bulk_create(self.events)
+
+
+def _update_from_values(messages: list[Message], names: list[str]) -> None:
+    """One `UPDATE … FROM (VALUES …)` for the whole chunk. Django's bulk_update builds a CASE
+    expression per field per row, which cost two thirds of a chunk's time when measured."""
+    fields = [Message._meta.get_field(name) for name in names]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    assignments = ", ".join(
+        f"{connection.ops.quote_name(f.column)} = v.{connection.ops.quote_name(f.column)}"
+        for f in fields
+    )
+    # Casts give the VALUES list the table's column types.
+    template = (
+        "(" + ", ".join(["%s::bigint", *(f"%s::{f.db_type(connection)}" for f in fields)]) + ")"
+    )
+    rows = [
+        (m.pk, *(f.get_db_prep_save(getattr(m, f.attname), connection) for f in fields))
+        for m in messages
+    ]
+    table = connection.ops.quote_name(Message._meta.db_table)
+    sql = (
+        f"UPDATE {table} AS m SET {assignments} "  # noqa: S608 - identifiers from the model
+        f"FROM (VALUES %s) AS v(id, {columns}) WHERE m.id = v.id"
+    )
+    with connection.cursor() as cursor:
+        execute_values(cursor.cursor, sql, rows, template=template, page_size=len(rows))
 
 
 def _moot_reason(message: Message, now: datetime) -> str:
