@@ -20,7 +20,20 @@ class FlowSpec:
 
 
 _TEXTS = ("email", "sms")
-_STATUS = EventName.SHIPMENT_STATUS_CHANGED
+
+
+def _on_shipment_status(status: str, useful_for: timedelta) -> FlowSpec:
+    """A transactional message when a shipment reaches `status`, e.g. `shipment_delivered`."""
+    return FlowSpec(
+        kind=f"shipment_{status}",
+        trigger=EventName.SHIPMENT_STATUS_CHANGED,
+        channels=_TEXTS,
+        purpose=Purpose.TRANSACTIONAL,
+        useful_for=useful_for,
+        conditions=(("to_status", status),),
+    )
+
+
 DEFAULT_FLOWS: tuple[FlowSpec, ...] = (
     FlowSpec(
         kind="order_confirmation",
@@ -36,30 +49,9 @@ DEFAULT_FLOWS: tuple[FlowSpec, ...] = (
         purpose=Purpose.TRANSACTIONAL,
         useful_for=timedelta(days=2),
     ),
-    FlowSpec(
-        kind="shipment_out_for_delivery",
-        trigger=_STATUS,
-        channels=_TEXTS,
-        purpose=Purpose.TRANSACTIONAL,
-        useful_for=timedelta(hours=8),  # after the day of delivery it only confuses
-        conditions=(("to_status", "out_for_delivery"),),
-    ),
-    FlowSpec(
-        kind="shipment_delivered",
-        trigger=_STATUS,
-        channels=_TEXTS,
-        purpose=Purpose.TRANSACTIONAL,
-        useful_for=timedelta(days=2),
-        conditions=(("to_status", "delivered"),),
-    ),
-    FlowSpec(
-        kind="shipment_exception",
-        trigger=_STATUS,
-        channels=_TEXTS,
-        purpose=Purpose.TRANSACTIONAL,
-        useful_for=timedelta(days=3),
-        conditions=(("to_status", "exception"),),
-    ),
+    _on_shipment_status("out_for_delivery", timedelta(hours=8)),  # stale after the day
+    _on_shipment_status("delivered", timedelta(days=2)),
+    _on_shipment_status("exception", timedelta(days=3)),
 )
 
 
