@@ -21,7 +21,9 @@ from notifications.models import (
     InboundMessage,
     Message,
     MessageEvent,
+    MessageTemplate,
     ProviderEvent,
+    QuietHoursRule,
     Suppression,
 )
 from notifications.services import message_cancel, message_retry, message_send_now
@@ -282,3 +284,20 @@ class InboundMessageAdmin(ReadOnlyAdmin):
     list_select_related = ("shop", "customer")
     fields = ("shop", "customer", "channel", "sender", "keyword", "body", "received_at")
     readonly_fields = fields
+
+
+@admin.register(QuietHoursRule)
+class QuietHoursRuleAdmin(OpsAdmin):
+    list_display = ("__str__", "country", "region", "allowed_from", "allowed_until", "note")
+    list_filter = ("country",)
+    search_fields = ("country", "region", "note")
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(OpsAdmin):
+    list_display = ("kind", "channel", "locale", "shop", "updated_at", "updated_by")
+    list_filter = ("channel", "kind", "shop")
+    search_fields = ("kind", "subject", "body_text")
+    list_select_related = ("shop", "updated_by")
+    autocomplete_fields = ("shop",)
+    readonly_fields = ("created_at", "updated_at", "updated_by")

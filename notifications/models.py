@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from orders.models import Channel, Customer, Order, Shop
+from orders.models import Channel, Customer, Order, Purpose, Shop
 from postpurchase.models import TimeStampedModel
 
 
@@ -32,9 +32,11 @@ _M = MessageStatus
 # permanent error, or a send whose outcome is unknown (held for review, never resent).
 # `queued → failed`: the message cannot be rendered, so it is never handed to a provider.
 # `failed → queued` is a retry by staff from admin, never automatic.
+# `queued → scheduled` defers a message that may not go out yet (quiet hours, a marketing
+# pause) to a later `send_at`.
 MESSAGE_TRANSITIONS: dict[str, set[str]] = {
     _M.SCHEDULED: {_M.QUEUED, _M.CANCELLED, _M.SUPPRESSED},
-    _M.QUEUED: {_M.SENDING, _M.CANCELLED, _M.SUPPRESSED, _M.FAILED},
+    _M.QUEUED: {_M.SENDING, _M.SCHEDULED, _M.CANCELLED, _M.SUPPRESSED, _M.FAILED},
     _M.SENDING: {_M.SENT, _M.QUEUED, _M.FAILED, _M.CANCELLED, _M.SUPPRESSED},
     _M.SENT: {_M.DELIVERED, _M.BOUNCED, _M.FAILED},
     _M.DELIVERED: {_M.BOUNCED},
@@ -44,11 +46,6 @@ MESSAGE_TRANSITIONS: dict[str, set[str]] = {
     _M.CANCELLED: set(),
 }
 PENDING_STATES = (MessageStatus.SCHEDULED, MessageStatus.QUEUED)
-
-
-class Purpose(models.TextChoices):
-    TRANSACTIONAL = "transactional", "Transactional"
-    MARKETING = "marketing", "Marketing"
 
 
 class Message(TimeStampedModel):
@@ -63,6 +60,10 @@ class Message(TimeStampedModel):
     channel = models.CharField(max_length=16, choices=Channel.choices)
     purpose = models.CharField(max_length=16, choices=Purpose.choices)
     recipient = models.CharField(max_length=255)
+    # The recipient's IANA zone and region (e.g. "US-FL"), resolved when scheduled: quiet
+    # hours are the recipient's, not the server's.
+    timezone = models.CharField(max_length=64, blank=True)
+    region = models.CharField(max_length=8, blank=True)
     # What the message is about, e.g. ("order", 42) or ("return", 7).
     about_type = models.CharField(max_length=32)
     about_id = models.BigIntegerField()
@@ -84,6 +85,9 @@ class Message(TimeStampedModel):
     sending_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # First open and click reported by the email provider's tracking webhooks.
+    opened_at = models.DateTimeField(null=True, blank=True)
+    clicked_at = models.DateTimeField(null=True, blank=True)
     dedupe_key = models.CharField(max_length=255, unique=True)
 
     class Meta:
@@ -101,6 +105,7 @@ class Message(TimeStampedModel):
             models.Index(fields=["shop", "-created_at"]),
             models.Index(fields=["provider_message_id"]),
             models.Index(fields=["about_type", "about_id"]),
+            models.Index(fields=["customer", "-send_at"]),
         ]
 
     def __str__(self) -> str:
@@ -261,3 +266,52 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sender}: {self.body[:40]}"
+
+
+class QuietHoursRule(models.Model):
+    """When texts (SMS, WhatsApp) may reach a recipient, in their local time. The most specific
+    rule wins: country and region (e.g. US, FL), then country, then the default (blank)."""
+
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 code; blank: all.")
+    region = models.CharField(max_length=3, blank=True, help_text="State or province code.")
+    allowed_from = models.TimeField()
+    allowed_until = models.TimeField()
+    note = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["country", "region"], name="uniq_quiet_hours_place"),
+        ]
+        ordering = ["country", "region"]
+
+    def __str__(self) -> str:
+        place = "-".join(p for p in (self.country, self.region) if p) or "default"
+        return f"{place}: {self.allowed_from:%H:%M}–{self.allowed_until:%H:%M}"
+
+
+class MessageTemplate(TimeStampedModel):
+    """A shop's own wording of one kind of message on one channel and locale; without one the
+    product's default under `templates/notifications/<kind>/` is used."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="message_templates")
+    kind = models.CharField(max_length=64)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    locale = models.CharField(max_length=16, blank=True, help_text="Blank: any locale.")
+    subject = models.CharField(max_length=255, blank=True)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    # WhatsApp outside the 24-hour session window may only send an approved content template.
+    whatsapp_content_sid = models.CharField(max_length=64, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "kind", "channel", "locale"], name="uniq_template_kind_channel"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} / {self.channel} / {self.locale or 'any'}"

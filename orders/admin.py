@@ -29,6 +29,7 @@ from orders.models import (
     Order,
     OrderEvent,
     Product,
+    ProductAffinity,
     Shipment,
     ShipmentItem,
     Shop,
@@ -403,6 +404,14 @@ class ProductAdmin(ShopScopedParentAdmin):
     autocomplete_fields = ("shop",)
     list_select_related = ("shop",)
     inlines = (VariantInline,)
+
+
+@admin.register(ProductAffinity)
+class ProductAffinityAdmin(ReadOnlyAdmin):
+    list_display = ("product", "related", "orders_together", "lift", "computed_at", "shop")
+    list_filter = ("shop",)
+    search_fields = ("product__title", "related__title")
+    list_select_related = ("product", "related", "shop")
 
 
 @admin.register(Variant)

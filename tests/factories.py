@@ -11,6 +11,7 @@ from orders.models import (
     Order,
     OrderSource,
     Product,
+    ProductAffinity,
     Shipment,
     Shop,
     StaffMembership,
@@ -76,6 +77,18 @@ class ProductFactory(factory.django.DjangoModelFactory):
     shop = factory.SubFactory(ShopFactory)
     external_id = factory.Sequence(lambda n: str(8000000 + n))
     title = factory.Sequence(lambda n: f"Product {n}")
+
+
+class ProductAffinityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProductAffinity
+
+    product = factory.SubFactory(ProductFactory)
+    shop = factory.SelfAttribute("product.shop")
+    related = factory.SubFactory(ProductFactory, shop=factory.SelfAttribute("..shop"))
+    orders_together = 3
+    lift = 2.5
+    computed_at = factory.LazyFunction(timezone.now)
 
 
 class VariantFactory(factory.django.DjangoModelFactory):

@@ -1,5 +1,5 @@
-from orders.models.catalog import Product, Variant
-from orders.models.customers import Channel, Consent, ConsentStatus, Customer
+from orders.models.catalog import Product, ProductAffinity, Variant
+from orders.models.customers import Channel, Consent, ConsentStatus, Customer, Purpose
 from orders.models.events import DomainEvent, EventName
 from orders.models.ingestion import (
     ApiKey,
@@ -49,6 +49,8 @@ __all__ = [
     "OrderSource",
     "OrderStatus",
     "Product",
+    "ProductAffinity",
+    "Purpose",
     "Shipment",
     "ShipmentItem",
     "ShipmentStatus",

@@ -60,3 +60,25 @@ class Variant(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.product.title} – {self.title}" if self.title else self.product.title
+
+
+class ProductAffinity(models.Model):
+    """How much more often `related` is bought with `product` than on its own, from the shop's
+    own orders: recomputed nightly, read by messages and the tracking page."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="affinities")
+    related = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    # Orders holding both products, and lift = P(both) / (P(product) * P(related)).
+    orders_together = models.PositiveIntegerField()
+    lift = models.FloatField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["product", "related"], name="uniq_affinity_pair"),
+        ]
+        indexes = [models.Index(fields=["product", "-lift"])]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} → {self.related_id} (lift {self.lift:.2f})"

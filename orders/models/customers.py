@@ -72,17 +72,29 @@ class Customer(TimeStampedModel):
         return f"{self.first_name} {self.last_name}".strip()
 
 
+class Purpose(models.TextChoices):
+    """Why a message is sent, which decides the consent it needs: order updates are
+    transactional, everything that sells is marketing."""
+
+    TRANSACTIONAL = "transactional", "Transactional"
+    MARKETING = "marketing", "Marketing"
+
+
 class ConsentStatus(models.TextChoices):
     GRANTED = "granted", "Granted"
     REVOKED = "revoked", "Revoked"
 
 
 class Consent(TimeStampedModel):
-    """Marketing consent for one channel, with when and how it was given or taken back."""
+    """Consent for one channel and purpose, with when and how it was given or taken back.
+
+    Texts (SMS, WhatsApp) need a granted consent for their purpose; email order updates need
+    none but stop when revoked; marketing on any channel needs a granted marketing consent."""
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consents")
     channel = models.CharField(max_length=16, choices=Channel.choices)
+    purpose = models.CharField(max_length=16, choices=Purpose.choices, default=Purpose.MARKETING)
     status = models.CharField(max_length=16, choices=ConsentStatus.choices)
     changed_at = models.DateTimeField()
     source = models.CharField(
@@ -93,9 +105,10 @@ class Consent(TimeStampedModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["customer", "channel"], name="uniq_consent_customer_channel"
+                fields=["customer", "channel", "purpose"],
+                name="uniq_consent_customer_channel_purpose",
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.channel}: {self.status}"
+        return f"{self.channel} {self.purpose}: {self.status}"

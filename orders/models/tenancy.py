@@ -34,6 +34,10 @@ class Shop(TimeStampedModel):
     shopify_webhook_secret = models.CharField(
         max_length=255, blank=True, help_text="The app's API secret key; signs Shopify webhooks."
     )
+    marketing_weekly_cap = models.PositiveSmallIntegerField(
+        default=3,
+        help_text="At most this many marketing messages per customer in any 7 days (0: none).",
+    )
     is_active = models.BooleanField(default=True)
     redacted_at = models.DateTimeField(null=True, blank=True)
 

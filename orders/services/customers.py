@@ -64,12 +64,13 @@ def customer_upsert(*, shop: Shop, data: CustomerData) -> Customer:
 
 
 def consent_record(*, customer: Customer, data: ConsentData) -> Consent:
-    """Store the customer's marketing consent for a channel, with when and how; a report that
+    """Store the customer's consent for a channel and purpose, with when and how; a report that
     says what we already hold changes nothing (not even its date)."""
     status = ConsentStatus.GRANTED if data.is_granted else ConsentStatus.REVOKED
     consent, created = Consent.objects.get_or_create(
         customer=customer,
         channel=data.channel,
+        purpose=data.purpose,
         defaults={
             "shop_id": customer.shop_id,
             "status": status,

@@ -27,6 +27,8 @@ class ConsentData:
     changed_at: datetime | None = None
     source: str = ""
     detail: str = ""
+    # "marketing" unless said otherwise: what shops and Shopify report is marketing consent.
+    purpose: str = "marketing"
 
 
 @dataclass(frozen=True)

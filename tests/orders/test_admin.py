@@ -19,6 +19,7 @@ from orders.models import (
     Order,
     OrderEvent,
     OrderStatus,
+    ProductAffinity,
     Shop,
     TrackingEvent,
     WebhookEvent,
@@ -36,6 +37,7 @@ from tests.factories import (
     LineItemFactory,
     OrderEventFactory,
     OrderFactory,
+    ProductAffinityFactory,
     ProductFactory,
     ShipmentFactory,
     ShipmentItemFactory,
@@ -49,7 +51,15 @@ pytestmark = pytest.mark.django_db
 
 ORDERS_MODELS = sorted(apps.get_app_config("orders").get_models(), key=lambda m: m.__name__)
 # Written only by the system: ops can look but not add.
-NO_ADD = {WebhookEvent, DataExport, DomainEvent, OrderEvent, TrackingEvent, IdempotencyRecord}
+NO_ADD = {
+    ProductAffinity,
+    WebhookEvent,
+    DataExport,
+    DomainEvent,
+    OrderEvent,
+    TrackingEvent,
+    IdempotencyRecord,
+}
 
 
 def _url(model, view: str, *args) -> str:
@@ -63,6 +73,7 @@ def rows(shop):
     customer = CustomerFactory(shop=shop, email="grace@navy.example", last_name="Hopper")
     ConsentFactory(customer=customer)
     variant = VariantFactory(product=ProductFactory(shop=shop, title="Tea tin"))
+    ProductAffinityFactory(product=variant.product)
     order = OrderFactory(shop=shop, customer=customer, number="#7001")
     line = LineItemFactory(order=order, product=variant.product, variant=variant)
     shipment = ShipmentFactory(order=order, tracking_number="TRACK7001")
