@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from notifications.preferences import preferences_page
 from postpurchase import health
 
 urlpatterns = [
@@ -18,6 +19,7 @@ urlpatterns = [
     path("webhooks/", include("orders.ingest.urls")),
     path("webhooks/", include("notifications.urls")),
     path("webhooks/anymail/", include("anymail.urls")),
+    path("preferences/<str:token>/", preferences_page, name="preferences"),
 ]
 
 if settings.BENCH_ENDPOINTS:

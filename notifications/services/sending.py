@@ -30,9 +30,10 @@ from notifications.models import (
     Suppression,
     SuppressionReason,
 )
+from notifications.services.links import email_headers
 from notifications.services.rendering import message_render
 from notifications.services.suppression import suppression_add, suppression_key
-from orders.models import Consent, ConsentStatus, OrderStatus
+from orders.models import Channel, Consent, ConsentStatus, OrderStatus
 from postpurchase.exceptions import DomainError
 
 
@@ -147,6 +148,7 @@ def _rendered_message(message: Message) -> RenderedMessage:
         from_email=settings.DEFAULT_FROM_EMAIL,
         from_name=shop.name,
         reply_to=shop.support_email,
+        headers=email_headers(message) if message.channel == Channel.EMAIL else {},
         tags=(message.kind,),
         metadata={"message_id": str(message.pk), "shop_id": str(message.shop_id)},
     )
