@@ -6,6 +6,9 @@ class NotificationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from anymail.signals import tracking
+
+        from notifications import checks, receivers  # noqa: F401 - checks register on import
         from notifications.services import lifecycle
         from orders import events
         from orders.models import EventName
@@ -22,4 +25,7 @@ class NotificationsConfig(AppConfig):
             EventName.ORDER_CANCELLED,
             lifecycle.order_cancelled_cancel_messages,
             key="notifications.order_cancelled",
+        )
+        tracking.connect(
+            receivers.email_tracking_received, dispatch_uid="notifications.email_tracking"
         )
