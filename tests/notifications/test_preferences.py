@@ -7,8 +7,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from notifications.checks import public_base_url_is_https
 from notifications.models import MessageStatus, Purpose
-from notifications.services import message_send
+from notifications.services import message_render, message_send
 from notifications.services.links import email_headers, preferences_token, preferences_url
 from notifications.services.preferences import preferences_options, preferences_update
 from orders.models import Channel, Consent, ConsentStatus
@@ -346,3 +347,32 @@ def test_transactional_email_has_no_list_unsubscribe():
     assert "List-Unsubscribe-Post" not in headers
     message.refresh_from_db()
     assert email_headers(message) == {}
+
+
+# --- the email layout's footer ----------------------------------------------------------------
+
+
+def test_the_email_layout_links_to_the_preferences_page_when_given_its_url():
+    order = OrderFactory()
+    context = queued(order).context
+    url = preferences_url(order.customer_id)
+
+    with_link = message_render(
+        kind="order_confirmation", channel="email", context={**context, "preferences_url": url}
+    )
+    without = message_render(kind="order_confirmation", channel="email", context=context)
+
+    assert f'<a href="{url}"' in with_link.body_html
+    assert "Choose which messages you get, or unsubscribe" in with_link.body_html
+    assert "/preferences/" not in without.body_html
+
+
+def test_the_deploy_check_asks_for_an_https_public_address(settings):
+    settings.PUBLIC_BASE_URL = "http://engage.example.com"
+    assert [warning.id for warning in public_base_url_is_https()] == ["notifications.W001"]
+
+    settings.PUBLIC_BASE_URL = "https://engage.example.com"
+    assert public_base_url_is_https() == []
+
+    settings.PUBLIC_BASE_URL = "http://127.0.0.1:8000"  # `make run` on a laptop
+    assert public_base_url_is_https() == []
