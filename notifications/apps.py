@@ -17,6 +17,7 @@ class NotificationsConfig(AppConfig):
             EventName.ORDER_PLACED,
             EventName.SHIPMENT_CREATED,
             EventName.SHIPMENT_STATUS_CHANGED,
+            EventName.ORDER_DELIVERED,
         ):
             events.subscribe(
                 trigger, lifecycle.event_schedule_messages, key=f"notifications.{trigger}"
@@ -25,6 +26,11 @@ class NotificationsConfig(AppConfig):
             EventName.ORDER_CANCELLED,
             lifecycle.order_cancelled_cancel_messages,
             key="notifications.order_cancelled",
+        )
+        events.subscribe(
+            EventName.ORDER_PLACED,
+            lifecycle.order_placed_cancel_replenishment,
+            key="notifications.order_placed.replenishment_cancel",
         )
         tracking.connect(
             receivers.email_tracking_received, dispatch_uid="notifications.email_tracking"

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from notifications.models import Flow, Purpose
-from orders.models import EventName
+from orders.models import EventName, Shop
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,12 @@ class FlowSpec:
 
 
 _TEXTS = ("email", "sms")
+_EMAIL = ("email",)
+
+# Flows no domain event starts: periodic tasks find who is owed them. Their triggers are not
+# event names, so `flows_for` never picks them for an event.
+TRIGGER_CUSTOMER_DATE = "customer_date"
+TRIGGER_SHIPMENT_OVERDUE = "shipment_overdue"
 
 
 def _on_shipment_status(status: str, useful_for: timedelta) -> FlowSpec:
@@ -52,6 +58,65 @@ DEFAULT_FLOWS: tuple[FlowSpec, ...] = (
     _on_shipment_status("out_for_delivery", timedelta(hours=8)),  # stale after the day
     _on_shipment_status("delivered", timedelta(days=2)),
     _on_shipment_status("exception", timedelta(days=3)),
+    # Proactive apology for a parcel with no scan for days or past its estimated date, found
+    # by the hourly check (notifications.services.delays).
+    FlowSpec(
+        kind="shipment_delayed",
+        trigger=TRIGGER_SHIPMENT_OVERDUE,
+        channels=_TEXTS,
+        purpose=Purpose.TRANSACTIONAL,
+        useful_for=timedelta(days=2),
+    ),
+    # Follow-ups about the product in the customer's hands are timed from delivery.
+    # Guides are long texts with formatting: email only.
+    FlowSpec(
+        kind="care_guide",
+        trigger=EventName.SHIPMENT_STATUS_CHANGED,
+        channels=_EMAIL,
+        purpose=Purpose.TRANSACTIONAL,
+        delay=timedelta(days=3),
+        useful_for=timedelta(days=7),
+        conditions=(("to_status", "delivered"),),
+    ),
+    # One per order, once every parcel has arrived: `order_delivered` is published once.
+    FlowSpec(
+        kind="review_request",
+        trigger=EventName.ORDER_DELIVERED,
+        channels=_EMAIL,
+        purpose=Purpose.MARKETING,
+        delay=timedelta(days=7),
+        useful_for=timedelta(days=14),
+    ),
+    # For this flow the delay is a lead time: the reminder goes five days *before* the
+    # predicted run-out (a flow's delay is never negative).
+    FlowSpec(
+        kind="replenishment",
+        trigger=EventName.SHIPMENT_STATUS_CHANGED,
+        channels=_TEXTS,
+        purpose=Purpose.MARKETING,
+        delay=timedelta(days=5),
+        useful_for=timedelta(days=10),
+        conditions=(("to_status", "delivered"),),
+    ),
+    # The delay counts from the start of the customer's local day: sent from 10:00 their time.
+    FlowSpec(
+        kind="birthday",
+        trigger=TRIGGER_CUSTOMER_DATE,
+        channels=_TEXTS,
+        purpose=Purpose.MARKETING,
+        delay=timedelta(hours=10),
+        useful_for=timedelta(hours=12),
+        conditions=(("occasion", "birthday"),),
+    ),
+    FlowSpec(
+        kind="first_order_anniversary",
+        trigger=TRIGGER_CUSTOMER_DATE,
+        channels=_TEXTS,
+        purpose=Purpose.MARKETING,
+        delay=timedelta(hours=10),
+        useful_for=timedelta(hours=12),
+        conditions=(("occasion", "first_order_anniversary"),),
+    ),
 )
 
 
@@ -87,3 +152,13 @@ def flows_for(*, shop_id: int, trigger: str, payload: dict) -> list[Flow]:
         _ensured_shops.add(shop_id)
     flows = Flow.objects.filter(shop_id=shop_id, trigger=trigger, is_enabled=True)
     return [flow for flow in flows if flow.applies_to(payload)]
+
+
+def flows_enabled_for_kind(*, kind: str) -> dict[int, Flow]:
+    """Every active shop's enabled flow of this kind, by shop id, for the periodic tasks that
+    look across shops. Shops that have not got the kind yet get their defaults first."""
+    missing = Shop.objects.filter(is_active=True).exclude(flows__kind=kind)
+    for shop_id in missing.values_list("pk", flat=True):
+        flows_ensure_defaults(shop_id=shop_id)
+    flows = Flow.objects.filter(kind=kind, is_enabled=True, shop__is_active=True)
+    return {flow.shop_id: flow for flow in flows}

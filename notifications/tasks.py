@@ -11,6 +11,10 @@ from notifications.services import (
     messages_recover_stuck,
     messages_send,
 )
+from notifications.services.delays import shipments_delayed_schedule
+from notifications.services.occasions import occasions_schedule_due
+from notifications.services.recommendations import product_affinities_compute
+from orders.models import Shop
 
 
 @shared_task(soft_time_limit=50, time_limit=60)
@@ -48,3 +52,27 @@ def messages_recover_stuck_task() -> tuple[int, int]:
         sending_for=settings.NOTIFICATIONS_SENDING_TIMEOUT,
     )
     return len(requeued), len(held)
+
+
+@shared_task(soft_time_limit=300, time_limit=360)
+def occasions_schedule_due_task() -> int:
+    return len(occasions_schedule_due())
+
+
+@shared_task(soft_time_limit=300, time_limit=360)
+def shipments_delayed_schedule_task() -> int:
+    return len(shipments_delayed_schedule())
+
+
+@shared_task(soft_time_limit=60, time_limit=90)
+def product_affinities_compute_all_task() -> int:
+    """Nightly: one task per active shop, so a large shop neither delays nor fails the rest."""
+    shop_ids = list(Shop.objects.filter(is_active=True).values_list("pk", flat=True))
+    for shop_id in shop_ids:
+        product_affinities_compute_task.delay(shop_id)
+    return len(shop_ids)
+
+
+@shared_task(soft_time_limit=900, time_limit=960)
+def product_affinities_compute_task(shop_id: int) -> int:
+    return product_affinities_compute(shop_id=shop_id)

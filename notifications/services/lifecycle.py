@@ -1,76 +1,67 @@
 """What the order's domain events mean for the customer's messages."""
 
-from typing import Any
+from collections.abc import Callable
 
-from django.conf import settings
 from django.utils import timezone
 
 from notifications.flows import flows_for
 from notifications.models import Flow, Message
-from notifications.services.recipients import recipients_for
-from notifications.services.scheduling import MessageRequest, message_schedule, messages_cancel
+from notifications.services.followups import care_guide_plans, review_request_plans
+from notifications.services.planning import (
+    Plan,
+    flow_schedule,
+    order_context,
+    shipment_context,
+)
+from notifications.services.recommendations import recommendations_context
+from notifications.services.replenishment import (
+    replenishment_cancel_on_reorder,
+    replenishment_plans,
+)
+from notifications.services.scheduling import messages_cancel
 from orders.events import Event
 from orders.models import Order, Shipment
 
+__all__ = [
+    "event_schedule_messages",
+    "order_cancelled_cancel_messages",
+    "order_context",
+    "order_placed_cancel_replenishment",
+    "shipment_context",
+]
 
-def order_context(order: Order) -> dict[str, Any]:
-    """The plain values order templates may use, and nothing else."""
-    customer = order.customer
-    return {
-        "shop_name": order.shop.name,
-        "order_number": order.number,
-        "customer_first_name": customer.first_name if customer else "",
-        "items": [
-            {
-                "quantity": line.quantity,
-                "title": line.title,
-                "variant_title": line.variant_title,
-                "total": str(line.line_total),
-            }
-            for line in order.line_items.all()
-        ],
-        "total": str(order.total),
-        "currency": order.currency,
-        "tracking_url": f"{settings.PUBLIC_BASE_URL}/track/",
-    }
+# Messages that suggest what is often bought with the order's products.
+_RECOMMENDING = frozenset({"order_confirmation", "shipment_delivered"})
 
 
-def shipment_context(shipment: Shipment) -> dict[str, Any]:
-    return {
-        "carrier": shipment.carrier,
-        "tracking_number": shipment.tracking_number,
-        "carrier_tracking_url": shipment.tracking_url,
-        "estimated_delivery_date": (
-            shipment.estimated_delivery_date.isoformat() if shipment.estimated_delivery_date else ""
-        ),
-        "shipment_status": shipment.get_status_display(),
-    }
+def _plan_now(flow: Flow, order: Order, shipment: Shipment | None) -> list[Plan]:
+    """The default: one message about the order (or the parcel) `flow.delay` from now."""
+    context = order_context(order)
+    about: tuple[str, int] = ("order", order.pk)
+    if shipment is not None:
+        context |= shipment_context(shipment)
+        about = ("shipment", shipment.pk)
+    if flow.kind in _RECOMMENDING:
+        context["recommendations"] = recommendations_context(order)
+    return [Plan(about=about, due=timezone.now() + flow.delay, context=context)]
 
 
-def _schedule_flow(
-    order: Order, flow: Flow, about: tuple[str, int], context: dict[str, Any]
-) -> list[Message]:
-    due = timezone.now() + flow.delay
-    scheduled = []
-    for channel, recipient in recipients_for(order, flow.channels):
-        message, _ = message_schedule(
-            request=MessageRequest(
-                shop_id=order.shop_id,
-                customer_id=order.customer_id,
-                order_id=order.pk,
-                kind=flow.kind,
-                channel=channel,
-                purpose=flow.purpose,
-                recipient=recipient,
-                about_type=about[0],
-                about_id=about[1],
-                send_at=due,
-                expires_at=due + flow.useful_for if flow.useful_for else None,
-                context=context,
-            )
-        )
-        scheduled.append(message)
-    return scheduled
+def _need_shipment(
+    plans: Callable[..., list[Plan]],
+) -> Callable[[Flow, Order, Shipment | None], list[Plan]]:
+    def plan(flow: Flow, order: Order, shipment: Shipment | None) -> list[Plan]:
+        return plans(flow=flow, order=order, shipment=shipment) if shipment else []
+
+    return plan
+
+
+# Flows whose messages are timed from delivery, or say more than the event's order and
+# parcel; every other kind is planned by `_plan_now`.
+_PLANNERS: dict[str, Callable[[Flow, Order, Shipment | None], list[Plan]]] = {
+    "care_guide": _need_shipment(care_guide_plans),
+    "replenishment": _need_shipment(replenishment_plans),
+    "review_request": lambda flow, order, _shipment: review_request_plans(flow=flow, order=order),
+}
 
 
 def event_schedule_messages(event: Event) -> list[Message]:
@@ -84,15 +75,21 @@ def event_schedule_messages(event: Event) -> list[Message]:
         .prefetch_related("line_items")
         .get(pk=event.payload["order_id"])
     )
-    context = order_context(order)
-    about: tuple[str, int] = ("order", order.pk)
+    shipment = None
     shipment_id = event.payload.get("shipment_id")
     if shipment_id:
         shipment = Shipment.objects.get(pk=shipment_id, order=order)
-        context |= shipment_context(shipment)
-        about = ("shipment", shipment.pk)
-    return [m for flow in flows for m in _schedule_flow(order, flow, about, context)]
+    scheduled = []
+    for flow in flows:
+        planner = _PLANNERS.get(flow.kind, _plan_now)
+        for plan in planner(flow, order, shipment):
+            scheduled += flow_schedule(flow=flow, order=order, plan=plan)
+    return scheduled
 
 
 def order_cancelled_cancel_messages(event: Event) -> int:
     return messages_cancel(order_id=event.payload["order_id"], reason="the order was cancelled")
+
+
+def order_placed_cancel_replenishment(event: Event) -> int:
+    return replenishment_cancel_on_reorder(order_id=event.payload["order_id"])

@@ -146,6 +146,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.messages_recover_stuck_task",
         "schedule": timedelta(minutes=1),
     },
+    "occasions-schedule-due": {
+        "task": "notifications.tasks.occasions_schedule_due_task",
+        "schedule": crontab(minute=2),
+    },
+    "shipments-delayed-schedule": {
+        "task": "notifications.tasks.shipments_delayed_schedule_task",
+        "schedule": crontab(minute=7),
+    },
+    "product-affinities-compute": {
+        "task": "notifications.tasks.product_affinities_compute_all_task",
+        "schedule": crontab(minute=40, hour=2),
+    },
     "idempotency-keys-purge": {
         "task": "orders.tasks.idempotency_keys_purge_task",
         "schedule": crontab(minute=17, hour=3),
@@ -261,3 +273,5 @@ NOTIFICATIONS_MAX_SEND_ATTEMPTS = 6
 NOTIFICATIONS_QUEUED_TIMEOUT = timedelta(minutes=15)
 # A message still `sending` after this was interrupted mid-call: held for review, never resent.
 NOTIFICATIONS_SENDING_TIMEOUT = timedelta(minutes=10)
+# A parcel with no carrier scan for this many days gets the `shipment_delayed` apology.
+NOTIFICATIONS_SHIPMENT_SILENT_DAYS = env.int("NOTIFICATIONS_SHIPMENT_SILENT_DAYS", default=3)

@@ -1,0 +1,120 @@
+"""Frequently bought together: product affinities from the shop's own orders, and the few
+products worth suggesting next to an order."""
+
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from orders.models import LineItem, Order, OrderStatus, Product, ProductAffinity
+
+AFFINITY_WINDOW = timedelta(days=365)
+AFFINITY_MIN_ORDERS_TOGETHER = 2
+AFFINITY_TOP_PER_PRODUCT = 10
+
+# One pass in SQL: each order's distinct products (its basket), each product's order count,
+# the self-join of baskets counting orders per ordered pair, then lift and a top-N per product.
+# Lift = P(a and b) / (P(a) P(b)) = together * orders / (orders with a * orders with b).
+_AFFINITY_SQL = """
+WITH baskets AS (
+    SELECT DISTINCT li.order_id, li.product_id
+    FROM orders_lineitem li
+    JOIN orders_order o ON o.id = li.order_id
+    WHERE o.shop_id = %(shop_id)s AND o.placed_at >= %(since)s AND o.status <> %(cancelled)s
+      AND li.product_id IS NOT NULL
+),
+total AS (SELECT COUNT(DISTINCT order_id)::float AS orders FROM baskets),
+per_product AS (SELECT product_id, COUNT(*)::float AS orders FROM baskets GROUP BY product_id),
+pairs AS (
+    SELECT a.product_id, b.product_id AS related_id, COUNT(*) AS together
+    FROM baskets a JOIN baskets b ON a.order_id = b.order_id AND a.product_id <> b.product_id
+    GROUP BY a.product_id, b.product_id
+    HAVING COUNT(*) >= %(min_together)s
+),
+scored AS (
+    SELECT p.product_id, p.related_id, p.together,
+           p.together * total.orders / (pa.orders * pb.orders) AS lift
+    FROM pairs p
+    JOIN per_product pa ON pa.product_id = p.product_id
+    JOIN per_product pb ON pb.product_id = p.related_id
+    CROSS JOIN total
+),
+ranked AS (
+    SELECT *, ROW_NUMBER() OVER (
+        PARTITION BY product_id ORDER BY lift DESC, together DESC, related_id
+    ) AS rank
+    FROM scored WHERE lift > 1
+)
+INSERT INTO orders_productaffinity
+    (shop_id, product_id, related_id, orders_together, lift, computed_at)
+SELECT %(shop_id)s, product_id, related_id, together, lift, %(now)s
+FROM ranked WHERE rank <= %(top)s
+"""
+
+
+@transaction.atomic
+def product_affinities_compute(*, shop_id: int, now: datetime | None = None) -> int:
+    """Recompute the shop's "bought together" pairs from its orders of the last 365 days and
+    replace its rows in one transaction: readers see the old set until the new one commits.
+    Cancelled orders and lines without a known product do not count. Returns the pair count."""
+    now = now or timezone.now()
+    ProductAffinity.objects.filter(shop_id=shop_id).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _AFFINITY_SQL,
+            {
+                "shop_id": shop_id,
+                "since": now - AFFINITY_WINDOW,
+                "cancelled": OrderStatus.CANCELLED.value,
+                "min_together": AFFINITY_MIN_ORDERS_TOGETHER,
+                "top": AFFINITY_TOP_PER_PRODUCT,
+                "now": now,
+            },
+        )
+        return cursor.rowcount
+
+
+@dataclass(frozen=True)
+class RecommendedProduct:
+    title: str
+    url: str
+    image_url: str
+
+
+def products_bought_with(
+    *, shop_id: int, product_ids: list[int], customer_id: int | None, limit: int = 3
+) -> list[RecommendedProduct]:
+    """Up to `limit` products often bought with these ones, best lift first: never one of
+    them, and never one the customer already bought (in an order that was not cancelled)."""
+    if not product_ids:
+        return []
+    candidates = (
+        ProductAffinity.objects.filter(shop_id=shop_id, product_id__in=product_ids)
+        .exclude(related_id__in=product_ids)
+        .values("related_id")
+        .annotate(best=Max("lift"))
+        .order_by("-best", "related_id")
+    )
+    if customer_id is not None:
+        bought = LineItem.objects.filter(
+            order__customer_id=customer_id, product__isnull=False
+        ).exclude(order__status=OrderStatus.CANCELLED)
+        candidates = candidates.exclude(related_id__in=bought.values("product_id"))
+    ranked = [row["related_id"] for row in candidates[:limit]]
+    products = Product.objects.in_bulk(ranked)
+    return [
+        RecommendedProduct(title=p.title, url=p.url, image_url=p.image_url)
+        for p in (products[pk] for pk in ranked)
+    ]
+
+
+def recommendations_context(order: Order) -> list[dict[str, Any]]:
+    """The "Often bought together" block of an order's messages, as plain values."""
+    product_ids = [line.product_id for line in order.line_items.all() if line.product_id]
+    found = products_bought_with(
+        shop_id=order.shop_id, product_ids=product_ids, customer_id=order.customer_id
+    )
+    return [asdict(product) for product in found]
