@@ -31,7 +31,7 @@ from notifications.models import (
     SuppressionReason,
 )
 from notifications.services.links import email_headers
-from notifications.services.rendering import message_render
+from notifications.services.rendering import message_render_outbound, templates_for_batch
 from notifications.services.suppression import suppression_add, suppression_key
 from orders.models import Channel, Consent, ConsentStatus, OrderStatus
 from postpurchase.exceptions import DomainError
@@ -151,13 +151,17 @@ def _rendered_message(message: Message) -> RenderedMessage:
         headers=email_headers(message) if message.channel == Channel.EMAIL else {},
         tags=(message.kind,),
         metadata={"message_id": str(message.pk), "shop_id": str(message.shop_id)},
+        # Set by `_prepare` when WhatsApp must use the shop's approved content template.
+        whatsapp_content_sid=getattr(message, "whatsapp_content_sid", ""),
+        whatsapp_content_variables=getattr(message, "whatsapp_content_variables", {}),
     )
 
 
 def _prepare(message: Message, now: datetime, changes: _Changes) -> bool:
     """Render a claimable message and mark it sending; False when it failed to render."""
     try:
-        text = message_render(kind=message.kind, channel=message.channel, context=message.context)
+        # The chunk's messages share one read of each shop template they need.
+        text = message_render_outbound(message=message, templates=templates_for_batch(changes))
     except DomainError as exc:
         changes.move(message, MessageStatus.FAILED, str(exc))
         return False
@@ -166,6 +170,9 @@ def _prepare(message: Message, now: datetime, changes: _Changes) -> bool:
         text.body_text,
         text.body_html,
     )
+    # Not stored: handed to `_rendered_message` on this same instance, re-rendered on a retry.
+    message.whatsapp_content_sid = text.whatsapp_content_sid
+    message.whatsapp_content_variables = text.whatsapp_content_variables
     message.sending_at = now
     message.attempt_count += 1
     changes.move(

@@ -1,0 +1,377 @@
+"""Shop templates: rendered in the customer's locale with fallbacks, restricted to their
+context, refused when invalid, and edited in the dashboard."""
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from notifications.models import Message, MessageStatus, MessageTemplate
+from notifications.services.rendering import message_render, message_render_outbound
+from notifications.services.templating import (
+    KIND_VARIABLES,
+    TemplateInvalid,
+    message_template_save,
+    template_render,
+)
+from orders.models import Purpose
+from postpurchase.exceptions import DomainError
+from tests.factories import CustomerFactory, OrderFactory
+
+CONTEXT = {
+    "shop_name": "Acme Tea",
+    "order_number": "#1001",
+    "customer_first_name": "Ada",
+    "items": [{"quantity": 2, "title": "Green tea", "variant_title": "", "total": "18.00"}],
+    "total": "18.00",
+    "currency": "USD",
+    "tracking_url": "https://shop.test/track/abc/",
+}
+
+
+def save(shop, *, kind="order_confirmation", channel="email", locale="", **parts):
+    values = {
+        "subject": "Order {{ order_number }}",
+        "body_text": "Hello {{ customer_first_name }}",
+        "body_html": "<p>Hello <b>{{ customer_first_name }}</b></p>",
+        "whatsapp_content_sid": "",
+    }
+    values.update(parts)
+    return message_template_save(
+        shop=shop, kind=kind, channel=channel, locale=locale, actor=None, **values
+    )
+
+
+def outbound(order, *, channel="email", purpose=Purpose.TRANSACTIONAL, context=None):
+    return Message.objects.create(
+        shop=order.shop,
+        customer=order.customer,
+        order=order,
+        kind="order_confirmation",
+        channel=channel,
+        purpose=purpose,
+        recipient=order.email if channel == "email" else "+14155550123",
+        about_type="order",
+        about_id=order.pk,
+        context=context or CONTEXT,
+        send_at=timezone.now(),
+        status=MessageStatus.QUEUED,
+        dedupe_key=f"test:{order.pk}:{channel}:{purpose}",
+    )
+
+
+# --- Rendering -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_without_a_shop_template_the_default_files_render(shop):
+    text = message_render(kind="order_confirmation", channel="email", context=CONTEXT, shop=shop)
+
+    assert text.subject == "Acme Tea: your order #1001 is confirmed"
+    assert "Hi Ada," in text.body_text
+    assert "<html" in text.body_html
+    assert "Green tea" in text.body_html
+
+
+@pytest.mark.django_db
+def test_the_shop_template_replaces_the_default_and_keeps_the_branded_layout(shop):
+    save(shop)
+
+    text = message_render(kind="order_confirmation", channel="email", context=CONTEXT, shop=shop)
+
+    assert text.subject == "Order #1001"
+    assert text.body_text == "Hello Ada"
+    assert "<p>Hello <b>Ada</b></p>" in text.body_html
+    assert text.body_html.startswith("<!doctype html>")  # the shared layout wraps it
+    assert "Acme Tea" in text.body_html  # the layout's header
+
+
+@pytest.mark.django_db
+def test_html_values_are_escaped_in_the_shop_template(shop):
+    save(shop)
+
+    text = message_render(
+        kind="order_confirmation",
+        channel="email",
+        context={**CONTEXT, "customer_first_name": "<script>x</script>"},
+        shop=shop,
+    )
+
+    assert "<script>" not in text.body_html
+    assert "&lt;script&gt;" in text.body_html
+
+
+@pytest.mark.django_db
+def test_an_email_template_without_html_gets_its_text_in_the_layout(shop):
+    save(shop, body_html="", body_text="Hello {{ customer_first_name }}\n\nSee you")
+
+    text = message_render(kind="order_confirmation", channel="email", context=CONTEXT, shop=shop)
+
+    assert "<p>Hello Ada</p>" in text.body_html
+    assert "<!doctype html>" in text.body_html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("customer_locale", "expected"),
+    [("fr-CA", "canadien"), ("fr", "français"), ("fr-BE", "français"), ("de", "any"), ("", "any")],
+)
+def test_the_template_for_the_customers_locale_wins_then_its_language_then_any(
+    shop, customer_locale, expected
+):
+    save(shop, locale="fr-CA", body_text="canadien")
+    save(shop, locale="fr", body_text="français")
+    save(shop, locale="", body_text="any")
+
+    text = message_render(
+        kind="order_confirmation",
+        channel="email",
+        context=CONTEXT,
+        shop=shop,
+        locale=customer_locale,
+    )
+
+    assert text.body_text == expected
+
+
+@pytest.mark.django_db
+def test_another_locale_only_falls_back_to_the_default_files(shop):
+    save(shop, locale="fr", body_text="français")
+
+    text = message_render(
+        kind="order_confirmation", channel="email", context=CONTEXT, shop=shop, locale="de"
+    )
+
+    assert text.body_text.startswith("Hi Ada,")
+
+
+@pytest.mark.django_db
+def test_rendering_is_translated_for_the_customers_locale_else_the_shops(shop):
+    save(shop, body_text="{{ True|yesno }} {{ 1234.5|floatformat:1 }}")
+    order = OrderFactory(shop=shop, customer=CustomerFactory(shop=shop, locale="fr-CA"))
+    shop.locale = "de"
+    shop.save(update_fields=["locale"])
+    german = OrderFactory(shop=shop, customer=CustomerFactory(shop=shop, locale=""))
+
+    french = message_render_outbound(message=outbound(order))
+    other = message_render_outbound(message=outbound(german))
+
+    assert french.body_text == "oui 1234,5"
+    assert other.body_text == "Ja 1234,5"
+
+
+@pytest.mark.django_db
+def test_the_preferences_link_is_in_the_context_of_a_customers_message(shop):
+    save(shop, body_text="Manage: {{ preferences_url }}")
+    order = OrderFactory(shop=shop)
+
+    text = message_render_outbound(message=outbound(order))
+
+    assert "/preferences/" in text.body_text
+
+
+@pytest.mark.django_db
+def test_model_attributes_cannot_be_reached_through_the_context(shop):
+    order = OrderFactory(shop=shop)
+    # Whatever a context holds, the template sees plain values only.
+    context = {"order_number": order, "items": [{"title": "Tea"}]}
+
+    text = template_render(
+        "[{{ order_number.customer.email }}][{{ order_number.pk }}][{{ items.clear }}]"
+        "[{{ items|length }}][{{ items.0.title }}]",
+        context,
+        html=False,
+    )
+
+    assert text == "[][][][1][Tea]"  # nothing reached, and the list was not emptied
+
+
+# --- Validation ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("field", "source", "message"),
+    [
+        ("body_text", "Hello {% if %}", "line 1"),
+        ("body_text", "Hello\n{% for x in items %}", "line 2"),
+        ("body_html", "<p>{% load static %}</p>", "{% load %} is not allowed"),
+        ("body_html", '{% include "notifications/_layout.html" %}', "{% include %} is not allowed"),
+        ("body_text", '{% extends "base.html" %}', "{% extends %} is not allowed"),
+        ("body_text", "{% debug %}", "{% debug %} is not allowed"),
+        ("body_text", '{% ssi "/etc/passwd" %}', "{% ssi %} is not allowed"),
+        ("body_text", "{% url 'admin:index' %}", "{% url %} is not allowed"),
+        ("subject", "Order {{ order.customer.email }}", "'order' is not a variable"),
+        ("body_text", "Hi\n\n{{ secret_key }}", "line 3: 'secret_key' is not a variable"),
+        ("body_text", "{{ total|add:settings }}", "'settings' is not a variable"),
+        ("body_text", "{% if user.is_staff %}x{% endif %}", "'user' is not a variable"),
+    ],
+)
+def test_invalid_templates_are_refused_with_the_line_and_nothing_is_saved(
+    shop, field, source, message
+):
+    with pytest.raises(TemplateInvalid) as refused:
+        save(shop, **{field: source})
+
+    assert refused.value.field == field
+    assert message in str(refused.value)
+    assert isinstance(refused.value, DomainError)
+    assert not MessageTemplate.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_invalid_save_leaves_the_previous_version_untouched(shop):
+    save(shop, body_text="Hello")
+
+    with pytest.raises(TemplateInvalid):
+        save(shop, body_text="{% load i18n %}")
+
+    assert MessageTemplate.objects.get().body_text == "Hello"
+
+
+@pytest.mark.django_db
+def test_loop_and_with_variables_are_known_inside_the_template(shop):
+    save(
+        shop,
+        body_text=(
+            "{% for item in items %}{{ forloop.counter }}. {{ item.title }}{% endfor %}"
+            "{% with name=customer_first_name %}{{ name }}{% endwith %}"
+        ),
+    )
+
+    text = message_render(kind="order_confirmation", channel="email", context=CONTEXT, shop=shop)
+
+    assert text.body_text == "1. Green teaAda"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("kind", "channel", "locale", "field"),
+    [
+        ("no_such_kind", "email", "", "kind"),
+        ("order_confirmation", "fax", "", "channel"),
+        ("order_confirmation", "email", "not a locale", "locale"),
+    ],
+)
+def test_unknown_kinds_channels_and_locales_are_refused(shop, kind, channel, locale, field):
+    with pytest.raises(TemplateInvalid) as refused:
+        save(shop, kind=kind, channel=channel, locale=locale)
+
+    assert refused.value.field == field
+    assert not MessageTemplate.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_save_replaces_the_shops_template_for_that_locale_and_records_who(shop, staff):
+    save(shop, locale="fr_ca", body_text="un")
+    message_template_save(
+        shop=shop,
+        kind="order_confirmation",
+        channel="email",
+        locale="fr-CA",
+        subject="S",
+        body_text="deux",
+        body_html="",
+        whatsapp_content_sid="",
+        actor=staff,
+    )
+
+    template = MessageTemplate.objects.get()
+    assert (template.locale, template.body_text, template.updated_by) == ("fr-CA", "deux", staff)
+
+
+def test_every_kind_with_default_files_documents_its_variables():
+    from pathlib import Path
+
+    from django.conf import settings
+
+    folders = {
+        path.name
+        for path in (Path(settings.BASE_DIR) / "templates" / "notifications").iterdir()
+        if path.is_dir() and (path / "sms.txt").exists()
+    }
+
+    assert folders <= set(KIND_VARIABLES)
+    for variables in KIND_VARIABLES.values():
+        assert all(variable.description for variable in variables)
+
+
+# --- SMS compliance text ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_shop_sms_template_gets_the_shop_name_and_stop_on_the_first_text(shop):
+    save(shop, channel="sms", body_text="Order {{ order_number }} is confirmed")
+    order = OrderFactory(shop=shop)
+
+    text = message_render_outbound(message=outbound(order, channel="sms"))
+
+    assert text.body_text == "Acme Tea: Order #1001 is confirmed Reply STOP to opt out."
+
+
+@pytest.mark.django_db
+def test_a_later_transactional_text_has_no_notice_but_a_marketing_one_does(shop):
+    save(shop, channel="sms", body_text="{{ shop_name }}: order {{ order_number }}")
+    order = OrderFactory(shop=shop)
+    earlier = outbound(order, channel="sms")
+    Message.objects.filter(pk=earlier.pk).update(status=MessageStatus.SENT)
+    later = Message.objects.get(pk=earlier.pk)
+    later.pk, later.dedupe_key, later.status = None, "later", MessageStatus.QUEUED
+    later.save()
+    marketing = outbound(order, channel="sms", purpose=Purpose.MARKETING)
+
+    assert message_render_outbound(message=later).body_text == "Acme Tea: order #1001"
+    assert (
+        message_render_outbound(message=marketing).body_text
+        == "Acme Tea: order #1001 Reply STOP to opt out."
+    )
+
+
+@pytest.mark.django_db
+def test_the_notice_is_not_repeated_when_the_template_has_it(shop):
+    save(shop, channel="sms", body_text="{{ shop_name }}: hi. Text STOP to end.")
+    order = OrderFactory(shop=shop)
+
+    text = message_render_outbound(message=outbound(order, channel="sms"))
+
+    assert text.body_text == "Acme Tea: hi. Text STOP to end."
+
+
+@pytest.mark.django_db
+def test_the_default_sms_gets_stop_on_the_first_text(shop):
+    order = OrderFactory(shop=shop)
+
+    text = message_render_outbound(message=outbound(order, channel="sms"))
+
+    assert text.body_text.startswith("Acme Tea: order #1001 confirmed")
+    assert text.body_text.endswith("Reply STOP to opt out.")
+
+
+@pytest.mark.django_db
+def test_a_shop_template_reaches_the_customer_through_the_send_path(shop):
+    from notifications.services import message_send
+
+    save(shop, locale="fr", subject="Commande {{ order_number }}", body_text="Bonjour")
+    order = OrderFactory(shop=shop, customer=CustomerFactory(shop=shop, locale="fr-FR"))
+    message = outbound(order)
+
+    assert message_send(message_id=message.pk) == MessageStatus.SENT
+
+    assert mail.outbox[0].subject == "Commande #1001"
+    assert mail.outbox[0].body == "Bonjour"
+    message.refresh_from_db()
+    assert message.subject == "Commande #1001"
+
+
+# --- The editor ------------------------------------------------------------------------------
+
+
+def list_url():
+    return reverse("message_templates:list")
+
+
+def edit_url(kind="order_confirmation", **query):
+    from urllib.parse import urlencode
+
+    url = reverse("message_templates:edit", args=[kind])
+    return f"{url}?{urlencode(query)}" if query else url
