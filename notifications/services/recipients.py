@@ -1,28 +1,30 @@
 """Who may receive a flow's message, and on which channels."""
 
-from orders.models import Channel, ConsentStatus, Order
+from notifications.services.compliance import consent_map, consent_refusal
+from orders.models import Channel, Order, Purpose
 
 
-def _has_consent(order: Order, channel: str) -> bool:
+def recipients_for(
+    order: Order, channels: list[str], *, purpose: str = Purpose.TRANSACTIONAL
+) -> list[tuple[str, str]]:
+    """(channel, address) pairs a flow of this purpose may use for this order's customer, in the
+    flow's order. A channel needs an address and the customer's consent for it and for the
+    purpose (see `compliance.consent_refusal`); when no channel of the flow is possible, email
+    is the fallback, if consent allows it. One query for the customer's consents (none when
+    they were prefetched)."""
     customer = order.customer
-    return bool(
-        customer
-        and customer.consents.filter(channel=channel, status=ConsentStatus.GRANTED).exists()
-    )
+    phone = order.phone or (customer.phone if customer else "")
+    email = order.email or (customer.email if customer else "")
+    consents = consent_map(customer.consents.all()) if customer else {}
 
+    def allowed(channel: str) -> bool:
+        return not consent_refusal(consents, channel=channel, purpose=purpose)
 
-def recipients_for(order: Order, channels: list[str]) -> list[tuple[str, str]]:
-    """(channel, address) pairs the flow may use for this order's customer, in the flow's
-    order. Text messages need a phone and the customer's consent for that channel; when no
-    channel of the flow is possible, email is the fallback."""
-    phone = order.phone or (order.customer.phone if order.customer else "")
-    email = order.email or (order.customer.email if order.customer else "")
     chosen = []
     for channel in channels:
-        if channel == Channel.EMAIL and email:
-            chosen.append((channel, email))
-        elif channel in (Channel.SMS, Channel.WHATSAPP) and phone and _has_consent(order, channel):
-            chosen.append((channel, phone))
-    if not chosen and email:
+        address = email if channel == Channel.EMAIL else phone
+        if channel in Channel.values and address and allowed(channel):
+            chosen.append((channel, address))
+    if not chosen and email and allowed(Channel.EMAIL):
         chosen.append((Channel.EMAIL.value, email))
     return chosen

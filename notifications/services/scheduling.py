@@ -5,6 +5,12 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from notifications.models import MESSAGE_TRANSITIONS, PENDING_STATES, Message, MessageStatus
+from notifications.services.quiet_hours import (
+    RecipientPlace,
+    obeys_quiet_hours,
+    quiet_hours_next_opening,
+    quiet_hours_note,
+)
 from postpurchase.states import transition
 
 
@@ -24,6 +30,9 @@ class MessageRequest:
     order_id: int | None = None
     expires_at: datetime | None = None
     context: dict[str, Any] | None = None
+    # Where the recipient is, when the caller already holds it (`RecipientPlace.for_order`):
+    # spares `message_schedule` the query that reads it.
+    place: RecipientPlace | None = None
 
     def dedupe_key(self) -> str:
         return ":".join(
@@ -44,12 +53,22 @@ def message_schedule(*, request: MessageRequest) -> tuple[Message, bool]:
 
     Returns (message, created). Asking again for the same message (same shop, customer, kind,
     object and channel) returns the first row untouched: an event, a webhook or a task that runs
-    twice never sends twice. Costs one SELECT when the message exists, else a SELECT and an
-    INSERT (in a savepoint, so two callers racing on the same key still get one row)."""
+    twice never sends twice. The recipient's zone and region are resolved and stored, and a
+    message that must respect quiet hours and is due outside them is scheduled for the window's
+    next opening. Costs one SELECT when the message exists, else one to read where the recipient
+    is (none when the request carries its `place`) and an INSERT in a savepoint (so two callers
+    racing on the same key still get one row); the quiet-hours rules are read at most once a
+    minute per process."""
     key = request.dedupe_key()
     existing = Message.objects.filter(dedupe_key=key).first()
     if existing is not None:
         return existing, False
+    zone, region = _recipient_zone_and_region(request)
+    send_at, reason = request.send_at, ""
+    if obeys_quiet_hours(channel=request.channel, purpose=request.purpose):
+        opening = quiet_hours_next_opening(at=send_at, zone=zone, region=region)
+        if opening is not None:
+            send_at, reason = opening, quiet_hours_note(opening=opening, zone=zone)
     try:
         with transaction.atomic():
             message = Message.objects.create(
@@ -60,9 +79,12 @@ def message_schedule(*, request: MessageRequest) -> tuple[Message, bool]:
                 channel=request.channel,
                 purpose=request.purpose,
                 recipient=request.recipient,
+                timezone=zone,
+                region=region,
                 about_type=request.about_type,
                 about_id=request.about_id,
-                send_at=request.send_at,
+                send_at=send_at,
+                status_reason=reason,
                 expires_at=request.expires_at,
                 context=request.context or {},
                 dedupe_key=key,
@@ -70,6 +92,15 @@ def message_schedule(*, request: MessageRequest) -> tuple[Message, bool]:
     except IntegrityError:
         return Message.objects.get(dedupe_key=key), False
     return message, True
+
+
+def _recipient_zone_and_region(request: MessageRequest) -> tuple[str, str]:
+    place = request.place or RecipientPlace.load(
+        shop_id=request.shop_id, customer_id=request.customer_id, order_id=request.order_id
+    )
+    # A text goes to its recipient's number; an email's reader is placed by the customer's.
+    phone = request.recipient if request.channel != "email" else ""
+    return place.zone(phone=phone, at=request.send_at), place.region(phone=phone)
 
 
 @transaction.atomic

@@ -26,14 +26,20 @@ from notifications.models import (
     Message,
     MessageEvent,
     MessageStatus,
-    Purpose,
     Suppression,
     SuppressionReason,
+)
+from notifications.services.compliance import (
+    Hold,
+    MarketingCap,
+    consent_refusal,
+    consents_by_customer,
+    sending_holds,
 )
 from notifications.services.links import email_headers
 from notifications.services.rendering import message_render_outbound, templates_for_batch
 from notifications.services.suppression import suppression_add, suppression_key
-from orders.models import Channel, Consent, ConsentStatus, OrderStatus
+from orders.models import Channel, OrderStatus
 from postpurchase.exceptions import DomainError
 
 
@@ -93,10 +99,13 @@ def _update_from_values(messages: list[Message], names: list[str]) -> None:
         execute_values(cursor.cursor, sql, rows, template=template, page_size=len(rows))
 
 
-def _moot_reason(message: Message, now: datetime) -> str:
-    """Why a queued message must not go out after all, or "" when it still should."""
+def _moot_reason(message: Message, now: datetime, hold: Hold | None = None) -> str:
+    """Why a queued message must not go out after all, or "" when it still should. A message
+    that must wait (`hold`) until past its expiry is moot already: it is never sent late."""
     if message.expires_at and now >= message.expires_at:
         return "too late to be useful"
+    if hold and message.expires_at and hold.until >= message.expires_at:
+        return f"too late to be useful by the time it may go out ({hold.note})"
     if message.order_id and message.order.status == OrderStatus.CANCELLED:
         return "the order was cancelled"
     if message.customer_id and message.customer.redacted_at:
@@ -106,7 +115,8 @@ def _moot_reason(message: Message, now: datetime) -> str:
 
 def _blocked(messages: list[Message]) -> dict[int, str]:
     """Why each message must not reach its recipient at all: one query for the chunk's
-    suppressions and one for the marketing consents it needs."""
+    suppressions and one for its customers' consents, which may have changed since the
+    message was scheduled (see `compliance.consent_refusal` for the rules)."""
     if not messages:
         return {}
     wanted = Q()
@@ -116,22 +126,16 @@ def _blocked(messages: list[Message]) -> dict[int, str]:
         (s.shop_id, s.channel, s.address): s.get_reason_display().lower()
         for s in Suppression.objects.filter(wanted)
     }
-    marketing = [m for m in messages if m.purpose == Purpose.MARKETING]
-    consented = set(
-        Consent.objects.filter(
-            customer_id__in={m.customer_id for m in marketing},
-            status=ConsentStatus.GRANTED,
-        ).values_list("customer_id", "channel")
-        if marketing
-        else ()
-    )
+    consents = consents_by_customer({m.customer_id for m in messages if m.customer_id})
     reasons = {}
     for m in messages:
         reason = suppressed.get((m.shop_id, m.channel, suppression_key(m.recipient)))
         if reason:
             reasons[m.pk] = f"recipient suppressed: {reason}"
-        elif m.purpose == Purpose.MARKETING and (m.customer_id, m.channel) not in consented:
-            reasons[m.pk] = f"no marketing consent for {m.channel}"
+        elif refusal := consent_refusal(
+            consents.get(m.customer_id, {}), channel=m.channel, purpose=m.purpose
+        ):
+            reasons[m.pk] = refusal
     return reasons
 
 
@@ -191,7 +195,8 @@ def _prepare(message: Message, now: datetime, changes: _Changes) -> bool:
 @transaction.atomic
 def _claim(message_ids: list[int]) -> list[Message]:
     """Lock the chunk's queued messages (skipping any another worker holds), settle the ones
-    that must not go out, and mark the rest `sending`."""
+    that must not go out (moot, blocked, over the weekly marketing cap), put back the ones that
+    must wait (quiet hours, a marketing pause), and mark the rest `sending`."""
     messages = list(
         Message.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("shop", "order", "customer")
@@ -199,14 +204,22 @@ def _claim(message_ids: list[int]) -> list[Message]:
         .order_by("pk")
     )
     now, changes, claimed = timezone.now(), _Changes(), []
-    blocked = _blocked(messages)
+    blocked, holds = _blocked(messages), sending_holds(messages, now)
+    cap = MarketingCap(messages, now)
     for message in messages:
-        moot = _moot_reason(message, now)
+        hold = holds.get(message.pk)
+        moot = _moot_reason(message, now, hold)
         if moot:
             changes.move(message, MessageStatus.CANCELLED, moot)
         elif message.pk in blocked:
             changes.move(message, MessageStatus.SUPPRESSED, blocked[message.pk])
+        elif hold:
+            message.send_at = hold.until
+            changes.move(message, MessageStatus.SCHEDULED, hold.note, "send_at")
+        elif over_cap := cap.refusal(message):
+            changes.move(message, MessageStatus.CANCELLED, over_cap)
         elif _prepare(message, now, changes):
+            cap.count(message)
             claimed.append(message)
     changes.write()
     return claimed

@@ -275,3 +275,8 @@ NOTIFICATIONS_QUEUED_TIMEOUT = timedelta(minutes=15)
 NOTIFICATIONS_SENDING_TIMEOUT = timedelta(minutes=10)
 # A parcel with no carrier scan for this many days gets the `shipment_delayed` apology.
 NOTIFICATIONS_SHIPMENT_SILENT_DAYS = env.int("NOTIFICATIONS_SHIPMENT_SILENT_DAYS", default=3)
+# Checks that hold marketing back while a customer has a problem open (see
+# notifications.services.compliance.customers_with_shipment_exception for the signature).
+NOTIFICATIONS_MARKETING_PAUSE_CHECKS = [
+    "notifications.services.compliance.customers_with_shipment_exception",
+]
