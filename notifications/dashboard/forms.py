@@ -1,0 +1,187 @@
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+
+from notifications.models import Flow, MessageStatus
+from orders.models import Channel
+
+_SEARCH = {"type": "search"}
+_DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class _FilterForm(forms.Form):
+    """A list page's filters, read from the query string: a bad field is reported and ignored,
+    the others still apply."""
+
+    def filters(self) -> dict[str, Any]:
+        self.is_valid()
+        return {name: self.cleaned_data.get(name) for name in self.fields}
+
+    @property
+    def is_filtered(self) -> bool:
+        return any(self.data.get(name) for name in self.fields)
+
+
+class MessageFilterForm(_FilterForm):
+    q = forms.CharField(
+        label="Customer",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={**_SEARCH, "placeholder": "Email, phone or name"}),
+    )
+    kind = forms.ChoiceField(label="Kind", required=False)
+    channel = forms.ChoiceField(
+        label="Channel", required=False, choices=[("", "Any channel"), *Channel.choices]
+    )
+    state = forms.ChoiceField(
+        label="State", required=False, choices=[("", "Any state"), *MessageStatus.choices]
+    )
+    order = forms.CharField(
+        label="Order",
+        required=False,
+        max_length=64,
+        widget=forms.TextInput(attrs={**_SEARCH, "placeholder": "#1001"}),
+    )
+    created_from = forms.DateField(label="From", required=False, widget=_DATE)
+    created_to = forms.DateField(label="To", required=False, widget=_DATE)
+    # Set by the customer timeline's "all messages" link; shown as a removable chip.
+    customer = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, kinds: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", "Any kind"), *((k, _kind_label(k)) for k in kinds)]
+
+    @property
+    def narrowing_fields(self) -> list[forms.BoundField]:
+        """The fields shown after the search box, in the order the page lays them out."""
+        names = ("kind", "channel", "state", "order", "created_from", "created_to")
+        return [self[name] for name in names]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        start, end = cleaned.get("created_from"), cleaned.get("created_to")
+        if start and end and start > end:
+            self.add_error("created_to", "The end date is before the start date.")
+        return cleaned
+
+    def filters(self) -> dict[str, Any]:
+        values = super().filters()
+        return {
+            "query": values["q"] or "",
+            "kind": values["kind"] or "",
+            "channel": values["channel"] or "",
+            "state": values["state"] or "",
+            "order": values["order"] or "",
+            "customer_id": values["customer"],
+            "created_from": values["created_from"],
+            "created_to": values["created_to"],
+        }
+
+
+def _kind_label(kind: str) -> str:
+    return kind.replace("_", " ").capitalize()
+
+
+class SearchForm(_FilterForm):
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={**_SEARCH, "placeholder": "Email, phone or name"}),
+    )
+
+
+class SuppressionFilterForm(_FilterForm):
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={**_SEARCH, "placeholder": "Address or detail"}),
+    )
+    channel = forms.ChoiceField(
+        label="Channel", required=False, choices=[("", "Any channel"), *Channel.choices]
+    )
+
+
+class SuppressionAddForm(forms.Form):
+    channel = forms.ChoiceField(label="Channel", choices=Channel.choices)
+    address = forms.CharField(
+        label="Email or phone",
+        max_length=255,
+        help_text="An email address, or a phone number in international form (+14155550123).",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+
+class _UNITS:
+    HOURS = "hours"
+    DAYS = "days"
+    choices = [(HOURS, "hours"), (DAYS, "days")]
+
+
+def _split(duration: timedelta | None) -> tuple[int | None, str]:
+    """A duration as the form shows it: whole days when it is some, else hours."""
+    if duration is None:
+        return None, _UNITS.HOURS
+    hours = int(duration.total_seconds() // 3600)
+    if hours and hours % 24 == 0:
+        return hours // 24, _UNITS.DAYS
+    return hours, _UNITS.HOURS
+
+
+def _join(amount: int, unit: str) -> timedelta:
+    return timedelta(days=amount) if unit == _UNITS.DAYS else timedelta(hours=amount)
+
+
+class FlowForm(forms.Form):
+    is_enabled = forms.BooleanField(label="On", required=False)
+    channels = forms.MultipleChoiceField(
+        label="Channels",
+        choices=Channel.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Tried in this order; each is used when the customer can receive it there.",
+        error_messages={"required": "Choose at least one channel, or turn the flow off."},
+    )
+    delay_amount = forms.IntegerField(
+        label="Delay",
+        min_value=0,
+        max_value=8760,
+        help_text="How long after the event the message goes out (0: at once).",
+    )
+    delay_unit = forms.ChoiceField(label="Delay unit", choices=_UNITS.choices)
+    useful_amount = forms.IntegerField(
+        label="Useful for",
+        min_value=1,
+        max_value=8760,
+        required=False,
+        help_text="Past this after it was due, the message is cancelled instead of sent late. "
+        "Empty: no limit.",
+    )
+    useful_unit = forms.ChoiceField(label="Useful for unit", choices=_UNITS.choices)
+
+    @classmethod
+    def for_flow(cls, flow: Flow) -> "FlowForm":
+        delay, delay_unit = _split(flow.delay)
+        useful, useful_unit = _split(flow.useful_for)
+        return cls(
+            initial={
+                "is_enabled": flow.is_enabled,
+                "channels": list(flow.channels),
+                "delay_amount": delay,
+                "delay_unit": delay_unit,
+                "useful_amount": useful,
+                "useful_unit": useful_unit,
+            }
+        )
+
+    def changes(self) -> dict[str, Any]:
+        """The cleaned form as `flow_update`'s arguments."""
+        data = self.cleaned_data
+        useful = data.get("useful_amount")
+        return {
+            "is_enabled": data["is_enabled"],
+            "channels": list(data["channels"]),
+            "delay": _join(data["delay_amount"], data["delay_unit"]),
+            "useful_for": None if useful is None else _join(useful, data["useful_unit"]),
+        }

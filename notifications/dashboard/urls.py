@@ -1,0 +1,21 @@
+from django.urls import path
+
+from notifications.dashboard import views
+
+app_name = "messaging"
+urlpatterns = [
+    path("", views.OverviewView.as_view(), name="overview"),
+    path("log/", views.MessageListView.as_view(), name="message_list"),
+    path("log/<int:pk>/", views.MessageDetailView.as_view(), name="message_detail"),
+    path("log/<int:pk>/<slug:action>/", views.MessageActionView.as_view(), name="message_action"),
+    path("flows/", views.FlowListView.as_view(), name="flow_list"),
+    path("flows/<int:pk>/", views.FlowEditView.as_view(), name="flow_edit"),
+    path("suppressions/", views.SuppressionListView.as_view(), name="suppression_list"),
+    path(
+        "suppressions/<int:pk>/remove/",
+        views.SuppressionRemoveView.as_view(),
+        name="suppression_remove",
+    ),
+    path("customers/", views.CustomerListView.as_view(), name="customer_list"),
+    path("customers/<int:pk>/", views.CustomerTimelineView.as_view(), name="customer_detail"),
+]
