@@ -145,10 +145,23 @@ def _delivered(message: Message, event: AnymailTrackingEvent, provider: str) -> 
     return "delivered" if moved else "ignored"
 
 
+# anymail maps a few ESPs' soft bounces onto `bounced` too (Postmark's SoftBounce, SendGrid's
+# "blocked" bounce); the ESP retries those, and the address is not bad.
+_SOFT_BOUNCES = {("Type", "SoftBounce"), ("type", "blocked")}
+
+
+def _is_soft_bounce(event: AnymailTrackingEvent) -> bool:
+    raw = event.esp_event if isinstance(event.esp_event, dict) else {}
+    return any(raw.get(key) == value for key, value in _SOFT_BOUNCES)
+
+
 def _bounced(message: Message, event: AnymailTrackingEvent, provider: str) -> str:
-    # anymail reports hard bounces as `bounced` (soft ones are `deferred`): the address is
-    # bad whatever state the message reached, so it is suppressed even when the state stays.
+    # A hard bounce means the address is bad whatever state the message reached, so it is
+    # suppressed even when the state stays.
     note = _note(provider, event)
+    if _is_soft_bounce(event):
+        _history_note(message, f"soft bounce, the provider retries: {note}")
+        return "noted"
     _suppress(message, provider, SuppressionReason.HARD_BOUNCE, note)
     _move(message, MessageStatus.BOUNCED, note)
     return "bounced"

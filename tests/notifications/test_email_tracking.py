@@ -369,3 +369,13 @@ def test_tracking_writes_no_history_for_opens(client, sent):
     post(client, opened(sent, timezone.now()))
 
     assert MessageEvent.objects.count() == before
+
+
+def test_postmarks_soft_bounce_reported_as_bounced_suppresses_nothing(client, sent):
+    # anymail maps Postmark's SoftBounce onto `bounced`; the provider retries it.
+    post(client, bounce(sent, type_="SoftBounce", event_id=6))
+
+    sent.refresh_from_db()
+    assert sent.status == MessageStatus.SENT
+    assert Suppression.objects.count() == 0
+    assert sent.events.last().note.startswith("soft bounce, the provider retries")
