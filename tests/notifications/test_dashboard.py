@@ -161,6 +161,16 @@ def test_log_filters_by_kind_channel_and_state(staff_client, shop):
     assert _ids(response) == [wanted.pk]
 
 
+def test_log_filters_by_a_kind_that_has_no_flow(staff_client, shop):
+    wanted = _message(shop, kind="winback_offer")
+    _message(shop)
+
+    response = staff_client.get(LOG_URL, {"kind": "winback_offer"})
+
+    assert _ids(response) == [wanted.pk]
+    assert not response.context["form"].errors
+
+
 @pytest.mark.parametrize("query", ["ada.lovelace@", "+1415555", "Lovelace", "ada lovelace"])
 def test_log_finds_a_customer_by_email_phone_or_name(staff_client, shop, query):
     customer = CustomerFactory(
@@ -612,6 +622,20 @@ def test_flow_edit_form_shows_the_current_values(staff_client, shop):
     assert form["useful_amount"].value() == 8
     assert form["useful_unit"].value() == "hours"
     assert form["delay_amount"].value() == 0
+
+
+def test_flow_edit_keeps_a_delay_in_minutes(staff_client, shop):
+    staff_client.get(FLOWS_URL)
+    flow = Flow.objects.get(shop=shop, kind="order_confirmation")
+    Flow.objects.filter(pk=flow.pk).update(delay=timedelta(minutes=90))
+
+    form = staff_client.get(_flow_url(flow)).context["form"]
+    staff_client.post(_flow_url(flow), _flow_form(delay_amount="45", delay_unit="minutes"))
+
+    assert (form["delay_amount"].value(), form["delay_unit"].value()) == (90, "minutes")
+    flow.refresh_from_db()
+    assert flow.delay == timedelta(minutes=45)
+    assert b"45 minutes" in staff_client.get(FLOWS_URL).content
 
 
 def test_flow_edit_can_clear_the_useful_for_limit(staff_client, shop):
