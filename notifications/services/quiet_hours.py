@@ -36,7 +36,9 @@ class Window:
     allowed_until: time
 
     def is_open(self, local: time) -> bool:
-        if self.allowed_from <= self.allowed_until:
+        if self.allowed_from == self.allowed_until:
+            return True  # e.g. 00:00 to 00:00: no quiet hours at all
+        if self.allowed_from < self.allowed_until:
             return self.allowed_from <= local < self.allowed_until
         # A window across midnight, e.g. 20:00 to 02:00.
         return local >= self.allowed_from or local < self.allowed_until

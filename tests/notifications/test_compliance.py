@@ -13,7 +13,11 @@ from django.utils import timezone
 from notifications.models import Message, MessageStatus, Purpose, QuietHoursRule
 from notifications.services import MessageRequest, message_schedule, message_send, messages_send
 from notifications.services.compliance import MarketingCap, sending_holds
-from notifications.services.quiet_hours import RecipientPlace, quiet_hours_rules_forget
+from notifications.services.quiet_hours import (
+    RecipientPlace,
+    Window,
+    quiet_hours_rules_forget,
+)
 from notifications.services.recipients import recipients_for
 from notifications.services.sending import _blocked
 from orders.models import ConsentStatus, ShipmentStatus
@@ -368,6 +372,58 @@ def test_quiet_hours_are_data_and_the_most_specific_rule_wins():
 
     assert texas.send_at == datetime(2026, 6, 15, 13, 0, tzinfo=UTC)  # the US rule: from 09:00
     assert florida.send_at == at_0830_new_york  # Florida's own rule: from 08:00
+
+
+@pytest.mark.parametrize(
+    ("allowed_from", "allowed_until", "local", "is_open"),
+    [
+        (time(8), time(21), time(7, 59), False),
+        (time(8), time(21), time(8), True),
+        (time(8), time(21), time(20, 59), True),
+        (time(8), time(21), time(21), False),
+        (time(20), time(2), time(23), True),  # across midnight
+        (time(20), time(2), time(1, 59), True),
+        (time(20), time(2), time(12), False),
+        (time(0), time(0), time(3), True),  # no quiet hours at all
+    ],
+)
+def test_a_window_is_open_from_its_start_until_just_before_its_end(
+    allowed_from, allowed_until, local, is_open
+):
+    assert Window(allowed_from, allowed_until).is_open(local) is is_open
+
+
+def test_a_rule_edited_in_admin_applies_at_once():
+    order = order_for(phone="+12125550123", country="US", province="NY")
+    at_2030_new_york = datetime(2026, 6, 16, 0, 30, tzinfo=UTC)
+    assert schedule(order, channel="sms", send_at=at_2030_new_york).send_at == at_2030_new_york
+
+    QuietHoursRule.objects.create(
+        country="US", region="NY", allowed_from=time(9), allowed_until=time(20)
+    )
+    later = schedule(order, channel="whatsapp", send_at=at_2030_new_york)
+
+    assert later.send_at == datetime(2026, 6, 16, 13, 0, tzinfo=UTC)  # 09:00 EDT
+
+
+@pytest.mark.parametrize(
+    ("place", "phone", "region"),
+    [
+        (RecipientPlace(shipping_country="US", shipping_province="Kentucky"), "", "US-KY"),
+        (RecipientPlace(shipping_country="us", shipping_province="wa"), "", "US-WA"),
+        # The address wins over the number's area code.
+        (RecipientPlace(shipping_country="US", shipping_province="FL"), "+12125550123", "US-FL"),
+        (RecipientPlace(shipping_country="US"), "+13055550123", "US-FL"),
+        (RecipientPlace(shipping_country="US"), "+16135550123", "US"),
+        (RecipientPlace(shipping_country="GB", shipping_province="London"), "", "GB"),
+        (RecipientPlace(), "+12065550123", "US-WA"),
+        (RecipientPlace(), "+16135550123", "CA"),
+        (RecipientPlace(), "not a number", ""),
+        (RecipientPlace(), "", ""),
+    ],
+)
+def test_region_from_the_address_else_the_number(place, phone, region):
+    assert place.region(phone=phone) == region
 
 
 def test_scheduling_costs_one_query_more_unless_the_caller_passes_the_place(
