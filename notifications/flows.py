@@ -4,6 +4,8 @@ its flows owe the customer."""
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.db import transaction
+
 from notifications.models import Flow, Purpose
 from orders.models import EventName, Shop
 
@@ -149,7 +151,9 @@ def flows_for(*, shop_id: int, trigger: str, payload: dict) -> list[Flow]:
     """The shop's enabled flows started by this event whose conditions it meets."""
     if shop_id not in _ensured_shops:
         flows_ensure_defaults(shop_id=shop_id)
-        _ensured_shops.add(shop_id)
+        # Only once they are committed: another thread that skipped the INSERT on our word
+        # would otherwise read no flows while our transaction is still open.
+        transaction.on_commit(lambda: _ensured_shops.add(shop_id))
     flows = Flow.objects.filter(shop_id=shop_id, trigger=trigger, is_enabled=True)
     return [flow for flow in flows if flow.applies_to(payload)]
 
