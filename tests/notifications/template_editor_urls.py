@@ -1,4 +1,5 @@
-"""The project's URLs plus stand-ins for the template editor's, to test the links to it."""
+"""The project's URLs with stand-ins for the template editor's, at a known place, to test the
+messaging pages' links to it whether or not the real editor is installed."""
 
 from django.http import HttpResponse
 from django.urls import include, path
@@ -10,6 +11,11 @@ def _page(request, kind: str = "") -> HttpResponse:
     return HttpResponse(kind)
 
 
+without_editor = [
+    pattern
+    for pattern in project_urlpatterns
+    if getattr(pattern, "namespace", None) != "message_templates"
+]
 editor = (
     [
         path("", _page, name="list"),
@@ -17,7 +23,4 @@ editor = (
     ],
     "message_templates",
 )
-urlpatterns = [
-    path("dashboard/messages/templates/", include(editor)),
-    *project_urlpatterns,
-]
+urlpatterns = [path("dashboard/messages/templates/", include(editor)), *without_editor]

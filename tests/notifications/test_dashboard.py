@@ -696,13 +696,18 @@ def test_flow_pages_link_to_the_template_editor_once_it_exists(staff_client, sho
     assert 'href="/dashboard/messages/templates/order_confirmation/"' in listing
     assert 'href="/dashboard/messages/templates/"' in listing
     assert 'href="/dashboard/messages/templates/order_confirmation/"' in edit
+    overview = staff_client.get(OVERVIEW_URL).content.decode()
+    assert '<a href="/dashboard/messages/templates/">Templates</a>' in overview
 
 
-def test_flow_pages_work_without_the_template_editor(staff_client, shop):
+def test_flow_pages_work_without_the_template_editor(staff_client, shop, settings):
+    settings.ROOT_URLCONF = "tests.notifications.no_template_editor_urls"
+
     response = staff_client.get(FLOWS_URL)
 
     assert response.status_code == 200
     assert b"/templates/" not in response.content
+    assert b">Templates</a>" not in staff_client.get(OVERVIEW_URL).content
 
 
 # Suppression list ------------------------------------------------------------------------------
