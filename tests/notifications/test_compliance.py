@@ -111,6 +111,10 @@ def promo(n: int = 0, **extra) -> dict:
     return {"purpose": M, "about_type": "promo", "about_id": n, **extra}
 
 
+def chunk_of(ids: list[int]) -> list[Message]:
+    return list(Message.objects.filter(pk__in=ids).select_related("shop", "order", "customer"))
+
+
 def reloaded(message: Message) -> Message:
     message.refresh_from_db()
     return message
@@ -168,6 +172,32 @@ def test_texts_are_not_offered_without_a_phone_even_with_consent():
 
 
 # --- Consent again when sending ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("consents", "channel", "purpose", "reason"),
+    [
+        ([], "email", T, ""),
+        ([("email", T, R)], "email", T, "order updates by email revoked"),
+        ([], "sms", T, "no consent for order updates by sms"),
+        ([("sms", T, G)], "sms", T, ""),
+        ([("sms", M, G)], "sms", T, ""),
+        ([("sms", M, G), ("sms", T, R)], "sms", T, "order updates by sms revoked"),
+        ([("sms", T, G)], "whatsapp", T, "no consent for order updates by whatsapp"),
+        ([("whatsapp", M, G)], "whatsapp", T, ""),
+        ([("email", T, G)], "email", M, "no marketing consent for email"),
+        ([("email", M, G)], "email", M, ""),
+        ([("sms", T, G)], "sms", M, "no marketing consent for sms"),
+        ([("whatsapp", M, G)], "whatsapp", M, ""),
+    ],
+)
+def test_send_time_checks_apply_the_same_rules(consents, channel, purpose, reason):
+    order = order_for(phone="+12125550123")
+    for of_channel, of_purpose, status in consents:
+        consent(order, of_channel, of_purpose, status)
+    message = queued(order, channel=channel, purpose=purpose)
+
+    assert _blocked(chunk_of([message.pk])).get(message.pk, "") == reason
 
 
 @time_machine.travel(NOON_UTC, tick=False)
@@ -659,10 +689,6 @@ def mixed_chunk(shop) -> list[int]:
         sent_marketing(capped, days_ago=1, n=100 + n)
     ids.append(queued(capped, **promo()).pk)
     return ids
-
-
-def chunk_of(ids: list[int]) -> list[Message]:
-    return list(Message.objects.filter(pk__in=ids).select_related("shop", "order", "customer"))
 
 
 @time_machine.travel(NOON_UTC, tick=False)
