@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("dashboard/", include("orders.dashboard.urls")),
     path("dashboard/messages/", include("notifications.dashboard.urls")),
+    path("dashboard/templates/", include("notifications.dashboard.template_urls")),
     path("api/v1/", include("orders.api.urls")),
     path("webhooks/", include("orders.ingest.urls")),
     path("webhooks/", include("notifications.urls")),

@@ -168,12 +168,22 @@ GSM7_BASIC = frozenset(
 GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
 
 
+def sms_is_gsm7(body: str) -> bool:
+    """Whether every character fits GSM-7; one that does not makes the whole text UCS-2."""
+    return all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in body)
+
+
+def sms_encoding(body: str) -> str:
+    """ "GSM-7" or "UCS-2": how the text is encoded, which decides its segment size."""
+    return "GSM-7" if sms_is_gsm7(body) else "UCS-2"
+
+
 def sms_segments(body: str) -> int:
     """How many SMS segments `body` is billed as: GSM-7 160 single / 153 per part of a
     multipart message, UCS-2 70 / 67. A character is never split across two parts."""
     if not body:
         return 0
-    if all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in body):
+    if sms_is_gsm7(body):
         costs = [2 if ch in GSM7_EXTENSION else 1 for ch in body]
         single, per_part = 160, 153
     else:

@@ -28,8 +28,10 @@ from django.utils.translation import gettext
 from notifications.models import InboundMessage, Message, MessageStatus, MessageTemplate
 from notifications.services.links import preferences_url
 from notifications.services.templating import (
+    TemplateParts,
     locale_candidates,
     template_render,
+    template_validate,
     whatsapp_content_variables,
 )
 from orders.models import Channel, Purpose, Shop
@@ -255,3 +257,48 @@ def message_render_outbound(
         first_text=message.channel == Channel.SMS and _is_first_text(message),
         templates=templates,
     )
+
+
+# --- The editor's preview --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Preview:
+    text: RenderedText
+    # For texts: the body as a number's first text from the shop gets it (name and STOP added
+    # where missing); later transactional texts get `text.body_text` as it is.
+    first_text_body: str = ""
+
+
+def message_preview(
+    *,
+    shop: Shop,
+    kind: str,
+    channel: str,
+    locale: str,
+    parts: TemplateParts,
+    context: Mapping[str, Any],
+) -> Preview:
+    """A draft of the shop's template rendered as the customer would get it, without saving
+    it; the product's default when the draft has no body. TemplateInvalid when the draft is
+    not a valid template."""
+    if parts.body_text.strip() or parts.subject.strip() or parts.body_html.strip():
+        template_validate(kind=kind, channel=channel, parts=parts)
+    draft = MessageTemplate(
+        shop=shop,
+        kind=kind,
+        channel=channel,
+        locale=locale,
+        subject=parts.subject,
+        body_text=parts.body_text,
+        body_html=parts.body_html,
+    )
+    with translation.override(locale or shop.locale or settings.LANGUAGE_CODE):
+        own = parts.body_text.strip()
+        text = _render_shop(draft, context) if own else _render_default(kind, channel, context)
+        if channel != Channel.SMS:
+            return Preview(text=text)
+        first = sms_notice_apply(
+            text.body_text, shop_name=shop.name, first_text=True, marketing=False
+        )
+    return Preview(text=text, first_text_body=first)

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.shortcuts import get_object_or_404
 from django.template import (
     Context,
     Engine,
@@ -32,7 +33,7 @@ from django.template.base import FilterExpression, Lexer, Node, NodeList, TokenT
 from django.template.smartif import TokenBase
 
 from notifications.models import MessageTemplate
-from orders.models import Channel, Shop
+from orders.models import Channel, Order, Shipment, Shop
 from postpurchase.exceptions import DomainError
 
 # --- The variables each kind offers ----------------------------------------------------------
@@ -344,7 +345,9 @@ class TemplateParts:
     whatsapp_content_sid: str = ""
 
 
-def _check(source: str, *, field: str, kind: str, html: bool) -> None:
+def template_check(source: str, *, field: str, kind: str, html: bool) -> None:
+    """TemplateInvalid unless `source` compiles in the restricted engine and uses only the
+    variables of `kind`."""
     try:
         template = template_compile(source, html=html)
     except TemplateInvalid as exc:
@@ -372,9 +375,9 @@ def template_validate(*, kind: str, channel: str, parts: TemplateParts) -> None:
             raise TemplateInvalid("An email needs a subject", field="subject")
         if not parts.body_text.strip():
             raise TemplateInvalid("An email needs a plain-text body", field="body_text")
-        _check(parts.subject, field="subject", kind=kind, html=False)
-        _check(parts.body_text, field="body_text", kind=kind, html=False)
-        _check(parts.body_html, field="body_html", kind=kind, html=True)
+        template_check(parts.subject, field="subject", kind=kind, html=False)
+        template_check(parts.body_text, field="body_text", kind=kind, html=False)
+        template_check(parts.body_html, field="body_html", kind=kind, html=True)
         return
     if parts.whatsapp_content_sid and channel != Channel.WHATSAPP:
         raise TemplateInvalid("Only WhatsApp uses a content template", field="whatsapp_content_sid")
@@ -386,7 +389,7 @@ def template_validate(*, kind: str, channel: str, parts: TemplateParts) -> None:
         raise TemplateInvalid("The text needs a body", field="body_text")
     if len(parts.body_text) > SMS_MAX_LENGTH:
         raise TemplateInvalid(f"A text is at most {SMS_MAX_LENGTH} characters", field="body_text")
-    _check(parts.body_text, field="body_text", kind=kind, html=False)
+    template_check(parts.body_text, field="body_text", kind=kind, html=False)
 
 
 def message_template_save(
@@ -466,3 +469,69 @@ def message_template_lookup(
         )
     }
     return [found[c] for c in candidates if c in found]
+
+
+# --- The editor's preview --------------------------------------------------------------------
+
+
+def _order_values(order: Order) -> dict[str, Any]:
+    customer = order.customer
+    return {
+        "shop_name": order.shop.name,
+        "customer_first_name": customer.first_name if customer else "",
+        "order_number": order.number,
+        "items": [
+            {
+                "quantity": line.quantity,
+                "title": line.title,
+                "variant_title": line.variant_title,
+                "total": str(line.line_total),
+            }
+            for line in order.line_items.all()
+        ],
+        "total": str(order.total),
+        "currency": order.currency,
+    }
+
+
+def _shipment_values(shipment: Shipment) -> dict[str, Any]:
+    return {
+        "carrier": shipment.carrier,
+        "tracking_number": shipment.tracking_number,
+        "carrier_tracking_url": shipment.tracking_url,
+        "estimated_delivery_date": (
+            shipment.estimated_delivery_date.isoformat() if shipment.estimated_delivery_date else ""
+        ),
+        "shipment_status": shipment.get_status_display(),
+    }
+
+
+def template_preview_context(*, shop: Shop, kind: str, order: Order | None) -> dict[str, Any]:
+    """What a message of `kind` would carry: the order's own values where it has them (and its
+    latest parcel's), the documented sample values for the rest. Plain values only."""
+    context = {variable.name: variable.sample for variable in KIND_VARIABLES[kind]}
+    context["shop_name"] = shop.name
+    if order is None:
+        return context
+    names = set(context)
+    context |= {k: v for k, v in _order_values(order).items() if k in names}
+    shipment = order.shipments.order_by("-created_at").first()
+    if shipment is not None:
+        context |= {k: v for k, v in _shipment_values(shipment).items() if k in names}
+    return context
+
+
+def template_preview_orders(*, shop: Shop, limit: int = 10) -> list[Order]:
+    """The shop's latest orders, to preview a template against."""
+    return list(
+        Order.objects.filter(shop=shop).select_related("customer").order_by("-placed_at")[:limit]
+    )
+
+
+def template_preview_order(*, shop: Shop, order_id: int | None) -> Order | None:
+    """The order to preview with: the one asked for (404 when it is not the shop's), else the
+    latest, else None when the shop has no order yet."""
+    orders = Order.objects.filter(shop=shop).select_related("shop", "customer")
+    if order_id:
+        return get_object_or_404(orders, pk=order_id)
+    return orders.order_by("-placed_at").first()

@@ -16,7 +16,7 @@ from notifications.services.templating import (
 )
 from orders.models import Purpose
 from postpurchase.exceptions import DomainError
-from tests.factories import CustomerFactory, OrderFactory
+from tests.factories import CustomerFactory, OrderFactory, StaffMembershipFactory
 
 CONTEXT = {
     "shop_name": "Acme Tea",
@@ -375,3 +375,224 @@ def edit_url(kind="order_confirmation", **query):
 
     url = reverse("message_templates:edit", args=[kind])
     return f"{url}?{urlencode(query)}" if query else url
+
+
+@pytest.mark.django_db
+def test_the_list_shows_every_kind_and_which_channels_are_customised(
+    staff_client, shop, other_shop
+):
+    save(shop, locale="fr", channel="sms", body_text="x")
+    save(other_shop, kind="shipment_shipped", body_text="not ours")
+
+    response = staff_client.get(list_url())
+
+    assert response.status_code == 200
+    rows = {row["kind"]: row for row in response.context["rows"]}
+    assert set(rows) == set(KIND_VARIABLES)
+    cells = {c["channel"]: c["locales"] for c in rows["order_confirmation"]["cells"]}
+    assert cells == {"Email": [], "SMS": ["fr"], "WhatsApp": []}
+    assert all(not c["locales"] for c in rows["shipment_shipped"]["cells"])
+
+
+@pytest.mark.django_db
+def test_not_logged_in_is_sent_to_the_login_page(client):
+    for url in (list_url(), edit_url()):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+def test_the_edit_page_starts_from_the_default_and_shows_the_variables(staff_client, shop):
+    response = staff_client.get(edit_url(channel="sms"))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "{{ shop_name }}: order {{ order_number }} confirmed" in page
+    assert "customer_first_name" in page
+    assert "The customer&#x27;s first name" in page
+    assert "Your shop has no orders yet" in page  # the preview's empty state
+    assert 'name="locale"' in page
+
+
+@pytest.mark.django_db
+def test_saving_from_the_editor_stores_the_shops_template(staff_client, shop, staff):
+    response = staff_client.post(
+        edit_url(),
+        {
+            "channel": "email",
+            "locale": "fr",
+            "subject": "Commande {{ order_number }}",
+            "body_text": "Bonjour {{ customer_first_name }}",
+            "body_html": "<p>Bonjour</p>",
+        },
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == edit_url(channel="email", locale="fr")
+    template = MessageTemplate.objects.get(shop=shop)
+    assert (template.locale, template.subject, template.updated_by) == (
+        "fr",
+        "Commande {{ order_number }}",
+        staff,
+    )
+    page = staff_client.get(response["Location"]).content.decode()
+    assert "Bonjour {{ customer_first_name }}" in page
+    assert "Reset to default" in page
+
+
+@pytest.mark.django_db
+def test_an_invalid_template_shows_the_error_next_to_the_field_and_saves_nothing(
+    staff_client, shop
+):
+    response = staff_client.post(
+        edit_url(),
+        {
+            "channel": "email",
+            "subject": "Hi",
+            "body_text": "Hello",
+            "body_html": "<p>\n{% include 'x.html' %}</p>",
+        },
+    )
+
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert errors["body_html"] == ["line 2: {% include %} is not allowed in message templates"]
+    assert "line 2: {% include %} is not allowed" in response.content.decode()
+    assert not MessageTemplate.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_preview_renders_the_draft_against_a_real_order_of_the_shop(staff_client, shop):
+    older = OrderFactory(shop=shop, placed_at=timezone.now() - timezone.timedelta(days=9))
+    OrderFactory(shop=shop)
+
+    response = staff_client.post(
+        reverse("message_templates:preview", args=["order_confirmation"]),
+        {
+            "channel": "email",
+            "subject": "Order {{ order_number }}",
+            "body_text": "Hi {{ customer_first_name }}",
+            "body_html": "<p>Total {{ total }} {{ currency }}</p>",
+            "order": older.pk,
+        },
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f"Order {older.number}" in page
+    assert 'sandbox=""' in page
+    assert "srcdoc=" in page
+    assert "&lt;p&gt;Total 55.00 USD&lt;/p&gt;" in page  # the HTML, escaped into srcdoc
+    assert not MessageTemplate.objects.exists()  # a preview saves nothing
+
+
+@pytest.mark.django_db
+def test_the_preview_shows_the_error_of_an_invalid_draft(staff_client, shop):
+    response = staff_client.post(
+        reverse("message_templates:preview", args=["order_confirmation"]),
+        {"channel": "sms", "body_text": "{% load static %}"},
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert "{% load %} is not allowed" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_preview_works_without_javascript_on_the_whole_page(staff_client, shop):
+    response = staff_client.post(
+        reverse("message_templates:preview", args=["order_confirmation"]),
+        {"channel": "sms", "body_text": "Hi {{ customer_first_name }}"},
+    )
+
+    assert response.status_code == 200
+    assert "<form" in response.content.decode()
+    assert response.context["preview"]["texts"][0]["body"] == "Hi Ada"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "encoding", "segments", "warning"),
+    [
+        ("a" * 100, "GSM-7", 1, None),
+        ("a" * 200, "GSM-7", 2, "billed as 2 segments"),
+        ("é" * 71 + "ł", "UCS-2", 2, "UCS-2 allows 70 characters"),
+        ("a" * 700, "GSM-7", 5, "costs 5 times the price of a single text"),
+    ],
+)
+def test_the_sms_preview_counts_characters_encoding_and_segments(
+    staff_client, shop, body, encoding, segments, warning
+):
+    response = staff_client.post(
+        reverse("message_templates:preview", args=["order_confirmation"]),
+        {"channel": "sms", "body_text": "{{ shop_name }} " + body + " STOP"},
+        HTTP_HX_REQUEST="true",
+    )
+
+    text = response.context["preview"]["texts"][0]
+    assert text["encoding"] == encoding
+    assert text["segments"] == segments
+    assert text["characters"] == len(text["body"])
+    page = response.content.decode()
+    if warning:
+        assert warning in page
+    else:
+        assert "billed as" not in page
+
+
+@pytest.mark.django_db
+def test_the_sms_preview_shows_the_first_text_with_its_notice(staff_client, shop):
+    response = staff_client.post(
+        reverse("message_templates:preview", args=["order_confirmation"]),
+        {"channel": "sms", "body_text": "Order {{ order_number }} confirmed"},
+        HTTP_HX_REQUEST="true",
+    )
+
+    later, first = response.context["preview"]["texts"]
+    assert later["body"] == "Order #1001 confirmed"
+    assert first["body"] == f"{shop.name}: Order #1001 confirmed Reply STOP to opt out."
+
+
+@pytest.mark.django_db
+def test_reset_deletes_the_shops_override(staff_client, shop):
+    template = save(shop, locale="fr")
+
+    response = staff_client.post(reverse("message_templates:reset", args=[template.pk]))
+
+    assert response.status_code == 302
+    assert not MessageTemplate.objects.exists()
+
+
+@pytest.mark.django_db
+def test_another_shops_template_and_orders_are_404(staff_client, shop, other_shop):
+    theirs = save(other_shop, body_text="theirs")
+    their_order = OrderFactory(shop=other_shop)
+
+    reset = staff_client.post(reverse("message_templates:reset", args=[theirs.pk]))
+    preview = staff_client.post(
+        reverse("message_templates:preview", args=["order_confirmation"]),
+        {"channel": "sms", "body_text": "x", "order": their_order.pk},
+        HTTP_HX_REQUEST="true",
+    )
+    page = staff_client.get(edit_url()).content.decode()
+
+    assert reset.status_code == 404
+    assert preview.status_code == 404
+    assert MessageTemplate.objects.filter(pk=theirs.pk).exists()
+    assert "theirs" not in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", [{"channel": "fax"}, {"locale": "../../x"}])
+def test_unknown_kinds_channels_and_locales_are_404_in_the_editor(staff_client, shop, query):
+    assert staff_client.get(edit_url("no_such_kind")).status_code == 404
+    assert staff_client.get(edit_url(**query)).status_code == 404
+
+
+@pytest.mark.django_db
+def test_an_agent_of_the_shop_may_edit_too(client, shop):
+    agent = StaffMembershipFactory(shop=shop, role="agent").user
+    client.force_login(agent)
+
+    assert client.get(list_url()).status_code == 200

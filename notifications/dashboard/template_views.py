@@ -1,0 +1,302 @@
+"""The template editor: each kind's wording per channel and locale, previewed live against one
+of the shop's recent orders. Views parse, call `notifications.services.templating` /
+`rendering`, and render; every read is scoped to the staff member's shop."""
+
+import re
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.views import View
+
+from notifications.channels.sms import sms_encoding, sms_segments
+from notifications.dashboard.template_forms import MessageTemplateForm
+from notifications.models import MessageTemplate
+from notifications.services.rendering import message_preview
+from notifications.services.templating import (
+    KIND_VARIABLES,
+    WHATSAPP_CONTENT_VARIABLES,
+    TemplateInvalid,
+    TemplateParts,
+    kind_exists,
+    locale_normalise,
+    message_template_get,
+    message_template_reset,
+    message_template_save,
+    message_templates_for_shop,
+    template_check,
+    template_preview_context,
+    template_preview_order,
+    template_preview_orders,
+)
+from orders.dashboard.views import DashboardView
+from orders.models import Channel
+from orders.tenancy import ShopStaffMixin, scoped
+
+# Beyond this many segments a text costs enough per customer to say how much.
+COSTLY_SEGMENTS = 3
+_DEFAULT_FILES = {
+    Channel.EMAIL: {"subject": "subject.txt", "body_text": "body.txt", "body_html": "body.html"},
+    Channel.SMS: {"body_text": "sms.txt"},
+    Channel.WHATSAPP: {"body_text": "sms.txt"},
+}
+# The defaults' HTML extends the shared layout; a shop's HTML is only the layout's content.
+_LAYOUT_WRAPPER = re.compile(
+    r'^\s*\{% extends "notifications/_layout.html" %\}\s*\{% block content %\}(.*)'
+    r"\{% endblock %\}\s*$",
+    re.DOTALL,
+)
+
+
+def edit_url(kind: str, channel: str, locale: str = "") -> str:
+    query = {"channel": channel} | ({"locale": locale} if locale else {})
+    return f"{reverse('message_templates:edit', args=[kind])}?{urlencode(query)}"
+
+
+def _kind_or_404(kind: str) -> str:
+    if not kind_exists(kind):
+        raise Http404("No such kind of message")
+    return kind
+
+
+def _channel_or_404(value: str | None) -> str:
+    channel = value or Channel.EMAIL
+    if channel not in Channel.values:
+        raise Http404("No such channel")
+    return channel
+
+
+def _locale_or_404(value: str | None) -> str:
+    try:
+        return locale_normalise(value or "")
+    except TemplateInvalid:
+        raise Http404("No such locale") from None
+
+
+def default_sources(kind: str, channel: str) -> dict[str, str]:
+    """The product's default wording of each field, as a starting point: only the fields whose
+    default is itself a valid shop template (some defaults include shared snippets)."""
+    sources = {}
+    for name, filename in _DEFAULT_FILES[channel].items():
+        try:
+            source = get_template(f"notifications/{kind}/{filename}").template.source
+        except TemplateDoesNotExist:
+            continue
+        wrapped = _LAYOUT_WRAPPER.match(source)
+        source = (wrapped.group(1) if wrapped else source).strip()
+        try:
+            template_check(source, field=name, kind=kind, html=name == "body_html")
+        except TemplateInvalid:
+            continue
+        sources[name] = source
+    return sources
+
+
+def _parts(form: MessageTemplateForm) -> TemplateParts:
+    return TemplateParts(
+        subject=form.value("subject"),
+        body_text=form.value("body_text"),
+        body_html=form.value("body_html"),
+        whatsapp_content_sid=form.value("whatsapp_content_sid").strip(),
+    )
+
+
+def _text_stats(label: str, body: str) -> dict[str, Any]:
+    return {
+        "label": label,
+        "body": body,
+        "characters": len(body),
+        "encoding": sms_encoding(body),
+        "segments": sms_segments(body),
+    }
+
+
+def preview_for(request: HttpRequest, form: MessageTemplateForm, kind: str) -> dict[str, Any]:
+    """Render the form's draft against the chosen order (or sample values): what the preview
+    partial shows, including an invalid draft's error."""
+    shop, channel = request.shop, form.channel
+    order_id = form.cleaned_data.get("order") if form.is_valid() else None
+    order = template_preview_order(shop=shop, order_id=order_id)
+    context = template_preview_context(shop=shop, kind=kind, order=order)
+    result: dict[str, Any] = {"order": order, "channel": channel, "error": ""}
+    if not form.is_valid():
+        result["error"] = "; ".join(str(e) for errors in form.errors.values() for e in errors)
+        return result
+    try:
+        locale = locale_normalise(form.value("locale"))
+        preview = message_preview(
+            shop=shop,
+            kind=kind,
+            channel=channel,
+            locale=locale,
+            parts=_parts(form),
+            context=context,
+        )
+    except TemplateInvalid as exc:
+        result["error"] = str(exc)
+        return result
+    result["text"] = preview.text
+    if channel != Channel.EMAIL:
+        texts = [_text_stats("Every text", preview.text.body_text)]
+        if preview.first_text_body and preview.first_text_body != preview.text.body_text:
+            texts = [
+                _text_stats("Later order updates", preview.text.body_text),
+                _text_stats("First text to a number, and marketing", preview.first_text_body),
+            ]
+        result["texts"] = texts
+        result["costly_segments"] = COSTLY_SEGMENTS
+    if channel == Channel.WHATSAPP:
+        result["content_variables"] = [
+            (number, name, context.get(name, ""))
+            for number, name in enumerate(WHATSAPP_CONTENT_VARIABLES.get(kind, ()), 1)
+        ]
+    return result
+
+
+class TemplateListView(DashboardView):
+    """Every kind on every channel, and which the shop has made its own (in which locales)."""
+
+    template_name = "notifications/dashboard/template_list.html"
+    nav_section = "messages"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        overrides = message_templates_for_shop(shop=self.shop)
+        rows = [
+            {
+                "kind": kind,
+                "cells": [
+                    {
+                        "channel": label,
+                        "url": edit_url(kind, channel),
+                        "locales": [t.locale or "any" for t in overrides.get((kind, channel), [])],
+                    }
+                    for channel, label in Channel.choices
+                ],
+            }
+            for kind in KIND_VARIABLES
+        ]
+        return super().get_context_data(rows=rows, channels=Channel.choices, **kwargs)
+
+
+class TemplateEditView(DashboardView):
+    template_name = "notifications/dashboard/template_edit.html"
+    nav_section = "messages"
+
+    def get(self, request: HttpRequest, kind: str) -> HttpResponse:
+        kind = _kind_or_404(kind)
+        channel = _channel_or_404(request.GET.get("channel"))
+        locale = _locale_or_404(request.GET.get("locale"))
+        template = message_template_get(shop=self.shop, kind=kind, channel=channel, locale=locale)
+        if template is not None:
+            initial = {
+                "subject": template.subject,
+                "body_text": template.body_text,
+                "body_html": template.body_html,
+                "whatsapp_content_sid": template.whatsapp_content_sid,
+            }
+        else:
+            initial = default_sources(kind, channel)
+        form = MessageTemplateForm(
+            initial | {"locale": locale}, channel=channel
+        )  # bound, so the first preview renders the same draft the page shows
+        return self.render_page(form, kind, template)
+
+    def post(self, request: HttpRequest, kind: str) -> HttpResponse:
+        kind = _kind_or_404(kind)
+        channel = _channel_or_404(request.POST.get("channel"))
+        form = MessageTemplateForm(request.POST, channel=channel)
+        if form.is_valid():
+            try:
+                saved = message_template_save(
+                    shop=self.shop,
+                    kind=kind,
+                    channel=channel,
+                    locale=form.value("locale"),
+                    subject=form.value("subject"),
+                    body_text=form.value("body_text"),
+                    body_html=form.value("body_html"),
+                    whatsapp_content_sid=form.value("whatsapp_content_sid"),
+                    actor=request.user,
+                )
+            except TemplateInvalid as exc:
+                field = exc.field if exc.field in form.fields else None
+                form.add_error(field, str(exc))
+            else:
+                messages.success(request, f"Saved your {kind} {channel} template.")
+                return HttpResponseRedirect(edit_url(kind, channel, saved.locale))
+        return self.render_page(form, kind, None, status=400)
+
+    def render_page(
+        self,
+        form: MessageTemplateForm,
+        kind: str,
+        template: MessageTemplate | None,
+        status: int = 200,
+    ) -> HttpResponse:
+        channel = form.channel
+        try:
+            locale = locale_normalise(str(form.data.get("locale", "")))
+        except TemplateInvalid:
+            locale = ""
+        if template is None:
+            template = message_template_get(
+                shop=self.shop, kind=kind, channel=channel, locale=locale
+            )
+        overrides = message_templates_for_shop(shop=self.shop).get((kind, channel), [])
+        context = self.get_context_data(
+            kind=kind,
+            channel=channel,
+            locale=locale,
+            form=form,
+            template=template,
+            channel_tabs=[(c, label, edit_url(kind, c)) for c, label in Channel.choices],
+            locales=[(t.locale or "any", edit_url(kind, channel, t.locale)) for t in overrides],
+            variables=KIND_VARIABLES[kind],
+            orders=template_preview_orders(shop=self.shop),
+            preview=preview_for(self.request, form, kind),
+        )
+        return self.render_to_response(context, status=status)
+
+
+class TemplatePreviewView(ShopStaffMixin, View):
+    """The draft rendered, not saved: the htmx partial on each change, or without JavaScript
+    the whole edit page with the preview filled in."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, kind: str) -> HttpResponse:
+        kind = _kind_or_404(kind)
+        channel = _channel_or_404(request.POST.get("channel"))
+        form = MessageTemplateForm(request.POST, channel=channel)
+        if request.htmx:
+            response = render(
+                request,
+                "notifications/dashboard/template_preview.html",
+                {"preview": preview_for(request, form, kind), "kind": kind},
+            )
+        else:
+            page = TemplateEditView()
+            page.setup(request, kind=kind)
+            page.shop = self.shop
+            response = page.render_page(form, kind, None)
+        patch_vary_headers(response, ["HX-Request"])
+        return response
+
+
+class TemplateResetView(ShopStaffMixin, View):
+    """Back to the product's default: the shop's override is deleted."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        template = get_object_or_404(scoped(MessageTemplate, self.shop), pk=pk)
+        kind, channel, locale = template.kind, template.channel, template.locale
+        message_template_reset(template=template)
+        messages.success(request, f"Your {kind} {channel} template is back to the default.")
+        return HttpResponseRedirect(edit_url(kind, channel, locale))
