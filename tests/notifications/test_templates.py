@@ -596,3 +596,23 @@ def test_an_agent_of_the_shop_may_edit_too(client, shop):
     client.force_login(agent)
 
     assert client.get(list_url()).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_chunk_reads_each_shop_template_once(shop):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from notifications.services import messages_send
+
+    save(shop, body_text="Hello {{ customer_first_name }}")
+    orders = [OrderFactory(shop=shop) for _ in range(4)]
+    ids = [outbound(order).pk for order in orders]
+
+    with CaptureQueriesContext(connection) as captured:
+        statuses = messages_send(message_ids=ids)
+
+    assert set(statuses.values()) == {MessageStatus.SENT}
+    reads = [q for q in captured.captured_queries if "notifications_messagetemplate" in q["sql"]]
+    assert len(reads) == 1
+    assert [m.body for m in mail.outbox] == ["Hello Ada"] * 4
