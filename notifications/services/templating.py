@@ -94,7 +94,15 @@ KIND_VARIABLES: dict[str, tuple[TemplateVariable, ...]] = {
     "shipment_out_for_delivery": (*_ORDER_VARIABLES, *_SHIPMENT_VARIABLES),
     "shipment_delivered": (*_ORDER_VARIABLES, *_SHIPMENT_VARIABLES, _RECOMMENDATIONS),
     "shipment_exception": (*_ORDER_VARIABLES, *_SHIPMENT_VARIABLES),
-    "shipment_delayed": (*_ORDER_VARIABLES, *_SHIPMENT_VARIABLES),
+    "shipment_delayed": (
+        *_ORDER_VARIABLES,
+        *_SHIPMENT_VARIABLES,
+        TemplateVariable(
+            "delay_reason",
+            'Why it is late: "no_scan" (no tracking update for days) or "past_estimate"',
+            "no_scan",
+        ),
+    ),
     "care_guide": (
         *_ORDER_VARIABLES,
         TemplateVariable(
@@ -125,7 +133,11 @@ KIND_VARIABLES: dict[str, tuple[TemplateVariable, ...]] = {
         TemplateVariable("shop_name", "The shop's name", "Acme Tea"),
         TemplateVariable("customer_first_name", "The customer's first name (may be blank)", "Ada"),
         TemplateVariable("shop_url", "The shop's website", "https://example.com/"),
-        TemplateVariable("first_order_date", "The date of their first order, YYYY-MM-DD", ""),
+        TemplateVariable("years", "How many years since their first order", 1),
+        TemplateVariable("order_number", "Their first order's number", "#1001"),
+        TemplateVariable(
+            "first_order_date", "The date of their first order, YYYY-MM-DD", "2025-06-10"
+        ),
         _ORDER_VARIABLES[-1],
     ),
 }
