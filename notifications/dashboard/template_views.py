@@ -80,8 +80,9 @@ def _locale_or_404(value: str | None) -> str:
 
 
 def default_sources(kind: str, channel: str) -> dict[str, str]:
-    """The product's default wording of each field, as a starting point: only the fields whose
-    default is itself a valid shop template (some defaults include shared snippets)."""
+    """The product's default wording as a starting point, when every field of it is itself a
+    valid shop template; else nothing (some defaults include shared snippets), and the page
+    starts empty while the preview shows the default."""
     sources = {}
     for name, filename in _DEFAULT_FILES[channel].items():
         try:
@@ -93,7 +94,7 @@ def default_sources(kind: str, channel: str) -> dict[str, str]:
         try:
             template_check(source, field=name, kind=kind, html=name == "body_html")
         except TemplateInvalid:
-            continue
+            return {}
         sources[name] = source
     return sources
 

@@ -33,7 +33,9 @@ from django.template.base import FilterExpression, Lexer, Node, NodeList, TokenT
 from django.template.smartif import TokenBase
 
 from notifications.models import MessageTemplate
-from orders.models import Channel, Order, Shipment, Shop
+from notifications.services.links import preferences_url
+from notifications.services.planning import order_context, shipment_context
+from orders.models import Channel, Order, Shop
 from postpurchase.exceptions import DomainError
 
 # --- The variables each kind offers ----------------------------------------------------------
@@ -486,38 +488,6 @@ def message_template_lookup(
 # --- The editor's preview --------------------------------------------------------------------
 
 
-def _order_values(order: Order) -> dict[str, Any]:
-    customer = order.customer
-    return {
-        "shop_name": order.shop.name,
-        "customer_first_name": customer.first_name if customer else "",
-        "order_number": order.number,
-        "items": [
-            {
-                "quantity": line.quantity,
-                "title": line.title,
-                "variant_title": line.variant_title,
-                "total": str(line.line_total),
-            }
-            for line in order.line_items.all()
-        ],
-        "total": str(order.total),
-        "currency": order.currency,
-    }
-
-
-def _shipment_values(shipment: Shipment) -> dict[str, Any]:
-    return {
-        "carrier": shipment.carrier,
-        "tracking_number": shipment.tracking_number,
-        "carrier_tracking_url": shipment.tracking_url,
-        "estimated_delivery_date": (
-            shipment.estimated_delivery_date.isoformat() if shipment.estimated_delivery_date else ""
-        ),
-        "shipment_status": shipment.get_status_display(),
-    }
-
-
 def template_preview_context(*, shop: Shop, kind: str, order: Order | None) -> dict[str, Any]:
     """What a message of `kind` would carry: the order's own values where it has them (and its
     latest parcel's), the documented sample values for the rest. Plain values only."""
@@ -525,12 +495,15 @@ def template_preview_context(*, shop: Shop, kind: str, order: Order | None) -> d
     context["shop_name"] = shop.name
     if order is None:
         return context
+    # The flows' own builders, so the preview shows what the messages will carry.
     names = set(context)
-    context |= {k: v for k, v in _order_values(order).items() if k in names}
+    real = order_context(order)
     shipment = order.shipments.order_by("-created_at").first()
     if shipment is not None:
-        context |= {k: v for k, v in _shipment_values(shipment).items() if k in names}
-    return context
+        real |= shipment_context(shipment)
+    if order.customer_id:
+        real["preferences_url"] = preferences_url(order.customer_id)
+    return context | {name: value for name, value in real.items() if name in names}
 
 
 def template_preview_orders(*, shop: Shop, limit: int = 10) -> list[Order]:

@@ -642,3 +642,15 @@ def test_a_chunk_reads_each_shop_template_once(shop):
     reads = [q for q in captured.captured_queries if "notifications_messagetemplate" in q["sql"]]
     assert len(reads) == 1
     assert [m.body for m in mail.outbox] == ["Hello Ada"] * 4
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", list(KIND_VARIABLES))
+@pytest.mark.parametrize("channel", ["email", "sms", "whatsapp"])
+def test_every_edit_page_opens_with_a_working_preview(staff_client, shop, kind, channel):
+    OrderFactory(shop=shop)
+
+    response = staff_client.get(edit_url(kind, channel=channel))
+
+    assert response.status_code == 200
+    assert response.context["preview"]["error"] == ""
