@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models import Value as V
 from django.db.models.functions import Coalesce, Concat
@@ -194,7 +195,7 @@ def suppression_get_for_shop(*, shop: Shop, suppression_id: int) -> Suppression:
     return get_object_or_404(scoped(Suppression, shop), pk=suppression_id)
 
 
-def staff_can_remove_suppressions(*, user, shop: Shop) -> bool:
+def staff_can_remove_suppressions(*, user: AbstractBaseUser, shop: Shop) -> bool:
     """Agents see the list but may not take an address off it (`suppression_remove`)."""
     return StaffMembership.objects.filter(user=user, shop=shop, role__in=MANAGING_ROLES).exists()
 

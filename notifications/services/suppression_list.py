@@ -1,5 +1,6 @@
 """Staff's hand on the suppression list: add an address, take one off."""
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -31,7 +32,7 @@ def suppression_address_clean(*, channel: str, address: str) -> str:
 
 
 def suppression_add_by_staff(
-    *, shop_id: int, channel: str, address: str, actor
+    *, shop_id: int, channel: str, address: str, actor: AbstractBaseUser | None
 ) -> tuple[Suppression, bool]:
     """Suppress an address by hand; an address already on the list keeps its first reason."""
     key = suppression_address_clean(channel=channel, address=address)
@@ -47,7 +48,9 @@ def suppression_add_by_staff(
 
 
 @transaction.atomic
-def suppression_remove(*, shop_id: int, suppression_id: int, actor) -> Suppression:
+def suppression_remove(
+    *, shop_id: int, suppression_id: int, actor: AbstractBaseUser
+) -> Suppression:
     """Take an address off the shop's list, so it may be sent to again. Only an owner or a
     manager may: it undoes a bounce, a complaint or an opt-out."""
     allowed = StaffMembership.objects.filter(
