@@ -32,7 +32,7 @@ from notifications.tasks import messages_send_batch_task
 from orders.models import OrderStatus
 from postpurchase.exceptions import IllegalTransition
 from postpurchase.states import transition
-from tests.factories import OrderFactory
+from tests.factories import ConsentFactory, OrderFactory
 from tests.notifications.fake_twilio import MESSAGES_PATH, twilio_accepts
 
 
@@ -279,11 +279,15 @@ def test_message_transition_allows_exactly_the_table(from_status, to_status):
 
 
 def queued_sms(order) -> Message:
+    """A queued order update by SMS to a customer who agreed to order updates by text."""
+    ConsentFactory(
+        customer=order.customer, shop=order.shop, channel="sms", purpose=Purpose.TRANSACTIONAL
+    )
     return queued(order, channel="sms", recipient="+14155550123")
 
 
 @pytest.mark.django_db
-def test_an_sms_goes_out_through_twilio_with_its_rendered_body(fake_twilio):
+def test_an_sms_goes_out_through_twilio_with_its_rendered_body(daytime, fake_twilio):
     twilio_accepts(fake_twilio)
     order = OrderFactory()
     message = queued_sms(order)
@@ -299,7 +303,7 @@ def test_an_sms_goes_out_through_twilio_with_its_rendered_body(fake_twilio):
 
 
 @pytest.mark.django_db
-def test_a_provider_error_worth_retrying_puts_the_message_back_and_raises(fake_twilio):
+def test_a_provider_error_worth_retrying_puts_the_message_back_and_raises(daytime, fake_twilio):
     fake_twilio.expect_request(MESSAGES_PATH, method="POST").respond_with_json(
         {"code": 20500, "message": "Internal Server Error", "status": 500}, status=500
     )
@@ -315,7 +319,7 @@ def test_a_provider_error_worth_retrying_puts_the_message_back_and_raises(fake_t
 
 
 @pytest.mark.django_db
-def test_retries_stop_at_the_limit_and_the_message_fails(fake_twilio, settings):
+def test_retries_stop_at_the_limit_and_the_message_fails(daytime, fake_twilio, settings):
     settings.NOTIFICATIONS_MAX_SEND_ATTEMPTS = 2
     fake_twilio.expect_request(MESSAGES_PATH, method="POST").respond_with_json(
         {"code": 20429, "message": "Too Many Requests", "status": 429}, status=429
@@ -333,7 +337,7 @@ def test_retries_stop_at_the_limit_and_the_message_fails(fake_twilio, settings):
 
 
 @pytest.mark.django_db
-def test_a_permanent_provider_error_fails_at_once_without_retry(fake_twilio):
+def test_a_permanent_provider_error_fails_at_once_without_retry(daytime, fake_twilio):
     fake_twilio.expect_request(MESSAGES_PATH, method="POST").respond_with_json(
         {"code": 21610, "message": "Attempt to send to unsubscribed recipient", "status": 400},
         status=400,

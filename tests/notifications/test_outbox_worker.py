@@ -31,7 +31,7 @@ def test_worker_sends_a_due_message_once_even_when_two_ticks_run(celery_worker_l
 
 @pytest.mark.django_db(transaction=True)
 def test_shopify_order_in_confirmation_out_by_email_and_sms(
-    celery_worker_live, client, fake_twilio
+    daytime, celery_worker_live, client, fake_twilio
 ):
     """A signed orders/create webhook in; a real worker on Redis processes it, the order's
     flow schedules the confirmation, a dispatcher tick sends it: email through anymail's test

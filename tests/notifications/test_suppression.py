@@ -8,7 +8,7 @@ from notifications.services import message_send, suppression_add
 from orders.models import Channel
 from tests.factories import ConsentFactory, OrderFactory
 from tests.notifications.fake_twilio import MESSAGES_PATH
-from tests.notifications.test_outbox import queued
+from tests.notifications.test_outbox import queued, queued_sms
 
 pytestmark = pytest.mark.django_db
 
@@ -58,13 +58,13 @@ def test_marketing_with_consent_goes_out():
     assert len(mail.outbox) == 1
 
 
-def test_an_opted_out_number_refused_by_twilio_is_suppressed_for_next_time(fake_twilio):
+def test_an_opted_out_number_refused_by_twilio_is_suppressed_for_next_time(daytime, fake_twilio):
     fake_twilio.expect_request(MESSAGES_PATH, method="POST").respond_with_json(
         {"code": 21610, "message": "Attempt to send to unsubscribed recipient", "status": 400},
         status=400,
     )
     order = OrderFactory()
-    first = queued(order, channel="sms", recipient="+14155550123")
+    first = queued_sms(order)
 
     assert message_send(message_id=first.pk) == MessageStatus.FAILED
 
