@@ -106,7 +106,7 @@ def replenishment_plans(*, flow: Flow, order: Order, shipment: Shipment) -> list
         return []
     plans = []
     for line in shipment_line_items(shipment):
-        line.order = order
+        line.order = order  # the order in hand: no query per line
         prediction = replenishment_predict(line_item=line)
         if prediction is None or _reordered_since(line):
             continue
