@@ -52,6 +52,10 @@ def message_retry(*, message_id: int, actor=None) -> Message:
     """Send a failed message again. Only ever by a person: a message whose outcome is unknown
     may have reached the customer, so nothing retries it on its own."""
     message = Message.objects.select_for_update().get(pk=message_id)
+    if message.status != MessageStatus.FAILED:
+        # The transition table also allows scheduled → queued; a "retry" of a scheduled
+        # message would quietly send it before its time.
+        raise DomainError(f"only a failed message can be retried (this one is {message.status})")
     message.queued_at = timezone.now()
     message.status_reason = "retried by staff"
     transition(

@@ -225,9 +225,10 @@ def test_retry_requeues_failed_after_commit_and_reports_the_refused(
     also_failed = _with_status(_scheduled(OrderFactory(shop=shop)), MessageStatus.FAILED)
     sent = _with_status(_scheduled(OrderFactory(shop=shop)), MessageStatus.SENT)
     bounced = _with_status(_scheduled(OrderFactory(shop=shop)), MessageStatus.BOUNCED)
+    scheduled = _scheduled(OrderFactory(shop=shop))
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = _act(admin_client, "retry", [failed, also_failed, sent, bounced])
+        response = _act(admin_client, "retry", [failed, also_failed, sent, bounced, scheduled])
 
     statuses = dict(Message.objects.values_list("pk", "status"))
     assert statuses == {
@@ -235,6 +236,7 @@ def test_retry_requeues_failed_after_commit_and_reports_the_refused(
         also_failed.pk: MessageStatus.QUEUED,
         sent.pk: MessageStatus.SENT,
         bounced.pk: MessageStatus.BOUNCED,
+        scheduled.pk: MessageStatus.SCHEDULED,  # a retry never sends one before its time
     }
     assert sorted(pk for chunk in sent_chunks for pk in chunk) == sorted(
         [failed.pk, also_failed.pk]
@@ -242,8 +244,9 @@ def test_retry_requeues_failed_after_commit_and_reports_the_refused(
     assert MessageEvent.objects.filter(actor=admin_user, to_status="queued").count() == 2
     assert _notices(response) == [
         "Queued again: 2 messages.",
-        "Refused: 2 messages: Message cannot go from 'bounced' to 'queued' (1); "
-        "Message cannot go from 'sent' to 'queued' (1).",
+        "Refused: 3 messages: only a failed message can be retried (this one is bounced) (1); "
+        "only a failed message can be retried (this one is scheduled) (1); "
+        "only a failed message can be retried (this one is sent) (1).",
     ]
 
 
