@@ -24,8 +24,9 @@ def messages_dispatch_due_task() -> int:
 
 @shared_task(soft_time_limit=120, time_limit=150)
 def messages_send_batch_task(message_ids: list[int]) -> None:
-    """Send a chunk of claimed messages in one task (one task per message would cap throughput
-    at the broker's task rate); a message the provider wants retried gets its own task."""
+    """Send a batch of claimed messages in one task, chunk by chunk (one task per message would
+    cap throughput at the broker's task rate); a message the provider wants retried gets its
+    own task."""
     statuses = messages_send(message_ids=message_ids)
     for message_id, status in statuses.items():
         if status == MessageStatus.QUEUED:

@@ -10,7 +10,10 @@ and which overrides those globals for our sends only.
 from __future__ import annotations
 
 import smtplib
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 
 import requests
 from anymail.exceptions import (
@@ -78,9 +81,41 @@ def send_error_from_email(exc: Exception) -> SendError:
 class EmailChannel:
     name = "email"
 
-    def send(self, msg: RenderedMessage) -> SendResult:
+    def __init__(self) -> None:
+        # Adapters are shared per process (see `channel_for`); an open batch belongs to the
+        # thread that opened it.
+        self._batch = threading.local()
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Send every email of the block over one backend connection, opened once and closed
+        at the end: one SMTP session or one HTTP session (keep-alive, one TLS handshake) per
+        chunk instead of one per email. Each email still succeeds or fails on its own; when the
+        connection cannot be opened, each send reports that error at once instead of waiting
+        for its own connection timeout."""
+        connection = self._connection()
+        try:
+            connection.open()
+        except (AnymailError, OSError) as exc:
+            self._batch.error, connection = exc, None
+        self._batch.connection = connection
+        try:
+            yield
+        finally:
+            self._batch.connection = self._batch.error = None
+            if connection is not None:
+                # Every email of the block was already handed over, or failed on its own.
+                with suppress(AnymailError, OSError):
+                    connection.close()
+
+    def _connection(self):  # any Django email backend
         timeout = float(getattr(settings, "NOTIFICATIONS_EMAIL_TIMEOUT", DEFAULT_TIMEOUT_SECONDS))
-        connection = get_connection(timeout=timeout)
+        return get_connection(timeout=timeout)
+
+    def send(self, msg: RenderedMessage) -> SendResult:
+        if error := getattr(self._batch, "error", None):
+            raise send_error_from_email(error) from error
+        connection = getattr(self._batch, "connection", None) or self._connection()
         headers = dict(msg.headers)
         is_anymail = hasattr(connection, "esp_name")
         if not is_anymail:

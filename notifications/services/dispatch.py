@@ -1,6 +1,5 @@
 """Claiming due messages for sending, and recovering the ones a crash left behind."""
 
-from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -9,24 +8,27 @@ from django.utils import timezone
 
 from notifications.models import Message, MessageEvent, MessageStatus
 
-Enqueue = Callable[[list[int]], None]
-
 
 def enqueue_after_commit(ids: list[int]) -> None:
-    """Hand claimed messages to send tasks, in chunks, once the claim commits."""
+    """Hand claimed messages to send tasks once the claim commits, up to
+    `NOTIFICATIONS_DISPATCH_BATCH` per task (each task sends its messages in chunks, see
+    `messages_send`). One enqueue per claimed batch, not per chunk: each costs about a
+    millisecond of Celery's own work inside the dispatcher's tick."""
     from notifications.tasks import messages_send_batch_task
 
-    size = settings.NOTIFICATIONS_SEND_CHUNK
+    size = settings.NOTIFICATIONS_DISPATCH_BATCH
     for start in range(0, len(ids), size):
-        chunk = ids[start : start + size]
-        transaction.on_commit(lambda chunk=chunk: messages_send_batch_task.delay(chunk))
+        batch = ids[start : start + size]
+        transaction.on_commit(lambda batch=batch: messages_send_batch_task.delay(batch))
 
 
-def messages_claim_due(*, batch_size: int = 100) -> list[int]:
-    """Move up to `batch_size` due `scheduled` messages to `queued` and hand them to workers in
-    chunks after commit. SKIP LOCKED lets several ticks run at once without claiming a message
-    twice; the partial index keeps the claim's cost with the due rows, not the table."""
+def messages_claim_due(*, batch_size: int | None = None) -> list[int]:
+    """Move up to `batch_size` due `scheduled` messages to `queued` and hand them to a worker
+    after commit. SKIP LOCKED lets several ticks run at once without claiming a message twice;
+    the partial index keeps the claim's cost with the due rows, not the table. Should the task
+    be lost, `messages_recover_stuck` enqueues the still-`queued` rows again."""
     now = timezone.now()
+    batch_size = batch_size or settings.NOTIFICATIONS_DISPATCH_BATCH
     with transaction.atomic():
         if connection.vendor == "postgresql":
             ids = _claim_postgresql(now, batch_size)
@@ -36,31 +38,31 @@ def messages_claim_due(*, batch_size: int = 100) -> list[int]:
     return ids
 
 
-# One round trip claims and marks the batch, a second writes its history: the tick runs every
-# few seconds under load, and per-row ORM work was most of its cost.
+# One round trip claims the batch, marks it queued and writes its history: the tick runs every
+# few seconds under load, and per-row ORM work, then each extra round trip, was its cost.
 _CLAIM_SQL = """
-UPDATE notifications_message SET status = 'queued', queued_at = %(now)s, updated_at = %(now)s
-WHERE id IN (
-    SELECT id FROM notifications_message
-    WHERE status = 'scheduled' AND send_at <= %(now)s
-    ORDER BY send_at LIMIT %(limit)s
-    FOR UPDATE SKIP LOCKED
+WITH claimed AS (
+    UPDATE notifications_message
+    SET status = 'queued', queued_at = %(now)s, updated_at = %(now)s
+    WHERE id IN (
+        SELECT id FROM notifications_message
+        WHERE status = 'scheduled' AND send_at <= %(now)s
+        ORDER BY send_at LIMIT %(limit)s
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING id
+), history AS (
+    INSERT INTO notifications_messageevent (message_id, from_status, to_status, note, at)
+    SELECT id, 'scheduled', 'queued', 'due', %(now)s FROM claimed
 )
-RETURNING id
-"""
-_CLAIM_HISTORY_SQL = """
-INSERT INTO notifications_messageevent (message_id, from_status, to_status, note, at)
-SELECT id, 'scheduled', 'queued', 'due', %(now)s FROM unnest(%(ids)s::bigint[]) AS id
+SELECT id FROM claimed ORDER BY id
 """
 
 
 def _claim_postgresql(now, batch_size: int) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(_CLAIM_SQL, {"now": now, "limit": batch_size})
-        ids = sorted(row[0] for row in cursor.fetchall())
-        if ids:
-            cursor.execute(_CLAIM_HISTORY_SQL, {"now": now, "ids": ids})
-    return ids
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _claim_portable(now, batch_size: int) -> list[int]:
@@ -87,8 +89,9 @@ def _claim_portable(now, batch_size: int) -> list[int]:
     return ids
 
 
-def messages_dispatch_due(*, batch_size: int = 100, max_batches: int = 100) -> int:
+def messages_dispatch_due(*, batch_size: int | None = None, max_batches: int = 100) -> int:
     """One dispatcher tick: claim batches until nothing is due (or the tick's budget is spent)."""
+    batch_size = batch_size or settings.NOTIFICATIONS_DISPATCH_BATCH
     claimed = 0
     for _ in range(max_batches):
         batch = messages_claim_due(batch_size=batch_size)

@@ -3,6 +3,7 @@ each message outside any transaction, record the results. A message is never sen
 never sent when it became moot. Each step costs a fixed number of queries per chunk, not per
 message: per-message round trips are what capped throughput."""
 
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -234,7 +235,19 @@ class _Outcome:
     error: SendError | None = None
 
 
-def _send(message: Message) -> _Outcome:
+def _send(messages: list[Message]) -> list[_Outcome]:
+    """Hand each message to its channel, outside any transaction. A channel that can batch
+    (email: one backend connection for the chunk) sends the chunk over one connection; each
+    message still succeeds or fails on its own."""
+    with ExitStack() as batches:
+        for name in sorted({message.channel for message in messages}):
+            channel = channel_for(name)
+            if hasattr(channel, "batch"):
+                batches.enter_context(channel.batch())
+        return [_send_one(message) for message in messages]
+
+
+def _send_one(message: Message) -> _Outcome:
     started_at = timezone.now()
     try:
         result = channel_for(message.channel).send(_rendered_message(message))
@@ -295,12 +308,19 @@ def _record(outcomes: list[_Outcome]) -> None:
 
 
 def messages_send(*, message_ids: list[int]) -> dict[int, str]:
-    """Send a chunk of queued messages. Returns each handled message's status afterwards
+    """Send queued messages, `NOTIFICATIONS_SEND_CHUNK` at a time. Each chunk is claimed, handed
+    to its providers and recorded with its own commits, so a worker that dies mid-batch leaves
+    at most one chunk `sending` (held for review, never resent) and the rest `queued` (enqueued
+    again by `messages_recover_stuck`). Returns each handled message's status afterwards
     (`queued` means the provider asked us to try again later); ids not returned were not ours
     to send (already handled, or in another worker's hands)."""
-    claimed = _claim(message_ids)
-    _record([_send(message) for message in claimed])
-    return {message.pk: message.status for message in claimed}
+    size = settings.NOTIFICATIONS_SEND_CHUNK
+    statuses: dict[int, str] = {}
+    for start in range(0, len(message_ids), size):
+        claimed = _claim(message_ids[start : start + size])
+        _record(_send(claimed))
+        statuses.update((message.pk, message.status) for message in claimed)
+    return statuses
 
 
 def message_send(*, message_id: int) -> str:
@@ -310,7 +330,7 @@ def message_send(*, message_id: int) -> str:
     claimed = _claim([message_id])
     if not claimed:
         return "skipped"
-    outcome = _send(claimed[0])
+    [outcome] = _send(claimed)
     _record([outcome])
     status = claimed[0].status
     if status == MessageStatus.QUEUED and isinstance(outcome.error, TransientSendError):

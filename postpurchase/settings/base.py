@@ -266,8 +266,10 @@ WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=12)
 WEBHOOK_DISPATCH_DELAY = timedelta(milliseconds=env.int("WEBHOOK_DISPATCH_DELAY_MS", default=250))
 
 # --- Outbox ---------------------------------------------------------------------------------
-# Messages handed to one send task together (see notifications.tasks.messages_send_batch_task).
-NOTIFICATIONS_SEND_CHUNK = 25
+# Due messages claimed in one transaction and handed to one send task (one enqueue per batch).
+NOTIFICATIONS_DISPATCH_BATCH = 100
+# Messages a send task claims, sends and records per commit (see notifications.services.sending).
+NOTIFICATIONS_SEND_CHUNK = 50
 NOTIFICATIONS_MAX_SEND_ATTEMPTS = 6
 # A queued message whose task was lost is re-enqueued after this (longer than any retry delay).
 NOTIFICATIONS_QUEUED_TIMEOUT = timedelta(minutes=15)
