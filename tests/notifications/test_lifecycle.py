@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from notifications.flows import DEFAULT_FLOWS, TRIGGER_CUSTOMER_DATE
+from notifications.flows import DEFAULT_FLOWS
 from notifications.models import Flow, Message, MessageStatus
 from notifications.services import message_render
 from notifications.services.lifecycle import (
@@ -165,9 +165,7 @@ def test_every_default_flow_renders_on_every_channel(spec, channel):
     text = message_render(kind=spec.kind, channel=channel, context=context)
 
     # A birthday is about the customer, not an order: it names them instead.
-    about = (
-        context["customer_first_name"] if spec.trigger == TRIGGER_CUSTOMER_DATE else order.number
-    )
+    about = context["customer_first_name"] if spec.kind == "birthday" else order.number
     assert about in (text.subject + text.body_text)
     if channel == "email":
         assert text.subject
