@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 
 from notifications.models import Flow, Message
+from notifications.services.quiet_hours import RecipientPlace
 from notifications.services.recipients import recipients_for
 from notifications.services.scheduling import MessageRequest, message_schedule
 from orders.models import Customer, LineItem, Order, Shipment, ShipmentItem
@@ -85,7 +86,10 @@ def flow_schedule(*, flow: Flow, order: Order, plan: Plan) -> list[Message]:
     """Schedule the planned message on every channel of the flow the customer can receive.
     `order` may be unsaved (see `customer_as_recipient`): the message is then about no order."""
     scheduled = []
-    for channel, recipient in recipients_for(order, flow.channels, purpose=flow.purpose):
+    recipients = recipients_for(order, flow.channels, purpose=flow.purpose)
+    # Read once for all channels, from objects already loaded: saves a query per message.
+    place = RecipientPlace.for_order(order) if recipients else None
+    for channel, recipient in recipients:
         message, _ = message_schedule(
             request=MessageRequest(
                 shop_id=flow.shop_id,
@@ -100,6 +104,7 @@ def flow_schedule(*, flow: Flow, order: Order, plan: Plan) -> list[Message]:
                 send_at=plan.due,
                 expires_at=plan.due + flow.useful_for if flow.useful_for else None,
                 context=plan.context,
+                place=place,
             )
         )
         scheduled.append(message)
