@@ -25,6 +25,7 @@ from notifications.services.templating import (
     TemplateInvalid,
     TemplateParts,
     kind_exists,
+    kind_label,
     locale_normalise,
     message_template_get,
     message_template_reset,
@@ -54,6 +55,14 @@ _LAYOUT_WRAPPER = re.compile(
 )
 
 
+# Shared snippets the defaults include; a shop template cannot include, so they are inlined.
+_SNIPPET = re.compile(r'\{% include "(notifications/_[a-z_]+\.(?:txt|html))" %\}')
+
+
+def _snippet_source(match: re.Match[str]) -> str:
+    return str(get_template(match.group(1)).template.source).strip()
+
+
 def edit_url(kind: str, channel: str, locale: str = "") -> str:
     query = {"channel": channel} | ({"locale": locale} if locale else {})
     return f"{reverse('message_templates:edit', args=[kind])}?{urlencode(query)}"
@@ -80,9 +89,9 @@ def _locale_or_404(value: str | None) -> str:
 
 
 def default_sources(kind: str, channel: str) -> dict[str, str]:
-    """The product's default wording as a starting point, when every field of it is itself a
-    valid shop template; else nothing (some defaults include shared snippets), and the page
-    starts empty while the preview shows the default."""
+    """The product's default wording as a starting point (its shared snippets inlined), when
+    every field of it is a valid shop template; else nothing, and the page starts empty while
+    the preview shows the default."""
     sources = {}
     for name, filename in _DEFAULT_FILES[channel].items():
         try:
@@ -90,7 +99,7 @@ def default_sources(kind: str, channel: str) -> dict[str, str]:
         except TemplateDoesNotExist:
             continue
         wrapped = _LAYOUT_WRAPPER.match(source)
-        source = (wrapped.group(1) if wrapped else source).strip()
+        source = _SNIPPET.sub(_snippet_source, (wrapped.group(1) if wrapped else source).strip())
         try:
             template_check(source, field=name, kind=kind, html=name == "body_html")
         except TemplateInvalid:
@@ -171,6 +180,7 @@ class TemplateListView(DashboardView):
         rows = [
             {
                 "kind": kind,
+                "label": kind_label(kind),
                 "cells": [
                     {
                         "channel": label,
@@ -252,6 +262,7 @@ class TemplateEditView(DashboardView):
         overrides = message_templates_for_shop(shop=self.shop).get((kind, channel), [])
         context = self.get_context_data(
             kind=kind,
+            kind_label=kind_label(kind),
             channel=channel,
             locale=locale,
             form=form,

@@ -35,6 +35,7 @@ from django.template.smartif import TokenBase
 from notifications.models import MessageTemplate
 from notifications.services.links import preferences_url
 from notifications.services.planning import order_context, shipment_context
+from notifications.services.recommendations import recommendations_context
 from orders.models import Channel, Order, Shop
 from postpurchase.exceptions import DomainError
 
@@ -163,6 +164,11 @@ TEXT_CHANNELS = (Channel.SMS, Channel.WHATSAPP)
 
 def kind_exists(kind: str) -> bool:
     return kind in KIND_VARIABLES
+
+
+def kind_label(kind: str) -> str:
+    """How staff read a kind: "shipment_out_for_delivery" → "Shipment out for delivery"."""
+    return kind.replace("_", " ").capitalize()
 
 
 def whatsapp_content_variables(kind: str, context: Mapping[str, Any]) -> dict[str, str]:
@@ -503,6 +509,8 @@ def template_preview_context(*, shop: Shop, kind: str, order: Order | None) -> d
         real |= shipment_context(shipment)
     if order.customer_id:
         real["preferences_url"] = preferences_url(order.customer_id)
+    if "recommendations" in names:
+        real["recommendations"] = recommendations_context(order)
     return context | {name: value for name, value in real.items() if name in names}
 
 

@@ -654,3 +654,25 @@ def test_every_edit_page_opens_with_a_working_preview(staff_client, shop, kind, 
 
     assert response.status_code == 200
     assert response.context["preview"]["error"] == ""
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["order_confirmation", "shipment_shipped", "shipment_delivered"])
+def test_the_editor_starts_from_the_default_with_its_shared_snippets_inlined(
+    staff_client, shop, kind
+):
+    response = staff_client.get(edit_url(kind, channel="email"))
+
+    form = response.context["form"]
+    assert form["subject"].value()
+    assert form["body_text"].value()
+    assert "{% include" not in form["body_html"].value()
+    assert "{% extends" not in form["body_html"].value()
+    # The starting point saves as it is, and renders like the default.
+    fields = {name: form[name].value() for name in ("subject", "body_text", "body_html")}
+    saved = staff_client.post(edit_url(kind), {"channel": "email", **fields})
+    assert saved.status_code == 302
+    default = message_render(kind=kind, channel="email", context=CONTEXT)
+    own = message_render(kind=kind, channel="email", context=CONTEXT, shop=shop)
+    assert own.subject == default.subject
+    assert own.body_text == default.body_text
