@@ -147,19 +147,20 @@ KIND_VARIABLES: dict[str, tuple[TemplateVariable, ...]] = {
 
 # WhatsApp content templates take numbered variables: what each number carries, per kind. The
 # approved template registered with Twilio must use the same numbers.
+_ORDER_UPDATE = ("customer_first_name", "order_number", "tracking_url")
 WHATSAPP_CONTENT_VARIABLES: dict[str, tuple[str, ...]] = {
-    kind: ("customer_first_name", "order_number", "tracking_url")
-    for kind in KIND_VARIABLES
-    if kind not in {"birthday", "first_order_anniversary", "review_request", "replenishment"}
-}
-WHATSAPP_CONTENT_VARIABLES |= {
+    "order_confirmation": _ORDER_UPDATE,
+    "shipment_shipped": _ORDER_UPDATE,
+    "shipment_out_for_delivery": _ORDER_UPDATE,
+    "shipment_delivered": _ORDER_UPDATE,
+    "shipment_exception": _ORDER_UPDATE,
+    "shipment_delayed": _ORDER_UPDATE,
+    "care_guide": _ORDER_UPDATE,
     "review_request": ("customer_first_name", "order_number", "review_url"),
     "replenishment": ("customer_first_name", "product_title", "product_url"),
     "birthday": ("customer_first_name", "shop_name"),
     "first_order_anniversary": ("customer_first_name", "shop_name"),
 }
-
-TEXT_CHANNELS = (Channel.SMS, Channel.WHATSAPP)
 
 
 def kind_exists(kind: str) -> bool:
@@ -174,14 +175,21 @@ def kind_label(kind: str) -> str:
 def whatsapp_content_variables(kind: str, context: Mapping[str, Any]) -> dict[str, str]:
     """The numbered variables of the kind's WhatsApp content template, from the context."""
     names = WHATSAPP_CONTENT_VARIABLES.get(kind, ())
-    # Twilio refuses an empty variable value, so a blank one is sent as a dash.
-    return {str(number): str(context.get(name) or "-") for number, name in enumerate(names, 1)}
+    # Twilio refuses empty values and newlines, tabs or long runs of spaces (error 21656): a
+    # value is sent on one line, and a blank one is left out so the template's own default
+    # placeholder value is used.
+    values = {
+        str(number): " ".join(str(context.get(name) or "").split())
+        for number, name in enumerate(names, 1)
+    }
+    return {number: value for number, value in values.items() if value}
 
 
 # --- The restricted engine -------------------------------------------------------------------
 
 # Default tags that only work on the context. Everything else (load, url, csrf_token, debug,
-# querystring, and the loader tags block/extends/include) is absent from the engine.
+# querystring, the loader tags block/extends/include, and lorem, which only makes filler
+# text) is absent from the engine.
 _ALLOWED_TAGS = (
     "autoescape",
     "comment",
@@ -191,7 +199,6 @@ _ALLOWED_TAGS = (
     "for",
     "if",
     "ifchanged",
-    "lorem",
     "now",
     "regroup",
     "resetcycle",

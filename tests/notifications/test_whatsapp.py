@@ -214,3 +214,15 @@ def test_an_sms_carries_the_shop_name_and_stop_first_then_not(order, fake_twilio
     assert first_body.startswith(order.shop.name)
     assert first_body.endswith("Reply STOP to opt out.")
     assert "STOP" not in second_body
+
+
+def test_content_variables_leave_out_blanks_and_keep_to_one_line():
+    from notifications.services.templating import whatsapp_content_variables
+
+    variables = whatsapp_content_variables(
+        "shipment_shipped",
+        {"customer_first_name": "", "order_number": "#1001", "tracking_url": "https://x\n\ty"},
+    )
+
+    # Twilio would refuse an empty value; left out, the template's default placeholder is used.
+    assert variables == {"2": "#1001", "3": "https://x y"}
