@@ -7,7 +7,7 @@ and no domain event is published: this history must never trigger a message.
 
 import random
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.db import models, transaction
+from django.dispatch import Signal
+from django.utils.module_loading import autodiscover_modules
 
 from orders.demo.reference import (
     ADMIN_USERNAME,
@@ -77,6 +79,12 @@ from postpurchase.states import can_transition
 
 # --- Public entry point ---------------------------------------------------------------------
 
+# Sent once the demo shop's order history exists, inside the seed's transaction, with `shop`,
+# `now` and `seed`. Other apps add their own demo data from a `demo` module of theirs (found by
+# `autodiscover_modules`, as the admin finds `admin` modules): `orders` imports none of them.
+# A receiver returns a dict of counts for the summary.
+demo_shop_seeded = Signal()
+
 
 @dataclass
 class DemoSummary:
@@ -119,6 +127,9 @@ def demo_seed(
             plans = _orders_plan(_rng(seed, "plans"), buyers, items, start, now)
             _customers_create(_rng(seed, "consent"), shop, buyers, plans, now)
             statuses = _orders_create(_rng(seed, "orders"), shop, plans, now, counts)
+        autodiscover_modules("demo")
+        for _, added in demo_shop_seeded.send(sender=Shop, shop=shop, now=now, seed=seed):
+            counts.update(added or {})
         users_created = _users_ensure(shop, password)
         _, raw_key = api_key_create(shop=shop, name="Demo key")
     counts.update(products=len({i.product.pk for i in items}), variants=len(items))
@@ -155,11 +166,15 @@ _HISTORY_MODELS = (
 )
 
 
+def _explicit_timestamps() -> AbstractContextManager[None]:
+    return explicit_timestamps(*_HISTORY_MODELS)
+
+
 @contextmanager
-def _explicit_timestamps() -> Iterator[None]:
+def explicit_timestamps(*history_models: type[models.Model]) -> Iterator[None]:
     """Let history rows keep the times we give them: auto_now(_add) would stamp them all with
     the moment of seeding, and bulk_create offers no way around it."""
-    touched = [f for model in _HISTORY_MODELS for f in _auto_fields(model)]
+    touched = [f for model in history_models for f in _auto_fields(model)]
     for f, _, _ in touched:
         f.auto_now = f.auto_now_add = False
     try:

@@ -54,6 +54,11 @@ class Command(BaseCommand):
             f"  {counts['shipments']} shipments, {counts['tracking_events']} tracking events, "
             f"{counts['order_events']} timeline entries"
         )
+        if "messages" in counts:
+            out.write(
+                f"  {counts['messages']} messages, {counts['messages_scheduled']} of them due "
+                "in the next minutes: watch them go out in the dashboard's message log"
+            )
         out.write(
             "  orders by status: "
             + ", ".join(f"{name} {n}" for name, n in sorted(summary.statuses.items()))
