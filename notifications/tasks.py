@@ -1,6 +1,7 @@
 """Thin Celery entry points for the outbox; each is safe to run twice."""
 
-from celery import shared_task
+from celery import Task, shared_task
+from celery.result import AsyncResult
 from django.conf import settings
 
 from notifications.channels.base import TransientSendError
@@ -22,7 +23,16 @@ def messages_dispatch_due_task() -> int:
     return messages_dispatch_due()
 
 
-@shared_task(soft_time_limit=120, time_limit=150)
+class _MessageIdsTask(Task):
+    """A task whose one argument is a list of message ids. Celery writes a readable copy of
+    every task's arguments into the message; for a hundred ids that copy was a third of the
+    enqueue's cost inside the dispatcher's claim, so it says how many ids instead."""
+
+    def delay(self, message_ids: list[int]) -> AsyncResult:  # type: ignore[override]
+        return self.apply_async((message_ids,), argsrepr=f"({len(message_ids)} message ids)")
+
+
+@shared_task(base=_MessageIdsTask, soft_time_limit=120, time_limit=150)
 def messages_send_batch_task(message_ids: list[int]) -> None:
     """Send a batch of claimed messages in one task, chunk by chunk (one task per message would
     cap throughput at the broker's task rate); a message the provider wants retried gets its

@@ -40,7 +40,12 @@ def messages_claim_due(*, batch_size: int | None = None) -> list[int]:
 
 # One round trip claims the batch, marks it queued and writes its history: the tick runs every
 # few seconds under load, and per-row ORM work, then each extra round trip, was its cost.
+# The claim's commit does not wait for the disk (a fifth of the claim's time when measured): a
+# crash could only lose the claim itself, and the rows would then still be `scheduled`, claimed
+# again by the next tick, while a send task handed this batch skips anything not `queued`. The
+# send's own claim (`queued → sending`, before any provider call) keeps the durable commit.
 _CLAIM_SQL = """
+SET LOCAL synchronous_commit TO OFF;
 WITH claimed AS (
     UPDATE notifications_message
     SET status = 'queued', queued_at = %(now)s, updated_at = %(now)s

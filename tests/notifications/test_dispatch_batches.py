@@ -9,7 +9,7 @@ import pytest
 import requests
 from anymail.backends import base_requests
 from django.core import mail
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from pytest_httpserver import HTTPServer
@@ -273,3 +273,28 @@ def test_a_worker_sends_every_due_message_once_across_batches_and_chunks(
         Message.objects.filter(pk__in=ids).values_list("recipient", flat=True)
     )
     assert DeliveryAttempt.objects.filter(message_id__in=ids).count() == 30
+
+
+def test_the_claim_commits_without_waiting_for_the_disk(enqueued):
+    due_messages(1)
+
+    with transaction.atomic():
+        messages_claim_due()
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            during_claim = cursor.fetchone()[0]
+
+    assert during_claim == "off"  # losing the claim in a crash only claims it again
+
+
+def test_a_batch_is_enqueued_without_a_readable_copy_of_its_ids(monkeypatch):
+    calls = []
+
+    def publish(*args, **kwargs) -> None:
+        calls.append((args, kwargs))
+
+    monkeypatch.setattr(messages_send_batch_task, "apply_async", publish)
+
+    messages_send_batch_task.delay([4, 5, 6])
+
+    assert calls == [((([4, 5, 6],),), {"argsrepr": "(3 message ids)"})]
