@@ -6,9 +6,11 @@ anymail's test backend). Each subcommand prints one JSON line:
 - `seed`: bulk-insert due `order_confirmation` emails for the demo shop's orders.
 - `schedule`: the queries of one `message_schedule` call, new and repeated.
 - `profile`: sends queued messages one by one in this process and splits the cost per message
-  into queries, template rendering, the provider call and the rest.
-- `claim`: 1,000,000 scheduled rows, a few due; times the claim of 100 (ORM and raw SQL) and
-  explains the claim query.
+  into queries, template rendering, the provider call and the rest; then times them sent in
+  batches, as the send task does.
+- `claim`: 1,000,000 scheduled rows, a few due; times the service's claim of 100 (its one
+  statement and the enqueue after commit) and the raw SELECT … SKIP LOCKED + UPDATE, and explains
+  the service's statement.
 """
 
 import argparse
@@ -156,6 +158,7 @@ def profile(args: argparse.Namespace) -> dict:
     each message's wall time: queries (their own time as the driver reports it), rendering
     (the same templates rendered again on their own), the provider call (anymail's test backend,
     on its own) and the rest (Python around them: ORM, transactions, signals)."""
+    from django.conf import settings
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -189,6 +192,7 @@ def profile(args: argparse.Namespace) -> dict:
             message_send(message_id=pk)
         query_counts.append(len(captured.captured_queries))
         query_ms.append(sum(float(q["time"]) for q in captured.captured_queries) * 1000)
+    batch_ms, batch_size = _batch_profile(args)
     sample = Message.objects.filter(pk__in=timed).order_by("pk")
     renders, sends = [], []
     channel = EmailChannel()
@@ -225,6 +229,9 @@ def profile(args: argparse.Namespace) -> dict:
         "render_ms": statistics.mean(renders),
         "send_ms": statistics.mean(sends),
         "skipped_queries": len(captured.captured_queries),
+        "batch_ms": batch_ms,
+        "dispatch_batch": batch_size,
+        "send_chunk": settings.NOTIFICATIONS_SEND_CHUNK,
         "rest_ms": wall
         - statistics.mean(query_ms)
         - statistics.mean(renders)
@@ -232,7 +239,32 @@ def profile(args: argparse.Namespace) -> dict:
     }
 
 
-# The dispatcher's claim, as the ORM writes it (see notifications/services/dispatch.py).
+def _batch_profile(args: argparse.Namespace) -> tuple[float, int]:
+    """Per message wall time when queued messages are sent as the send task does: a batch of
+    `NOTIFICATIONS_DISPATCH_BATCH` ids at a time through `messages_send` (chunks, one commit
+    per chunk, one email connection per chunk)."""
+    from django.conf import settings
+
+    from notifications.models import Message
+    from notifications.services.sending import messages_send
+
+    size = settings.NOTIFICATIONS_DISPATCH_BATCH
+    prefix = f"{args.prefix}-batch"
+    Message.objects.bulk_create(_messages(size * 6, prefix, "queued"), batch_size=1000)
+    ids = list(
+        Message.objects.filter(dedupe_key__startswith=f"{prefix}:")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    messages_send(message_ids=ids[:size])  # warm-up
+    timed = ids[size:]
+    started = time.perf_counter()
+    for start in range(0, len(timed), size):
+        messages_send(message_ids=timed[start : start + size])
+    return (time.perf_counter() - started) * 1000 / len(timed), size
+
+
+# The raw claim, for comparison with the service's one statement (its SELECT and UPDATE).
 CLAIM_SQL = (
     "SELECT id FROM notifications_message WHERE status = 'scheduled' AND send_at <= now() "
     "ORDER BY send_at LIMIT 100 FOR UPDATE SKIP LOCKED"
@@ -241,8 +273,10 @@ CLAIM_SQL = (
 
 def claim(args: argparse.Namespace) -> dict:
     from django.db import connection, transaction
+    from django.utils import timezone
 
     from notifications.models import Message
+    from notifications.services import dispatch
     from notifications.services.dispatch import messages_claim_due
 
     # One row to copy: every column a real message has, then 1,000,000 copies in one
@@ -305,8 +339,13 @@ def claim(args: argparse.Namespace) -> dict:
             raw_ms.append((time.perf_counter() - started) * 1000)
             transaction.set_rollback(True)  # leave the table as it was for the next repeat
 
+    # The plan of the statement the service runs (claim, mark queued, write the history), in a
+    # transaction rolled back so that it claims nothing.
     with transaction.atomic(), connection.cursor() as cur:
-        cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + CLAIM_SQL)
+        cur.execute(
+            "EXPLAIN (ANALYZE, BUFFERS) " + dispatch._CLAIM_SQL,
+            {"now": timezone.now(), "limit": 100},
+        )
         plan = "\n".join(r[0] for r in cur.fetchall())
         transaction.set_rollback(True)
     return {
