@@ -40,12 +40,7 @@ def messages_claim_due(*, batch_size: int | None = None) -> list[int]:
 
 # One round trip claims the batch, marks it queued and writes its history: the tick runs every
 # few seconds under load, and per-row ORM work, then each extra round trip, was its cost.
-# The claim's commit does not wait for the disk (a fifth of the claim's time when measured): a
-# crash could only lose the claim itself, and the rows would then still be `scheduled`, claimed
-# again by the next tick, while a send task handed this batch skips anything not `queued`. The
-# send's own claim (`queued → sending`, before any provider call) keeps the durable commit.
 _CLAIM_SQL = """
-SET LOCAL synchronous_commit TO OFF;
 WITH claimed AS (
     UPDATE notifications_message
     SET status = 'queued', queued_at = %(now)s, updated_at = %(now)s
@@ -62,11 +57,17 @@ WITH claimed AS (
 )
 SELECT id FROM claimed ORDER BY id
 """
+# The claim's commit does not wait for the disk (a fifth of the claim's time when measured): a
+# crash could only lose the claim itself, and the rows would then still be `scheduled`, claimed
+# again by the next tick, while a send task handed this batch skips anything not `queued`. The
+# send's own claim (`queued → sending`, before any provider call) keeps the durable commit.
+# Sent with the claim, in the same round trip.
+_CLAIM_WITHOUT_WAITING_SQL = "SET LOCAL synchronous_commit TO OFF;" + _CLAIM_SQL
 
 
 def _claim_postgresql(now, batch_size: int) -> list[int]:
     with connection.cursor() as cursor:
-        cursor.execute(_CLAIM_SQL, {"now": now, "limit": batch_size})
+        cursor.execute(_CLAIM_WITHOUT_WAITING_SQL, {"now": now, "limit": batch_size})
         return [row[0] for row in cursor.fetchall()]
 
 
