@@ -608,7 +608,8 @@ def outbox_section(o: Outbox) -> list[str]:
             "",
             f"Claim cost: {c['rows']:,} scheduled rows ({c['due']:,} due, the rest in the "
             f"future; inserted with one `INSERT … SELECT generate_series` in "
-            f"{c['insert_seconds']:.1f} s, then `VACUUM ANALYZE`). Median of {c['repeat']}: "
+            f"{c['insert_seconds']:.1f} s, then `VACUUM ANALYZE`). Median of {c['repeat']}, each "
+            "claiming the next 100 due rows as consecutive ticks do: "
             f"the service `messages_claim_due(batch_size=100)` **{c['orm_ms']:.2f} ms** (max "
             f"{c['orm_ms_max']:.1f}; one statement claims the 100 rows, marks them `queued` and "
             "writes their 100 `MessageEvent` rows, and the batch goes to one send task through "
