@@ -122,6 +122,22 @@ DEFAULT_FLOWS: tuple[FlowSpec, ...] = (
 )
 
 
+# What a flow's delay counts from, for the few flows where it is not "after the event".
+_FROM_LOCAL_MIDNIGHT = (
+    "Time after the start of the customer's local day (10 hours: from 10:00 their time)."
+)
+_DELAY_MEANINGS = {
+    "replenishment": "How long before the customer is predicted to run out the reminder goes out.",
+    "birthday": _FROM_LOCAL_MIDNIGHT,
+    "first_order_anniversary": _FROM_LOCAL_MIDNIGHT,
+}
+
+
+def flow_delay_meaning(kind: str) -> str:
+    """The help text for a flow's delay in the settings form."""
+    return _DELAY_MEANINGS.get(kind, "How long after the event the message goes out (0: at once).")
+
+
 def flows_ensure_defaults(*, shop_id: int) -> None:
     """Give the shop its own copy of every default flow it does not have yet."""
     Flow.objects.bulk_create(

@@ -3,6 +3,7 @@ from typing import Any
 
 from django import forms
 
+from notifications.flows import flow_delay_meaning
 from notifications.models import Flow, MessageStatus
 from orders.models import Channel
 
@@ -175,7 +176,7 @@ class FlowForm(forms.Form):
     def for_flow(cls, flow: Flow) -> "FlowForm":
         delay, delay_unit = _split(flow.delay)
         useful, useful_unit = _split(flow.useful_for)
-        return cls(
+        form = cls(
             initial={
                 "is_enabled": flow.is_enabled,
                 "channels": list(flow.channels),
@@ -185,6 +186,11 @@ class FlowForm(forms.Form):
                 "useful_unit": useful_unit,
             }
         )
+        form.explain_delay(flow)
+        return form
+
+    def explain_delay(self, flow: Flow) -> None:
+        self.fields["delay_amount"].help_text = flow_delay_meaning(flow.kind)
 
     def changes(self) -> dict[str, Any]:
         """The cleaned form as `flow_update`'s arguments."""

@@ -258,6 +258,7 @@ class FlowEditView(MessagingView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         flow = selectors.flow_get_for_shop(shop=self.shop, flow_id=self.kwargs["pk"])
         form = FlowForm(request.POST)
+        form.explain_delay(flow)
         if form.is_valid():
             try:
                 flow_update(shop_id=self.shop.pk, flow_id=flow.pk, **form.changes())

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from notifications.flows import flows_ensure_defaults
 from notifications.models import (
     AttemptOutcome,
     DeliveryAttempt,
@@ -1060,3 +1061,12 @@ def test_overview_queries_do_not_grow_with_the_flows(
 
     with django_assert_max_num_queries(6):
         staff_client.get(OVERVIEW_URL)
+
+
+def test_the_delay_says_what_it_counts_from_for_replenishment(staff_client, shop):
+    flows_ensure_defaults(shop_id=shop.pk)
+    flow = Flow.objects.get(shop=shop, kind="replenishment")
+
+    response = staff_client.get(reverse("messaging:flow_edit", args=[flow.pk]))
+
+    assert "before the customer is predicted to run out" in response.content.decode()
