@@ -27,7 +27,9 @@ from tests.orders.test_worker_integration import wait_for
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_delivery_schedules_its_follow_ups_through_the_worker(celery_worker_live):
+def test_a_delivery_schedules_its_follow_ups_through_the_worker(celery_worker_live, daytime):
+    # Marketing email obeys quiet hours: delivered in the afternoon, its follow-ups fall in
+    # the day too and keep the delays they are configured with.
     shop = ShopFactory()
     order = OrderFactory(shop=shop, status=OrderStatus.SHIPPED)
     ConsentFactory(customer=order.customer, channel="email", purpose=Purpose.MARKETING)

@@ -308,7 +308,7 @@ def test_one_click_twice_keeps_the_first_record(customer, django_assert_max_num_
 # --- List-Unsubscribe through the real send path -----------------------------------------------
 
 
-def test_marketing_email_carries_list_unsubscribe_that_one_click_revokes(client):
+def test_marketing_email_carries_list_unsubscribe_that_one_click_revokes(client, daytime):
     order = OrderFactory()
     grant(order.customer, Channel.EMAIL)
     message = queued(order, purpose=Purpose.MARKETING, kind="order_confirmation")

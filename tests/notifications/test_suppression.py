@@ -49,7 +49,7 @@ def test_marketing_without_consent_on_its_channel_is_suppressed():
     assert marketing.status_reason == "no marketing consent for email"
 
 
-def test_marketing_with_consent_goes_out():
+def test_marketing_with_consent_goes_out(daytime):
     order = OrderFactory()
     ConsentFactory(customer=order.customer, shop=order.shop, channel=Channel.EMAIL)
     message = queued(order, purpose=Purpose.MARKETING)
