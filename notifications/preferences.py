@@ -6,7 +6,6 @@ one-click POST (body `List-Unsubscribe=One-Click`, no cookie, no CSRF token) uns
 customer from all marketing at once.
 """
 
-import re
 from typing import Any
 
 from django import forms
@@ -28,12 +27,11 @@ from notifications.services.preferences import (
     preferences_unsubscribe_marketing,
     preferences_update,
 )
-from orders.models import Customer, Purpose, Shop
+from orders.branding import shop_brand
+from orders.models import Customer, Purpose
 
 ACTION_SAVE = "save"
 ACTION_UNSUBSCRIBE_ALL = "unsubscribe_all"
-_HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-_DEFAULT_COLOUR = "#1a56db"
 
 
 class PreferencesForm(forms.Form):
@@ -59,17 +57,6 @@ class PreferencesForm(forms.Form):
         return [self[option.key] for option in self.options if option.purpose == purpose]
 
 
-def _brand(shop: Shop) -> dict[str, str]:
-    """The shop's colour and a readable text colour on it. The colour is checked again here
-    because it lands in a style attribute, whatever wrote it to the database."""
-    colour = shop.primary_colour if _HEX_COLOUR.match(shop.primary_colour or "") else ""
-    colour = colour or _DEFAULT_COLOUR
-    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
-    # Perceived brightness (ITU-R BT.601 weights): dark text on light colours, white otherwise.
-    is_light = (red * 299 + green * 587 + blue * 114) / 1000 > 150
-    return {"colour": colour, "text": "#111827" if is_light else "#ffffff"}
-
-
 def _masked_email(email: str) -> str:
     """Enough of the address for the customer to recognise it, not enough to harvest it from a
     forwarded link."""
@@ -83,7 +70,7 @@ def _render(
     shop = customer.shop
     context = {
         "shop": shop,
-        "brand": _brand(shop),
+        "brand": shop_brand(shop),
         "form": form,
         "order_updates": form.group(Purpose.TRANSACTIONAL),
         "marketing": form.group(Purpose.MARKETING),

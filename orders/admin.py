@@ -28,6 +28,7 @@ from orders.models import (
     LineItem,
     Order,
     OrderEvent,
+    ProblemReport,
     Product,
     ProductAffinity,
     Shipment,
@@ -35,6 +36,7 @@ from orders.models import (
     Shop,
     StaffMembership,
     TrackingEvent,
+    TrackingPageViews,
     Variant,
     WebhookEvent,
 )
@@ -631,3 +633,44 @@ class TrackingEventAdmin(ReadOnlyAdmin):
     search_fields = ("shipment__tracking_number", "description", "location")
     list_select_related = ("shipment", "shop")
     date_hierarchy = "occurred_at"
+
+
+@admin.register(TrackingPageViews)
+class TrackingPageViewsAdmin(ReadOnlyAdmin):
+    list_display = ("order", "view_count", "first_viewed_at", "last_viewed_at", "shop")
+    list_filter = ("shop",)
+    search_fields = ("order__number",)
+    list_select_related = ("order", "shop")
+    date_hierarchy = "last_viewed_at"
+
+
+@admin.register(ProblemReport)
+class ProblemReportAdmin(OpsAdmin):
+    """Cases customers opened from the tracking page. Ops may close one; what the customer
+    wrote stays as they wrote it."""
+
+    list_display = ("created_at", "order", "kind", "status", "has_photo", "shop")
+    list_filter = ("status", "kind", "shop")
+    search_fields = ("order__number", "description", "order__email")
+    list_select_related = ("order", "shop")
+    date_hierarchy = "created_at"
+    readonly_fields = (
+        "shop",
+        "order",
+        "shipment",
+        "kind",
+        "description",
+        "photo_content_type",
+        "submission_key",
+        "shop_notified_at",
+        "resolved_at",
+        "resolved_by",
+        "created_at",
+    )
+
+    @admin.display(boolean=True, description="Photo")
+    def has_photo(self, obj: ProblemReport) -> bool:
+        return obj.has_photo
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

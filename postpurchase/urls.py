@@ -22,6 +22,7 @@ urlpatterns = [
     path("webhooks/", include("notifications.urls")),
     path("webhooks/anymail/", include("anymail.urls")),
     path("preferences/<str:token>/", preferences_page, name="preferences"),
+    path("track/", include("orders.tracking.urls")),
 ]
 
 if settings.BENCH_ENDPOINTS:

@@ -157,6 +157,28 @@ class TrackingEventFactory(factory.django.DjangoModelFactory):
     dedupe_key = factory.Sequence(lambda n: f"evt-{n}")
 
 
+class ProblemReportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "orders.ProblemReport"
+
+    order = factory.SubFactory(OrderFactory)
+    shop = factory.SelfAttribute("order.shop")
+    kind = "damaged"
+    description = "The lid arrived cracked."
+    submission_key = factory.Sequence(lambda n: f"problem-{n}")
+
+
+class TrackingPageViewsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "orders.TrackingPageViews"
+
+    order = factory.SubFactory(OrderFactory)
+    shop = factory.SelfAttribute("order.shop")
+    first_viewed_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=2))
+    last_viewed_at = factory.LazyFunction(timezone.now)
+    view_count = 3
+
+
 class OrderEventFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "orders.OrderEvent"

@@ -1,34 +1,22 @@
 """Links a customer follows from a message without logging in, and the email headers that
 carry them."""
 
-from django.conf import settings
-from django.core import signing
-from django.urls import reverse
-
 from notifications.models import Message
+from orders.links import (
+    customer_id_from_preferences_token,
+    preferences_token,
+    preferences_url,
+    tracking_page_url,
+)
 from orders.models import Purpose
 
-_PREFERENCES_SALT = "notifications.preferences"
-
-
-def preferences_token(customer_id: int) -> str:
-    """A token naming the customer, signed with SECRET_KEY (HMAC-SHA256): it cannot be guessed
-    or altered, and the preferences page needs nothing else to know whose settings to show."""
-    return signing.dumps(customer_id, salt=_PREFERENCES_SALT, compress=False)
-
-
-def customer_id_from_preferences_token(token: str) -> int | None:
-    """The customer a token names, or None when it was not made here."""
-    try:
-        value = signing.loads(token, salt=_PREFERENCES_SALT)
-    except signing.BadSignature:
-        return None
-    return value if isinstance(value, int) else None
-
-
-def preferences_url(customer_id: int) -> str:
-    path = reverse("preferences", args=[preferences_token(customer_id)])
-    return f"{settings.PUBLIC_BASE_URL}{path}"
+__all__ = [
+    "customer_id_from_preferences_token",
+    "email_headers",
+    "preferences_token",
+    "preferences_url",
+    "tracking_page_url",
+]
 
 
 def email_headers(message: Message) -> dict[str, str]:

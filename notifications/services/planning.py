@@ -5,12 +5,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
-
 from notifications.models import Flow, Message
 from notifications.services.quiet_hours import RecipientPlace
 from notifications.services.recipients import recipients_for
 from notifications.services.scheduling import MessageRequest, message_schedule
+from orders.links import tracking_page_url
 from orders.models import Customer, LineItem, Order, Shipment, ShipmentItem
 
 
@@ -41,7 +40,7 @@ def order_context(order: Order) -> dict[str, Any]:
         ],
         "total": str(order.total),
         "currency": order.currency,
-        "tracking_url": f"{settings.PUBLIC_BASE_URL}/track/",
+        "tracking_url": tracking_page_url(order),
     }
 
 

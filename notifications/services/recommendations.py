@@ -1,15 +1,15 @@
 """Frequently bought together: product affinities from the shop's own orders, and the few
 products worth suggesting next to an order."""
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Max
 from django.utils import timezone
 
-from orders.models import LineItem, Order, OrderStatus, Product, ProductAffinity
+from orders.models import Order, OrderStatus, ProductAffinity
+from orders.recommendations import products_bought_with
 
 AFFINITY_WINDOW = timedelta(days=365)
 AFFINITY_MIN_ORDERS_TOGETHER = 2
@@ -75,40 +75,6 @@ def product_affinities_compute(*, shop_id: int, now: datetime | None = None) -> 
             },
         )
         return cursor.rowcount
-
-
-@dataclass(frozen=True)
-class RecommendedProduct:
-    title: str
-    url: str
-    image_url: str
-
-
-def products_bought_with(
-    *, shop_id: int, product_ids: list[int], customer_id: int | None, limit: int = 3
-) -> list[RecommendedProduct]:
-    """Up to `limit` products often bought with these ones, best lift first: never one of
-    them, and never one the customer already bought (in an order that was not cancelled)."""
-    if not product_ids:
-        return []
-    candidates = (
-        ProductAffinity.objects.filter(shop_id=shop_id, product_id__in=product_ids)
-        .exclude(related_id__in=product_ids)
-        .values("related_id")
-        .annotate(best=Max("lift"))
-        .order_by("-best", "related_id")
-    )
-    if customer_id is not None:
-        bought = LineItem.objects.filter(
-            order__customer_id=customer_id, product__isnull=False
-        ).exclude(order__status=OrderStatus.CANCELLED)
-        candidates = candidates.exclude(related_id__in=bought.values("product_id"))
-    ranked = [row["related_id"] for row in candidates[:limit]]
-    products = Product.objects.in_bulk(ranked)
-    return [
-        RecommendedProduct(title=p.title, url=p.url, image_url=p.image_url)
-        for p in (products[pk] for pk in ranked)
-    ]
 
 
 def recommendations_context(order: Order) -> list[dict[str, Any]]:

@@ -62,7 +62,7 @@ _ORDER_VARIABLES = (
     TemplateVariable("total", "The order's total, e.g. 42.50", "18.00"),
     TemplateVariable("currency", "The order's currency code, e.g. EUR", "USD"),
     TemplateVariable(
-        "tracking_url", "Link to the order's tracking page", "https://example.com/track/"
+        "tracking_url", "Link to the order's tracking page", "https://example.com/track/4mKx…/"
     ),
     TemplateVariable(
         "preferences_url",

@@ -28,6 +28,7 @@ from orders.models.shipments import (
     TrackingStatus,
 )
 from orders.models.tenancy import Shop, StaffMembership, StaffRole
+from orders.models.tracking import ProblemKind, ProblemReport, ProblemStatus, TrackingPageViews
 
 __all__ = [
     "ORDER_TRANSITIONS",
@@ -48,6 +49,9 @@ __all__ = [
     "OrderEvent",
     "OrderSource",
     "OrderStatus",
+    "ProblemKind",
+    "ProblemReport",
+    "ProblemStatus",
     "Product",
     "ProductAffinity",
     "Purpose",
@@ -58,6 +62,7 @@ __all__ = [
     "StaffMembership",
     "StaffRole",
     "TrackingEvent",
+    "TrackingPageViews",
     "TrackingStatus",
     "Variant",
     "WebhookEvent",

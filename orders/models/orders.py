@@ -8,6 +8,7 @@ from orders.models.catalog import Product, Variant
 from orders.models.customers import Customer
 from orders.models.tenancy import Shop
 from postpurchase.models import TimeStampedModel
+from postpurchase.tokens import new_public_token
 
 
 class OrderStatus(models.TextChoices):
@@ -82,6 +83,9 @@ class Order(TimeStampedModel):
     # Hash of the last ingested payload, so an identical update is recognised and skipped.
     source_fingerprint = models.CharField(max_length=64, blank=True)
     source_updated_at = models.DateTimeField(null=True, blank=True)
+    # The key to the customer's tracking page (`/track/<token>/`): unguessable, and replaced
+    # when staff revoke a link that went astray.
+    tracking_token = models.CharField(max_length=64, unique=True, default=new_public_token)
 
     class Meta:
         constraints = [
@@ -163,6 +167,8 @@ class OrderEvent(models.Model):
         SHIPMENT_STATUS = "shipment_status", "Shipment status"
         REDACTED = "redacted", "Personal data erased"
         NOTE = "note", "Note"
+        PROBLEM_REPORTED = "problem_reported", "Problem reported"
+        TRACKING_LINK_RENEWED = "tracking_link_renewed", "Tracking link renewed"
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")

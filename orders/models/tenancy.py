@@ -38,6 +38,9 @@ class Shop(TimeStampedModel):
         default=3,
         help_text="At most this many marketing messages per customer in any 7 days (0: none).",
     )
+    return_window_days = models.PositiveSmallIntegerField(
+        default=30, help_text="Days after delivery in which customers may start a return."
+    )
     is_active = models.BooleanField(default=True)
     redacted_at = models.DateTimeField(null=True, blank=True)
 

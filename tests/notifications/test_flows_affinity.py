@@ -8,14 +8,11 @@ from django.utils import timezone
 
 from notifications.services import messages_claim_due, messages_send
 from notifications.services.lifecycle import event_schedule_messages
-from notifications.services.recommendations import (
-    RecommendedProduct,
-    product_affinities_compute,
-    products_bought_with,
-)
+from notifications.services.recommendations import product_affinities_compute
 from notifications.tasks import product_affinities_compute_task
 from orders.events import Event
 from orders.models import EventName, OrderStatus, ProductAffinity
+from orders.recommendations import RecommendedProduct, products_bought_with
 from tests.factories import (
     CustomerFactory,
     LineItemFactory,
@@ -193,7 +190,8 @@ def test_no_block_when_there_is_nothing_to_suggest(shop):
     (email,) = mail.outbox
     assert "Often bought together" not in email.body
     assert "Often bought together" not in email.alternatives[0][0]
-    assert email.body.endswith("Follow your order: https://shop.test/track/")
+    token = message.order.tracking_token
+    assert email.body.endswith(f"Follow your order: https://shop.test/track/{token}/")
 
 
 def test_the_delivered_email_carries_suggestions_too(shop):

@@ -19,9 +19,11 @@ from orders.models import (
     Order,
     OrderEvent,
     OrderStatus,
+    ProblemReport,
     ProductAffinity,
     Shop,
     TrackingEvent,
+    TrackingPageViews,
     WebhookEvent,
     WebhookStatus,
 )
@@ -37,12 +39,14 @@ from tests.factories import (
     LineItemFactory,
     OrderEventFactory,
     OrderFactory,
+    ProblemReportFactory,
     ProductAffinityFactory,
     ProductFactory,
     ShipmentFactory,
     ShipmentItemFactory,
     StaffMembershipFactory,
     TrackingEventFactory,
+    TrackingPageViewsFactory,
     VariantFactory,
     WebhookEventFactory,
 )
@@ -59,6 +63,8 @@ NO_ADD = {
     OrderEvent,
     TrackingEvent,
     IdempotencyRecord,
+    TrackingPageViews,
+    ProblemReport,
 }
 
 
@@ -80,6 +86,8 @@ def rows(shop):
     ShipmentItemFactory(shipment=shipment, line_item=line)
     TrackingEventFactory(shipment=shipment, location="Leeds")
     OrderEventFactory(order=order)
+    ProblemReportFactory(order=order)
+    TrackingPageViewsFactory(order=order)
     ApiKeyFactory(shop=shop)
     CarrierAccountFactory(shop=shop)
     WebhookEventFactory(shop=shop)

@@ -1,0 +1,23 @@
+"""The tracking page's writes: renewing an order's tracking link."""
+
+from django.db import transaction
+
+from orders.models import Order, OrderEvent
+from postpurchase.tokens import new_public_token
+
+
+@transaction.atomic
+def tracking_link_renew(*, order: Order, actor=None) -> Order:
+    """Give the order a new tracking token: the old link stops working at once (a forwarded or
+    leaked link is revoked), and every message sent from now on carries the new one."""
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    order.tracking_token = new_public_token()
+    order.save(update_fields=["tracking_token", "updated_at"])
+    OrderEvent.objects.create(
+        shop_id=order.shop_id,
+        order=order,
+        kind=OrderEvent.Kind.TRACKING_LINK_RENEWED,
+        actor=actor,
+        note="The previous tracking link no longer works.",
+    )
+    return order

@@ -1,0 +1,1 @@
+"""The customer's tracking page (`/track/<token>/`) and its lookup (`/track/`)."""

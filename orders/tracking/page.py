@@ -1,0 +1,372 @@
+"""What the tracking page shows, read in a fixed number of queries whatever the order's size.
+
+`tracking_order_get` reads the order with what decides its version (its own, its shop's, its
+customer's and its shipments' last change, and its newest scan); the page is cached under that
+version, so any change to what it shows makes a new key and the next view renders afresh.
+`tracking_page_build` reads the rest only when the cache has no page for the version."""
+
+import hashlib
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Max, OuterRef, Prefetch, Subquery
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
+
+from orders.links import preferences_path
+from orders.models import (
+    LineItem,
+    Order,
+    OrderStatus,
+    Shipment,
+    ShipmentItem,
+    ShipmentStatus,
+    Shop,
+    TrackingEvent,
+)
+from orders.recommendations import RecommendedProduct, products_bought_with
+
+# The stages a customer understands, in order; a shipment's status maps onto one of them.
+STAGES = ("ordered", "shipped", "in_transit", "out_for_delivery", "delivered")
+_STAGE_OF_STATUS = {
+    ShipmentStatus.PENDING: 0,
+    ShipmentStatus.LABEL_CREATED: 1,
+    ShipmentStatus.IN_TRANSIT: 2,
+    ShipmentStatus.OUT_FOR_DELIVERY: 3,
+    ShipmentStatus.DELIVERED: 4,
+}
+# A parcel with no scan for this long is late in the customer's eyes, whatever the estimate.
+SILENT_DAYS = 4
+# Bump when the page's markup changes, so that cached pages and ETags of the old one lapse.
+PAGE_REVISION = "1"
+
+
+@dataclass(frozen=True)
+class TrackedOrder:
+    """The order as the first query reads it, and the version of its page."""
+
+    order: Order
+    language: str
+    zone: zoneinfo.ZoneInfo
+    last_modified: datetime
+    etag: str
+
+
+STAGE_LABELS = {
+    "ordered": gettext_lazy("Ordered"),
+    "shipped": gettext_lazy("Shipped"),
+    "in_transit": gettext_lazy("In transit"),
+    "out_for_delivery": gettext_lazy("Out for delivery"),
+    "delivered": gettext_lazy("Delivered"),
+}
+STATUS_LABELS = {
+    ShipmentStatus.PENDING: gettext_lazy("Preparing"),
+    ShipmentStatus.LABEL_CREATED: gettext_lazy("Shipped"),
+    ShipmentStatus.IN_TRANSIT: gettext_lazy("In transit"),
+    ShipmentStatus.OUT_FOR_DELIVERY: gettext_lazy("Out for delivery"),
+    ShipmentStatus.DELIVERED: gettext_lazy("Delivered"),
+    ShipmentStatus.EXCEPTION: gettext_lazy("Delivery problem"),
+    ShipmentStatus.RETURNED_TO_SENDER: gettext_lazy("Returning to the shop"),
+}
+SCAN_LABELS = {
+    "label_created": gettext_lazy("Label created"),
+    "in_transit": gettext_lazy("In transit"),
+    "out_for_delivery": gettext_lazy("Out for delivery"),
+    "delivered": gettext_lazy("Delivered"),
+    "exception": gettext_lazy("Delivery problem"),
+    "returned_to_sender": gettext_lazy("Returning to the shop"),
+}
+
+
+@dataclass(frozen=True)
+class Stage:
+    key: str
+    state: str  # "done", "current" or "todo"
+
+    @property
+    def label(self) -> str:
+        return str(STAGE_LABELS[self.key])
+
+
+@dataclass(frozen=True)
+class Scan:
+    at: datetime
+    status: str
+    label: str
+    description: str
+    location: str
+
+
+@dataclass(frozen=True)
+class Item:
+    title: str
+    variant_title: str
+    quantity: int
+    image_url: str
+
+
+@dataclass
+class ShipmentView:
+    number: int
+    carrier: str
+    tracking_number: str
+    carrier_url: str
+    status: str
+    stages: list[Stage]
+    estimated_delivery_date: date | None
+    delivered_at: datetime | None
+    # "exception", "returned", "late", "silent" or "" when all is well.
+    trouble: str
+    scans: list[Scan]
+    items: list[Item] = field(default_factory=list)
+
+    @property
+    def is_delivered(self) -> bool:
+        return self.status == ShipmentStatus.DELIVERED
+
+    @property
+    def status_label(self) -> str:
+        return str(STATUS_LABELS.get(self.status, self.status))
+
+
+@dataclass(frozen=True)
+class CareGuide:
+    title: str
+    text: str
+
+
+@dataclass
+class TrackingPage:
+    order: Order
+    shop: Shop
+    items: list[Item]
+    shipments: list[ShipmentView]
+    unshipped: list[Item]
+    care_guides: list[CareGuide]
+    recommendations: list[RecommendedProduct]
+    return_url: str
+    preferences_url: str
+    is_live: bool  # worth polling: something is still on its way
+
+    @property
+    def is_delivered(self) -> bool:
+        return self.order.status in (OrderStatus.DELIVERED, OrderStatus.CLOSED)
+
+
+def _language(order: Order) -> str:
+    locale = (order.customer.locale if order.customer else "") or order.shop.locale
+    try:
+        return translation.get_supported_language_variant(translation.to_language(locale or "en"))
+    except LookupError:
+        return settings.LANGUAGE_CODE
+
+
+def _zone(order: Order) -> zoneinfo.ZoneInfo:
+    for name in (order.customer.timezone if order.customer else "", order.shop.timezone):
+        if name:
+            try:
+                return zoneinfo.ZoneInfo(name)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                continue
+    return zoneinfo.ZoneInfo("UTC")
+
+
+def tracking_order_get(token: str) -> TrackedOrder | None:
+    """The order a tracking token opens, with its page's version; None for any unknown token
+    (revoked, mistyped or made up alike). One query."""
+    if not token or len(token) > 64:
+        return None
+    shipments = Shipment.objects.filter(order=OuterRef("pk")).order_by().values("order")
+    scans = TrackingEvent.objects.filter(shipment__order=OuterRef("pk")).order_by()
+    order = (
+        Order.objects.select_related("shop", "customer")
+        .annotate(
+            shipments_changed_at=Subquery(shipments.annotate(at=Max("updated_at")).values("at")),
+            newest_scan_id=Subquery(
+                scans.values("shipment__order").annotate(newest=Max("id")).values("newest")
+            ),
+        )
+        .filter(tracking_token=token, shop__is_active=True)
+        .first()
+    )
+    if order is None:
+        return None
+    moments = [order.updated_at, order.shop.updated_at]
+    if order.customer:
+        moments.append(order.customer.updated_at)
+    if order.shipments_changed_at:
+        moments.append(order.shipments_changed_at)
+    language = _language(order)
+    version = "|".join(
+        [PAGE_REVISION, str(order.pk), language, str(order.newest_scan_id or 0)]
+        + [moment.isoformat() for moment in moments]
+    )
+    return TrackedOrder(
+        order=order,
+        language=language,
+        zone=_zone(order),
+        last_modified=max(moments),
+        etag=hashlib.blake2b(version.encode(), digest_size=12).hexdigest(),
+    )
+
+
+def _item(line: LineItem, quantity: int | None = None) -> Item:
+    image = (line.variant.image_url if line.variant else "") or (
+        line.product.image_url if line.product else ""
+    )
+    return Item(
+        title=line.title,
+        variant_title=line.variant_title,
+        quantity=line.quantity if quantity is None else quantity,
+        image_url=image,
+    )
+
+
+def _stages(status: str, scans: list[TrackingEvent], is_placed: bool) -> list[Stage]:
+    reached = _STAGE_OF_STATUS.get(status)
+    if reached is None:  # exception or returned: as far as its scans got, at least shipped
+        reached = max([1, *(_STAGE_OF_STATUS.get(scan.status, 1) for scan in scans)])
+        reached = min(reached, 3)
+    reached = max(reached, 0 if is_placed else 1)
+    return [
+        Stage(key, "done" if i < reached else "current" if i == reached else "todo")
+        for i, key in enumerate(STAGES)
+    ]
+
+
+def _trouble(shipment: Shipment, today: date, now: datetime) -> str:
+    if shipment.status == ShipmentStatus.EXCEPTION:
+        return "exception"
+    if shipment.status == ShipmentStatus.RETURNED_TO_SENDER:
+        return "returned"
+    if shipment.status == ShipmentStatus.DELIVERED:
+        return ""
+    if shipment.estimated_delivery_date and shipment.estimated_delivery_date < today:
+        return "late"
+    last = shipment.last_event_at or shipment.shipped_at
+    if last and now - last > timedelta(days=SILENT_DAYS):
+        return "silent"
+    return ""
+
+
+def _shipment_view(
+    number: int, shipment: Shipment, lines: dict[int, LineItem], today: date, now: datetime
+) -> ShipmentView:
+    scans = list(shipment.events.all())
+    return ShipmentView(
+        number=number,
+        carrier=shipment.carrier,
+        tracking_number=shipment.tracking_number,
+        carrier_url=shipment.tracking_url,
+        status=shipment.status,
+        stages=_stages(shipment.status, scans, is_placed=False),
+        estimated_delivery_date=shipment.estimated_delivery_date,
+        delivered_at=shipment.delivered_at,
+        trouble=_trouble(shipment, today, now),
+        scans=[
+            Scan(
+                at=scan.occurred_at,
+                status=scan.status,
+                label=str(SCAN_LABELS.get(scan.status, scan.get_status_display())),
+                description=scan.description,
+                location=scan.location,
+            )
+            for scan in reversed(scans)
+        ],
+        items=[
+            _item(lines[item.line_item_id], item.quantity)
+            for item in shipment.items.all()
+            if item.line_item_id in lines
+        ],
+    )
+
+
+def _unshipped(lines: list[LineItem], shipments: list[Shipment]) -> list[Item]:
+    if any(not shipment.items.all() for shipment in shipments):
+        return []  # a shipment without an item list carries everything not listed elsewhere
+    shipped: dict[int, int] = {}
+    for shipment in shipments:
+        for item in shipment.items.all():
+            shipped[item.line_item_id] = shipped.get(item.line_item_id, 0) + item.quantity
+    return [
+        _item(line, line.quantity - shipped.get(line.pk, 0))
+        for line in lines
+        if line.requires_shipping and line.quantity > shipped.get(line.pk, 0)
+    ]
+
+
+def _care_guides(lines: list[LineItem]) -> list[CareGuide]:
+    seen: dict[int, CareGuide] = {}
+    for line in lines:
+        if line.product and line.product.care_guide and line.product_id not in seen:
+            seen[line.product_id] = CareGuide(line.product.title, line.product.care_guide)
+    return list(seen.values())
+
+
+def order_return_window_open(order: Order, now: datetime) -> bool:
+    """Whether the customer may still start a return: delivered, and within the shop's window
+    counted from delivery."""
+    if order.status != OrderStatus.DELIVERED or order.delivered_at is None:
+        return False
+    return now <= order.delivered_at + timedelta(days=order.shop.return_window_days)
+
+
+def _return_url(order: Order, now: datetime) -> str:
+    if not order_return_window_open(order, now):
+        return ""
+    try:  # the returns portal, once installed, starts a return from the order's token
+        return reverse("returns:start", args=[order.tracking_token])
+    except NoReverseMatch:
+        return ""
+
+
+def tracking_page_build(tracked: TrackedOrder, now: datetime | None = None) -> TrackingPage:
+    """Everything the page shows, in five to seven queries."""
+    now = now or timezone.now()
+    order = tracked.order
+    today = now.astimezone(tracked.zone).date()
+    lines = list(order.line_items.select_related("product", "variant").order_by("pk"))
+    by_id = {line.pk: line for line in lines}
+    shipments = list(
+        order.shipments.order_by("shipped_at", "pk").prefetch_related(
+            Prefetch("items", queryset=ShipmentItem.objects.order_by("pk")),
+            Prefetch("events", queryset=TrackingEvent.objects.order_by("occurred_at", "pk")),
+        )
+    )
+    views = [_shipment_view(i, s, by_id, today, now) for i, s in enumerate(shipments, start=1)]
+    delivered = order.status in (OrderStatus.DELIVERED, OrderStatus.CLOSED)
+    product_ids = sorted({line.product_id for line in lines if line.product_id})
+    is_cancelled = order.status == OrderStatus.CANCELLED
+    return TrackingPage(
+        order=order,
+        shop=order.shop,
+        items=[_item(line) for line in lines],
+        shipments=views,
+        unshipped=[] if is_cancelled else _unshipped(lines, shipments),
+        care_guides=_care_guides(lines) if delivered else [],
+        recommendations=products_bought_with(
+            shop_id=order.shop_id, product_ids=product_ids, customer_id=order.customer_id
+        ),
+        return_url=_return_url(order, now),
+        preferences_url=preferences_path(order.customer_id) if order.customer_id else "",
+        is_live=not delivered and not is_cancelled,
+    )
+
+
+def tracking_stages_for_order(page: TrackingPage) -> list[Stage]:
+    """The progress of an order with nothing shipped yet: ordered, and waiting."""
+    return _stages(ShipmentStatus.PENDING, [], is_placed=True)
+
+
+def page_context(page: TrackingPage, tracked: TrackedOrder, now: datetime) -> dict[str, Any]:
+    return {
+        "page": page,
+        "order_stages": tracking_stages_for_order(page),
+        "language": tracked.language,
+        "zone_name": str(tracked.zone).replace("_", " "),
+        "rendered_at": now,
+    }
