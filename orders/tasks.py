@@ -8,6 +8,7 @@ from django.conf import settings
 from orders import events
 from orders.api.idempotency import idempotency_records_purge
 from orders.ingest import webhooks
+from orders.tracking.views_count import tracking_page_views_flush
 
 _RETRY = {
     "retry_backoff": True,
@@ -50,3 +51,8 @@ def webhook_events_resume_task() -> int:
 @shared_task(soft_time_limit=120, time_limit=180)
 def idempotency_keys_purge_task() -> int:
     return idempotency_records_purge(older_than=timedelta(hours=24))
+
+
+@shared_task(soft_time_limit=50, time_limit=60)
+def tracking_page_views_flush_task() -> int:
+    return tracking_page_views_flush()

@@ -162,6 +162,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.idempotency_keys_purge_task",
         "schedule": crontab(minute=17, hour=3),
     },
+    "tracking-page-views-flush": {
+        "task": "orders.tasks.tracking_page_views_flush_task",
+        "schedule": timedelta(minutes=1),
+    },
 }
 
 # --- Auth, i18n, static -------------------------------------------------------------------
