@@ -226,12 +226,10 @@ def _item(line: LineItem, quantity: int | None = None) -> Item:
     )
 
 
-def _stages(status: str, scans: list[TrackingEvent], is_placed: bool) -> list[Stage]:
+def _stages(status: str, scans: list[TrackingEvent]) -> list[Stage]:
     reached = _STAGE_OF_STATUS.get(status)
     if reached is None:  # exception or returned: as far as its scans got, at least shipped
-        reached = max([1, *(_STAGE_OF_STATUS.get(scan.status, 1) for scan in scans)])
-        reached = min(reached, 3)
-    reached = max(reached, 0 if is_placed else 1)
+        reached = min(max([1, *(_STAGE_OF_STATUS.get(scan.status, 1) for scan in scans)]), 3)
     return [
         Stage(key, "done" if i < reached else "current" if i == reached else "todo")
         for i, key in enumerate(STAGES)
@@ -263,7 +261,7 @@ def _shipment_view(
         tracking_number=shipment.tracking_number,
         carrier_url=shipment.tracking_url,
         status=shipment.status,
-        stages=_stages(shipment.status, scans, is_placed=False),
+        stages=_stages(shipment.status, scans),
         estimated_delivery_date=shipment.estimated_delivery_date,
         delivered_at=shipment.delivered_at,
         trouble=_trouble(shipment, today, now),
@@ -359,7 +357,7 @@ def tracking_page_build(tracked: TrackedOrder, now: datetime | None = None) -> T
 
 def tracking_stages_for_order(page: TrackingPage) -> list[Stage]:
     """The progress of an order with nothing shipped yet: ordered, and waiting."""
-    return _stages(ShipmentStatus.PENDING, [], is_placed=True)
+    return _stages(ShipmentStatus.PENDING, [])
 
 
 def page_context(page: TrackingPage, tracked: TrackedOrder, now: datetime) -> dict[str, Any]:
