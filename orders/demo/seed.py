@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models, transaction
 from django.dispatch import Signal
@@ -195,6 +196,11 @@ def _auto_fields(model: type[models.Model]) -> list[tuple[models.DateTimeField, 
 # --- Shop, catalogue, people ----------------------------------------------------------------
 
 
+def _demo_image(name: str) -> str:
+    """Demo pictures ship with the app's static files, so the demo loads nothing from elsewhere."""
+    return f"{settings.PUBLIC_BASE_URL}{settings.STATIC_URL}demo/{name}"
+
+
 def _shop_create(rng: random.Random, start: datetime) -> Shop:
     created = start - timedelta(days=45)
     shop = Shop.objects.create(
@@ -206,6 +212,7 @@ def _shop_create(rng: random.Random, start: datetime) -> Shop:
         timezone="America/New_York",
         locale="en",
         primary_colour="#2f6f5e",
+        logo_url=_demo_image("logo.svg"),
         support_email="help@northwind-goods.example",
         support_phone="+1 614-555-0142",
         shopify_webhook_secret=f"shpss_{rng.getrandbits(128):032x}",
@@ -249,6 +256,7 @@ def _catalog_create(rng: random.Random, shop: Shop, start: datetime) -> list[Cat
             is_consumable=spec.days_of_use is not None,
             days_of_use=spec.days_of_use,
             care_guide=spec.guide,
+            image_url=_demo_image(f"products/{spec.category}.svg"),
             **stamps,
         )
         for n, spec in enumerate(CATALOG, start=1)

@@ -180,6 +180,10 @@ LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en"
+# The languages customers' pages and messages speak, chosen by the customer's locale; the
+# dashboard stays in English. Translations live in `locale/<code>/LC_MESSAGES/django.po`.
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

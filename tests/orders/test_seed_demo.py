@@ -212,7 +212,12 @@ def test_seed_demo_catalogue_has_consumables_with_guides_and_no_remote_images():
     assert 40 <= len(products) <= 60
     assert 0.25 <= len(consumables) / len(products) <= 0.4
     assert all(p.days_of_use and p.care_guide for p in consumables)
-    assert not Product.objects.exclude(image_url="").exists()
+    # Pictures come with the app's own static files: no page of the demo loads another host.
+    local = f"{settings.PUBLIC_BASE_URL}/static/demo/products/"
+    assert all(p.image_url.startswith(local) for p in products)
+    for url in {p.image_url for p in products}:
+        path = url.removeprefix(f"{settings.PUBLIC_BASE_URL}{settings.STATIC_URL}")
+        assert (settings.BASE_DIR / "static" / path).is_file()
     assert not Variant.objects.exclude(image_url="").exists()
     assert Variant.objects.values("sku").distinct().count() == Variant.objects.count()
 
