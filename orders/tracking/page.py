@@ -42,7 +42,7 @@ _STAGE_OF_STATUS = {
 # A parcel with no scan for this long is late in the customer's eyes, whatever the estimate.
 SILENT_DAYS = 4
 # Bump when the page's markup changes, so that cached pages and ETags of the old one lapse.
-PAGE_REVISION = "1"
+PAGE_REVISION = "2"
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,15 @@ class Scan:
     label: str
     description: str
     location: str
+
+    @property
+    def what(self) -> str:
+        """The stage and the carrier's words, without saying the same thing twice."""
+        if not self.description:
+            return self.label
+        if self.description.casefold().startswith(self.label.casefold()):
+            return self.description
+        return f"{self.label}: {self.description}"
 
 
 @dataclass(frozen=True)
