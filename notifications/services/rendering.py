@@ -26,7 +26,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from notifications.models import InboundMessage, Message, MessageStatus, MessageTemplate
-from notifications.services.links import preferences_url
+from notifications.services.links import preferences_url, tracking_page_url
 from notifications.services.templating import (
     TemplateParts,
     locale_candidates,
@@ -243,6 +243,9 @@ def message_render_outbound(
     context = dict(message.context)
     if message.customer_id:
         context["preferences_url"] = preferences_url(message.customer_id)
+    if message.order_id and "tracking_url" in context:
+        # The link as it is now: staff may have revoked the one current at scheduling.
+        context["tracking_url"] = tracking_page_url(message.order)
     if message.channel == Channel.WHATSAPP and not whatsapp_window_open(
         shop_id=message.shop_id, number=message.recipient
     ):
