@@ -4,11 +4,15 @@ Each selector takes the shop and starts from `orders.tenancy.scoped`, so a row o
 can never reach a page: a lookup by id is a 404, a list simply does not contain it.
 """
 
+import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import redis
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models import Value as V
 from django.db.models.functions import Coalesce, Concat
@@ -22,12 +26,19 @@ from orders.models import (
     Order,
     OrderEvent,
     OrderStatus,
+    ProblemKind,
+    ProblemReport,
     Shipment,
     ShipmentStatus,
     Shop,
+    StaffMembership,
+    StaffRole,
     TrackingEvent,
 )
 from orders.tenancy import scoped
+from postpurchase.redis import redis_client
+
+logger = logging.getLogger(__name__)
 
 OVERVIEW_WINDOW = timedelta(days=30)
 
@@ -94,7 +105,8 @@ def order_get_for_shop(*, shop: Shop, order_id: int) -> Order:
     """One order of the shop with everything its page shows; 404 for any other shop's order."""
     orders = (
         scoped(Order, shop)
-        .select_related("shop", "customer")
+        # `tracking_views` (one-to-one, maybe absent) rides along in the same JOIN.
+        .select_related("shop", "customer", "tracking_views")
         .prefetch_related(
             Prefetch("line_items", queryset=LineItem.objects.order_by("pk")),
             Prefetch("shipments", queryset=Shipment.objects.order_by("created_at", "pk")),
@@ -152,10 +164,20 @@ _EVENT_TITLES = {
     OrderEvent.Kind.SHIPMENT_CREATED: "Shipment created",
     OrderEvent.Kind.REDACTED: "Personal data erased",
     OrderEvent.Kind.NOTE: "Note",
+    OrderEvent.Kind.PROBLEM_REPORTED: "Customer reported a problem",
+    OrderEvent.Kind.TRACKING_LINK_RENEWED: "Tracking link regenerated",
 }
 
 
+def _problem_kind_label(value: str) -> str:
+    try:
+        return str(ProblemKind(value).label)
+    except ValueError:
+        return value
+
+
 def _order_event_entry(event: OrderEvent) -> TimelineEntry:
+    detail = event.note
     if event.kind == OrderEvent.Kind.STATUS_CHANGED:
         title = (
             f"Order {_status_label(OrderStatus, event.from_status)} → "
@@ -167,12 +189,17 @@ def _order_event_entry(event: OrderEvent) -> TimelineEntry:
             f"Shipment {tracking} {_status_label(ShipmentStatus, event.from_status)} → "
             f"{_status_label(ShipmentStatus, event.to_status)}"
         ).replace("  ", " ")
+    elif event.kind == OrderEvent.Kind.PROBLEM_REPORTED and event.data.get("kind"):
+        kind = _problem_kind_label(event.data["kind"])
+        title = f"Customer reported a problem: {kind}"
+        # The report's note may be just the kind again; the title already says it.
+        detail = "" if detail == kind else detail
     else:
         title = _EVENT_TITLES.get(event.kind, event.get_kind_display())
     actor = ""
     if event.actor is not None:
         actor = event.actor.get_full_name() or event.actor.get_username()
-    return TimelineEntry(event.at, event.kind, title, event.note, actor)
+    return TimelineEntry(event.at, event.kind, title, detail, actor)
 
 
 def _tracking_entry(event: TrackingEvent) -> TimelineEntry:
@@ -193,6 +220,101 @@ def order_timeline(*, order: Order) -> list[TimelineEntry]:
     keyed = [((event.at, 0, event.pk), _order_event_entry(event)) for event in order_events]
     keyed += [((scan.occurred_at, 1, scan.pk), _tracking_entry(scan)) for scan in scans]
     return [entry for _, entry in sorted(keyed, key=lambda pair: pair[0])]
+
+
+@dataclass(frozen=True)
+class TrackingPageViewsSummary:
+    """How often the customer opened their tracking page: the database's figures plus the
+    views still waiting in Redis for the next flush (`pending_count` of `view_count`)."""
+
+    view_count: int
+    first_viewed_at: datetime | None
+    last_viewed_at: datetime | None
+    pending_count: int
+
+
+_VIEWS_TALLY = "pp:track:views:{}"  # the hash `orders.tracking.views_count` writes
+
+
+def _pending_views(order_id: int) -> tuple[int, datetime | None, datetime | None]:
+    """The tally not yet flushed to the database: (count, first, last). Nothing without Redis,
+    and nothing when Redis does not answer: the order page must not fail for a counter."""
+    client = redis_client()
+    if client is None:
+        return 0, None, None
+    try:
+        count, first, last = client.hmget(_VIEWS_TALLY.format(order_id), "count", "first", "last")
+    except redis.RedisError:
+        logger.warning("tracking page views: Redis unavailable, showing stored figures only")
+        return 0, None, None
+
+    def moment(raw: bytes | None) -> datetime | None:
+        return datetime.fromtimestamp(float(raw), tz=UTC) if raw else None
+
+    return int(count or 0), moment(first), moment(last)
+
+
+def tracking_page_views_for_order(*, order: Order) -> TrackingPageViewsSummary | None:
+    """The order's tracking-page views, or None when the customer never opened it.
+
+    Reads `order.tracking_views`, which `order_get_for_shop` selects; one Redis round trip.
+    A flush running at the same moment may make one refresh miss or double a few views."""
+    try:
+        stored = order.tracking_views
+    except ObjectDoesNotExist:
+        stored = None
+    pending, pending_first, pending_last = _pending_views(order.pk)
+    count = (stored.view_count if stored else 0) + pending
+    if count == 0:
+        return None
+    firsts = [pending_first] if pending_first else []
+    lasts = [pending_last] if pending_last else []
+    if stored is not None:
+        firsts.append(stored.first_viewed_at)
+        lasts.append(stored.last_viewed_at)
+    return TrackingPageViewsSummary(
+        view_count=count,
+        first_viewed_at=min(firsts, default=None),
+        last_viewed_at=max(lasts, default=None),
+        pending_count=pending,
+    )
+
+
+def problem_report_list_for_order(*, order: Order) -> list[ProblemReport]:
+    """The order's reported problems, newest first; one query however many. The photos' bytes
+    stay in the database (the page links to each); `has_photo` needs only the content type."""
+    reports = (
+        scoped(ProblemReport, order.shop)
+        .filter(order=order)
+        .select_related("resolved_by")
+        .defer("photo")
+        .order_by("-created_at", "-pk")
+    )
+    return list(reports)
+
+
+def problem_report_get_for_shop(
+    *, shop: Shop, order_id: int, report_id: int, with_photo: bool = False
+) -> ProblemReport:
+    """One reported problem of the shop's order; 404 for any other shop's. The photo's bytes
+    are read only when asked for."""
+    reports = scoped(ProblemReport, shop)
+    if not with_photo:
+        reports = reports.defer("photo")
+    return get_object_or_404(reports, pk=report_id, order_id=order_id)
+
+
+TRACKING_LINK_ROLES = (StaffRole.OWNER, StaffRole.MANAGER)
+
+
+def staff_can_renew_tracking_link(*, user: AbstractBaseUser | AnonymousUser, shop: Shop) -> bool:
+    """Regenerating breaks the link in every message already sent, so, like taking an address
+    off the suppression list, it is for the shop's owner or a manager; agents see the page."""
+    if not user.is_authenticated:
+        return False
+    return StaffMembership.objects.filter(
+        user=user, shop=shop, role__in=TRACKING_LINK_ROLES
+    ).exists()
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The merchant dashboard: overview, orders list and order page, and the shop switcher.
+"""The merchant dashboard: overview, orders list and order page (with the customer's tracking
+link, its page views and the problems they reported), and the shop switcher.
 
 Views parse the request, call a selector from `orders.selectors` and render; every read is
 scoped to `self.shop`, the staff member's current shop, set by `ShopStaffMixin`.
@@ -8,17 +9,23 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
-from django.utils.cache import patch_vary_headers
+from django.urls import reverse
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import TemplateView
 
 from orders import selectors
 from orders.dashboard.forms import OrderFilterForm, ShopSelectForm
+from orders.links import tracking_page_path, tracking_page_url
+from orders.services.problem_resolution import problem_report_resolve
+from orders.services.tracking import tracking_link_renew
 from orders.tenancy import ShopStaffMixin, shop_select
+from postpurchase.exceptions import DomainError
 
 ORDERS_PER_PAGE = 50
 LATEST_ORDERS_ON_OVERVIEW = 10
@@ -86,8 +93,84 @@ class OrderDetailView(DashboardView):
             order=order,
             consents=consents,
             timeline=selectors.order_timeline(order=order),
+            tracking_path=tracking_page_path(order),
+            tracking_url=tracking_page_url(order),
+            tracking_views=selectors.tracking_page_views_for_order(order=order),
+            can_renew_tracking_link=selectors.staff_can_renew_tracking_link(
+                user=self.request.user, shop=self.shop
+            ),
+            problem_reports=selectors.problem_report_list_for_order(order=order),
             **kwargs,
         )
+
+
+def _order_page(order_id: int, fragment: str = "") -> HttpResponseRedirect:
+    url = reverse("dashboard:order_detail", args=[order_id])
+    return HttpResponseRedirect(f"{url}#{fragment}" if fragment else url)
+
+
+class TrackingLinkRenewView(ShopStaffMixin, View):
+    """Give the order a new tracking link; the old one stops working at once."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        order = selectors.order_get_for_shop(shop=self.shop, order_id=pk)
+        if not selectors.staff_can_renew_tracking_link(user=request.user, shop=self.shop):
+            raise PermissionDenied("Only the shop's owner or a manager can regenerate the link.")
+        tracking_link_renew(order=order, actor=request.user)
+        messages.success(
+            request,
+            f"Order {order.number} has a new tracking link; the previous one no longer works.",
+        )
+        return _order_page(order.pk, "tracking")
+
+
+class ProblemReportResolveView(ShopStaffMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int, report_id: int) -> HttpResponse:
+        report = selectors.problem_report_get_for_shop(
+            shop=self.shop, order_id=pk, report_id=report_id
+        )
+        try:
+            report = problem_report_resolve(report=report, actor=request.user)
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Marked resolved: {report.get_kind_display()}.")
+        return _order_page(pk, "problems")
+
+
+# Only types our photo upload produces are shown inline; anything else is a download, so no
+# stored bytes can ever be rendered as a page on the dashboard's origin.
+INLINE_PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
+
+
+class ProblemReportPhotoView(ShopStaffMixin, View):
+    """The photo the customer sent with a report; staff of the order's shop only."""
+
+    http_method_names = ["get", "head"]
+
+    def get(self, request: HttpRequest, pk: int, report_id: int) -> HttpResponse:
+        report = selectors.problem_report_get_for_shop(
+            shop=self.shop, order_id=pk, report_id=report_id, with_photo=True
+        )
+        if not report.has_photo or report.photo is None:
+            raise Http404("This report has no photo.")
+        content_type = report.photo_content_type
+        inline = content_type in INLINE_PHOTO_TYPES
+        response = HttpResponse(
+            bytes(report.photo),
+            content_type=content_type if inline else "application/octet-stream",
+        )
+        response["Content-Disposition"] = (
+            "inline" if inline else f'attachment; filename="problem-{report.pk}-photo"'
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        # A customer's photo: no shared cache may keep it.
+        patch_cache_control(response, private=True)
+        return response
 
 
 class ShopSelectView(LoginRequiredMixin, View):
