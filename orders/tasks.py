@@ -8,6 +8,7 @@ from django.conf import settings
 from orders import events
 from orders.api.idempotency import idempotency_records_purge
 from orders.ingest import webhooks
+from orders.services.problems import problem_report_notify_shop
 from orders.tracking.views_count import tracking_page_views_flush
 
 _RETRY = {
@@ -56,3 +57,10 @@ def idempotency_keys_purge_task() -> int:
 @shared_task(soft_time_limit=50, time_limit=60)
 def tracking_page_views_flush_task() -> int:
     return tracking_page_views_flush()
+
+
+# A send may fail for a moment (the provider, the network, a lock): worth a retry. The service
+# marks the report once emailed, so a retry after a success sends nothing.
+@shared_task(autoretry_for=(Exception,), soft_time_limit=60, time_limit=90, **_RETRY)
+def problem_report_notify_shop_task(report_id: int) -> bool:
+    return problem_report_notify_shop(report_id=report_id)

@@ -6,6 +6,11 @@ from orders.services.orders import (
     order_mark_paid,
     order_transition,
 )
+from orders.services.problems import (
+    problem_report_create,
+    problem_report_notify_shop,
+    problem_report_recipients,
+)
 from orders.services.shipments import (
     order_deliver_if_complete,
     shipment_ingest,
@@ -24,6 +29,9 @@ __all__ = [
     "order_mark_paid",
     "order_transition",
     "phone_to_e164",
+    "problem_report_create",
+    "problem_report_notify_shop",
+    "problem_report_recipients",
     "shipment_ingest",
     "shipment_tracking_info_update",
     "shipment_transition",
