@@ -131,8 +131,9 @@ def preferences_page(request: HttpRequest, token: str) -> HttpResponse:
             response = _one_click(customer)
         else:
             response = _csrf_rejection(request) or _form_post(request, customer)
-    # The URL holds the customer's token: it must not leak to the logo's or website's host,
-    # nor be indexed.
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # The URL holds the customer's token: it must not leak to the logo's or website's host
+    # (same-origin sends no referrer elsewhere; no-referrer would make browsers POST the form
+    # with `Origin: null`, which the CSRF check refuses), nor be indexed.
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response

@@ -80,7 +80,8 @@ def test_the_page_shows_the_shops_branding_and_each_reachable_switch(client, cus
     assert 'value="unsubscribe_all"' in html
     assert "a•••@example.org" in html
     assert "ada@example.org" not in html
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert '<meta name="referrer" content="same-origin">' in html
     assert "no-store" in response.headers["Cache-Control"]
 
 

@@ -141,7 +141,7 @@ def test_outside_the_window_the_approved_template_goes_out_with_numbered_variabl
     assert json.loads(form["ContentVariables"]) == {
         "1": "Ada",
         "2": order.number,
-        "3": "https://shop.test/track/abc/",
+        "3": f"https://shop.test/track/{order.tracking_token}/",  # the link as it is now
     }
     assert "Body" not in form
     message.refresh_from_db()
