@@ -60,7 +60,9 @@ def _serve(request: HttpRequest, token: str, template: str, part: str) -> HttpRe
     tracked = tracking_order_get(token)
     if tracked is None:
         return _not_found(request)
-    if part == "page":
+    # Staff opening the page from the dashboard are not the customer looking. (A visitor
+    # without a session cookie costs no query here.)
+    if part == "page" and not request.user.is_authenticated:
         tracking_page_view_record(order=tracked.order)
     unchanged = get_conditional_response(
         request, etag=f'"{tracked.etag}"', last_modified=int(tracked.last_modified.timestamp())

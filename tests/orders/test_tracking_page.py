@@ -5,6 +5,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from orders.models import OrderStatus, ShipmentStatus, TrackingPageViews
@@ -410,6 +411,21 @@ def test_views_are_counted_and_flushed_once(client, order):
     tracking_page_views_flush()
     views.refresh_from_db()
     assert views.view_count == 3
+
+
+def test_staff_opening_the_page_from_the_dashboard_are_not_counted(
+    staff_client, order, django_assert_num_queries
+):
+    client = Client()  # the customer: no session
+    redis_client().delete(f"pp:track:views:{order.pk}")
+    staff_client.get(url(order))
+    client.get(url(order))
+
+    tracking_page_views_flush()
+
+    assert TrackingPageViews.objects.get(order=order).view_count == 1
+    with django_assert_num_queries(1):  # a customer without a session costs no auth query
+        client.get(url(order))
 
 
 def test_the_page_never_leaks_its_token_to_other_sites(client, order):
