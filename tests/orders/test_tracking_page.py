@@ -183,6 +183,31 @@ def test_times_are_in_the_customers_timezone(client, order):
     assert response["Content-Language"] == "en"
 
 
+def test_a_german_customer_reads_the_page_in_german_in_berlin_time(client, shop):
+    customer = CustomerFactory(shop=shop, timezone="Europe/Berlin", locale="de-DE")
+    order = OrderFactory(shop=shop, customer=customer, number="#4711")
+    shipment = ShipmentFactory(
+        order=order, status="in_transit", estimated_delivery_date=date(2026, 6, 12)
+    )
+    TrackingEventFactory(
+        shipment=shipment,
+        status="in_transit",
+        description="",
+        occurred_at=datetime(2026, 6, 10, 3, 30, tzinfo=UTC),
+    )
+
+    response = client.get(url(order))
+
+    page = text(response)
+    assert response["Content-Language"] == "de"
+    assert '<html lang="de">' in response.content.decode()
+    assert "Bestellung #4711" in page
+    assert "Voraussichtliche Zustellung 12. Juni 2026" in page
+    assert "10. Juni 2026, 05:30 Unterwegs" in page  # 03:30 UTC is 05:30 in Berlin (CEST)
+    assert current_stage(response) == "Unterwegs"
+    assert "Ein Problem mit dieser Bestellung melden" in page
+
+
 def test_a_customer_without_a_timezone_sees_the_shops(client, shop):
     shop.timezone = "Asia/Tokyo"
     shop.save()
