@@ -3,6 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 from orders.models.catalog import Product, Variant
 from orders.models.customers import Customer
@@ -99,6 +100,8 @@ class Order(TimeStampedModel):
             models.Index(fields=["shop", "number"]),
             models.Index(fields=["shop", "status", "-placed_at"]),
             models.Index(fields=["shop", "email"]),
+            # The customer's lookup by order number, typed in any case, across shops.
+            models.Index(Upper("number"), name="order_number_upper_idx"),
         ]
 
     def __str__(self) -> str:
