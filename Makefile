@@ -36,6 +36,7 @@ services-check: install-dev
 	@$(PY) scripts/check_services.py
 
 test: install-dev services-check
+	@command -v chromium >/dev/null || scripts/ensure-chromium
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DJANGO_SETTINGS_MODULE=postpurchase.settings.test $(PY) manage.py makemigrations --check --dry-run
