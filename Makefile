@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run install install-dev migrate seed test lint format bench lock clean services-check
+.PHONY: run install install-dev migrate seed test lint format bench lock clean services-check messages
 
 $(VENV)/.installed: requirements/base.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ test: install-dev services-check
 	$(VENV)/bin/ruff format --check .
 	DJANGO_SETTINGS_MODULE=postpurchase.settings.test $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest -q -n 2 --create-db
+
+# Collect translatable strings into locale/*/LC_MESSAGES/django.po, then compile them.
+messages: install-dev
+	$(PY) manage.py makemessages --all --no-location --no-wrap --ignore=.venv --ignore=bench --ignore=tests --ignore=var --ignore='*/migrations/*'
+	$(PY) manage.py compilemessages --ignore=.venv
 
 lint: install-dev
 	$(VENV)/bin/ruff check --fix .

@@ -179,6 +179,10 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "login"
 
+# How many reverse proxies of our own sit in front of the web server: their X-Forwarded-For
+# entries name the client (for per-address rate limits); anything further left is not believed.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
 LANGUAGE_CODE = "en"
 # The languages customers' pages and messages speak, chosen by the customer's locale; the
 # dashboard stays in English. Translations live in `locale/<code>/LC_MESSAGES/django.po`.
