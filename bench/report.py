@@ -4,15 +4,18 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bench import tracking_report
 from bench.flash_sale import Drain
 from bench.load import Measurement
 from bench.outbox import Outbox
+from bench.tracking import Tracking
 
 WEBHOOK, ONE_ROW, HELLO = "shopify_webhook", "one_row", "hello"
 LABELS = {
     HELLO: "`GET /bench/hello` (hello world)",
     ONE_ROW: "`GET /bench/order/<pk>` (one-row read)",
     WEBHOOK: "`POST /webhooks/shopify/` (orders/create)",
+    **tracking_report.LABELS,
 }
 SEED_TARGET_S = 60.0
 RATIO_TARGET = 0.40
@@ -47,6 +50,7 @@ class Run:
     notes: list[str] = field(default_factory=list)
     drain: Drain | None = None
     outbox: Outbox | None = None
+    tracking: Tracking | None = None
 
     def summary(self) -> dict[str, Summary]:
         """Per endpoint: the median of the rounds' figures, all requests, all failures."""
@@ -119,6 +123,8 @@ def targets(run: Run) -> list[Target]:
             _verdict(p99 < P99_TARGET_MS) if p99 is not None else "NOT MEASURED",
         )
     )
+    if run.tracking is not None:
+        found += [Target(*row) for row in tracking_report.targets(run.tracking, s)]
     if run.drain is not None:
         found.append(_flash_sale_target(run.drain))
     if run.outbox is not None:
@@ -176,6 +182,8 @@ def console(run: Run) -> str:
             f"{s.name:<18}{s.rps:>10.0f}{s.p50_ms:>10.1f}{s.p99_ms:>10.1f}"
             f"{s.requests:>10}  {s.failures}{'' if s.is_valid else '  (NOT VALID)'}"
         )
+    if run.tracking is not None:
+        lines += ["", *tracking_report.console(run.tracking, run.summary())]
     if run.drain is not None:
         lines += ["", *_drain_console(run.drain)]
     if run.outbox is not None:
@@ -312,6 +320,7 @@ def _method_section(run: Run) -> list[str]:
         "worker runs during this measurement: processing is measured on its own, below.",
         "- **Counting.** Every response is counted by status class (`bench/wrk/status.lua`); "
         "figures from a run with any non-2xx response or socket error do not count.",
+        *(tracking_report.method(run.tracking, c) if run.tracking is not None else []),
         *_drain_method(run),
         *_outbox_method(run),
     ]
@@ -416,6 +425,11 @@ def markdown(run: Run) -> str:
         "",
         *_results_table(run),
         "",
+        *(
+            [*tracking_report.section(run.tracking, run.summary()), ""]
+            if run.tracking is not None
+            else []
+        ),
         *([*_drain_section(run.drain), ""] if run.drain is not None else []),
         *([*outbox_section(run.outbox), ""] if run.outbox is not None else []),
         "Each round:",
@@ -439,11 +453,13 @@ def markdown(run: Run) -> str:
         "127.0.0.1:6379, and installs wrk with apt-get when it is missing. It creates the "
         "database `pp_bench` (and drops it at the end), uses and purges Redis db 14, starts "
         "gunicorn on a free loopback port and then a Celery worker on that Redis db, stops "
-        "both, and only ever loads 127.0.0.1. It takes "
-        "five to ten minutes (the outbox part about four; it creates `bench/.venv-postoffice` "
+        "both, and only ever loads 127.0.0.1. Production settings serve the stylesheets from "
+        "`var/static`, so it runs `collectstatic` there first (and removes the folder again "
+        "if it made it). It takes "
+        "six to eleven minutes (the outbox part about four; it creates `bench/.venv-postoffice` "
         "with pip the first time). `.venv/bin/python bench/run.py --help` lists the options "
-        "(duration, rounds, connections, `--drain-orders`, `--skip-outbox`, "
-        "`--skip-postoffice`, `--claim-rows`, `--keep-db`).",
+        "(duration, rounds, connections, `--drain-orders`, `--skip-tracking`, "
+        "`--skip-outbox`, `--skip-postoffice`, `--claim-rows`, `--keep-db`).",
         "",
     ]
     return "\n".join(lines)

@@ -1,10 +1,12 @@
 """`make bench`: seed timing, HTTP throughput (hello world, one-row read, Shopify webhook
-intake), then flash-sale processing by Celery workers.
+intake, the customer's tracking page cached and uncached), then flash-sale processing by
+Celery workers and the outbox.
 
 One run, on this machine, against 127.0.0.1 only: create `pp_bench`, migrate, time
 `seed_demo --scale 1.0` (and on SQLite), start gunicorn, warm up, measure each endpoint with
-wrk in interleaved rounds, stop gunicorn, then time a Celery worker turning a backlog of
-distinct orders/create deliveries into orders; print a table and write docs/performance.md.
+wrk in interleaved rounds, stop gunicorn, measure the tracking page in one process, then time
+a Celery worker turning a backlog of distinct orders/create deliveries into orders; print a
+table and write docs/performance.md.
 Everything it started is stopped and everything it created is removed, whatever happens.
 """
 
@@ -21,10 +23,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import flash_sale, outbox, stack
+from bench import flash_sale, outbox, stack, tracking, tracking_report
 from bench.load import Measurement, wrk_run, wrk_version
 from bench.report import HELLO, ONE_ROW, WEBHOOK, Run, console, markdown
 from bench.shopify_payload import orders_create_body, sign
+from bench.tracking_report import TRACKING, TRACKING_UNCACHED
 
 OUTPUT = stack.ROOT / "docs" / "performance.md"
 LOCK = Path(tempfile.gettempdir()) / "pp-bench.lock"
@@ -48,6 +51,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--drain-timeout", type=int, default=240, help="seconds to wait for the flash sale"
+    )
+    parser.add_argument(
+        "--skip-tracking", action="store_true", help="skip the tracking page's measurements"
     )
     parser.add_argument(
         "--skip-outbox", action="store_true", help="skip the outbox (messages) measurements"
@@ -88,6 +94,9 @@ def _prepare(args: argparse.Namespace, run: Run) -> None:
         ["seed_demo", "--scale", str(args.scale)], stack.postgres_env()
     )
     print(f"  {run.seconds['seed_postgres']:.1f} s", flush=True)
+    # Statistics for the freshly seeded tables, as autovacuum gathers them within a minute or
+    # so; without them the planner guesses, and the tracking page's version subqueries with it.
+    stack.execute("ANALYZE")
     if not args.skip_sqlite:
         print(f"seed_demo --scale {args.scale} on SQLite ...", flush=True)
         migrate, seed = stack.sqlite_seed_seconds(args.scale)
@@ -140,11 +149,24 @@ def _measure(
         (ONE_ROW, f"{base}/bench/order/{facts['order_pk']}", "status.lua"),
         (WEBHOOK, f"{base}/webhooks/shopify/", "shopify_webhook.lua"),
     ]
+    env = dict(webhook_env)
+    if run.tracking is not None:
+        endpoints += [
+            (TRACKING, f"{base}/track/{run.tracking.order.token}/", "status.lua"),
+            # The path comes from the script, one order after another.
+            (TRACKING_UNCACHED, f"{base}/", "tracking_tokens.lua"),
+        ]
+        env.update(
+            BENCH_TOKENS_FILE=str(run.tracking.tokens_file), BENCH_WRK_THREADS=str(args.threads)
+        )
     common = {"connections": args.connections, "threads": args.threads}
 
     def once(name: str, url: str, script: str, seconds: int, label: str) -> Measurement:
-        env = {**webhook_env, "BENCH_RUN_ID": f"bench-{int(time.time())}-{label}"}
-        return wrk_run(name=name, url=url, script=script, duration_s=seconds, env=env, **common)
+        if name == TRACKING_UNCACHED:
+            # Every page rendered before is dropped, so each request is a first view.
+            run.tracking.cache_purges += tracking.page_cache_purge()
+        run_env = {**env, "BENCH_RUN_ID": f"bench-{int(time.time())}-{label}"}
+        return wrk_run(name=name, url=url, script=script, duration_s=seconds, env=run_env, **common)
 
     print("warming up ...", flush=True)
     warmup = [once(name, url, script, args.warmup, "warmup") for name, url, script in endpoints]
@@ -154,7 +176,11 @@ def _measure(
             [once(name, url, script, args.duration, f"r{n}") for name, url, script in endpoints]
         )
     run.config["load_after"] = f"{os.getloadavg()[0]:.2f}"
-    _check_stored(run, [m for ms in [warmup, *run.rounds] for m in ms if m.name == WEBHOOK])
+    everything = [m for ms in [warmup, *run.rounds] for m in ms]
+    _check_stored(run, [m for m in everything if m.name == WEBHOOK])
+    if run.tracking is not None:
+        uncached = [(m.name, m.requests) for m in everything if m.name == TRACKING_UNCACHED]
+        run.notes += tracking_report.notes(run.tracking, uncached)
 
 
 def _check_stored(run: Run, webhook_runs: list[Measurement]) -> None:
@@ -205,14 +231,21 @@ def _bench(args: argparse.Namespace) -> Run:
             folder = Path(tmp)
             _prepare(args, run)
             facts, webhook_env = _targets(folder)
+            if not args.skip_tracking:
+                run.tracking = tracking.prepare(folder)
             config, run.machine = _describe(args, facts)
             run.config.update(config)
-            print("starting gunicorn ...", flush=True)
-            port = stack.free_port()
-            with stack.gunicorn(
-                port=port, workers=args.workers, log=folder / "gunicorn.log"
-            ) as base:
-                _measure(args, base, facts, webhook_env, run)
+            with stack.static_collected():
+                print("starting gunicorn ...", flush=True)
+                port = stack.free_port()
+                with stack.gunicorn(
+                    port=port, workers=args.workers, log=folder / "gunicorn.log"
+                ) as base:
+                    _measure(args, base, facts, webhook_env, run)
+                # After gunicorn has stopped: the probe's one process gets a core to itself.
+                if run.tracking is not None:
+                    print("tracking page: one process, cached and uncached ...", flush=True)
+                    tracking.probe(run.tracking)
             # After gunicorn has stopped: the worker and Postgres get the cores.
             if args.drain_orders > 0:
                 run.drain = flash_sale.measure(

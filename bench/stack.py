@@ -8,6 +8,7 @@ dropped.
 import os
 import platform
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -118,6 +119,21 @@ def sqlite_seed_seconds(scale: float) -> tuple[float, float]:
         migrate = manage(["migrate", "--noinput", "-v", "0"], env)
         seed = manage(["seed_demo", "--scale", str(scale)], env)
     return migrate, seed
+
+
+@contextmanager
+def static_collected() -> Iterator[None]:
+    """`collectstatic`, as a release does (the Docker image at build): production settings
+    serve the stylesheets by their hashed names from STATIC_ROOT, and a page that links one
+    cannot render without the manifest. A STATIC_ROOT this created is removed afterwards."""
+    root = ROOT / "var" / "static"
+    existed = root.exists()
+    try:
+        manage(["collectstatic", "--noinput", "-v", "0"], production_env())
+        yield
+    finally:
+        if not existed:
+            shutil.rmtree(root, ignore_errors=True)
 
 
 def free_port() -> int:
