@@ -8,3 +8,4 @@ class OrdersConfig(AppConfig):
     def ready(self) -> None:
         # Each provider module registers its webhook processor on import.
         from orders.ingest import easypost, shopify  # noqa: F401
+        from orders.tracking import invalidation  # noqa: F401  (connects its receivers)

@@ -79,3 +79,9 @@ def celery_worker_live(transactional_db):
         celery_app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=10
     ) as worker:
         yield worker
+
+
+def event_enqueues(callbacks: list) -> list:
+    """Of the after-commit callbacks captured, those that enqueue a domain event (the cached
+    tracking pages are also dropped after commit, by their own callbacks)."""
+    return [callback for callback in callbacks if callback.__qualname__.startswith("publish.")]

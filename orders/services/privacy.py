@@ -37,6 +37,7 @@ from orders.models import (
     WebhookStatus,
 )
 from orders.services.data import AddressData, OrderData
+from orders.tracking.cache import tracking_page_forget
 
 _CUSTOMER_ERASED: dict[str, Any] = {
     "external_id": "",
@@ -101,6 +102,7 @@ def _erase(shop: Shop, customers: Sequence[Customer], orders: QuerySet[Order]) -
     )
     Consent.objects.filter(customer_id__in=customer_ids).delete()
     Order.objects.filter(pk__in=order_ids).update(**_ORDER_ERASED, updated_at=now)
+    tracking_page_forget(order_ids)  # `update()` sends no signal: no cached page may keep them
     OrderEvent.objects.bulk_create(
         OrderEvent(shop=shop, order_id=pk, kind=OrderEvent.Kind.REDACTED, note="on request")
         for pk in order_ids

@@ -3,6 +3,7 @@
 from django.db import transaction
 
 from orders.models import Order, OrderEvent
+from orders.tracking.cache import tracking_token_forget
 from postpurchase.tokens import new_public_token
 
 
@@ -11,6 +12,7 @@ def tracking_link_renew(*, order: Order, actor=None) -> Order:
     """Give the order a new tracking token: the old link stops working at once (a forwarded or
     leaked link is revoked), and every message sent from now on carries the new one."""
     order = Order.objects.select_for_update().get(pk=order.pk)
+    tracking_token_forget(order.tracking_token)
     order.tracking_token = new_public_token()
     order.save(update_fields=["tracking_token", "updated_at"])
     OrderEvent.objects.create(

@@ -1,8 +1,11 @@
 """The tracking page. Public, reached only by its unguessable token; no login, no cookies.
 
-A view costs one query when the page is cached or unchanged: the order is read with its
-version (`tracking_order_get`), an unchanged page answers 304, and a cached one is served from
-Redis. Only a changed page reads the rest and renders."""
+A view of a page that has not changed since it was last rendered costs one Redis round trip
+and no query (`orders.tracking.cache`); an unchanged page answers 304. Otherwise the order is
+read with its version in one query (`tracking_order_get`): a client that holds that version
+gets a 304, and only a changed page reads the rest and renders."""
+
+from datetime import datetime
 
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
@@ -14,13 +17,24 @@ from django.utils.http import http_date
 from django.views.decorators.http import require_GET
 
 from orders.branding import shop_brand
+from orders.tracking.cache import (
+    CachedPage,
+    tracking_cache_generations,
+    tracking_cache_get,
+    tracking_cache_put,
+)
 from orders.tracking.page import TrackedOrder, page_context, tracking_order_get, tracking_page_build
 from orders.tracking.views_count import tracking_page_view_record
+from postpurchase.redis import redis_client
 
-# How long a rendered page is kept; a change to the order makes a new key long before.
+# Without Redis (the embedded mode) rendered pages are kept in Django's cache instead.
 PAGE_CACHE_SECONDS = 600
 # How often an undelivered order's page asks for fresh shipment news.
 POLL_SECONDS = 60
+_TEMPLATES = {
+    "page": "orders/tracking/page.html",
+    "shipments": "orders/tracking/partials/_shipments.html",
+}
 
 
 def _not_found(request: HttpRequest) -> HttpResponse:
@@ -28,10 +42,15 @@ def _not_found(request: HttpRequest) -> HttpResponse:
         return render(request, "orders/tracking/not_found.html", status=404)
 
 
-def _headers(response: HttpResponse, tracked: TrackedOrder) -> HttpResponse:
-    response["ETag"] = f'"{tracked.etag}"'
-    response["Last-Modified"] = http_date(tracked.last_modified.timestamp())
-    response["Content-Language"] = tracked.language
+def _respond(request: HttpRequest, page: CachedPage) -> HttpResponse:
+    etag = f'"{page.etag}"'
+    modified = int(page.last_modified.timestamp())
+    response = get_conditional_response(request, etag=etag, last_modified=modified)
+    if response is None:
+        response = HttpResponse(page.body)
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(modified)
+    response["Content-Language"] = page.language
     # Personal data: no shared cache may keep it, and the browser asks before reusing it.
     patch_cache_control(response, private=True, no_cache=True)
     response["X-Robots-Tag"] = "noindex, nofollow"
@@ -39,46 +58,75 @@ def _headers(response: HttpResponse, tracked: TrackedOrder) -> HttpResponse:
     return response
 
 
-def _render(request: HttpRequest, tracked: TrackedOrder, template: str, part: str) -> str:
-    key = f"track:{tracked.order.pk}:{part}:{tracked.etag}"
-    body = cache.get(key)
-    if body is None:
-        with translation.override(tracked.language), timezone.override(tracked.zone):
-            now = timezone.now()
-            page = tracking_page_build(tracked, now)
-            context = {
-                **page_context(page, tracked, now),
-                "brand": shop_brand(page.shop),
-                "poll_seconds": POLL_SECONDS,
-            }
-            body = render_to_string(template, context)
-        cache.set(key, body, PAGE_CACHE_SECONDS)
-    return body
+def _render(tracked: TrackedOrder, part: str, now: datetime) -> str:
+    with translation.override(tracked.language), timezone.override(tracked.zone):
+        page = tracking_page_build(tracked, now)
+        context = {
+            **page_context(page, tracked, now),
+            "brand": shop_brand(page.shop),
+            "poll_seconds": POLL_SECONDS,
+        }
+        return render_to_string(_TEMPLATES[part], context)
 
 
-def _serve(request: HttpRequest, token: str, template: str, part: str) -> HttpResponse:
+def _rendered(tracked: TrackedOrder, part: str) -> CachedPage:
+    order = tracked.order
+    meta = {"etag": tracked.etag, "last_modified": tracked.last_modified}
+    if redis_client() is None:  # embedded mode: no generations, the version keys the page
+        key = f"track:{order.pk}:{part}:{tracked.etag}"
+        body = cache.get(key)
+        if body is None:
+            body = _render(tracked, part, timezone.now())
+            cache.set(key, body, PAGE_CACHE_SECONDS)
+        return CachedPage(language=tracked.language, body=body, **meta)
+    generations = tracking_cache_generations(order_id=order.pk, shop_id=order.shop_id)
+    page = CachedPage(
+        language=tracked.language, body=_render(tracked, part, timezone.now()), **meta
+    )
+    tracking_cache_put(
+        token=order.tracking_token,
+        order_id=order.pk,
+        shop_id=order.shop_id,
+        part=part,
+        generations=generations,
+        page=page,
+    )
+    return page
+
+
+def _serve(request: HttpRequest, token: str, part: str) -> HttpResponse:
+    # Staff opening the page from the dashboard are not the customer looking. (A visitor
+    # without a session cookie costs no query here.)
+    count_view = part == "page" and not request.user.is_authenticated
+    cached = tracking_cache_get(token, part, count_view=count_view)
+    if cached is not None:
+        return _respond(request, cached)
     tracked = tracking_order_get(token)
     if tracked is None:
         return _not_found(request)
-    # Staff opening the page from the dashboard are not the customer looking. (A visitor
-    # without a session cookie costs no query here.)
-    if part == "page" and not request.user.is_authenticated:
+    if count_view:
         tracking_page_view_record(order=tracked.order)
-    unchanged = get_conditional_response(
-        request, etag=f'"{tracked.etag}"', last_modified=int(tracked.last_modified.timestamp())
+    unchanged = CachedPage(
+        etag=tracked.etag,
+        last_modified=tracked.last_modified,
+        language=tracked.language,
+        body="",
     )
-    if unchanged is not None:
-        return _headers(unchanged, tracked)
-    body = _render(request, tracked, template, part)
-    return _headers(HttpResponse(body), tracked)
+    if get_conditional_response(
+        request,
+        etag=f'"{tracked.etag}"',
+        last_modified=int(tracked.last_modified.timestamp()),
+    ):
+        return _respond(request, unchanged)
+    return _respond(request, _rendered(tracked, part))
 
 
 @require_GET
 def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
-    return _serve(request, token, "orders/tracking/page.html", "page")
+    return _serve(request, token, "page")
 
 
 @require_GET
 def tracking_shipments(request: HttpRequest, token: str) -> HttpResponse:
     """The shipment block alone: what the page polls for while the order is on its way."""
-    return _serve(request, token, "orders/tracking/partials/_shipments.html", "shipments")
+    return _serve(request, token, "shipments")

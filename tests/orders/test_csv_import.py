@@ -23,6 +23,7 @@ from orders.models import (
     ShipmentStatus,
     TrackingEvent,
 )
+from tests.conftest import event_enqueues
 from tests.factories import VariantFactory
 
 pytestmark = pytest.mark.django_db
@@ -156,7 +157,7 @@ def test_no_domain_event_is_published_for_imported_orders(
 
     assert Order.objects.filter(status=OrderStatus.DELIVERED).exists()
     assert not DomainEvent.objects.exists()
-    assert callbacks == []
+    assert event_enqueues(callbacks) == []
 
 
 def test_progress_bar_is_drawn_on_stderr(shop):

@@ -7,6 +7,7 @@ from orders import events
 from orders.models import DomainEvent, EventName, Order
 from orders.services import order_ingest
 from orders.tasks import domain_event_deliver_task, domain_events_redeliver_task
+from tests.conftest import event_enqueues
 from tests.orders.test_flow import an_order
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +20,7 @@ def test_event_is_enqueued_only_after_commit(shop, subscribed, django_capture_on
         order_ingest(shop=shop, data=an_order())
         assert got == []  # nothing is delivered inside the transaction
 
-    assert len(callbacks) == 1
+    assert len(event_enqueues(callbacks)) == 1
     event = DomainEvent.objects.get(name=EventName.ORDER_PLACED)
     domain_event_deliver_task(event.pk)
     assert [e.payload["order_id"] for e in got] == [Order.objects.get().pk]
@@ -41,7 +42,7 @@ def test_rolled_back_transaction_publishes_nothing(
     ):
         ingest_then_fail()
 
-    assert callbacks == []
+    assert event_enqueues(callbacks) == []
     assert not DomainEvent.objects.exists()
     assert not Order.objects.exists()
 

@@ -30,6 +30,7 @@ from orders.models import (
 )
 from orders.models.customers import validate_e164
 from orders.services.api_keys import api_key_authenticate
+from tests.conftest import event_enqueues
 from tests.factories import ShopFactory
 
 pytestmark = pytest.mark.django_db
@@ -239,7 +240,7 @@ def test_seed_demo_publishes_no_domain_events(django_capture_on_commit_callbacks
 
     assert Order.objects.exists()
     assert DomainEvent.objects.count() == 0
-    assert callbacks == []
+    assert event_enqueues(callbacks) == []
 
 
 def test_seed_demo_if_empty_does_nothing_the_second_time():
