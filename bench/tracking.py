@@ -1,10 +1,12 @@
 """The customer's tracking page under load: which seeded order to load, the tokens of every
 demo order for the uncached run, emptying the page cache, and the in-process probe.
 
-The page is cached in Redis per order and version, so a repeated view of one order is the
-steady state (one SQL statement, the page from Redis, the view counted in Redis); the first
-view of an order's version renders it (the order's items, shipments, scans and
-recommendations, then the templates)."""
+The page is cached in Redis (`orders.tracking.cache`), so a repeated view of one order is the
+steady state: no SQL statement, one Redis round trip (a Lua script finds the token's order,
+its generations and the stored page, and counts the view). An entry lives 60 s at most, so
+the steady state includes a render about once a minute. The first view of an order (or the
+first after a change) reads the order with its version, then the rest of the page, renders
+it and stores it."""
 
 import json
 import subprocess
@@ -17,8 +19,12 @@ import redis
 from bench import stack
 
 PROBE = Path(__file__).with_name("tracking_probe.py")
-# Django's Redis cache keys: KEY_PREFIX "pp", version 1, then the view's "track:<pk>:<part>:...".
-PAGE_KEYS = "pp:1:track:*"
+# The page cache's keys (see `orders.tracking.cache`): which order a token opens, the order's
+# and the shop's generations, and the stored pages. The view tallies (`pp:track:views:*`) are
+# not the page's cache and stay.
+TOKEN_KEY = "pp:track:tok:{}"
+PAGE_KEY = "pp:track:page:{}:{}:{}:{}"  # order id, part, order generation, shop generation
+CACHE_KEYS = ("pp:track:tok:*", "pp:track:gen:*", "pp:track:page:*")
 
 # A typical order in the seeded shape, best first: several items, delivered (most demo orders
 # are), and either one parcel with a usual run of scans or two parcels.
@@ -58,7 +64,8 @@ class Tracking:
     tokens_file: Path
     probe: dict = field(default_factory=dict)
     probe_error: str = ""
-    cache_purges: int = 0
+    pages_purged: int = 0  # stored pages deleted before the uncached runs
+    keys_purged: int = 0  # all the cache's keys deleted (tokens, generations, pages)
 
 
 def typical_order() -> TrackedOrder:
@@ -91,15 +98,17 @@ def prepare(folder: Path) -> Tracking:
     return Tracking(order=typical_order(), tokens=len(rows), tokens_file=tokens_file)
 
 
-def page_cache_purge() -> int:
-    """Every cached tracking page (and partial) on the benchmark's Redis db; returns how many.
-    The view counts (`pp:track:views:*`) stay: they are not the page's cache."""
+def page_cache_purge() -> tuple[int, int]:
+    """The whole tracking page cache on the benchmark's Redis db: every token's entry, every
+    generation and every stored page (and partial), so that the next view of any order is its
+    first. Returns (pages, all keys) deleted."""
     client = redis.Redis.from_url(stack.REDIS_URL, socket_timeout=5)
     try:
-        keys = list(client.scan_iter(match=PAGE_KEYS, count=1000))
+        keys = [key for match in CACHE_KEYS for key in client.scan_iter(match=match, count=1000)]
         for start in range(0, len(keys), 500):
             client.delete(*keys[start : start + 500])
-        return len(keys)
+        pages = sum(1 for key in keys if key.startswith(b"pp:track:page:"))
+        return pages, len(keys)
     finally:
         client.close()
 

@@ -5,12 +5,13 @@ Run by `bench/tracking.py` with the benchmark's environment (production settings
 
 - the page's size (HTML, and the stylesheet it links), for the seeded order and for the
   demo order with the most items and scans;
-- the SQL statements and Redis round trips of one view: cached, uncached, and a 304;
-- in-process wall times (median, p99) of the cached view, the uncached view (its cache entry
-  deleted before each request), the one-row view and hello world, through Django's full
-  request handling (middleware included) but without a server;
+- the SQL statements and Redis round trips (and which commands) of one view: cached (200 and
+  304), not cached but unchanged for the client (304), and not cached (the first view);
+- in-process wall times (median, p99) of those views, the one-row view and hello world,
+  through Django's full request handling (middleware included) but without a server;
 - where a cached and an uncached view spend their time (the view's steps, timed around the
-  functions it calls, and the SQL as the driver timed it), and a profile of the cached view.
+  functions it calls, and the SQL as the driver timed it), the Redis script call alone
+  against a bare round trip, `tracking_order_get` alone, and a profile of the cached view.
 """
 
 import argparse
@@ -30,6 +31,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import django
+
+from bench.tracking import PAGE_KEY, TOKEN_KEY
+
+PARTS = ("page", "shipments")
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -88,22 +93,41 @@ class _Timers:
 
 
 @contextmanager
-def _redis_round_trips() -> Iterator[list[int]]:
-    """Counts what redis-py sends: one packed send per command, or per pipeline."""
+def _redis_calls() -> Iterator[list[str]]:
+    """What redis-py sends, one entry per round trip: a command's name, or a pipeline's."""
+    from redis.client import Pipeline, Redis
     from redis.connection import AbstractConnection
 
-    original = AbstractConnection.send_packed_command
-    counter = [0]
+    send, execute, pipeline_execute = (
+        AbstractConnection.send_packed_command,
+        Redis.execute_command,
+        Pipeline.execute,
+    )
+    trips: list[str] = []
+    pending: list[str] = []  # what the next packed send carries
 
-    def counted(self: AbstractConnection, command: Any, check_health: bool = True) -> None:
-        counter[0] += 1
-        return original(self, command, check_health)
+    def sent(self: AbstractConnection, command: Any, check_health: bool = True) -> None:
+        trips.append(pending.pop() if pending else "?")
+        return send(self, command, check_health)
 
-    AbstractConnection.send_packed_command = counted
+    def one(self: Redis, *args: Any, **options: Any) -> Any:
+        pending.append(str(args[0]).upper())
+        return execute(self, *args, **options)
+
+    def many(self: Pipeline, raise_on_error: bool = True) -> Any:
+        names = [str(args[0]).upper() for args, _ in self.command_stack]
+        pending.append(f"pipeline of {len(names)} ({', '.join(names)})")
+        return pipeline_execute(self, raise_on_error)
+
+    AbstractConnection.send_packed_command = sent
+    Redis.execute_command = one
+    Pipeline.execute = many
     try:
-        yield counter
+        yield trips
     finally:
-        AbstractConnection.send_packed_command = original
+        AbstractConnection.send_packed_command = send
+        Redis.execute_command = execute
+        Pipeline.execute = pipeline_execute
 
 
 class _Probe:
@@ -111,17 +135,20 @@ class _Probe:
         from django.test import Client
 
         from orders.tracking.page import tracking_order_get
+        from postpurchase.redis import redis_client
 
         self.token = token
         self.path = f"/track/{token}/"
         self.repeat = repeat
         self.client = Client(HTTP_HOST="127.0.0.1")
+        self.redis = redis_client()
+        if self.redis is None:
+            raise RuntimeError("REDIS_URL is empty: the tracking page is not cached in Redis")
         tracked = tracking_order_get(token)
         if tracked is None:
             raise RuntimeError(f"no order for token {token}")
         self.order_pk = tracked.order.pk
-        self.tracked_order = tracked.order
-        self.key = f"track:{tracked.order.pk}:page:{tracked.etag}"
+        self.shop_id = tracked.order.shop_id
         self.etag = tracked.etag
 
     def get(self, path: str | None = None, **headers: str) -> Any:
@@ -130,63 +157,78 @@ class _Probe:
             raise RuntimeError(f"{path or self.path} answered {response.status_code}")
         return response
 
-    def uncache(self) -> None:
-        from django.core.cache import cache
+    def _page_keys(self) -> list[str]:
+        from orders.tracking.cache import tracking_cache_generations
 
-        cache.delete(self.key)
+        generations = tracking_cache_generations(order_id=self.order_pk, shop_id=self.shop_id)
+        return [PAGE_KEY.format(self.order_pk, part, *generations) for part in PARTS]
+
+    def uncache(self) -> None:
+        """The order's first view from here: the token's entry and its stored pages gone."""
+        self.redis.delete(TOKEN_KEY.format(self.token), *self._page_keys())
+
+    def is_cached(self) -> bool:
+        return bool(self.redis.exists(TOKEN_KEY.format(self.token), self._page_keys()[0]) == 2)
 
     def statements(self, *, cached: bool, **headers: str) -> dict[str, Any]:
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
-        if not cached:
+        if cached:
+            self.get()
+            if not self.is_cached():
+                raise RuntimeError("the page was not stored in Redis after a view")
+        else:
             self.uncache()
-        with _redis_round_trips() as trips, CaptureQueriesContext(connection) as queries:
+        with _redis_calls() as trips, CaptureQueriesContext(connection) as queries:
             response = self.get(**headers)
         kinds = Counter(q["sql"].split(None, 1)[0].upper() for q in queries.captured_queries)
         return {
             "status": response.status_code,
             "queries": len(queries.captured_queries),
             "kinds": dict(kinds),
-            "redis_round_trips": trips[0],
+            "redis_round_trips": len(trips),
+            "redis_commands": trips,
         }
 
-    def timed(self, *, path: str | None = None, cold: bool = False) -> dict[str, float]:
-        for _ in range(30):  # warm-up: templates loaded, connections open
+    def timed(
+        self, *, path: str | None = None, cold: bool = False, **headers: str
+    ) -> dict[str, float]:
+        for _ in range(30):  # warm-up: templates loaded, connections open, script loaded
             if cold:
                 self.uncache()
-            self.get(path)
+            self.get(path, **headers)
         seconds = []
         for _ in range(self.repeat):
             if cold:
                 self.uncache()
             started = time.perf_counter()
-            self.get(path)
+            self.get(path, **headers)
             seconds.append(time.perf_counter() - started)
         return _ms(seconds)
 
     def split(self, *, cold: bool) -> dict[str, float]:
         """Median ms per request in each step of the view; the rest is Django's request
-        handling and middleware, the same for every view."""
+        handling, middleware and the response's headers."""
         from django.db import connection
 
         from orders.tracking import views
 
         timers = _Timers()
         patched = {
+            "tracking_cache_get": "cache_get",
             "tracking_order_get": "order_get",
             "tracking_page_view_record": "view_record",
+            "get_conditional_response": "conditional",
             "tracking_page_build": "build",
             "render_to_string": "render",
-            "get_conditional_response": "conditional",
+            "tracking_cache_generations": "generations",
+            "tracking_cache_put": "cache_put",
         }
         originals = {name: getattr(views, name) for name in patched}
-        cache_get, cache_set = views.cache.get, views.cache.set
         try:
             for name, label in patched.items():
                 setattr(views, name, timers.wrap(label, originals[name]))
-            views.cache.get = timers.wrap("cache_get", cache_get)
-            views.cache.set = timers.wrap("cache_set", cache_set)
             with connection.execute_wrapper(timers.sql):
                 for _ in range(self.repeat):
                     if cold:
@@ -197,27 +239,42 @@ class _Probe:
         finally:
             for name in patched:
                 setattr(views, name, originals[name])
-            del views.cache.get, views.cache.set  # back to the proxy's own attribute lookup
         return timers.medians_ms()
 
-    def row_split(self) -> dict[str, float]:
+    def path_split(self, path: str) -> dict[str, float]:
+        """A reference view's whole request and its SQL, median ms."""
         from django.db import connection
 
         timers = _Timers()
         with connection.execute_wrapper(timers.sql):
             for _ in range(self.repeat):
                 with timers.step("total"):
-                    self.get(f"/bench/order/{self.order_pk}")
+                    self.get(path)
                 timers.next_request()
         return timers.medians_ms()
 
+    def redis_parts(self) -> dict[str, float]:
+        """The cached view's Redis call alone (the script run, its answer decoded), against a
+        bare round trip (PING) and a plain GET of the stored page, on the same connection."""
+        from orders.tracking.cache import tracking_cache_get
+
+        self.get()
+        page_key = self._page_keys()[0]
+
+        def script() -> None:
+            if tracking_cache_get(self.token, "page", count_view=True) is None:
+                raise RuntimeError("the page was not in Redis")
+
+        return {
+            "script_call": _median_ms(script, self.repeat),
+            "ping": _median_ms(self.redis.ping, self.repeat),
+            "get_page": _median_ms(lambda: self.redis.get(page_key), self.repeat),
+        }
+
     def order_get_parts(self) -> dict[str, float]:
-        """What `tracking_order_get` is made of: its one statement sent as raw SQL, against the
-        whole call (queryset, SQL compilation, model instances, language, zone, version); the
-        one-row view's ORM read for scale; shares from a profile of the same calls."""
+        """`tracking_order_get`, the read every view that misses the cache starts with: the
+        whole call against its one statement sent as raw SQL, and Postgres's own times."""
         from django.db import connection
-        from django.db.models.query import ModelIterable
-        from django.db.models.sql.compiler import SQLCompiler
         from django.test.utils import CaptureQueriesContext
 
         from orders.models import Order
@@ -235,91 +292,20 @@ class _Probe:
         with connection.cursor() as cursor:
             cursor.execute(sql)
             columns = len(cursor.description)
-
-        def call() -> None:
-            tracking_order_get(self.token)
-
-        def row() -> None:
-            Order.objects.only("pk", "status").get(pk=self.order_pk)
-
-        with CaptureQueriesContext(connection) as queries:
-            row()
-        row_plan = _plan_ms(queries.captured_queries[0]["sql"], self.repeat)
-        parts = {
-            "row_planning": row_plan["planning"],
-            "row_execution": row_plan["execution"],
-            "call": _median_ms(call, self.repeat),
+        return {
+            "call": _median_ms(lambda: tracking_order_get(self.token), self.repeat),
             "raw_sql": _median_ms(raw, self.repeat),
-            "row_orm": _median_ms(row, self.repeat),
+            "row_orm": _median_ms(
+                lambda: Order.objects.only("pk", "status").get(pk=self.order_pk), self.repeat
+            ),
             "columns": columns,
             **_plan_ms(sql, self.repeat),
         }
-        profiler = cProfile.Profile()
-        profiler.enable()
-        for _ in range(self.repeat):
-            call()
-        profiler.disable()
-        stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
 
-        def cumulative(function: Callable) -> float:
-            code = function.__code__
-            return sum(
-                row[3]
-                for (filename, line, name), row in stats.items()
-                if filename == code.co_filename and line == code.co_firstlineno
-            )
-
-        whole = cumulative(tracking_order_get)
-        compile_sql = cumulative(SQLCompiler.as_sql)
-        execute = cumulative(SQLCompiler.execute_sql) - compile_sql
-        instances = cumulative(ModelIterable.__iter__) - compile_sql - execute
-        parts["shares"] = {
-            "compile_sql": compile_sql / whole,
-            "execute_fetch": execute / whole,
-            "model_instances": instances / whole,
-            "queryset_and_rest": 1 - (compile_sql + execute + instances) / whole,
-        }
-        return parts
-
-    def redis_parts(self) -> dict[str, float]:
-        """The cached view's two Redis round trips (the page, then the view count's
-        pipeline), against the same commands in one pipeline."""
-        from django.core.cache import cache
-
-        from orders.tracking import views_count
-        from postpurchase.redis import redis_client
-
-        client = redis_client()
-        full_key = cache.make_and_validate_key(self.key)
-        tally = f"bench:tally:{self.order_pk}"
-
-        def tally_commands(pipe: Any) -> None:
-            pipe.hincrby(tally, "count", 1)
-            pipe.hsetnx(tally, "first", 1.0)
-            pipe.hset(tally, mapping={"last": 2.0, "shop": 1})
-            pipe.sadd("bench:tally:dirty", self.order_pk)
-
-        def two() -> None:
-            cache.get(self.key)
-            views_count.tracking_page_view_record(order=self.tracked_order)
-
-        def one() -> None:
-            pipe = client.pipeline(transaction=False)
-            pipe.get(full_key)
-            tally_commands(pipe)
-            pipe.execute()
-
-        try:
-            return {
-                "two_round_trips": _median_ms(two, self.repeat),
-                "one": _median_ms(one, self.repeat),
-            }
-        finally:
-            client.delete(tally, "bench:tally:dirty")
-
-    def profile(self, top: int = 10) -> list[dict[str, Any]]:
+    def profile(self, top: int = 12) -> list[dict[str, Any]]:
         """The functions the cached view spends its own time in (cProfile's tottime), per
         request; cProfile's overhead inflates them all, so they are read as shares."""
+        self.get()
         profiler = cProfile.Profile()
         profiler.enable()
         for _ in range(self.repeat):
@@ -416,26 +402,31 @@ def _sizes(probe: _Probe) -> dict[str, Any]:
 def measure(token: str, repeat: int) -> dict[str, Any]:
     probe = _Probe(token, repeat)
     result: dict[str, Any] = {"sizes": _sizes(probe)}
-    probe.get()  # cached from here on
+    probe.get()  # the script loaded into Redis, the templates compiled
+    etag = f'"{probe.etag}"'
     result["statements"] = {
         "cached": probe.statements(cached=True),
+        "cached_304": probe.statements(cached=True, if_none_match=etag),
+        "miss_304": probe.statements(cached=False, if_none_match=etag),
         "uncached": probe.statements(cached=False),
-        "not_modified": probe.statements(cached=True, if_none_match=f'"{probe.etag}"'),
     }
     result["timings"] = {
         "hello": probe.timed(path="/bench/hello"),
         "one_row": probe.timed(path=f"/bench/order/{probe.order_pk}"),
         "cached": probe.timed(),
+        "cached_304": probe.timed(if_none_match=etag),
+        "miss_304": probe.timed(cold=True, if_none_match=etag),
         "uncached": probe.timed(cold=True),
     }
+    probe.get()
     result["split"] = {
-        "one_row": probe.row_split(),
+        "hello": probe.path_split("/bench/hello"),
+        "one_row": probe.path_split(f"/bench/order/{probe.order_pk}"),
         "cached": probe.split(cold=False),
         "uncached": probe.split(cold=True),
     }
-    result["order_get"] = probe.order_get_parts()
     result["redis"] = probe.redis_parts()
-    probe.get()
+    result["order_get"] = probe.order_get_parts()
     result["profile"] = probe.profile()
     result["repeat"] = repeat
     return result
