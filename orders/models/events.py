@@ -11,6 +11,15 @@ class EventName(models.TextChoices):
     SHIPMENT_STATUS_CHANGED = "shipment_status_changed"
     ORDER_DELIVERED = "order_delivered"
     CUSTOMER_REDACTED = "customer_redacted"
+    # Published by the returns app, one per transition of a return.
+    RETURN_REQUESTED = "return_requested"
+    RETURN_APPROVED = "return_approved"
+    RETURN_REJECTED = "return_rejected"
+    RETURN_IN_TRANSIT = "return_in_transit"
+    RETURN_RECEIVED = "return_received"
+    RETURN_INSPECTED = "return_inspected"
+    RETURN_RESOLVED = "return_resolved"
+    RETURN_CANCELLED = "return_cancelled"
 
 
 class DomainEvent(models.Model):

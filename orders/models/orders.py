@@ -42,6 +42,7 @@ class OrderSource(models.TextChoices):
     API = "api", "REST API"
     IMPORT = "import", "CSV import"
     DEMO = "demo", "Demo data"
+    EXCHANGE = "exchange", "Exchange of a return"
 
 
 def _money() -> models.DecimalField:

@@ -1,0 +1,44 @@
+"""Each shop's return policy and reasons, created with sensible defaults on first use."""
+
+from decimal import Decimal
+
+from django.db import transaction
+
+from orders.models import Shop
+from returns.models import ReturnMethod, ReturnPolicy, ReturnReason
+
+# (code, label, the shop's fault, photo required, fee)
+DEFAULT_REASONS: tuple[tuple[str, str, bool, bool, Decimal], ...] = (
+    ("too_small", "Too small", False, False, Decimal("0.00")),
+    ("too_large", "Too large", False, False, Decimal("0.00")),
+    ("not_as_described", "Not as described", True, False, Decimal("0.00")),
+    ("damaged", "Arrived damaged", True, True, Decimal("0.00")),
+    ("defective", "Defective", True, True, Decimal("0.00")),
+    ("wrong_item", "Wrong item sent", True, False, Decimal("0.00")),
+    ("changed_mind", "Changed my mind", False, False, Decimal("4.95")),
+    ("arrived_late", "Arrived too late", True, False, Decimal("0.00")),
+    ("other", "Other", False, False, Decimal("0.00")),
+)
+DEFAULT_METHODS = [ReturnMethod.DROP_OFF.value, ReturnMethod.PICKUP.value]
+
+
+@transaction.atomic
+def return_policy_for(shop: Shop) -> ReturnPolicy:
+    """The shop's policy, with the default reasons on first use."""
+    policy, created = ReturnPolicy.objects.get_or_create(
+        shop=shop, defaults={"methods": DEFAULT_METHODS}
+    )
+    if created and not ReturnReason.objects.filter(shop=shop).exists():
+        ReturnReason.objects.bulk_create(
+            ReturnReason(
+                shop=shop,
+                code=code,
+                label=label,
+                is_shop_fault=fault,
+                requires_photo=photo,
+                fee=fee,
+                position=position,
+            )
+            for position, (code, label, fault, photo, fee) in enumerate(DEFAULT_REASONS)
+        )
+    return policy

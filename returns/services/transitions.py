@@ -1,0 +1,116 @@
+"""Every move of a return, each by its own service: lock, check the table, record who and
+when, publish the domain event. An invalid move raises IllegalTransition."""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from orders.models import EventName
+from postpurchase.exceptions import DomainError
+from postpurchase.states import transition
+from returns.models import (
+    RETURN_TRANSITIONS,
+    ItemCondition,
+    ReturnItem,
+    ReturnMethod,
+    ReturnRequest,
+    ReturnStatus,
+)
+from returns.services.requests import return_event_publish
+
+_EVENT_OF = {
+    ReturnStatus.APPROVED: EventName.RETURN_APPROVED,
+    ReturnStatus.REJECTED: EventName.RETURN_REJECTED,
+    ReturnStatus.IN_TRANSIT: EventName.RETURN_IN_TRANSIT,
+    ReturnStatus.RECEIVED: EventName.RETURN_RECEIVED,
+    ReturnStatus.INSPECTED: EventName.RETURN_INSPECTED,
+    ReturnStatus.RESOLVED: EventName.RETURN_RESOLVED,
+    ReturnStatus.CANCELLED: EventName.RETURN_CANCELLED,
+}
+
+
+def _move(
+    return_request: ReturnRequest,
+    to: str,
+    *,
+    actor=None,
+    note: str = "",
+    extra_fields: tuple[str, ...] = (),
+) -> ReturnRequest:
+    request = ReturnRequest.objects.select_for_update().get(pk=return_request.pk)
+    for name in extra_fields:
+        setattr(request, name, getattr(return_request, name))
+    transition(
+        request, to=to, table=RETURN_TRANSITIONS, actor=actor, note=note, extra_fields=extra_fields
+    )
+    return_event_publish(request, _EVENT_OF[to])
+    return request
+
+
+@transaction.atomic
+def return_request_approve(
+    *, return_request: ReturnRequest, actor=None, note: str = ""
+) -> ReturnRequest:
+    return _move(return_request, ReturnStatus.APPROVED, actor=actor, note=note)
+
+
+@transaction.atomic
+def return_request_reject(*, return_request: ReturnRequest, actor, reason: str) -> ReturnRequest:
+    if not reason.strip():
+        raise DomainError("Say why the return is rejected: the customer will read it.")
+    return_request.status_reason = reason.strip()[:500]
+    return _move(
+        return_request,
+        ReturnStatus.REJECTED,
+        actor=actor,
+        note=reason,
+        extra_fields=("status_reason",),
+    )
+
+
+@transaction.atomic
+def return_request_cancel(*, return_request: ReturnRequest, actor=None) -> ReturnRequest:
+    """The customer changed their mind: possible until the parcel is on its way."""
+    return _move(
+        return_request, ReturnStatus.CANCELLED, actor=actor, note="cancelled by the customer"
+    )
+
+
+@transaction.atomic
+def return_request_mark_in_transit(*, return_request: ReturnRequest, actor=None) -> ReturnRequest:
+    if return_request.method == ReturnMethod.KEEP_ITEM:
+        raise DomainError("A kept item is not sent back.")
+    return _move(return_request, ReturnStatus.IN_TRANSIT, actor=actor)
+
+
+@transaction.atomic
+def return_request_receive(*, return_request: ReturnRequest, actor) -> ReturnRequest:
+    if return_request.method == ReturnMethod.KEEP_ITEM:
+        raise DomainError("A kept item is not sent back.")
+    return _move(return_request, ReturnStatus.RECEIVED, actor=actor)
+
+
+@dataclass(frozen=True)
+class Inspection:
+    condition: str
+    restock: bool = False
+    note: str = ""
+
+
+@transaction.atomic
+def return_request_inspect(
+    *, return_request: ReturnRequest, actor, inspections: dict[int, Inspection]
+) -> ReturnRequest:
+    """Record each item's condition and whether it goes back on the shelf."""
+    items = {item.pk: item for item in ReturnItem.objects.filter(return_request=return_request)}
+    if set(inspections) != set(items):
+        raise DomainError("Inspect every item of the return.")
+    for item_id, inspection in inspections.items():
+        if inspection.condition not in ItemCondition.values:
+            raise DomainError("Choose each item's condition.")
+        item = items[item_id]
+        item.condition = inspection.condition
+        item.restock = inspection.restock and inspection.condition == ItemCondition.RESELLABLE
+        item.inspection_note = inspection.note[:500]
+        item.save(update_fields=["condition", "restock", "inspection_note"])
+    return _move(return_request, ReturnStatus.INSPECTED, actor=actor)
