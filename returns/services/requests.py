@@ -205,7 +205,9 @@ def return_request_create(
     if _auto_approves(policy, quote):
         from returns.services.transitions import return_request_approve
 
-        return_request_approve(return_request=request, note="approved automatically by the policy")
+        request = return_request_approve(
+            return_request=request, note="approved automatically by the policy"
+        )
     return request, True
 
 

@@ -63,7 +63,7 @@ def _exchange_order_data(request: ReturnRequest, items: list[ReturnItem]) -> Ord
 @transaction.atomic
 def return_request_resolve(*, return_request: ReturnRequest, actor=None) -> ReturnRequest:
     request = (
-        ReturnRequest.objects.select_for_update()
+        ReturnRequest.objects.select_for_update(of=("self",))
         .select_related("order", "customer")
         .get(pk=return_request.pk)
     )
