@@ -128,9 +128,10 @@ OPEN_STATUSES = (_R.REQUESTED, _R.APPROVED, _R.IN_TRANSIT, _R.RECEIVED, _R.INSPE
 
 class ReturnRequest(TimeStampedModel):
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="returns")
+    # A return goes with its order; RESTRICT elsewhere lets a whole shop be deleted at once.
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="returns")
     customer = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="returns"
+        Customer, on_delete=models.RESTRICT, null=True, blank=True, related_name="returns"
     )
     rma = models.CharField(max_length=24, help_text="What the customer and the slip show.")
     status = models.CharField(
@@ -190,16 +191,16 @@ class ReturnItem(models.Model):
     return_request = models.ForeignKey(
         ReturnRequest, on_delete=models.CASCADE, related_name="items"
     )
-    line_item = models.ForeignKey(LineItem, on_delete=models.PROTECT, related_name="+")
+    line_item = models.ForeignKey(LineItem, on_delete=models.CASCADE, related_name="+")
     quantity = models.PositiveIntegerField()
-    reason = models.ForeignKey(ReturnReason, on_delete=models.PROTECT, related_name="+")
+    reason = models.ForeignKey(ReturnReason, on_delete=models.RESTRICT, related_name="+")
     comment = models.TextField(max_length=1000, blank=True)
     # Re-encoded by us without metadata, as on the tracking page's problem reports.
     photo = models.BinaryField(null=True, blank=True, editable=False)
     photo_content_type = models.CharField(max_length=32, blank=True)
     resolution = models.CharField(max_length=16, choices=Resolution.choices)
     exchange_variant = models.ForeignKey(
-        Variant, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Variant, on_delete=models.RESTRICT, null=True, blank=True, related_name="+"
     )
     # The item's value after the order's discounts, and what goes back for it.
     value = _money()
@@ -250,12 +251,12 @@ class StoreCreditEntry(models.Model):
     repeat never pays twice. A customer's balance is the sum of their entries."""
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="store_credit")
+    customer = models.ForeignKey(Customer, on_delete=models.RESTRICT, related_name="store_credit")
     amount = _money()
     currency = models.CharField(max_length=3)
     reason = models.CharField(max_length=200)
     return_request = models.ForeignKey(
-        ReturnRequest, on_delete=models.PROTECT, null=True, blank=True, related_name="credits"
+        ReturnRequest, on_delete=models.SET_NULL, null=True, blank=True, related_name="credits"
     )
     dedupe_key = models.CharField(max_length=100, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
