@@ -141,7 +141,13 @@ class ShopAdmin(OpsAdmin):
                 "fields": ("logo_url", "primary_colour", "support_email", "support_phone"),
             },
         ),
-        ("Shopify", {"fields": ("shopify_webhook_secret",), "classes": ("collapse",)}),
+        (
+            "Shopify",
+            {
+                "fields": ("shopify_webhook_secret", "shopify_access_token"),
+                "classes": ("collapse",),
+            },
+        ),
         ("History", {"fields": ("created_at", "updated_at", "redacted_at")}),
     )
 

@@ -34,6 +34,11 @@ class Shop(TimeStampedModel):
     shopify_webhook_secret = models.CharField(
         max_length=255, blank=True, help_text="The app's API secret key; signs Shopify webhooks."
     )
+    shopify_access_token = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="Admin API access token of the shop's app (write_orders); requests refunds.",
+    )
     marketing_weekly_cap = models.PositiveSmallIntegerField(
         default=3,
         help_text="At most this many marketing messages per customer in any 7 days (0: none).",

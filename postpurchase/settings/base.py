@@ -183,6 +183,13 @@ LOGOUT_REDIRECT_URL = "login"
 # entries name the client (for per-address rate limits); anything further left is not believed.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
+# Refunds of returned Shopify orders requested through Shopify's Admin API (off: staff refund
+# by hand). The shop's `shopify_access_token` needs the write_orders scope.
+RETURNS_SHOPIFY_REFUNDS = env.bool("RETURNS_SHOPIFY_REFUNDS", default=False)
+SHOPIFY_ADMIN_API_URL = env.str(
+    "SHOPIFY_ADMIN_API_URL", default="https://{domain}/admin/api/2024-10"
+)
+
 LANGUAGE_CODE = "en"
 # The languages customers' pages and messages speak, chosen by the customer's locale; the
 # dashboard stays in English. Translations live in `locale/<code>/LC_MESSAGES/django.po`.
