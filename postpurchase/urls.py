@@ -23,6 +23,7 @@ urlpatterns = [
     path("webhooks/anymail/", include("anymail.urls")),
     path("preferences/<str:token>/", preferences_page, name="preferences"),
     path("track/", include("orders.tracking.urls")),
+    path("returns/", include("returns.portal.urls")),
 ]
 
 if settings.BENCH_ENDPOINTS:
