@@ -17,6 +17,7 @@ urlpatterns = [
     path("dashboard/", include("orders.dashboard.urls")),
     path("dashboard/messages/", include("notifications.dashboard.urls")),
     path("dashboard/templates/", include("notifications.dashboard.template_urls")),
+    path("dashboard/returns/", include("returns.dashboard.urls")),
     path("api/v1/", include("orders.api.urls")),
     path("webhooks/", include("orders.ingest.urls")),
     path("webhooks/", include("notifications.urls")),

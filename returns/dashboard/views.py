@@ -1,0 +1,360 @@
+"""The merchant side of returns: the queue with counts, filters and bulk approve/reject; each
+return's page with its items, photos, the customer's history, the history of the return and
+the actions its status allows; the policy editor; the returns report.
+
+Reads go through `returns.dashboard.selectors` (scoped to `self.shop`, the staff member's
+current shop: anything of another shop is a 404); every move goes through a
+`returns.services` transition, and a refusal (DomainError, IllegalTransition) becomes a
+message with nothing changed.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+
+from orders.dashboard.views import DashboardView
+from orders.tenancy import ShopStaffMixin
+from postpurchase.exceptions import DomainError, IllegalTransition
+from returns.dashboard import selectors
+from returns.dashboard.forms import (
+    BulkActionForm,
+    InspectForm,
+    RejectForm,
+    ReportPeriodForm,
+    ReturnFilterForm,
+    ReturnPolicyForm,
+    ReturnReasonFormSet,
+    ReturnWindowForm,
+)
+from returns.dashboard.reports import (
+    QUALITY_CHECK_FACTOR,
+    QUALITY_CHECK_MIN_UNITS,
+    returns_report,
+)
+from returns.models import ReturnRequest, ReturnStatus
+from returns.services import (
+    Inspection,
+    return_policy_for,
+    return_request_approve,
+    return_request_inspect,
+    return_request_mark_in_transit,
+    return_request_receive,
+    return_request_reject,
+    return_request_resolve,
+)
+
+RETURNS_PER_PAGE = 50
+CHART_ROWS = 10
+
+
+class ReturnsView(DashboardView):
+    nav_section = "returns"
+    tab = ""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(tab=self.tab, **kwargs)
+
+
+def _queue_url(request: HttpRequest, candidate: str = "") -> str:
+    queue = reverse("returns_dashboard:queue")
+    if candidate.startswith(queue) and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}
+    ):
+        return candidate
+    return queue
+
+
+# Queue -----------------------------------------------------------------------------------------
+
+
+class QueueView(ReturnsView):
+    template_name = "returns/dashboard/queue.html"
+    tab = "queue"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        form = ReturnFilterForm(
+            self.request.GET,
+            reasons=selectors.reason_list_for_shop(shop=self.shop),
+            products=selectors.returned_product_list_for_shop(shop=self.shop),
+        )
+        filters = form.filters()
+        status = form.cleaned_data.get("status") or ""
+        # The tabs count every status under the other filters: each says what clicking shows.
+        unfiltered_by_status = selectors.return_list_for_shop(shop=self.shop, **filters)
+        counts = selectors.return_status_counts(returns=unfiltered_by_status)
+        rows = selectors.return_list_for_shop(shop=self.shop, status=status, **filters)
+        paginator = Paginator(rows, RETURNS_PER_PAGE)
+        page = paginator.get_page(self.request.GET.get("page"))
+        return super().get_context_data(
+            form=form,
+            status_tabs=[(value, label, counts[value]) for value, label in ReturnStatus.choices],
+            current_status=status,
+            total=sum(counts.values()),
+            page_obj=page,
+            page_range=paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+            returns=page.object_list,
+            can_bulk=any(r.status == ReturnStatus.REQUESTED for r in page.object_list),
+            **kwargs,
+        )
+
+
+class BulkActionView(ShopStaffMixin, View):
+    """Approve or reject the selected returns, each through its service; says how many moved
+    and which were refused (not requested any more, say)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = BulkActionForm(request.POST)
+        back = _queue_url(request, request.POST.get("next", ""))
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, error)
+            return HttpResponseRedirect(back)
+        ids = form.cleaned_data["ids"]
+        action = form.cleaned_data["action"]
+        reason = form.cleaned_data["reason"].strip()
+        returns = selectors.return_list_for_shop(shop=self.shop).filter(pk__in=ids)
+        found = {r.pk: r for r in returns}
+        moved, failed = 0, []
+        for pk in ids:
+            return_request = found.get(pk)
+            if return_request is None:
+                # Another shop's id (or a deleted one) is refused the same way as a missing one.
+                failed.append(f"#{pk}: not found")
+                continue
+            try:
+                if action == "approve":
+                    return_request_approve(return_request=return_request, actor=request.user)
+                else:
+                    return_request_reject(
+                        return_request=return_request, actor=request.user, reason=reason
+                    )
+            except IllegalTransition:
+                failed.append(f"{return_request.rma}: {return_request.get_status_display()}")
+            except DomainError as exc:
+                failed.append(f"{return_request.rma}: {exc}")
+            else:
+                moved += 1
+        verb = "Approved" if action == "approve" else "Rejected"
+        if moved:
+            messages.success(request, f"{verb} {moved} return{'' if moved == 1 else 's'}.")
+        if failed:
+            messages.error(
+                request,
+                f"{len(failed)} could not be {verb.lower()} ({'; '.join(failed)}).",
+            )
+        return HttpResponseRedirect(back)
+
+
+# Return page and its actions -------------------------------------------------------------------
+
+_ACTION_LABELS = {
+    "approve": "Approve",
+    "reject": "Reject",
+    "in-transit": "Mark on its way back",
+    "receive": "Mark received",
+    "inspect": "Record inspection",
+    "resolve": "Resolve",
+}
+
+
+class ReturnDetailView(ReturnsView):
+    template_name = "returns/dashboard/return_detail.html"
+    tab = "queue"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return_request = selectors.return_get_for_shop(shop=self.shop, return_id=self.kwargs["pk"])
+        items = list(return_request.items.all())
+        actions = selectors.return_actions(return_request=return_request)
+        return super().get_context_data(
+            return_request=return_request,
+            items=items,
+            value_total=sum((item.value for item in items), start=0),
+            history=selectors.customer_history(return_request=return_request),
+            actions=[(a, _ACTION_LABELS[a]) for a in actions],
+            can=set(actions),
+            reject_form=RejectForm(),
+            inspect_form=InspectForm(items=items) if "inspect" in actions else None,
+            **kwargs,
+        )
+
+
+@dataclass(frozen=True)
+class _Done:
+    run: Callable[[HttpRequest, ReturnRequest], ReturnRequest]
+    message: str
+
+
+def _approve(request: HttpRequest, rr: ReturnRequest) -> ReturnRequest:
+    return return_request_approve(return_request=rr, actor=request.user)
+
+
+def _reject(request: HttpRequest, rr: ReturnRequest) -> ReturnRequest:
+    form = RejectForm(request.POST)
+    if not form.is_valid():
+        raise DomainError("Say why the return is rejected: the customer will read it.")
+    return return_request_reject(
+        return_request=rr, actor=request.user, reason=form.cleaned_data["reason"]
+    )
+
+
+def _in_transit(request: HttpRequest, rr: ReturnRequest) -> ReturnRequest:
+    return return_request_mark_in_transit(return_request=rr, actor=request.user)
+
+
+def _receive(request: HttpRequest, rr: ReturnRequest) -> ReturnRequest:
+    return return_request_receive(return_request=rr, actor=request.user)
+
+
+def _inspect(request: HttpRequest, rr: ReturnRequest) -> ReturnRequest:
+    form = InspectForm(request.POST, items=list(rr.items.defer("photo").order_by("pk")))
+    if not form.is_valid():
+        raise DomainError("Choose each item's condition.")
+    inspections = {
+        pk: Inspection(condition=condition, restock=restock, note=note)
+        for pk, (condition, restock, note) in form.inspections().items()
+    }
+    return return_request_inspect(return_request=rr, actor=request.user, inspections=inspections)
+
+
+def _resolve(request: HttpRequest, rr: ReturnRequest) -> ReturnRequest:
+    return return_request_resolve(return_request=rr, actor=request.user)
+
+
+_ACTIONS: dict[str, _Done] = {
+    "approve": _Done(_approve, "Return {rma} approved."),
+    "reject": _Done(_reject, "Return {rma} rejected."),
+    "in-transit": _Done(_in_transit, "Return {rma} is on its way back."),
+    "receive": _Done(_receive, "Return {rma} received."),
+    "inspect": _Done(_inspect, "Inspection of {rma} recorded."),
+    "resolve": _Done(_resolve, "Return {rma} resolved."),
+}
+
+
+class ReturnActionView(ShopStaffMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
+        if action not in _ACTIONS:
+            raise Http404("No such action")
+        return_request = selectors.return_get_for_shop(shop=self.shop, return_id=pk)
+        todo = _ACTIONS[action]
+        try:
+            # One transaction: a refusal part-way (say, inspection) leaves nothing changed.
+            with transaction.atomic():
+                todo.run(request, return_request)
+        except IllegalTransition:
+            messages.error(
+                request,
+                f"{_ACTION_LABELS[action]}: not possible while the return is "
+                f"{return_request.get_status_display().lower()}.",
+            )
+        except DomainError as exc:
+            messages.error(request, f"{_ACTION_LABELS[action]}: {exc}")
+        else:
+            messages.success(request, todo.message.format(rma=return_request.rma))
+        return HttpResponseRedirect(reverse("returns_dashboard:detail", args=[pk]))
+
+
+# Only types our photo upload produces are shown inline; anything else is a download, so no
+# stored bytes can ever be rendered as a page on the dashboard's origin.
+INLINE_PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
+
+
+class ReturnItemPhotoView(ShopStaffMixin, View):
+    """The photo the customer sent with an item; staff of the return's shop only."""
+
+    http_method_names = ["get", "head"]
+
+    def get(self, request: HttpRequest, pk: int, item_id: int) -> HttpResponse:
+        item = selectors.return_item_photo_get_for_shop(
+            shop=self.shop, return_id=pk, item_id=item_id
+        )
+        content_type = item.photo_content_type
+        inline = content_type in INLINE_PHOTO_TYPES
+        response = HttpResponse(
+            bytes(item.photo), content_type=content_type if inline else "application/octet-stream"
+        )
+        response["Content-Disposition"] = (
+            "inline" if inline else f'attachment; filename="return-item-{item.pk}-photo"'
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        # A customer's photo: no shared cache may keep it.
+        patch_cache_control(response, private=True)
+        return response
+
+
+# Policy --------------------------------------------------------------------------------------
+
+
+class PolicyView(ReturnsView):
+    template_name = "returns/dashboard/policy.html"
+    tab = "policy"
+
+    def _forms(self, data=None) -> dict[str, Any]:
+        policy = return_policy_for(self.shop)
+        return {
+            "window_form": ReturnWindowForm(data, instance=self.shop, prefix="window"),
+            "policy_form": ReturnPolicyForm(data, instance=policy, shop=self.shop, prefix="policy"),
+            "reasons": ReturnReasonFormSet(data, shop=self.shop, prefix="reasons"),
+        }
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self.render_to_response(self.get_context_data(**self._forms()))
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        forms = self._forms(request.POST)
+        if all(form.is_valid() for form in forms.values()):
+            with transaction.atomic():
+                shop = forms["window_form"].save(commit=False)
+                # Only the window: the rest of the shop is edited elsewhere.
+                shop.save(update_fields=["return_window_days", "updated_at"])
+                forms["policy_form"].save()
+                forms["reasons"].save()
+            messages.success(request, "Return policy saved.")
+            return HttpResponseRedirect(reverse("returns_dashboard:policy"))
+        return self.render_to_response(self.get_context_data(**forms), status=400)
+
+
+# Report --------------------------------------------------------------------------------------
+
+
+class ReportView(ReturnsView):
+    template_name = "returns/dashboard/report.html"
+    tab = "report"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        form = ReportPeriodForm(self.request.GET or None)
+        report = returns_report(shop=self.shop, days=form.period())
+        top = sorted(
+            (row for row in report.products if row.item_rate is not None),
+            key=lambda row: row.item_rate,
+            reverse=True,
+        )[:CHART_ROWS]
+        # Bars are drawn against the largest value shown, the shop's average included.
+        rates = [row.item_rate for row in top]
+        if report.item_rate is not None:
+            rates.append(report.item_rate)
+        largest = float(max(rates, default=0)) or 1.0
+        return super().get_context_data(
+            form=form,
+            report=report,
+            chart=[(row, float(row.item_rate) * 100 / largest) for row in top],
+            shop_rate_x=float(report.item_rate) * 100 / largest
+            if report.item_rate is not None
+            else None,
+            factor=QUALITY_CHECK_FACTOR,
+            min_units=QUALITY_CHECK_MIN_UNITS,
+            **kwargs,
+        )
