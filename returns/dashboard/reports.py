@@ -108,6 +108,14 @@ class ReturnsReport:
         return percent(self.value_returned, self.value_delivered)
 
     @property
+    def average_resolution_words(self) -> str:
+        """'3 d 4 h' (hours rounded down); '' when nothing was resolved."""
+        if self.average_resolution is None:
+            return ""
+        hours = int(self.average_resolution.total_seconds() // 3600)
+        return f"{hours // 24} d {hours % 24} h"
+
+    @property
     def flagged(self) -> list[RateRow]:
         return [row for row in self.products if row.needs_quality_check]
 

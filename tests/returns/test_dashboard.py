@@ -6,6 +6,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -629,3 +631,17 @@ def test_policy_editor_offers_only_the_shops_products(staff_client, shop, other_
 
     assert response.status_code == 400
     assert "non_returnable_products" in response.context["policy_form"].errors
+
+
+def test_queue_query_count_does_not_grow_with_the_returns(staff_client, shop, policy):
+    line = delivered_line(shop, quantity=30)
+    file_return(line)
+    with CaptureQueriesContext(connection) as one:
+        staff_client.get(reverse(QUEUE))
+    for _ in range(20):
+        file_return(line)
+    with CaptureQueriesContext(connection) as many:
+        response = staff_client.get(reverse(QUEUE))
+
+    assert len(response.context["returns"]) == 21
+    assert len(many) == len(one)
