@@ -18,6 +18,12 @@ class NotificationsConfig(AppConfig):
             EventName.SHIPMENT_CREATED,
             EventName.SHIPMENT_STATUS_CHANGED,
             EventName.ORDER_DELIVERED,
+            # Returns: the customer hears of each step (notifications.services.returns).
+            EventName.RETURN_REQUESTED,
+            EventName.RETURN_APPROVED,
+            EventName.RETURN_REJECTED,
+            EventName.RETURN_RECEIVED,
+            EventName.RETURN_RESOLVED,
         ):
             events.subscribe(
                 trigger, lifecycle.event_schedule_messages, key=f"notifications.{trigger}"
@@ -26,6 +32,11 @@ class NotificationsConfig(AppConfig):
             EventName.ORDER_CANCELLED,
             lifecycle.order_cancelled_cancel_messages,
             key="notifications.order_cancelled",
+        )
+        events.subscribe(
+            EventName.RETURN_CANCELLED,
+            lifecycle.return_cancelled_cancel_messages,
+            key="notifications.return_cancelled",
         )
         events.subscribe(
             EventName.ORDER_PLACED,

@@ -42,6 +42,18 @@ def _on_shipment_status(status: str, useful_for: timedelta) -> FlowSpec:
     )
 
 
+def _on_return(step: str, trigger: str, useful_for: timedelta) -> FlowSpec:
+    """A transactional message about a return when it reaches `step`, e.g. `return_approved`;
+    planned by notifications.services.returns."""
+    return FlowSpec(
+        kind=f"return_{step}",
+        trigger=trigger,
+        channels=_TEXTS,
+        purpose=Purpose.TRANSACTIONAL,
+        useful_for=useful_for,
+    )
+
+
 DEFAULT_FLOWS: tuple[FlowSpec, ...] = (
     FlowSpec(
         kind="order_confirmation",
@@ -69,6 +81,13 @@ DEFAULT_FLOWS: tuple[FlowSpec, ...] = (
         purpose=Purpose.TRANSACTIONAL,
         useful_for=timedelta(days=2),
     ),
+    # Returns: each step the customer waits on. The approval carries the slip, so it stays
+    # useful for longer than the other steps.
+    _on_return("requested", EventName.RETURN_REQUESTED, timedelta(days=2)),
+    _on_return("approved", EventName.RETURN_APPROVED, timedelta(days=7)),
+    _on_return("rejected", EventName.RETURN_REJECTED, timedelta(days=7)),
+    _on_return("received", EventName.RETURN_RECEIVED, timedelta(days=3)),
+    _on_return("resolved", EventName.RETURN_RESOLVED, timedelta(days=7)),
     # Follow-ups about the product in the customer's hands are timed from delivery.
     # Guides are long texts with formatting: email only.
     FlowSpec(

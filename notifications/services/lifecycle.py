@@ -18,6 +18,7 @@ from notifications.services.replenishment import (
     replenishment_cancel_on_reorder,
     replenishment_plans,
 )
+from notifications.services.returns import return_plans
 from notifications.services.scheduling import messages_cancel
 from orders.events import Event
 from orders.models import Order, Shipment
@@ -27,6 +28,7 @@ __all__ = [
     "order_cancelled_cancel_messages",
     "order_context",
     "order_placed_cancel_replenishment",
+    "return_cancelled_cancel_messages",
     "shipment_context",
 ]
 
@@ -65,8 +67,9 @@ _PLANNERS: dict[str, Callable[[Flow, Order, Shipment | None], list[Plan]]] = {
 
 
 def event_schedule_messages(event: Event) -> list[Message]:
-    """Schedule what every enabled flow this order or shipment event starts owes the customer.
-    A shipment event's messages are about the shipment, so a split order gets one per parcel."""
+    """Schedule what every enabled flow this order, shipment or return event starts owes the
+    customer. A shipment event's messages are about the shipment, so a split order gets one per
+    parcel; a return event's are about the return, so an order returned twice gets two."""
     flows = flows_for(shop_id=event.shop_id, trigger=event.name, payload=event.payload)
     if not flows:
         return []
@@ -75,6 +78,14 @@ def event_schedule_messages(event: Event) -> list[Message]:
         .prefetch_related("line_items")
         .get(pk=event.payload["order_id"])
     )
+    return_id = event.payload.get("return_id")
+    if return_id:
+        planned = return_plans(flows=flows, order=order, return_id=return_id, now=timezone.now())
+        return [
+            message
+            for flow, plan in planned
+            for message in flow_schedule(flow=flow, order=order, plan=plan)
+        ]
     shipment = None
     shipment_id = event.payload.get("shipment_id")
     if shipment_id:
@@ -89,6 +100,12 @@ def event_schedule_messages(event: Event) -> list[Message]:
 
 def order_cancelled_cancel_messages(event: Event) -> int:
     return messages_cancel(order_id=event.payload["order_id"], reason="the order was cancelled")
+
+
+def return_cancelled_cancel_messages(event: Event) -> int:
+    return messages_cancel(
+        about=("return", event.payload["return_id"]), reason="the return was cancelled"
+    )
 
 
 def order_placed_cancel_replenishment(event: Event) -> int:

@@ -36,8 +36,10 @@ from notifications.models import MessageTemplate
 from notifications.services.links import preferences_url
 from notifications.services.planning import order_context, shipment_context
 from notifications.services.recommendations import recommendations_context
+from notifications.services.returns import RETURN_KINDS, return_context
 from orders.models import Channel, Order, Shop
 from postpurchase.exceptions import DomainError
+from returns.selectors import return_request_latest_for_message  # a read, for the preview
 
 # --- The variables each kind offers ----------------------------------------------------------
 
@@ -89,6 +91,70 @@ _RECOMMENDATIONS = TemplateVariable(
     [{"title": "Tea infuser", "url": "https://example.com/infuser", "image_url": ""}],
 )
 
+_RETURN_VARIABLES = (
+    TemplateVariable(
+        "rma", "The return's number (RMA) the customer and the slip show", "R1001-3F2A"
+    ),
+    TemplateVariable(
+        "return_items",
+        "The items coming back: each has quantity, title, variant_title, reason, resolution "
+        "(e.g. Refund to the original payment), exchange_variant_title (may be blank) and amount",
+        [
+            {
+                "quantity": 1,
+                "title": "Green tea",
+                "variant_title": "250 g",
+                "reason": "Changed my mind",
+                "resolution": "Refund to the original payment",
+                "exchange_variant_title": "",
+                "amount": "18.00",
+            }
+        ],
+    ),
+    TemplateVariable(
+        "return_method", "How the items come back, e.g. Drop off at a carrier point", "Drop off"
+    ),
+    TemplateVariable(
+        "refund_total", "What is refunded to the original payment (blank when nothing)", "13.05"
+    ),
+    TemplateVariable("credit_total", "What is given as store credit (blank when nothing)", "19.80"),
+    TemplateVariable("fee_total", "The return fee deducted (blank when none)", "4.95"),
+    TemplateVariable(
+        "returns_url", "Link to the order's returns page", "https://example.com/returns/4mKx…/"
+    ),
+)
+_RETURN_SLIP_VARIABLES = (
+    TemplateVariable(
+        "method_instructions",
+        "What the customer does with the parcel for the return method",
+        "Pack the items, print the return slip and stick it on the parcel, then drop it off "
+        "at a carrier point.",
+    ),
+    TemplateVariable(
+        "return_instructions", "The shop's own return instructions (may be blank)", "Pack well."
+    ),
+    TemplateVariable(
+        "return_address", "Where the parcel goes (blank when nothing is sent back)", "1 Tea Lane"
+    ),
+    TemplateVariable(
+        "slip_url",
+        "Link to the printable return slip (blank when nothing is sent back)",
+        "https://example.com/returns/4mKx…/r/R1001-3F2A/slip/",
+    ),
+)
+_EXCHANGE_VARIABLES = (
+    TemplateVariable(
+        "exchange_order_number",
+        "The order sending the replacement items (blank when nothing is exchanged)",
+        "#1001-X7",
+    ),
+    TemplateVariable(
+        "exchange_tracking_url",
+        "Link to the replacement order's tracking page (blank when nothing is exchanged)",
+        "https://example.com/track/7pQz…/",
+    ),
+)
+
 # The one place that says what a template of each kind may use. A kind not listed here does
 # not exist, and a template naming a variable not listed for its kind is refused.
 KIND_VARIABLES: dict[str, tuple[TemplateVariable, ...]] = {
@@ -126,6 +192,17 @@ KIND_VARIABLES: dict[str, tuple[TemplateVariable, ...]] = {
         TemplateVariable("quantity", "How many the customer bought last time", 2),
         TemplateVariable("runs_out_on", "When it should run out, YYYY-MM-DD", "2026-07-01"),
     ),
+    "return_requested": (*_ORDER_VARIABLES, *_RETURN_VARIABLES),
+    "return_approved": (*_ORDER_VARIABLES, *_RETURN_VARIABLES, *_RETURN_SLIP_VARIABLES),
+    "return_rejected": (
+        *_ORDER_VARIABLES,
+        *_RETURN_VARIABLES,
+        TemplateVariable(
+            "status_reason", "Why the return was rejected, as staff wrote it", "Past the window"
+        ),
+    ),
+    "return_received": (*_ORDER_VARIABLES, *_RETURN_VARIABLES),
+    "return_resolved": (*_ORDER_VARIABLES, *_RETURN_VARIABLES, *_EXCHANGE_VARIABLES),
     "birthday": (
         TemplateVariable("shop_name", "The shop's name", "Acme Tea"),
         TemplateVariable("customer_first_name", "The customer's first name (may be blank)", "Ada"),
@@ -148,6 +225,7 @@ KIND_VARIABLES: dict[str, tuple[TemplateVariable, ...]] = {
 # WhatsApp content templates take numbered variables: what each number carries, per kind. The
 # approved template registered with Twilio must use the same numbers.
 _ORDER_UPDATE = ("customer_first_name", "order_number", "tracking_url")
+_RETURN_UPDATE = ("customer_first_name", "rma", "returns_url")
 WHATSAPP_CONTENT_VARIABLES: dict[str, tuple[str, ...]] = {
     "order_confirmation": _ORDER_UPDATE,
     "shipment_shipped": _ORDER_UPDATE,
@@ -158,6 +236,11 @@ WHATSAPP_CONTENT_VARIABLES: dict[str, tuple[str, ...]] = {
     "care_guide": _ORDER_UPDATE,
     "review_request": ("customer_first_name", "order_number", "review_url"),
     "replenishment": ("customer_first_name", "product_title", "product_url"),
+    "return_requested": _RETURN_UPDATE,
+    "return_approved": ("customer_first_name", "rma", "slip_url"),
+    "return_rejected": _RETURN_UPDATE,
+    "return_received": _RETURN_UPDATE,
+    "return_resolved": _RETURN_UPDATE,
     "birthday": ("customer_first_name", "shop_name"),
     "first_order_anniversary": ("customer_first_name", "shop_name"),
 }
@@ -518,6 +601,10 @@ def template_preview_context(*, shop: Shop, kind: str, order: Order | None) -> d
         real["preferences_url"] = preferences_url(order.customer_id)
     if "recommendations" in names:
         real["recommendations"] = recommendations_context(order)
+    if kind in RETURN_KINDS:
+        request = return_request_latest_for_message(order_id=order.pk)
+        if request is not None:
+            real |= return_context(request, order)
     return context | {name: value for name, value in real.items() if name in names}
 
 

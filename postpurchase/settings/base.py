@@ -300,4 +300,5 @@ NOTIFICATIONS_SHIPMENT_SILENT_DAYS = env.int("NOTIFICATIONS_SHIPMENT_SILENT_DAYS
 # notifications.services.compliance.customers_with_shipment_exception for the signature).
 NOTIFICATIONS_MARKETING_PAUSE_CHECKS = [
     "notifications.services.compliance.customers_with_shipment_exception",
+    "returns.selectors.customers_with_open_return",
 ]

@@ -1,0 +1,58 @@
+"""Reads of returns that other apps may make: the messages about a return and the marketing
+pause read returns through these, never the models directly."""
+
+from collections.abc import Collection
+
+from django.db.models import Prefetch, QuerySet
+
+from returns.models import OPEN_STATUSES, ReturnItem, ReturnPolicy, ReturnRequest
+
+OPEN_RETURN_REASON = "a return is open"
+
+
+def customers_with_open_return(customer_ids: Collection[int]) -> dict[int, str]:
+    """{customer_id: reason} for the customers with a return still open (requested, approved,
+    on its way back, received or inspected): their marketing waits until it is resolved,
+    rejected or cancelled. One query whatever the number of ids (a marketing pause check,
+    listed in `NOTIFICATIONS_MARKETING_PAUSE_CHECKS`)."""
+    if not customer_ids:
+        return {}
+    rows = (
+        ReturnRequest.objects.filter(customer_id__in=customer_ids, status__in=OPEN_STATUSES)
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
+    return dict.fromkeys(rows, OPEN_RETURN_REASON)
+
+
+def _with_message_details(requests: QuerySet[ReturnRequest]) -> ReturnRequest | None:
+    request = (
+        requests.select_related("exchange_order")
+        .prefetch_related(
+            Prefetch(
+                "items",
+                queryset=ReturnItem.objects.select_related(
+                    "line_item", "reason", "exchange_variant"
+                ).order_by("pk"),
+            )
+        )
+        .first()
+    )
+    if request is not None:
+        request.policy = ReturnPolicy.objects.filter(shop_id=request.shop_id).first()
+    return request
+
+
+def return_request_for_message(*, return_id: int) -> ReturnRequest | None:
+    """The return with what a message about it says: its items (with their lines, reasons and
+    exchange variants), the exchange order, and the shop's policy as `policy` (None when the
+    shop has none). None when the return does not exist. Three queries."""
+    return _with_message_details(ReturnRequest.objects.filter(pk=return_id))
+
+
+def return_request_latest_for_message(*, order_id: int) -> ReturnRequest | None:
+    """The order's latest return, loaded as `return_request_for_message` does (the template
+    editor previews return messages with it); None when the order has no return."""
+    return _with_message_details(
+        ReturnRequest.objects.filter(order_id=order_id).order_by("-created_at", "-pk")
+    )
