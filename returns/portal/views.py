@@ -37,7 +37,7 @@ from orders.tracking.page import TrackedOrder, tracking_order_get
 from orders.tracking.problem_forms import Photo
 from orders.tracking.ratelimit import RateLimit, Verdict
 from postpurchase.exceptions import DomainError
-from postpurchase.tokens import new_public_token
+from postpurchase.tokens import new_public_token, sha256_hex
 from returns.models import Resolution, ReturnPolicy, ReturnRequest, ReturnStatus
 from returns.portal.forms import (
     BLOCKED_LABELS,
@@ -163,7 +163,8 @@ def returns_lookup(request: HttpRequest) -> HttpResponse:
 
 
 def _photos_key(order: Order, submission_key: str) -> str:
-    return f"returns:photos:{order.pk}:{submission_key}"
+    # Hashed: the key is whatever the browser sent, and only ever a short safe cache key.
+    return f"returns:photos:{order.pk}:{sha256_hex(submission_key)[:32]}"
 
 
 def _photos_kept(order: Order, submission_key: str) -> dict[int, Photo]:
@@ -293,6 +294,7 @@ def _review(request: HttpRequest, tracked: TrackedOrder) -> HttpResponse:
         _photos_keep(order, key, form.new_photos())  # a good photo need not be sent again
         return _start_page(request, tracked, choosing, status=400)
     _photos_keep(order, key, form.new_photos())
+    chosen = {item.choice.resolution for item in quote.items}
     return _render(
         request,
         tracked,
@@ -302,6 +304,9 @@ def _review(request: HttpRequest, tracked: TrackedOrder) -> HttpResponse:
         method_label=METHOD_LABELS.get(method, method),
         instructions=METHOD_INSTRUCTIONS.get(method, ""),
         hidden=_hidden_fields(form),
+        chosen=chosen,
+        # A fee only ever comes off money going back: an exchange alone pays none.
+        pays_back=bool(chosen & {Resolution.REFUND, Resolution.STORE_CREDIT}),
     )
 
 
@@ -385,6 +390,7 @@ def _items(return_request: ReturnRequest) -> list[dict]:
             "line": item.line_item,
             "quantity": item.quantity,
             "reason": item.reason.label,
+            "resolution": item.resolution,
             "resolution_label": RESOLUTION_LABELS.get(item.resolution, item.resolution),
             "variant": (item.exchange_variant.title or str(item.exchange_variant))
             if item.resolution == Resolution.EXCHANGE and item.exchange_variant
@@ -409,15 +415,19 @@ def _detail_page(
         {"at": event.at, "label": STATUS_LABELS.get(event.to_status, event.to_status)}
         for event in return_request.events.all()
     ]
+    items = _items(return_request)
+    chosen = {item["resolution"] for item in items}
     return _render(
         request,
         tracked,
         "detail.html",
         status=status,
         rr=return_request,
+        chosen=chosen,
+        pays_back=bool(chosen & {Resolution.REFUND, Resolution.STORE_CREDIT}),
         status_label=STATUS_LABELS.get(return_request.status, return_request.status),
         events=list(reversed(events)),  # newest first, as on the tracking page
-        items=_items(return_request),
+        items=items,
         method_label=METHOD_LABELS.get(return_request.method, return_request.method),
         method_instructions=METHOD_INSTRUCTIONS.get(return_request.method, ""),
         policy=policy,
@@ -455,7 +465,7 @@ def returns_detail(request: HttpRequest, token: str, rma: str) -> HttpResponse:
 def _qr_svg(text: str) -> str:
     # Inline, so the slip prints with nothing fetched; segno escapes nothing we pass (an RMA is
     # letters, digits and '-').
-    return segno.make(text, error="m").svg_inline(scale=4, border=2, title=text)
+    return segno.make(text, error="m").svg_inline(scale=4, border=4, title=text, omitsize=True)
 
 
 @require_GET

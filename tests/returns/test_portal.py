@@ -446,3 +446,39 @@ def test_slip_has_the_rma_items_address_and_a_qr_code(client, order, filed):
     assert "Fern &amp; Co" in html
     assert "1 Mill Lane" in html
     assert "Linen shirt" in html
+
+
+def test_changing_the_choices_from_the_review_keeps_them(client, order, lines):
+    review = client.post(start_url(order), form_data(lines))
+    back = hidden_fields(review.content.decode()) | {"step": "edit"}
+
+    response = client.post(start_url(order), back)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    shirt = lines["shirt"].pk
+    assert re.search(rf'<select name="quantity_{shirt}"[^>]*>.*?value="1" selected', html, re.S)
+    assert re.search(rf'name="resolution_{shirt}" id="[^"]+" value="refund" checked', html)
+    assert f'value="{back["submission_key"]}"' in html  # the same one-time key
+    assert "something needs fixing" not in html
+    assert ReturnRequest.objects.count() == 0
+
+
+def test_an_exchange_alone_shows_no_fee_and_no_money_back(client, order, lines, large):
+    shirt = lines["shirt"].pk
+    data = {
+        "submission_key": new_public_token(),
+        "method": "drop_off",
+        "step": "review",
+        f"quantity_{shirt}": "1",
+        f"reason_{shirt}": "changed_mind",
+        f"resolution_{shirt}": "exchange",
+        f"variant_{shirt}": str(large.pk),
+    }
+
+    html = client.post(start_url(order), data).content.decode()
+
+    assert "Exchange for another size or colour: L" in html
+    assert 'id="fee-total"' not in html
+    assert 'id="refund-total"' not in html
+    assert 'id="credit-total"' not in html
