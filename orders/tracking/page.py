@@ -42,7 +42,7 @@ _STAGE_OF_STATUS = {
 # A parcel with no scan for this long is late in the customer's eyes, whatever the estimate.
 SILENT_DAYS = 4
 # Bump when the page's markup changes, so that cached pages and ETags of the old one lapse.
-PAGE_REVISION = "2"
+PAGE_REVISION = "3"
 
 
 @dataclass(frozen=True)

@@ -122,8 +122,9 @@ def return_quote(
     ):
         raise DomainError("Only low-value items can be kept; choose another return method.")
     # One return travels in one parcel: the highest fee among its reasons is charged once,
-    # from the refund first, then from the credit.
-    quote.fee_total = max((item.reason.fee for item in quote.items), default=Decimal("0.00"))
+    # from the refund first, then from the credit; an exchange alone pays none (there is no
+    # money to take it from, and the shop wants the exchange).
+    fee = max((item.reason.fee for item in quote.items), default=Decimal("0.00"))
     refund = sum(
         (i.amount for i in quote.items if i.choice.resolution == Resolution.REFUND), Decimal(0)
     )
@@ -131,9 +132,11 @@ def return_quote(
         (i.amount for i in quote.items if i.choice.resolution == Resolution.STORE_CREDIT),
         Decimal(0),
     )
-    from_refund = min(refund, quote.fee_total)
+    from_refund = min(refund, fee)
+    from_credit = min(credit, fee - from_refund)
     quote.refund_total = refund - from_refund
-    quote.credit_total = max(credit - (quote.fee_total - from_refund), Decimal(0))
+    quote.credit_total = credit - from_credit
+    quote.fee_total = from_refund + from_credit
     return quote
 
 

@@ -426,3 +426,22 @@ def test_a_kept_item_is_resolved_straight_from_approval(shop, policy, staff):
 
     assert resolved.status == ReturnStatus.RESOLVED
     assert resolved.refund_total == Decimal("9.00")
+
+
+def test_an_exchange_alone_pays_no_fee(shop, policy):
+    product = ProductFactory(shop=shop)
+    small = VariantFactory(product=product, title="S")
+    medium = VariantFactory(product=product, title="M", inventory_quantity=3)
+    item = line(delivered_order(shop), variant=small)
+
+    quote = return_quote(
+        order=item.order,
+        method="drop_off",
+        items=[
+            choice(
+                item, reason="changed_mind", resolution="exchange", exchange_variant_id=medium.pk
+            )
+        ],
+    )
+
+    assert (quote.fee_total, quote.refund_total, quote.credit_total) == (0, 0, 0)
