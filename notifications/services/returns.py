@@ -39,13 +39,15 @@ METHOD_INSTRUCTIONS = {
 _NO_SLIP = frozenset({"keep_item"})
 
 
-def returns_portal_url(order: Order) -> str:
-    """The customer's returns page for the order: same token as its tracking page."""
-    return f"{settings.PUBLIC_BASE_URL}/returns/{order.tracking_token}/"
+# Built as strings, the portal's paths (returns.portal.urls): the token is the order's
+# tracking token.
+def return_page_url(order: Order, rma: str) -> str:
+    """The customer's page of this return."""
+    return f"{settings.PUBLIC_BASE_URL}/returns/{order.tracking_token}/r/{rma}/"
 
 
 def return_slip_url(order: Order, rma: str) -> str:
-    return f"{returns_portal_url(order)}r/{rma}/slip/"
+    return f"{return_page_url(order, rma)}slip/"
 
 
 def _amount(value: Decimal) -> str:
@@ -79,7 +81,7 @@ def return_context(request: "ReturnRequest", order: Order) -> dict[str, Any]:
         "return_instructions": policy.instructions.strip() if policy else "",
         "return_address": policy.return_address.strip() if policy and has_slip else "",
         "slip_url": return_slip_url(order, request.rma) if has_slip else "",
-        "returns_url": returns_portal_url(order),
+        "returns_url": return_page_url(order, request.rma),
         "refund_total": _amount(request.refund_total),
         "credit_total": _amount(request.credit_total),
         "fee_total": _amount(request.fee_total),

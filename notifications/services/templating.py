@@ -120,7 +120,9 @@ _RETURN_VARIABLES = (
     TemplateVariable("credit_total", "What is given as store credit (blank when nothing)", "19.80"),
     TemplateVariable("fee_total", "The return fee deducted (blank when none)", "4.95"),
     TemplateVariable(
-        "returns_url", "Link to the order's returns page", "https://example.com/returns/4mKx…/"
+        "returns_url",
+        "Link to the return's page",
+        "https://example.com/returns/4mKx…/r/R1001-3F2A/",
     ),
 )
 _RETURN_SLIP_VARIABLES = (

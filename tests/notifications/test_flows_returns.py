@@ -147,7 +147,9 @@ def test_a_filed_return_tells_the_customer_once_by_email_and_by_text_where_they_
     text = rendered(request, "return_requested")
     assert request.rma in text.subject
     assert "Linen shirt (M)" in text.body_text
-    assert f"https://shop.test/returns/{order.tracking_token}/" in text.body_text
+    page = f"https://shop.test/returns/{order.tracking_token}/r/{request.rma}/"
+    assert page in text.body_text
+    assert page in text.body_html
 
 
 def test_a_customer_who_takes_no_texts_hears_by_email_only():
