@@ -45,7 +45,7 @@ test: install-dev services-check
 # Collect translatable strings into locale/*/LC_MESSAGES/django.po, then compile them.
 messages: install-dev
 	$(PY) manage.py makemessages --all --no-location --no-wrap --ignore=.venv --ignore=bench --ignore=tests --ignore=var --ignore='*/migrations/*'
-	$(PY) manage.py compilemessages --ignore=.venv
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=bench
 
 lint: install-dev
 	$(VENV)/bin/ruff check --fix .
