@@ -2,7 +2,7 @@
 
 from django.db import transaction
 
-from orders.models import Order, OrderEvent
+from orders.models import Order, OrderEvent, Shop
 from orders.tracking.cache import tracking_token_forget
 from postpurchase.tokens import new_public_token
 
@@ -23,3 +23,11 @@ def tracking_link_renew(*, order: Order, actor=None) -> Order:
         note="The previous tracking link no longer works.",
     )
     return order
+
+
+def shop_return_window_set(*, shop: Shop, days: int) -> Shop:
+    """How many days after delivery customers may start a return: the tracking page shows its
+    return link within it, and the returns app accepts returns within it."""
+    shop.return_window_days = days
+    shop.save(update_fields=["return_window_days", "updated_at"])
+    return shop

@@ -22,6 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
 from orders.dashboard.views import DashboardView
+from orders.services.tracking import shop_return_window_set
 from orders.tenancy import ShopStaffMixin
 from postpurchase.exceptions import DomainError, IllegalTransition
 from returns.dashboard import selectors
@@ -317,9 +318,10 @@ class PolicyView(ReturnsView):
         forms = self._forms(request.POST)
         if all(form.is_valid() for form in forms.values()):
             with transaction.atomic():
-                shop = forms["window_form"].save(commit=False)
-                # Only the window: the rest of the shop is edited elsewhere.
-                shop.save(update_fields=["return_window_days", "updated_at"])
+                # Only the window: the rest of the shop is edited elsewhere, by its own app.
+                shop_return_window_set(
+                    shop=self.shop, days=forms["window_form"].cleaned_data["return_window_days"]
+                )
                 forms["policy_form"].save()
                 forms["reasons"].save()
             messages.success(request, "Return policy saved.")
