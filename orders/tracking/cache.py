@@ -11,8 +11,8 @@ Entries:
   block) with its ETag, Last-Modified and language. A bumped generation makes it unreachable.
 
 Every entry lives `TTL_SECONDS` at most: the safety net for anything not wired (the nightly
-recommendations) and for a render that raced a change. Without Redis (the embedded mode)
-nothing is cached here and every view reads the database."""
+recommendations, a customer's language or time zone) and for a render that raced a change.
+Without Redis (the embedded mode) nothing is cached here and every view reads the database."""
 
 import json
 from dataclasses import dataclass

@@ -23,6 +23,7 @@ from orders.tracking.cache import (
     tracking_cache_get,
     tracking_cache_put,
 )
+from orders.tracking.invalidation import tracking_page_cached
 from orders.tracking.page import TrackedOrder, page_context, tracking_order_get, tracking_page_build
 from orders.tracking.views_count import tracking_page_view_record
 from postpurchase.redis import redis_client
@@ -83,6 +84,7 @@ def _rendered(tracked: TrackedOrder, part: str) -> CachedPage:
     page = CachedPage(
         language=tracked.language, body=_render(tracked, part, timezone.now()), **meta
     )
+    tracking_page_cached(order.pk)
     tracking_cache_put(
         token=order.tracking_token,
         order_id=order.pk,

@@ -58,6 +58,8 @@ def test_a_customer_exchanges_an_item_on_a_phone(page, live_server):
 
     page.goto(f"{live_server.url}/track/{order.tracking_token}/")
     page.get_by_role("link", name="Return or exchange an item").click()
+    page.wait_for_url(f"**/returns/{order.tracking_token}/")
+    page.wait_for_load_state()
     assert fits_a_phone(page)
     assert serious(page) == []
 
@@ -66,11 +68,14 @@ def test_a_customer_exchanges_an_item_on_a_phone(page, live_server):
     page.check("input[value=exchange]")
     page.check("input[value=drop_off]")
     page.click("button[value=review]")
+    page.wait_for_selector("button[value=confirm]")
+    page.wait_for_load_state()
     assert fits_a_phone(page)
     assert serious(page) == []
 
     page.click("button[value=confirm]")
     page.wait_for_selector("#return-status")
+    page.wait_for_load_state()
     assert fits_a_phone(page)
     assert serious(page) == []
 

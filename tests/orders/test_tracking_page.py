@@ -503,3 +503,22 @@ def test_an_estimated_date_is_shown_as_a_date(client, order):
     ShipmentFactory(order=order, status="in_transit", estimated_delivery_date=date(2031, 3, 14))
 
     assert "Estimated delivery March 14, 2031" in text(client.get(url(order)))
+
+
+def test_a_new_orders_creation_costs_the_cache_nothing_until_its_page_exists(
+    client, shop, monkeypatch
+):
+    forgotten: list[list[int]] = []
+    monkeypatch.setattr(
+        "orders.tracking.invalidation.tracking_page_forget", lambda ids: forgotten.append(ids)
+    )
+    order = OrderFactory(shop=shop)
+    line = LineItemFactory(order=order, title="Copper kettle")
+    ShipmentFactory(order=order)
+    assert forgotten == []  # a flash sale's orders: nothing cached, nothing to drop
+
+    assert "Copper kettle" in text(client.get(url(order)))
+    line.title = "Brass kettle"
+    line.save()
+
+    assert forgotten == [[order.pk]]
