@@ -141,7 +141,17 @@ def return_quote(
 
 
 def _new_rma(order: Order) -> str:
-    return f"R{order.number.lstrip('#')}-{secrets.token_hex(2).upper()}"
+    """The order's number and four random hex digits: short enough to write on a parcel. The
+    order's lines are locked while a return is filed, so checking for a clash is enough."""
+    taken = set(
+        ReturnRequest.objects.filter(shop_id=order.shop_id, order=order).values_list(
+            "rma", flat=True
+        )
+    )
+    while True:
+        rma = f"R{order.number.lstrip('#')}-{secrets.token_hex(2).upper()}"[:24]
+        if rma not in taken:
+            return rma
 
 
 def _auto_approves(policy: ReturnPolicy, quote: Quote) -> bool:
