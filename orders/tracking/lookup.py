@@ -17,6 +17,8 @@ limited request reads nothing):
 """
 
 import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Q, Value
@@ -25,6 +27,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from orders.links import tracking_page_path
@@ -88,44 +91,62 @@ def client_address(request: HttpRequest) -> str:
     return str(ip)
 
 
-def _page(request: HttpRequest, *, status: int = 200, **context: object) -> HttpResponse:
+@dataclass(frozen=True)
+class LookupPage:
+    """What a lookup page says and where a match leads: the tracking page's, or another page
+    keyed by the order's token (the returns portal's), on the same rules and counters."""
+
+    title: str
+    intro: str
+    action: str
+    destination: Callable[[Order], str]
+
+
+def _page(
+    request: HttpRequest, lookup: LookupPage, *, status: int = 200, **context: object
+) -> HttpResponse:
     # Always an empty form: echoing what was typed would make failures differ.
-    context = {"form": TrackingLookupForm(), "language": translation.get_language(), **context}
+    context = {
+        "form": TrackingLookupForm(),
+        "language": translation.get_language(),
+        "lookup": lookup,
+        **context,
+    }
     return render(request, _TEMPLATE, context, status=status)
 
 
-def _limited(request: HttpRequest, verdict: Verdict) -> HttpResponse:
-    response = _page(request, status=429, limited_minutes=verdict.retry_after_minutes)
+def _limited(request: HttpRequest, lookup: LookupPage, verdict: Verdict) -> HttpResponse:
+    response = _page(request, lookup, status=429, limited_minutes=verdict.retry_after_minutes)
     response["Retry-After"] = str(verdict.retry_after)
     return response
 
 
-def _lookup(request: HttpRequest) -> HttpResponse:
+def _lookup(request: HttpRequest, lookup: LookupPage) -> HttpResponse:
     address = client_address(request)
     verdict = LOOKUP_LIMIT_PER_ADDRESS.hit(address)
     if not verdict.allowed:
-        return _limited(request, verdict)
+        return _limited(request, lookup, verdict)
     typed_number = order_number_normalise(request.POST.get("number", ""))
     if typed_number:
         verdict = LOOKUP_LIMIT_PER_NUMBER.hit(typed_number)
         if not verdict.allowed:
-            return _limited(request, verdict)
+            return _limited(request, lookup, verdict)
     form = TrackingLookupForm(request.POST)
     fields = form.cleaned_data if form.is_valid() else {"number": "", "contact": ""}
     order = tracking_lookup_order_find(number=fields["number"], contact=fields["contact"])
     if order is None:
-        return _page(request, not_found=True)
+        return _page(request, lookup, not_found=True)
     LOOKUP_LIMIT_PER_ADDRESS.refund(address)
-    response = HttpResponseRedirect(tracking_page_path(order))
+    response = HttpResponseRedirect(lookup.destination(order))
     response.status_code = 303  # See Other: the browser GETs the page, never re-POSTs
     return response
 
 
-@require_http_methods(["GET", "POST"])
-def tracking_lookup(request: HttpRequest) -> HttpResponse:
+def order_lookup_respond(request: HttpRequest, lookup: LookupPage) -> HttpResponse:
+    """The lookup form (GET) and its answer (POST), in the visitor's language."""
     language = translation.get_language_from_request(request)
     with translation.override(language):
-        response = _lookup(request) if request.method == "POST" else _page(request)
+        response = _lookup(request, lookup) if request.method == "POST" else _page(request, lookup)
     response["Content-Language"] = language
     # The form carries a CSRF token and the answers are about someone's order: keep neither.
     patch_cache_control(response, private=True, no_store=True)
@@ -134,3 +155,19 @@ def tracking_lookup(request: HttpRequest) -> HttpResponse:
     # which the CSRF check refuses; other sites still never see where the visitor came from.
     response["Referrer-Policy"] = "same-origin"
     return response
+
+
+TRACKING_LOOKUP = LookupPage(
+    title=gettext_lazy("Find your order"),
+    intro=gettext_lazy(
+        "Enter your order number and the email address or postcode from your order to see "
+        "where it is."
+    ),
+    action="tracking:lookup",
+    destination=tracking_page_path,
+)
+
+
+@require_http_methods(["GET", "POST"])
+def tracking_lookup(request: HttpRequest) -> HttpResponse:
+    return order_lookup_respond(request, TRACKING_LOOKUP)

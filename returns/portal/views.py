@@ -22,20 +22,15 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from orders.branding import shop_brand
 from orders.models import Order, Shop, Variant
-from orders.tracking.lookup import (
-    LOOKUP_LIMIT_PER_ADDRESS,
-    LOOKUP_LIMIT_PER_NUMBER,
-    client_address,
-    tracking_lookup_order_find,
-)
-from orders.tracking.lookup_forms import TrackingLookupForm, order_number_normalise
+from orders.tracking.lookup import LookupPage, order_lookup_respond
 from orders.tracking.page import TrackedOrder, tracking_order_get
 from orders.tracking.problem_forms import Photo
-from orders.tracking.ratelimit import RateLimit, Verdict
+from orders.tracking.ratelimit import RateLimit
 from postpurchase.exceptions import DomainError
 from postpurchase.tokens import new_public_token, sha256_hex
 from returns.models import Resolution, ReturnPolicy, ReturnRequest, ReturnStatus
@@ -119,44 +114,21 @@ def _render(
 # --- /returns/: the lookup -----------------------------------------------------------------
 
 
-def _lookup_page(request: HttpRequest, *, status: int = 200, **context) -> HttpResponse:
-    # Always an empty form: echoing what was typed would make one failure differ from another.
-    context = {"form": TrackingLookupForm(), "language": translation.get_language(), **context}
-    return render(request, "returns/portal/lookup.html", context, status=status)
-
-
-def _limited(request: HttpRequest, verdict: Verdict) -> HttpResponse:
-    response = _lookup_page(request, status=429, limited_minutes=verdict.retry_after_minutes)
-    response["Retry-After"] = str(verdict.retry_after)
-    return response
-
-
-def _lookup(request: HttpRequest) -> HttpResponse:
-    # The tracking lookup's rules and counters, shared: trying here and there is one budget.
-    address = client_address(request)
-    verdict = LOOKUP_LIMIT_PER_ADDRESS.hit(address)
-    if not verdict.allowed:
-        return _limited(request, verdict)
-    typed_number = order_number_normalise(request.POST.get("number", ""))
-    if typed_number:
-        verdict = LOOKUP_LIMIT_PER_NUMBER.hit(typed_number)
-        if not verdict.allowed:
-            return _limited(request, verdict)
-    form = TrackingLookupForm(request.POST)
-    fields = form.cleaned_data if form.is_valid() else {"number": "", "contact": ""}
-    order = tracking_lookup_order_find(number=fields["number"], contact=fields["contact"])
-    if order is None:
-        return _lookup_page(request, not_found=True)
-    LOOKUP_LIMIT_PER_ADDRESS.refund(address)
-    return _see_other(reverse("returns:start", args=[order.tracking_token]))
+RETURNS_LOOKUP = LookupPage(
+    title=gettext_lazy("Return or exchange an item"),
+    intro=gettext_lazy(
+        "Enter your order number and the email address or postcode from your order to start "
+        "a return."
+    ),
+    action="returns:lookup",
+    destination=lambda order: reverse("returns:start", args=[order.tracking_token]),
+)
 
 
 @require_http_methods(["GET", "POST"])
 def returns_lookup(request: HttpRequest) -> HttpResponse:
-    language = translation.get_language_from_request(request)
-    with translation.override(language):
-        response = _lookup(request) if request.method == "POST" else _lookup_page(request)
-    return _headers(response, language)
+    # The tracking lookup's rules and counters, shared: trying here and there is one budget.
+    return order_lookup_respond(request, RETURNS_LOOKUP)
 
 
 # --- /returns/<token>/: choose, review, confirm ---------------------------------------------
