@@ -17,6 +17,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 
+from orders.branding import shop_brand
 from orders.links import preferences_path
 from orders.models import (
     LineItem,
@@ -376,4 +377,25 @@ def page_context(page: TrackingPage, tracked: TrackedOrder, now: datetime) -> di
         "language": tracked.language,
         "zone_name": str(tracked.zone).replace("_", " "),
         "rendered_at": now,
+    }
+
+
+@dataclass(frozen=True)
+class OrderPageShell:
+    """What the public pages' shell (`orders/tracking/base.html`) needs for its header and
+    footer on a page about one order."""
+
+    shop: Shop
+    order: Order
+
+
+def order_page_context(tracked: TrackedOrder) -> dict[str, Any]:
+    """The shell's context for a customer page about this order (the problem report, the
+    returns portal): the shop's branding, the customer's language, the way back to tracking."""
+    order = tracked.order
+    return {
+        "page": OrderPageShell(shop=order.shop, order=order),
+        "brand": shop_brand(order.shop),
+        "language": tracked.language,
+        "tracking_url": reverse("tracking:page", args=[order.tracking_token]),
     }

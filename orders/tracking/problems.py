@@ -4,7 +4,6 @@ Public like the page itself: the unguessable token is the customer's key. A vali
 saved with its (re-encoded) photo, put on the order's timeline and emailed to the shop; then
 the browser is sent to a confirmation (POST-redirect-GET), so a reload never resubmits."""
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
@@ -15,10 +14,9 @@ from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_http_methods
 
-from orders.branding import shop_brand
-from orders.models import Order, Shipment, Shop
+from orders.models import Order, Shipment
 from orders.services.problems import problem_report_create
-from orders.tracking.page import TrackedOrder, tracking_order_get
+from orders.tracking.page import TrackedOrder, order_page_context, tracking_order_get
 from orders.tracking.problem_forms import ProblemReportForm
 from postpurchase.exceptions import DomainError
 from postpurchase.tokens import new_public_token
@@ -27,14 +25,6 @@ TEMPLATE = "orders/tracking/problem.html"
 # Attempts, not reports: each may make us decode a photo. Room for a customer who fixes a
 # mistake or two, none for a script.
 SUBMISSIONS_PER_DAY = 10
-
-
-@dataclass(frozen=True)
-class ProblemPage:
-    """What the page shell needs for its header and footer."""
-
-    shop: Shop
-    order: Order
 
 
 def _headers(response: HttpResponse, language: str | None = None) -> HttpResponse:
@@ -81,15 +71,7 @@ def _render(
     status: int = 200,
     **context: object,
 ) -> HttpResponse:
-    order = tracked.order
-    context = {
-        "page": ProblemPage(shop=order.shop, order=order),
-        "brand": shop_brand(order.shop),
-        "language": tracked.language,
-        "tracking_url": reverse("tracking:page", args=[order.tracking_token]),
-        **context,
-    }
-    return render(request, TEMPLATE, context, status=status)
+    return render(request, TEMPLATE, {**order_page_context(tracked), **context}, status=status)
 
 
 def _submit(request: HttpRequest, tracked: TrackedOrder) -> HttpResponse:

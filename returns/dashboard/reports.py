@@ -51,16 +51,13 @@ def percent(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-@dataclass
-class RateRow:
-    key: int | None
-    title: str
-    subtitle: str
+class _Rates:
+    """Return rates of anything that counts units and value returned and delivered."""
+
     units_returned: int
     value_returned: Decimal
-    units_delivered: int = 0
-    value_delivered: Decimal = _ZERO
-    needs_quality_check: bool = False
+    units_delivered: int
+    value_delivered: Decimal
 
     @property
     def item_rate(self) -> Decimal | None:
@@ -69,6 +66,18 @@ class RateRow:
     @property
     def value_rate(self) -> Decimal | None:
         return percent(self.value_returned, self.value_delivered)
+
+
+@dataclass
+class RateRow(_Rates):
+    key: int | None
+    title: str
+    subtitle: str
+    units_returned: int
+    value_returned: Decimal
+    units_delivered: int = 0
+    value_delivered: Decimal = _ZERO
+    needs_quality_check: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,7 +91,7 @@ class ShareRow:
 
 
 @dataclass
-class ReturnsReport:
+class ReturnsReport(_Rates):
     days: int
     since: datetime
     currency: str
@@ -98,14 +107,6 @@ class ReturnsReport:
     revenue_kept: Decimal | None = None
     resolved_count: int = 0
     average_resolution: timedelta | None = None
-
-    @property
-    def item_rate(self) -> Decimal | None:
-        return percent(self.units_returned, self.units_delivered)
-
-    @property
-    def value_rate(self) -> Decimal | None:
-        return percent(self.value_returned, self.value_delivered)
 
     @property
     def average_resolution_words(self) -> str:

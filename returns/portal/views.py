@@ -25,10 +25,9 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from orders.branding import shop_brand
-from orders.models import Order, Shop, Variant
+from orders.models import Order, Variant
 from orders.tracking.lookup import LookupPage, order_lookup_respond
-from orders.tracking.page import TrackedOrder, tracking_order_get
+from orders.tracking.page import TrackedOrder, order_page_context, tracking_order_get
 from orders.tracking.problem_forms import Photo
 from orders.tracking.ratelimit import RateLimit
 from postpurchase.exceptions import DomainError
@@ -63,14 +62,6 @@ PHOTOS_KEPT_FOR = 30 * 60
 CANCELLABLE = (ReturnStatus.REQUESTED, ReturnStatus.APPROVED)
 
 
-@dataclass(frozen=True)
-class PortalPage:
-    """What the page shell needs for its header and footer."""
-
-    shop: Shop
-    order: Order
-
-
 def _headers(response: HttpResponse, language: str, *, form: bool = True) -> HttpResponse:
     # Someone's order and return: no cache may keep it, no search engine may list it.
     patch_cache_control(response, private=True, no_store=True)
@@ -100,11 +91,8 @@ def _render(
 ) -> HttpResponse:
     order = tracked.order
     context = {
-        "page": PortalPage(shop=order.shop, order=order),
-        "brand": shop_brand(order.shop),
-        "language": tracked.language,
+        **order_page_context(tracked),
         "currency": order.currency,
-        "tracking_url": reverse("tracking:page", args=[order.tracking_token]),
         "start_url": reverse("returns:start", args=[order.tracking_token]),
         **context,
     }
