@@ -87,6 +87,9 @@ class Message(TimeStampedModel):
     status_reason = models.CharField(max_length=255, blank=True)
     provider = models.CharField(max_length=32, blank=True)
     provider_message_id = models.CharField(max_length=128, blank=True)
+    # The Message-ID header of an email, set by us and stored before the provider call: a send
+    # whose outcome is unknown can be settled from it (the recipient's copy, the server's log).
+    email_message_id = models.CharField(max_length=255, blank=True)
     attempt_count = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     queued_at = models.DateTimeField(null=True, blank=True)

@@ -30,7 +30,11 @@ ORDER_TRANSITIONS: dict[str, set[str]] = {
 
 
 class FinancialStatus(models.TextChoices):
+    """The payment state as the shop's platform reports it (Shopify's `financial_status`)."""
+
     PENDING = "pending", "Pending"
+    AUTHORIZED = "authorized", "Authorized"
+    PARTIALLY_PAID = "partially_paid", "Partially paid"
     PAID = "paid", "Paid"
     PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
     REFUNDED = "refunded", "Refunded"
@@ -167,6 +171,8 @@ class OrderEvent(models.Model):
         UPDATED = "updated", "Updated"
         STATUS_CHANGED = "status_changed", "Status changed"
         PAID = "paid", "Paid"
+        PAYMENT_STATUS = "payment_status", "Payment status"
+        REFUNDED = "refunded", "Refunded"
         SHIPMENT_CREATED = "shipment_created", "Shipment created"
         SHIPMENT_STATUS = "shipment_status", "Shipment status"
         REDACTED = "redacted", "Personal data erased"

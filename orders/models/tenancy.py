@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Q
 
 from postpurchase.models import TimeStampedModel
 
@@ -31,6 +32,13 @@ class Shop(TimeStampedModel):
     primary_colour = models.CharField(max_length=7, default="#1a56db", validators=[hex_colour])
     support_email = models.EmailField(blank=True)
     support_phone = models.CharField(max_length=32, blank=True)
+    # A shop with a number of its own sends its texts from it, and replies to it (STOP above
+    # all) reach this shop even before it has texted the sender.
+    sms_number = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="E.164 number this shop's texts are sent from (blank: the platform's sender).",
+    )
     shopify_webhook_secret = models.CharField(
         max_length=255, blank=True, help_text="The app's API secret key; signs Shopify webhooks."
     )
@@ -51,6 +59,12 @@ class Shop(TimeStampedModel):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            # A number belongs to one shop: its replies must reach exactly one.
+            models.UniqueConstraint(
+                fields=["sms_number"], condition=~Q(sms_number=""), name="uniq_shop_sms_number"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
