@@ -22,25 +22,40 @@ class MessageStatus(models.TextChoices):
     SENT = "sent", "Sent"
     DELIVERED = "delivered", "Delivered"
     FAILED = "failed", "Failed"
+    # The send was interrupted or timed out after the provider may have taken it: the customer
+    # may have it. Never resent on its own; settled by a provider event or by staff.
+    HELD = "held", "Held for review"
     BOUNCED = "bounced", "Bounced"
     SUPPRESSED = "suppressed", "Suppressed"
     CANCELLED = "cancelled", "Cancelled"
 
 
 _M = MessageStatus
-# `sending → queued` is a transient provider error: the send is retried. `sending → failed` is a
-# permanent error, or a send whose outcome is unknown (held for review, never resent).
+# `sending → scheduled` is a transient provider error: the send is retried at a later `send_at`
+# (the retry's backoff lives in the database, not in the broker). `sending → failed` is a
+# permanent error; `sending → held`, a send whose outcome is unknown (held for review).
 # `queued → failed`: the message cannot be rendered, so it is never handed to a provider.
-# `failed → queued` is a retry by staff from admin, never automatic.
+# `failed → queued` and `held → queued` are retries by staff, never automatic.
+# `held → sent/delivered/bounced/failed`: a held message settled by a provider event that
+# proves what happened, or by staff who found out.
 # `queued → scheduled` defers a message that may not go out yet (quiet hours, a marketing
 # pause) to a later `send_at`.
 MESSAGE_TRANSITIONS: dict[str, set[str]] = {
     _M.SCHEDULED: {_M.QUEUED, _M.CANCELLED, _M.SUPPRESSED},
     _M.QUEUED: {_M.SENDING, _M.SCHEDULED, _M.CANCELLED, _M.SUPPRESSED, _M.FAILED},
-    _M.SENDING: {_M.SENT, _M.QUEUED, _M.FAILED, _M.CANCELLED, _M.SUPPRESSED},
+    _M.SENDING: {
+        _M.SENT,
+        _M.QUEUED,
+        _M.SCHEDULED,
+        _M.FAILED,
+        _M.HELD,
+        _M.CANCELLED,
+        _M.SUPPRESSED,
+    },
     _M.SENT: {_M.DELIVERED, _M.BOUNCED, _M.FAILED},
     _M.DELIVERED: {_M.BOUNCED},
     _M.FAILED: {_M.QUEUED},
+    _M.HELD: {_M.QUEUED, _M.SENT, _M.DELIVERED, _M.BOUNCED, _M.FAILED},
     _M.BOUNCED: set(),
     _M.SUPPRESSED: set(),
     _M.CANCELLED: set(),

@@ -131,13 +131,13 @@ def messages_recover_stuck(
         )
         reason = "outcome unknown: the send was interrupted; held for review, not resent"
         Message.objects.filter(pk__in=held).update(
-            status=MessageStatus.FAILED, status_reason=reason[:255], updated_at=now
+            status=MessageStatus.HELD, status_reason=reason[:255], updated_at=now
         )
         MessageEvent.objects.bulk_create(
             MessageEvent(
                 message_id=pk,
                 from_status=MessageStatus.SENDING,
-                to_status=MessageStatus.FAILED,
+                to_status=MessageStatus.HELD,
                 note=reason,
             )
             for pk in held

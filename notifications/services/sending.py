@@ -275,7 +275,7 @@ def _apply(outcome: _Outcome, changes: _Changes) -> DeliveryAttempt:
         if error.outcome_unknown:
             # The provider may have accepted it before the timeout: a retry could send twice.
             reason = f"outcome unknown: held for review, not resent ({error})"
-            changes.move(message, MessageStatus.FAILED, reason, "last_error")
+            changes.move(message, MessageStatus.HELD, reason, "last_error")
         elif message.attempt_count >= settings.NOTIFICATIONS_MAX_SEND_ATTEMPTS:
             changes.move(message, MessageStatus.FAILED, f"gave up: {error}", "last_error")
         else:

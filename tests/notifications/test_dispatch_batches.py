@@ -161,7 +161,7 @@ def test_a_worker_dying_mid_batch_loses_nothing_and_sends_nothing_twice(settings
     assert sorted(held) == ids[2:4]
     assert messages_send(message_ids=requeued) == dict.fromkeys(ids[4:], MessageStatus.SENT)
     assert len(mail.outbox) == 4  # the two whose outcome is unknown are never resent
-    assert Message.objects.get(pk=ids[2]).status == MessageStatus.FAILED
+    assert Message.objects.get(pk=ids[2]).status == MessageStatus.HELD
 
 
 # --- One email connection per chunk ----------------------------------------------------------

@@ -251,7 +251,7 @@ def test_stuck_queued_is_resent_and_stuck_sending_is_held_for_review(
     assert held == [interrupted.pk]
     assert sent_chunks == [[lost_task.pk]]
     interrupted.refresh_from_db()
-    assert interrupted.status == MessageStatus.FAILED
+    assert interrupted.status == MessageStatus.HELD
     assert interrupted.status_reason.startswith("outcome unknown")
     fresh.refresh_from_db()
     assert fresh.status == MessageStatus.QUEUED
