@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
@@ -40,6 +41,7 @@ from orders.models import (
     Variant,
     WebhookEvent,
 )
+from orders.models.customers import validate_e164
 from orders.services.api_keys import api_key_create, api_key_revoke
 
 
@@ -123,8 +125,23 @@ class CarrierAccountInline(OpsInline):
     model = CarrierAccount
 
 
+class ShopAdminForm(ModelForm):
+    # The admin builds the form's fields from the fieldsets below.
+    def clean_sms_number(self) -> str:
+        # Texts go out from this number and replies to it reach this shop: only a valid E.164
+        # number will do.
+        number = self.cleaned_data["sms_number"].strip()
+        if not number:
+            return number
+        validate_e164(number)
+        if Shop.objects.filter(sms_number=number).exclude(pk=self.instance.pk).exists():
+            raise ValidationError(f"Another shop already sends from {number}.")
+        return number
+
+
 @admin.register(Shop)
 class ShopAdmin(OpsAdmin):
+    form = ShopAdminForm
     # The webhook secrets are editable on the form, but never listed.
     list_display = ("name", "slug", "domain", "currency", "timezone", "is_active", "created_at")
     list_filter = ("is_active", "currency")
@@ -135,6 +152,7 @@ class ShopAdmin(OpsAdmin):
     fieldsets = (
         (None, {"fields": ("name", "slug", "domain", "website_url", "is_active")}),
         ("Locale", {"fields": ("currency", "timezone", "locale")}),
+        ("Texts", {"fields": ("sms_number",)}),
         (
             "Branding and support",
             {

@@ -41,7 +41,10 @@ class RenderedMessage:
     tags: tuple[str, ...] = ()
     # anymail metadata; the email adapter adds "message_id" so tracking events find the row.
     metadata: dict[str, str] = field(default_factory=dict)
-    status_callback_url: str = ""  # Twilio
+    # Twilio: where it reports delivery (without one a plain `From` number never reports), and
+    # the shop's own number to send from instead of the platform's sender.
+    status_callback_url: str = ""
+    from_number: str = ""
     # A Twilio content template, required for WhatsApp outside the 24-hour session window.
     whatsapp_content_sid: str = ""
     whatsapp_content_variables: dict[str, str] = field(default_factory=dict)

@@ -114,7 +114,7 @@ class _TwilioChannel:
 
     def _params(self, msg: RenderedMessage) -> dict[str, Any]:
         params: dict[str, Any] = {"to": self._address(msg.recipient), "body": msg.body_text}
-        params.update(self._sender())
+        params.update(self._sender(msg))
         return params
 
     def _address(self, number: str) -> str:
@@ -123,8 +123,11 @@ class _TwilioChannel:
     def _from_number(self) -> str:
         return str(settings.TWILIO_FROM_NUMBER)
 
-    def _sender(self) -> dict[str, str]:
-        # A messaging service picks the sender from its pool; otherwise one fixed number.
+    def _sender(self, msg: RenderedMessage) -> dict[str, str]:
+        # The shop's own number first; then a messaging service, which picks the sender from
+        # its pool; otherwise the platform's one fixed number.
+        if msg.from_number:
+            return {"from_": self._address(msg.from_number)}
         if settings.TWILIO_MESSAGING_SERVICE_SID:
             return {"messaging_service_sid": settings.TWILIO_MESSAGING_SERVICE_SID}
         number = self._from_number()

@@ -10,6 +10,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from psycopg2.extras import execute_values
 
@@ -140,8 +141,13 @@ def _blocked(messages: list[Message]) -> dict[int, str]:
     return reasons
 
 
+def _status_callback_url() -> str:
+    return settings.PUBLIC_BASE_URL + reverse("notifications:twilio_status")
+
+
 def _rendered_message(message: Message) -> RenderedMessage:
     shop = message.shop
+    is_text = message.channel in (Channel.SMS, Channel.WHATSAPP)
     return RenderedMessage(
         message_id=message.pk,
         shop_id=message.shop_id,
@@ -159,6 +165,10 @@ def _rendered_message(message: Message) -> RenderedMessage:
         # Set by `_prepare` when WhatsApp must use the shop's approved content template.
         whatsapp_content_sid=getattr(message, "whatsapp_content_sid", ""),
         whatsapp_content_variables=getattr(message, "whatsapp_content_variables", {}),
+        # Twilio reports delivery only to a callback asked for with each message.
+        status_callback_url=_status_callback_url() if is_text else "",
+        # A shop's own number is an SMS number; WhatsApp keeps the platform's WhatsApp sender.
+        from_number=shop.sms_number if message.channel == Channel.SMS else "",
     )
 
 

@@ -367,3 +367,55 @@ def test_deliver_again_action_requeues_an_undelivered_domain_event(
     stuck.refresh_from_db()
     assert stuck.attempts == 0
     assert queued == [stuck.pk]
+
+
+def _save_shop(admin_client, shop, **changes):
+    """Post the shop's change form as the admin renders it (inlines included), with `changes`."""
+    page = admin_client.get(_url(Shop, "change", shop.pk))
+    form = page.context["adminform"].form
+    data = {
+        name: form[name].value() if form[name].value() is not None else "" for name in form.fields
+    }
+    for inline in page.context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        data.update({f"{management.prefix}-{k}": v for k, v in management.initial.items()})
+        for row in inline.formset.forms:
+            data.update(
+                {
+                    row.add_prefix(name): row[name].value() if row[name].value() is not None else ""
+                    for name in row.fields
+                }
+            )
+    data = {key: value for key, value in {**data, **changes}.items() if value is not False}
+    return admin_client.post(_url(Shop, "change", shop.pk), data)
+
+
+def test_ops_give_a_shop_its_own_sms_number(admin_client, shop):
+    response = _save_shop(admin_client, shop, sms_number="+14155559876")
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    shop.refresh_from_db()
+    assert shop.sms_number == "+14155559876"
+
+
+@pytest.mark.parametrize("number", ["4155559876", "+1 415 555 9876", "+1415555987", "call us"])
+def test_a_shop_number_not_in_e164_form_is_refused_and_nothing_changes(admin_client, shop, number):
+    response = _save_shop(admin_client, shop, sms_number=number)
+
+    assert response.status_code == 200
+    assert "E.164" in str(response.context["adminform"].form.errors["sms_number"])
+    shop.refresh_from_db()
+    assert shop.sms_number == ""
+
+
+def test_two_shops_cannot_share_a_number(admin_client, shop, other_shop):
+    Shop.objects.filter(pk=other_shop.pk).update(sms_number="+14155559876")
+
+    response = _save_shop(admin_client, shop, sms_number="+14155559876")
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["sms_number"] == [
+        "Another shop already sends from +14155559876."
+    ]
+    shop.refresh_from_db()
+    assert shop.sms_number == ""
