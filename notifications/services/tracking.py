@@ -24,7 +24,7 @@ from notifications.models import (
     SuppressionReason,
 )
 from notifications.services.suppression import suppression_add
-from orders.models import Channel, Purpose
+from orders.models import Channel, Customer, Purpose
 from orders.services.customers import consent_record
 from orders.services.data import ConsentData
 from postpurchase.states import can_transition, transition
@@ -218,6 +218,39 @@ _EFFECTS = {
 }
 
 
+# What an event we cannot match to a message still says about its address, whoever sent that
+# email: it is bad (a hard bounce), or its owner does not want email from us (a complaint).
+_UNMATCHED_SUPPRESSIONS = {
+    EventType.BOUNCED: (SuppressionReason.HARD_BOUNCE, "hard bounce of"),
+    EventType.COMPLAINED: (SuppressionReason.COMPLAINT, "spam complaint about"),
+}
+
+
+def _unmatched(event: AnymailTrackingEvent, provider: str) -> str:
+    """Suppress the address of an unmatched hard bounce or complaint in every shop that has it
+    as a customer's email; any other unmatched event is only kept for the record."""
+    found = _UNMATCHED_SUPPRESSIONS.get(event.event_type)
+    if found is None or not event.recipient or _is_soft_bounce(event):
+        return "unmatched"
+    reason, what = found
+    shop_ids = list(
+        Customer.objects.filter(email__iexact=event.recipient)
+        .order_by("shop_id")
+        .values_list("shop_id", flat=True)
+        .distinct()
+    )
+    for shop_id in shop_ids:
+        suppression_add(
+            shop_id=shop_id,
+            channel=Channel.EMAIL,
+            address=event.recipient,
+            reason=reason,
+            source=f"{provider} (unmatched)",
+            detail=f"{what} an email we could not match to a message: {_note(provider, event)}",
+        )
+    return "unmatched, suppressed" if shop_ids else "unmatched"
+
+
 @transaction.atomic
 def email_tracking_record(*, esp_name: str, event: AnymailTrackingEvent) -> str:
     """Apply one tracking event from the email provider; returns what happened ("duplicate",
@@ -227,8 +260,8 @@ def email_tracking_record(*, esp_name: str, event: AnymailTrackingEvent) -> str:
     if stored is None:
         return "duplicate"
     message = _message_for(event)
-    if message is None:
-        return "unmatched"  # not sent by us, or already deleted: kept for the record only
+    if message is None:  # not sent by us, or already deleted
+        return _unmatched(event, provider)
     stored.message = message
     stored.save(update_fields=["message"])
     effect = _EFFECTS.get(event.event_type, _noted)

@@ -20,7 +20,7 @@ from notifications.models import (
 )
 from notifications.services import message_send
 from orders.models import Channel, Consent, ConsentStatus
-from tests.factories import ConsentFactory, OrderFactory
+from tests.factories import ConsentFactory, CustomerFactory, OrderFactory
 from tests.notifications.test_outbox import queued
 
 pytestmark = pytest.mark.django_db
@@ -283,16 +283,72 @@ def test_an_event_without_our_metadata_is_matched_by_the_providers_message_id(cl
     assert ProviderEvent.objects.get().message == sent
 
 
-def test_an_event_for_a_message_we_never_sent_is_kept_and_does_nothing(client, sent):
-    payload = bounce(sent)
-    payload["MessageID"], payload["Metadata"] = "not-ours", {}
+def not_ours(payload: dict, **changes: str) -> dict:
+    """The payload as it arrives for an email we cannot match: sent before the message log was
+    kept, from another system on the same provider account, or its message deleted since."""
+    return {**payload, "MessageID": "not-ours", "Metadata": {}, **changes}
 
-    assert post(client, payload).status_code == 200
+
+def test_a_delivery_for_a_message_we_never_sent_is_kept_and_does_nothing(client, sent):
+    assert post(client, not_ours(delivery(sent))).status_code == 200
 
     assert ProviderEvent.objects.get().message is None
     assert Suppression.objects.count() == 0
     sent.refresh_from_db()
     assert sent.status == MessageStatus.SENT
+
+
+def test_an_unmatched_hard_bounce_suppresses_the_address_in_every_shop_that_has_it(client, sent):
+    customer = sent.customer
+    other = CustomerFactory(email=customer.email.upper())  # another shop, written differently
+    stranger = CustomerFactory(shop=customer.shop)
+
+    response = post(client, not_ours(bounce(sent), Email=customer.email.title()))
+    post(client, not_ours(bounce(sent), Email=customer.email.title()))  # a retried webhook
+
+    assert response.status_code == 200
+    rows = Suppression.objects.order_by("shop_id")
+    assert [(s.shop_id, s.channel, s.address) for s in rows] == [
+        (customer.shop_id, Channel.EMAIL, customer.email.lower()),
+        (other.shop_id, Channel.EMAIL, customer.email.lower()),
+    ]
+    for suppression in rows:
+        assert suppression.reason == SuppressionReason.HARD_BOUNCE
+        assert suppression.source == "postmark (unmatched)"
+        assert suppression.detail.startswith("hard bounce of an email we could not match")
+    assert ProviderEvent.objects.get().message is None
+    sent.refresh_from_db()
+    assert sent.status == MessageStatus.SENT  # the event was about some other email
+    next_one = queued(sent.order, kind="shipment_shipped")
+    message_send(message_id=next_one.pk)
+    next_one.refresh_from_db()
+    assert next_one.status == MessageStatus.SUPPRESSED
+    assert next_one.status_reason == "recipient suppressed: hard bounce"
+    assert not Suppression.objects.filter(address=stranger.email).exists()
+
+
+def test_an_unmatched_spam_complaint_suppresses_the_address_too(client, sent):
+    post(client, not_ours(complaint(sent)))
+
+    suppression = Suppression.objects.get()
+    assert (suppression.shop_id, suppression.address) == (sent.shop_id, sent.recipient.lower())
+    assert suppression.reason == SuppressionReason.COMPLAINT
+    assert suppression.detail.startswith("spam complaint about an email we could not match")
+
+
+@pytest.mark.parametrize("type_", ["SoftBounce", "Transient"])
+def test_an_unmatched_soft_bounce_suppresses_nothing(client, sent, type_):
+    post(client, not_ours(bounce(sent, type_=type_, event_id=7)))
+
+    assert ProviderEvent.objects.get().message is None
+    assert Suppression.objects.count() == 0
+
+
+def test_an_unmatched_hard_bounce_for_an_address_no_shop_has_suppresses_nothing(client, sent):
+    post(client, not_ours(bounce(sent), Email="nobody-we-know@example.net"))
+
+    assert ProviderEvent.objects.count() == 1
+    assert Suppression.objects.count() == 0
 
 
 # --- complaints and unsubscribes --------------------------------------------------------------
