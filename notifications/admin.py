@@ -22,6 +22,7 @@ from notifications.models import (
     Message,
     MessageEvent,
     MessageTemplate,
+    NumberOptOut,
     ProviderEvent,
     QuietHoursRule,
     Suppression,
@@ -259,6 +260,15 @@ class SuppressionAdmin(OpsAdmin):
     search_fields = ("address", "detail")
     list_select_related = ("shop",)
     autocomplete_fields = ("shop",)
+    date_hierarchy = "created_at"
+
+
+@admin.register(NumberOptOut)
+class NumberOptOutAdmin(ReadOnlyAdmin):
+    # A customer's own STOP: only their START lifts it.
+    list_display = ("created_at", "channel", "phone", "our_number")
+    list_filter = ("channel", "our_number")
+    search_fields = ("phone",)
     date_hierarchy = "created_at"
 
 

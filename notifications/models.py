@@ -136,6 +136,12 @@ class Message(TimeStampedModel):
             models.Index(fields=["provider_message_id"]),
             models.Index(fields=["about_type", "about_id"]),
             models.Index(fields=["customer", "-send_at"]),
+            # A reply by text finds the shops that texted its number, or will.
+            models.Index(
+                fields=["recipient"],
+                condition=Q(channel__in=["sms", "whatsapp"]),
+                name="message_text_recipient_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -250,6 +256,27 @@ class Suppression(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.channel}:{self.address} ({self.reason})"
+
+
+class NumberOptOut(TimeStampedModel):
+    """A phone that replied STOP to one of our shared sending numbers (not a shop's own). Kept
+    whether or not any shop knew the phone then, so that no shop texts it from that number
+    later; START to the number lifts it. Sending checks it (`sending._blocked`)."""
+
+    our_number = models.CharField(max_length=32, help_text="The number the STOP was sent to.")
+    phone = models.CharField(max_length=32)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+
+    class Meta:
+        constraints = [
+            # Leads with the phone: also the index sending reads by.
+            models.UniqueConstraint(
+                fields=["phone", "channel", "our_number"], name="uniq_number_opt_out"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.phone} opted out of {self.our_number}"
 
 
 class ProviderEvent(models.Model):

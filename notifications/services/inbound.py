@@ -12,10 +12,16 @@ from notifications.models import (
     Message,
     MessageStatus,
     ProviderEvent,
-    Suppression,
     SuppressionReason,
 )
-from notifications.services.suppression import suppression_add, suppression_key
+from notifications.services.suppression import suppression_add
+from notifications.services.text_opt_outs import (
+    TEXT_CHANNELS,
+    TextSender,
+    text_opt_in,
+    text_opt_out,
+    text_sender_resolve,
+)
 from orders.models import Channel, Customer, Shop
 from postpurchase.states import can_transition, transition
 
@@ -107,13 +113,24 @@ class InboundResult:
 def _shop_for_sender(sender: str) -> Shop | None:
     """The shop that last texted this number: replies answer the latest conversation."""
     last = (
-        Message.objects.filter(recipient=sender, channel__in=(Channel.SMS, Channel.WHATSAPP))
+        Message.objects.filter(recipient=sender, channel__in=TEXT_CHANNELS)
         .exclude(status=MessageStatus.SCHEDULED)
         .order_by("-created_at")
         .select_related("shop")
         .first()
     )
     return last.shop if last else None
+
+
+def _addressed_shop(sender: TextSender) -> Shop | None:
+    """The one shop a reply is for (its help text, the staff who see it): the owner of the
+    number written to, else the shop that last texted the sender, else the only one that
+    knows the sender."""
+    if sender.number_owner is not None:
+        return sender.number_owner
+    if len(sender.shops) == 1:
+        return sender.shops[0]
+    return _shop_for_sender(sender.phone) if sender.shops else None
 
 
 def _help_reply(shop: Shop | None) -> str:
@@ -128,17 +145,56 @@ def _help_reply(shop: Shop | None) -> str:
     )
 
 
+def _shop_names(shops: list[Shop]) -> str:
+    """ "A", "A and B", "A, B and C", "A, B and 3 other shops": short enough for one text."""
+    names = [shop.name for shop in shops]
+    if len(names) > 3:
+        return f"{', '.join(names[:2])} and {len(names) - 2} other shops"
+    return " and ".join(filter(None, [", ".join(names[:-1]), names[-1]]))
+
+
+def _stop_reply(sender: TextSender) -> str:
+    what = "WhatsApp messages" if sender.channel == Channel.WHATSAPP else "texts"
+    if len(sender.shops) == 1:
+        return (
+            f"{sender.shops[0].name}: you are unsubscribed and will get no more {what}. "
+            "Reply START to resume."
+        )
+    source = f"from {_shop_names(sender.shops)}" if sender.shops else "from this number"
+    return f"You are unsubscribed and will get no more {what} {source}. Reply START to resume."
+
+
+def _start_reply(sender: TextSender) -> str:
+    how = "on WhatsApp" if sender.channel == Channel.WHATSAPP else "by text"
+    if len(sender.shops) == 1:
+        return (
+            f"{sender.shops[0].name}: you will get order updates {how} again. "
+            "Reply STOP to opt out."
+        )
+    source = f" from {_shop_names(sender.shops)}" if sender.shops else ""
+    return f"You will get order updates {how} again{source}. Reply STOP to opt out."
+
+
 @transaction.atomic
 def twilio_inbound_record(*, payload: dict[str, str]) -> InboundResult:
-    """Store a customer's text and act on STOP, START and HELP for the shop that texted them."""
+    """Store a customer's text and act on STOP, START and HELP for every shop it concerns (see
+    `text_opt_outs`), whether or not one has texted the sender yet."""
     raw_sender = payload.get("From", "")
+    if not raw_sender.removeprefix("whatsapp:"):
+        return InboundResult("", "", None)  # from no one: nothing to store or act on
     channel = Channel.WHATSAPP if raw_sender.startswith("whatsapp:") else Channel.SMS
-    sender = raw_sender.removeprefix("whatsapp:")
     body = payload.get("Body", "")
     keyword = keyword_of(body)
-    shop = _shop_for_sender(sender)
+    sender = text_sender_resolve(
+        phone=raw_sender.removeprefix("whatsapp:"),
+        channel=channel,
+        our_number=payload.get("To", "").removeprefix("whatsapp:"),
+    )
+    shop = _addressed_shop(sender)
     customer = (
-        Customer.objects.filter(shop=shop, phone=sender).order_by("pk").first() if shop else None
+        Customer.objects.filter(shop=shop, phone=sender.phone).order_by("pk").first()
+        if shop
+        else None
     )
     try:
         with transaction.atomic():
@@ -146,7 +202,7 @@ def twilio_inbound_record(*, payload: dict[str, str]) -> InboundResult:
                 shop=shop,
                 customer=customer,
                 channel=channel,
-                sender=sender,
+                sender=sender.phone,
                 body=body,
                 keyword=keyword,
                 provider_message_id=payload.get("MessageSid", "")[:64],
@@ -154,26 +210,12 @@ def twilio_inbound_record(*, payload: dict[str, str]) -> InboundResult:
     except IntegrityError:
         return InboundResult(keyword, "", None)  # a retried webhook: acted on already
     reply = ""
-    if keyword == "stop" and shop:
-        suppression_add(
-            shop_id=shop.pk,
-            channel=channel,
-            address=sender,
-            reason=SuppressionReason.STOP,
-            source="twilio inbound",
-            detail=body[:255],
-        )
-        reply = (
-            f"{shop.name}: you are unsubscribed and will get no more texts. Reply START to resume."
-        )
-    elif keyword == "start" and shop:
-        Suppression.objects.filter(
-            shop=shop,
-            channel=channel,
-            address=suppression_key(sender),
-            reason=SuppressionReason.STOP,
-        ).delete()
-        reply = f"{shop.name}: you will get order updates by text again. Reply STOP to opt out."
+    if keyword == "stop":
+        text_opt_out(sender=sender, detail=body[:255])
+        reply = _stop_reply(sender)
+    elif keyword == "start":
+        text_opt_in(sender=sender)
+        reply = _start_reply(sender)
     elif keyword == "help":
         reply = _help_reply(shop)
     return InboundResult(keyword, reply, inbound)

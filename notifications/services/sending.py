@@ -41,6 +41,7 @@ from notifications.services.compliance import (
 from notifications.services.links import email_headers
 from notifications.services.rendering import message_render_outbound, templates_for_batch
 from notifications.services.suppression import suppression_add, suppression_key
+from notifications.services.text_opt_outs import texts_opted_out
 from orders.models import Channel, OrderStatus
 from postpurchase.exceptions import DomainError
 
@@ -117,8 +118,9 @@ def _moot_reason(message: Message, now: datetime, hold: Hold | None = None) -> s
 
 def _blocked(messages: list[Message]) -> dict[int, str]:
     """Why each message must not reach its recipient at all: one query for the chunk's
-    suppressions and one for its customers' consents, which may have changed since the
-    message was scheduled (see `compliance.consent_refusal` for the rules)."""
+    suppressions, one for its texts' opt-outs of our shared numbers (`texts_opted_out`) and
+    one for its customers' consents, which may have changed since the message was scheduled
+    (see `compliance.consent_refusal` for the rules)."""
     if not messages:
         return {}
     wanted = Q()
@@ -128,12 +130,15 @@ def _blocked(messages: list[Message]) -> dict[int, str]:
         (s.shop_id, s.channel, s.address): s.get_reason_display().lower()
         for s in Suppression.objects.filter(wanted)
     }
+    opted_out = texts_opted_out(messages)
     consents = consents_by_customer({m.customer_id for m in messages if m.customer_id})
     reasons = {}
     for m in messages:
         reason = suppressed.get((m.shop_id, m.channel, suppression_key(m.recipient)))
         if reason:
             reasons[m.pk] = f"recipient suppressed: {reason}"
+        elif m.pk in opted_out:
+            reasons[m.pk] = opted_out[m.pk]
         elif refusal := consent_refusal(
             consents.get(m.customer_id, {}), channel=m.channel, purpose=m.purpose
         ):

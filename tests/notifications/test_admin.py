@@ -20,6 +20,7 @@ from notifications.models import (
     Message,
     MessageEvent,
     MessageStatus,
+    NumberOptOut,
     ProviderEvent,
     Purpose,
     Suppression,
@@ -370,3 +371,18 @@ def test_staff_can_add_an_address_to_the_suppression_list(admin_client, outbox):
 
     assert response.status_code == 302
     assert Suppression.objects.get().address == "complainer@example.org"
+
+
+def test_opt_outs_of_shared_numbers_are_listed_and_read_only(admin_client):
+    opt_out = NumberOptOut.objects.create(
+        our_number="+15005550006", phone="+14155550123", channel="sms"
+    )
+
+    listed = admin_client.get(_url(NumberOptOut, "changelist"))
+    edit = admin_client.post(_url(NumberOptOut, "change", opt_out.pk), {"phone": "+1"})
+    delete = admin_client.post(_url(NumberOptOut, "delete", opt_out.pk), {"post": "yes"})
+
+    assert listed.status_code == 200
+    assert b"+14155550123" in listed.content
+    assert (edit.status_code, delete.status_code) == (403, 403)
+    assert NumberOptOut.objects.get().phone == "+14155550123"

@@ -700,8 +700,9 @@ def test_a_mixed_chunk_checks_cost_a_fixed_number_of_queries(
     pause_checks = len(settings.NOTIFICATIONS_MARKETING_PAUSE_CHECKS)
 
     for chunk in (small, big):
-        # Suppressions, consents, each pause check and the cap: one query each.
-        with django_assert_max_num_queries(3 + pause_checks):
+        # Suppressions, opt-outs of shared numbers, consents, each pause check and the cap:
+        # one query each.
+        with django_assert_max_num_queries(4 + pause_checks):
             _blocked(chunk)
             sending_holds(chunk, timezone.now())
             MarketingCap(chunk, timezone.now())
