@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from orders.models import DomainEvent, EventName
+from postpurchase.redact import redact, redacted_traceback
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +96,11 @@ def domain_event_deliver(*, event_id: int) -> list[str]:
                 with transaction.atomic():
                     handler(event)
             except Exception as exc:
-                logger.exception("subscriber %s failed on event %s", key, row.pk)
+                # The error may quote personal data (an address refused, a row's values): the
+                # log gets it masked, the row (for ops) whole.
+                logger.error(
+                    "subscriber %s failed on event %s\n%s", key, row.pk, redacted_traceback(exc)
+                )
                 failure = exc
                 row.attempts += 1
                 row.last_error = f"{key}: {exc!r}"[:2000]
@@ -105,7 +110,9 @@ def domain_event_deliver(*, event_id: int) -> list[str]:
         row.is_fully_delivered = failure is None
         row.save(update_fields=["delivered_to", "is_fully_delivered", "attempts", "last_error"])
     if failure is not None:
-        raise DeliveryFailed(str(failure)) from failure
+        # Celery logs what it retries, with its causes: only the masked error goes with it (the
+        # whole one was logged masked above and is kept on the row).
+        raise DeliveryFailed(redact(str(failure))) from None
     return done
 
 

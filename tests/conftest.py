@@ -8,6 +8,7 @@ from celery.contrib.testing.worker import start_worker
 from orders import events
 from postpurchase.celery import app as celery_app
 from tests.factories import ShopFactory, StaffMembershipFactory
+from tests.log_privacy import customers_personal_data, log_records
 
 
 @pytest.fixture(autouse=True)
@@ -73,12 +74,28 @@ def subscribed(monkeypatch):
 
 @pytest.fixture
 def celery_worker_live(transactional_db):
-    """A real Celery worker (threads, in this process) consuming from Redis."""
+    """A real Celery worker (threads, in this process) consuming from Redis.
+
+    While it runs, every log record at INFO or above from any logger (the worker's, the
+    tasks', the web requests') is captured; the test fails if one carries an email address, a
+    phone number or a street address (`tests.log_privacy`), above all its customers' own."""
     celery_app.control.purge()
-    with start_worker(
-        celery_app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=10
-    ) as worker:
+    # The worker logs at INFO from its start (it decides then whether it logs each task), and
+    # the capture starts once the worker has started: starting resets the root's handlers.
+    with (
+        start_worker(
+            celery_app,
+            pool="threads",
+            concurrency=2,
+            perform_ping_check=False,
+            shutdown_timeout=10,
+            loglevel="INFO",
+        ) as worker,
+        log_records() as logs,
+    ):
         yield worker
+    leaks = logs.leaks(known=customers_personal_data())
+    assert leaks == [], "personal data in the logs:\n" + "\n".join(leaks)
 
 
 def event_enqueues(callbacks: list) -> list:

@@ -11,6 +11,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from notifications.channels.base import RenderedMessage, SendResult
+from postpurchase.redact import mask_recipient
 
 logger = logging.getLogger(__name__)
 
@@ -34,13 +35,17 @@ class ConsoleChannel:
 
     def send(self, msg: RenderedMessage) -> SendResult:
         provider_message_id = f"console-{uuid.uuid4().hex}"
+        # The recipient masked, and the text (which may name the customer or their address)
+        # only at DEBUG: the message log in the dashboard shows it all.
         logger.info(
-            "console %s message %s to %s\nsubject: %s\n%s",
+            "console %s message %s to %s (%d characters)",
             msg.channel,
             msg.message_id,
-            msg.recipient,
-            msg.subject,
-            msg.body_text,
+            mask_recipient(msg.recipient),
+            len(msg.body_text),
+        )
+        logger.debug(
+            "console message %s\nsubject: %s\n%s", msg.message_id, msg.subject, msg.body_text
         )
         sent.append(ConsoleRecord(provider_message_id, timezone.now(), msg))
         return SendResult(

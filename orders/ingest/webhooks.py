@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from orders.models import Shop, WebhookEvent, WebhookStatus
 from postpurchase.exceptions import DomainError
+from postpurchase.redact import redact
 
 logger = logging.getLogger(__name__)
 
@@ -162,7 +163,8 @@ def webhook_event_process(*, event_id: int) -> str:
     if transient is not None:
         raise transient
     if event.status == WebhookStatus.FAILED:
-        logger.warning("webhook %s (%s) failed: %s", event.pk, event.topic, event.error)
+        # The error may quote the payload (an address it refused); the row keeps it whole.
+        logger.warning("webhook %s (%s) failed: %s", event.pk, event.topic, redact(event.error))
     return event.status
 
 

@@ -499,7 +499,7 @@ def console_outbox() -> Iterator[None]:
 def test_console_logs_and_records_the_message(caplog: pytest.LogCaptureFixture) -> None:
     msg = sms_message()
 
-    with caplog.at_level(logging.INFO, logger="notifications.channels.console"):
+    with caplog.at_level(logging.DEBUG, logger="notifications.channels.console"):
         first = ConsoleChannel().send(msg)
         second = ConsoleChannel().send(msg)
 
@@ -510,8 +510,13 @@ def test_console_logs_and_records_the_message(caplog: pytest.LogCaptureFixture) 
         second.provider_message_id,
     ]
     assert console.sent[0].message is msg
-    assert "+447700900123" in caplog.text
-    assert "Order #1001 has shipped" in caplog.text
+    info = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    debug = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+    # The number masked and no text at INFO; the text only at DEBUG.
+    chars = len(msg.body_text)
+    assert info[0] == f"console sms message {msg.message_id} to +4*******0123 ({chars} characters)"
+    assert not any("+447700900123" in line or "has shipped" in line for line in info)
+    assert "Order #1001 has shipped" in debug[0]
 
 
 @pytest.mark.usefixtures("console_outbox")

@@ -3,6 +3,7 @@
 import pytest
 from django.core import mail
 
+from notifications.channels import console
 from notifications.models import Message, MessageStatus
 from notifications.services import message_schedule
 from notifications.tasks import messages_dispatch_due_task
@@ -58,3 +59,29 @@ def test_shopify_order_in_confirmation_out_by_email_and_sms(
     request, _ = fake_twilio.log[-1]
     assert request.form["To"] == "+16135550123"
     assert order.number in request.form["Body"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_twilio_account_a_text_goes_to_the_log_with_its_number_masked(
+    daytime, celery_worker_live, client, settings
+):
+    """The demo: with no Twilio account the text goes to the console channel through a real
+    worker. Its log line says which message went where, never the number or the text (the
+    `celery_worker_live` fixture checks every log record for personal data)."""
+    settings.TWILIO_ACCOUNT_SID = ""
+    console.sent.clear()
+    shop = ShopFactory()
+    payload = fixture("orders_create")
+    payload["customer"]["sms_marketing_consent"]["state"] = "subscribed"
+
+    assert deliver(client, shop, "orders/create", payload).status_code == 200
+    assert wait_for(lambda: Message.objects.filter(shop=shop).count() == 2)
+    messages_dispatch_due_task.delay()
+
+    def text_sent() -> bool:
+        return Message.objects.filter(shop=shop, channel="sms", status="sent").exists()
+
+    assert wait_for(text_sent), list(Message.objects.values("channel", "status", "status_reason"))
+    [text] = [record.message for record in console.sent if record.message.channel == "sms"]
+    assert text.recipient == "+16135550123"
+    assert Message.objects.get(shop=shop, channel="sms").provider == "console"

@@ -8,6 +8,7 @@ from orders.models import DomainEvent, EventName, Order
 from orders.services import order_ingest
 from orders.tasks import domain_event_deliver_task, domain_events_redeliver_task
 from tests.conftest import event_enqueues
+from tests.log_privacy import personal_data_in
 from tests.orders.test_flow import an_order
 
 pytestmark = pytest.mark.django_db
@@ -148,3 +149,34 @@ def test_an_event_out_of_attempts_waits_for_ops_then_is_delivered_again(
     assert sent == [event.pk]
     events.domain_event_deliver(event_id=event.pk)
     assert len(got) == 1
+
+
+def test_a_failing_subscriber_is_logged_with_its_stack_but_no_personal_data(
+    shop, subscribed, caplog
+):
+    subscribed(EventName.ORDER_PLACED)
+
+    def refuses(event):
+        raise ValueError("'+14155554567' is not a valid phone number for ada@example.org")
+
+    events.subscribe(EventName.ORDER_PLACED, refuses, key="tests.refuses")
+    try:
+        order_ingest(shop=shop, data=an_order())
+        event = DomainEvent.objects.get(name=EventName.ORDER_PLACED)
+        with pytest.raises(events.DeliveryFailed) as raised:
+            events.domain_event_deliver(event_id=event.pk)
+    finally:
+        events.unsubscribe(EventName.ORDER_PLACED, "tests.refuses")
+
+    [record] = [r for r in caplog.records if r.name == "orders.events"]
+    logged = record.getMessage()
+    assert logged.startswith(f"subscriber tests.refuses failed on event {event.pk}\n")
+    assert "in refuses" in logged  # the stack is there
+    assert "'+1******4567' is not a valid phone number for a***@example.org" in logged
+    assert record.exc_info is None
+    assert personal_data_in(logged) == []
+    # What Celery logs when it retries: masked, with no cause that would repeat the data.
+    assert str(raised.value) == "'+1******4567' is not a valid phone number for a***@example.org"
+    assert raised.value.__cause__ is None
+    event.refresh_from_db()
+    assert "+14155554567" in event.last_error  # ops see it whole, on the row

@@ -11,6 +11,7 @@ from django.utils import timezone
 from orders.ingest import webhooks
 from orders.models import WebhookEvent, WebhookStatus
 from orders.tasks import webhook_event_process_task, webhook_events_dispatch_task
+from postpurchase.exceptions import DomainError
 from tests.factories import WebhookEventFactory
 
 
@@ -177,3 +178,24 @@ def test_a_delivery_that_keeps_failing_is_failed_for_ops_after_the_last_attempt(
     assert event.error == "gave up after 3 attempts: database went away"
     # Nothing picks it up again on its own; ops replay it from admin.
     assert webhooks.webhook_events_resume(older_than=timedelta(0)) == []
+
+
+@pytest.mark.django_db
+def test_a_failed_delivery_is_logged_without_the_data_its_error_quotes(shop, caplog):
+    def refuse(event):
+        raise DomainError("customer.phone: '+14155554567' is not valid (ada@example.org)")
+
+    webhooks.register_processor("test-refusing", refuse)
+    try:
+        event = WebhookEventFactory(shop=shop, provider="test-refusing")
+        assert webhooks.webhook_event_process(event_id=event.pk) == WebhookStatus.FAILED
+    finally:
+        webhooks._processors.pop("test-refusing")
+
+    [record] = [r for r in caplog.records if r.name == "orders.ingest.webhooks"]
+    assert record.getMessage() == (
+        f"webhook {event.pk} ({event.topic}) failed: "
+        "customer.phone: '+1******4567' is not valid (a***@example.org)"
+    )
+    event.refresh_from_db()
+    assert "+14155554567" in event.error  # ops see it whole, on the row
