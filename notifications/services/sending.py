@@ -41,7 +41,7 @@ from notifications.services.compliance import (
 from notifications.services.links import email_headers
 from notifications.services.rendering import message_render_outbound, templates_for_batch
 from notifications.services.suppression import suppression_add, suppression_key
-from notifications.services.text_opt_outs import texts_opted_out
+from notifications.services.text_opt_outs import TEXT_CHANNELS, texts_opted_out
 from orders.models import Channel, OrderStatus
 from postpurchase.exceptions import DomainError
 
@@ -146,13 +146,10 @@ def _blocked(messages: list[Message]) -> dict[int, str]:
     return reasons
 
 
-def _status_callback_url() -> str:
-    return settings.PUBLIC_BASE_URL + reverse("notifications:twilio_status")
-
-
 def _rendered_message(message: Message) -> RenderedMessage:
     shop = message.shop
-    is_text = message.channel in (Channel.SMS, Channel.WHATSAPP)
+    # Twilio reports delivery only to a callback asked for with each message.
+    status_callback = settings.PUBLIC_BASE_URL + reverse("notifications:twilio_status")
     return RenderedMessage(
         message_id=message.pk,
         shop_id=message.shop_id,
@@ -170,8 +167,7 @@ def _rendered_message(message: Message) -> RenderedMessage:
         # Set by `_prepare` when WhatsApp must use the shop's approved content template.
         whatsapp_content_sid=getattr(message, "whatsapp_content_sid", ""),
         whatsapp_content_variables=getattr(message, "whatsapp_content_variables", {}),
-        # Twilio reports delivery only to a callback asked for with each message.
-        status_callback_url=_status_callback_url() if is_text else "",
+        status_callback_url=status_callback if message.channel in TEXT_CHANNELS else "",
         # A shop's own number is an SMS number; WhatsApp keeps the platform's WhatsApp sender.
         from_number=shop.sms_number if message.channel == Channel.SMS else "",
     )
