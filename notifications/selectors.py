@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models import Value as V
 from django.db.models.functions import Coalesce, Concat
@@ -29,7 +28,6 @@ from notifications.models import (
     Suppression,
 )
 from notifications.services.suppression import suppression_key
-from notifications.services.suppression_list import MANAGING_ROLES
 from orders.models import (
     Channel,
     Consent,
@@ -37,7 +35,6 @@ from orders.models import (
     Order,
     Purpose,
     Shop,
-    StaffMembership,
 )
 from orders.tenancy import scoped
 
@@ -193,11 +190,6 @@ def suppression_list_for_shop(
 
 def suppression_get_for_shop(*, shop: Shop, suppression_id: int) -> Suppression:
     return get_object_or_404(scoped(Suppression, shop), pk=suppression_id)
-
-
-def staff_can_remove_suppressions(*, user: AbstractBaseUser, shop: Shop) -> bool:
-    """Agents see the list but may not take an address off it (`suppression_remove`)."""
-    return StaffMembership.objects.filter(user=user, shop=shop, role__in=MANAGING_ROLES).exists()
 
 
 # Customers -------------------------------------------------------------------------------------

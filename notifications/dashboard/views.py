@@ -2,13 +2,14 @@
 the suppression list, and each customer's timeline.
 
 Views parse the request with a form, read through `notifications.selectors` (every read scoped
-to `self.shop`) and write only through the services, then redirect (POST-redirect-GET).
+to `self.shop`) and write only through the services, then redirect (POST-redirect-GET). Each
+declares the staff action it needs (`permission`), enforced by `StaffPermissionMixin`.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -33,8 +34,10 @@ from notifications.models import Flow, Message, MessageStatus
 from notifications.services.flow_settings import flow_update
 from notifications.services.operations import message_cancel, message_retry, message_send_now
 from notifications.services.suppression_list import suppression_add_by_staff, suppression_remove
+from orders.dashboard.forms import read_only
 from orders.dashboard.views import DashboardView
-from orders.tenancy import ShopStaffMixin
+from orders.tenancy import StaffPermissionMixin
+from postpurchase import permissions
 from postpurchase.exceptions import DomainError
 
 PER_PAGE = 50
@@ -84,6 +87,7 @@ def _page(request: HttpRequest, rows: QuerySet, per_page: int = PER_PAGE) -> dic
 class OverviewView(MessagingView):
     template_name = "notifications/dashboard/overview.html"
     tab = "overview"
+    permission = permissions.DASHBOARD_VIEW
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(rates=selectors.flow_rates(shop=self.shop), **kwargs)
@@ -96,6 +100,7 @@ class MessageListView(_PartialMixin, MessagingView):
     template_name = "notifications/dashboard/message_list.html"
     partial_template_name = "notifications/dashboard/partials/_message_results.html"
     tab = "log"
+    permission = permissions.DASHBOARD_VIEW
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         kinds = selectors.message_kinds_for_shop(shop=self.shop)
@@ -128,6 +133,7 @@ class MessageListView(_PartialMixin, MessagingView):
 class MessageDetailView(MessagingView):
     template_name = "notifications/dashboard/message_detail.html"
     tab = "log"
+    permission = permissions.DASHBOARD_VIEW
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         message = selectors.message_get_for_shop(shop=self.shop, message_id=self.kwargs["pk"])
@@ -148,6 +154,7 @@ class _Action:
     # which also lets a *scheduled* message be queued: from here that would be "send now"
     # without saying so.
     states: tuple[str, ...]
+    permission: str = permissions.MESSAGE_OPERATE
 
 
 _ACTIONS: dict[str, _Action] = {
@@ -170,16 +177,22 @@ def _actions_for(message: Message) -> list[tuple[str, str]]:
     return [(slug, a.label) for slug, a in _ACTIONS.items() if message.status in a.states]
 
 
-class MessageActionView(ShopStaffMixin, View):
+class MessageActionView(StaffPermissionMixin, View):
     """Send now, cancel or retry one of the shop's messages; a refusal is shown, not raised."""
 
     http_method_names = ["post"]
+    # Each action declares the staff permission it needs.
+    actions: ClassVar[Mapping[str, _Action]] = _ACTIONS
+
+    def required_permission(self) -> str:
+        todo = self.actions.get(self.kwargs["action"])
+        if todo is None:
+            raise Http404("No such action")
+        return todo.permission
 
     def post(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
-        if action not in _ACTIONS:
-            raise Http404("No such action")
         message = selectors.message_get_for_shop(shop=self.shop, message_id=pk)
-        todo = _ACTIONS[action]
+        todo = self.actions[action]
         try:
             if message.status not in todo.states:
                 raise DomainError(f"not for a message that is {message.get_status_display()}")
@@ -217,6 +230,7 @@ def _duration_words(value: timedelta | None, *, zero: str) -> str:
 class FlowListView(MessagingView):
     template_name = "notifications/dashboard/flow_list.html"
     tab = "flows"
+    permission = permissions.DASHBOARD_VIEW
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # A shop that has not had an event yet still sees (and may edit) every default flow.
@@ -248,12 +262,14 @@ class FlowListView(MessagingView):
 class FlowEditView(MessagingView):
     template_name = "notifications/dashboard/flow_edit.html"
     tab = "flows"
+    permission = {"GET": permissions.DASHBOARD_VIEW, "POST": permissions.FLOW_EDIT}
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         flow = selectors.flow_get_for_shop(shop=self.shop, flow_id=self.kwargs["pk"])
-        return self.render_to_response(
-            self.get_context_data(flow=flow, form=FlowForm.for_flow(flow))
-        )
+        form = FlowForm.for_flow(flow)
+        if not request.staff_may[permissions.FLOW_EDIT]:
+            read_only(form)
+        return self.render_to_response(self.get_context_data(flow=flow, form=form))
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         flow = selectors.flow_get_for_shop(shop=self.shop, flow_id=self.kwargs["pk"])
@@ -261,7 +277,9 @@ class FlowEditView(MessagingView):
         form.explain_delay(flow)
         if form.is_valid():
             try:
-                flow_update(shop_id=self.shop.pk, flow_id=flow.pk, **form.changes())
+                flow_update(
+                    shop_id=self.shop.pk, flow_id=flow.pk, actor=request.user, **form.changes()
+                )
             except DomainError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -282,6 +300,7 @@ class SuppressionListView(_PartialMixin, MessagingView):
     template_name = "notifications/dashboard/suppression_list.html"
     partial_template_name = "notifications/dashboard/partials/_suppression_results.html"
     tab = "suppressions"
+    permission = {"GET": permissions.DASHBOARD_VIEW, "POST": permissions.SUPPRESSION_EDIT}
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         """Add an address by hand."""
@@ -317,20 +336,17 @@ class SuppressionListView(_PartialMixin, MessagingView):
         return super().get_context_data(
             form=form,
             suppressions=page["page_obj"].object_list,
-            can_remove=selectors.staff_can_remove_suppressions(
-                user=self.request.user, shop=self.shop
-            ),
             **page,
             **kwargs,
         )
 
 
-class SuppressionRemoveView(ShopStaffMixin, View):
+class SuppressionRemoveView(StaffPermissionMixin, View):
     http_method_names = ["post"]
+    permission = permissions.SUPPRESSION_EDIT
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         suppression = selectors.suppression_get_for_shop(shop=self.shop, suppression_id=pk)
-        # An agent's attempt raises PermissionDenied in the service: a 403, nothing removed.
         suppression_remove(shop_id=self.shop.pk, suppression_id=suppression.pk, actor=request.user)
         messages.success(request, f"{suppression.address} may receive messages again.")
         return HttpResponseRedirect(resolve_url("messaging:suppression_list"))
@@ -343,6 +359,7 @@ class CustomerListView(_PartialMixin, DashboardView):
     template_name = "notifications/dashboard/customer_list.html"
     partial_template_name = "notifications/dashboard/partials/_customer_results.html"
     nav_section = "customers"
+    permission = permissions.DASHBOARD_VIEW
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         form = SearchForm(self.request.GET)
@@ -356,6 +373,7 @@ class CustomerListView(_PartialMixin, DashboardView):
 class CustomerTimelineView(DashboardView):
     template_name = "notifications/dashboard/customer_detail.html"
     nav_section = "customers"
+    permission = permissions.DASHBOARD_VIEW
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         customer = selectors.customer_get_for_shop(shop=self.shop, customer_id=self.kwargs["pk"])
