@@ -61,7 +61,7 @@ POLICY: Mapping[str, Rule] = {
     TEMPLATE_EDIT: Rule(MANAGER, "change message templates"),
     FLOW_EDIT: Rule(MANAGER, "change message flows"),
     SUPPRESSION_EDIT: Rule(MANAGER, "change the suppression list"),
-    MESSAGE_OPERATE: Rule(MANAGER, "send, cancel or retry messages"),
+    MESSAGE_OPERATE: Rule(MANAGER, "send, cancel, retry or settle messages"),
     TRACKING_LINK_RENEW: Rule(MANAGER, "regenerate tracking links"),
     RETURN_POLICY_EDIT: Rule(OWNER, "change the return policy"),
     STAFF_EDIT: Rule(OWNER, "change the shop's staff"),
@@ -109,7 +109,7 @@ class StaffPermissionDenied(DomainError, PermissionDenied):
             yours = f"you are {'an' if role[0] in 'aeiou' else 'a'} {role} of this shop"
         else:
             yours = "you are not staff of this shop"
-        super().__init__(f"Only {_who(rule.role)} can {rule.does} ({yours}).")
+        super().__init__(f"Only {_who(rule.role)} can {rule.does} ({yours})")
 
 
 def permission_require(role: str | None, action: str) -> None:

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import resolve_url
+from django.shortcuts import redirect, resolve_url
 from django.template.defaultfilters import pluralize
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import patch_vary_headers
@@ -25,6 +25,7 @@ from notifications import selectors
 from notifications.dashboard.forms import (
     FlowForm,
     MessageFilterForm,
+    MessageSettleForm,
     SearchForm,
     SuppressionAddForm,
     SuppressionFilterForm,
@@ -32,7 +33,12 @@ from notifications.dashboard.forms import (
 from notifications.flows import flows_ensure_defaults
 from notifications.models import Flow, Message, MessageStatus
 from notifications.services.flow_settings import flow_update
-from notifications.services.operations import message_cancel, message_retry, message_send_now
+from notifications.services.operations import (
+    message_cancel,
+    message_retry,
+    message_send_now,
+    message_settle,
+)
 from notifications.services.suppression_list import suppression_add_by_staff, suppression_remove
 from orders.dashboard.forms import read_only
 from orders.dashboard.views import DashboardView
@@ -140,6 +146,7 @@ class MessageDetailView(MessagingView):
         return super().get_context_data(
             message=message,
             html_preview=selectors.message_html_preview(message=message),
+            provider_events=selectors.message_provider_events(message=message),
             actions=_actions_for(message),
             **kwargs,
         )
@@ -148,60 +155,148 @@ class MessageDetailView(MessagingView):
 @dataclass(frozen=True)
 class _Action:
     label: str
-    service: Callable[..., Message]
+    run: Callable[[HttpRequest, Message, Any], Message]
     done: str
     # The states the dashboard offers it in. Retry is narrower than the transition table,
     # which also lets a *scheduled* message be queued: from here that would be "send now"
     # without saying so.
     states: tuple[str, ...]
+    # States in which the action is taken only from its own page, which says what it means
+    # (a held message may already be with the customer) or asks for what it needs.
+    page_states: tuple[str, ...] = ()
+    form: type[MessageSettleForm] | None = None
     permission: str = permissions.MESSAGE_OPERATE
+
+    def needs_page(self, message: Message) -> bool:
+        return message.status in self.page_states
+
+
+def _send_now(request: HttpRequest, message: Message, form: Any) -> Message:
+    return message_send_now(message_id=message.pk, actor=request.user)
+
+
+def _cancel(request: HttpRequest, message: Message, form: Any) -> Message:
+    return message_cancel(message_id=message.pk, actor=request.user)
+
+
+def _retry(request: HttpRequest, message: Message, form: Any) -> Message:
+    return message_retry(
+        message_id=message.pk,
+        actor=request.user,
+        held_confirmed=request.POST.get("held_confirmed") == "yes",
+    )
+
+
+def _settle(request: HttpRequest, message: Message, form: Any) -> Message:
+    return message_settle(
+        message_id=message.pk,
+        actor=request.user,
+        outcome=form.cleaned_data["outcome"],
+        note=form.cleaned_data["note"],
+    )
 
 
 _ACTIONS: dict[str, _Action] = {
     "send-now": _Action(
-        "Send now", message_send_now, "The message is on its way.", (MessageStatus.SCHEDULED,)
+        "Send now", _send_now, "The message is on its way.", (MessageStatus.SCHEDULED,)
     ),
     "cancel": _Action(
         "Cancel",
-        message_cancel,
+        _cancel,
         "The message was cancelled.",
         (MessageStatus.SCHEDULED, MessageStatus.QUEUED),
     ),
     "retry": _Action(
-        "Retry", message_retry, "The message was queued again.", (MessageStatus.FAILED,)
+        "Retry",
+        _retry,
+        "The message was queued again.",
+        (MessageStatus.FAILED, MessageStatus.HELD),
+        page_states=(MessageStatus.HELD,),
+    ),
+    "settle": _Action(
+        "Settle",
+        _settle,
+        "The message is settled.",
+        (MessageStatus.HELD,),
+        page_states=(MessageStatus.HELD,),
+        form=MessageSettleForm,
     ),
 }
 
 
-def _actions_for(message: Message) -> list[tuple[str, str]]:
-    return [(slug, a.label) for slug, a in _ACTIONS.items() if message.status in a.states]
+def _actions_for(message: Message) -> list[tuple[str, str, bool]]:
+    """(slug, label, taken on its own page) of the actions the message's state allows."""
+    return [
+        (slug, a.label, a.needs_page(message))
+        for slug, a in _ACTIONS.items()
+        if message.status in a.states
+    ]
 
 
-class MessageActionView(StaffPermissionMixin, View):
-    """Send now, cancel or retry one of the shop's messages; a refusal is shown, not raised."""
+class MessageActionView(MessagingView):
+    """Send now, cancel, retry or settle one of the shop's messages. GET shows the action's
+    page (what it means, and its form); POST takes it. A refusal is shown, not raised.
 
-    http_method_names = ["post"]
+    A message held for review is retried only from its page, which says the customer may
+    already have it: a POST without that confirmation is sent to the page instead."""
+
+    template_name = "notifications/dashboard/message_action.html"
+    tab = "log"
+    http_method_names = ["get", "head", "post"]
     # Each action declares the staff permission it needs.
     actions: ClassVar[Mapping[str, _Action]] = _ACTIONS
 
     def required_permission(self) -> str:
+        return self._action().permission
+
+    def _action(self) -> _Action:
         todo = self.actions.get(self.kwargs["action"])
         if todo is None:
             raise Http404("No such action")
-        return todo.permission
+        return todo
+
+    def _detail(self, message: Message) -> HttpResponse:
+        return HttpResponseRedirect(reverse("messaging:message_detail", args=[message.pk]))
+
+    def get(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
+        message = selectors.message_get_for_shop(shop=self.shop, message_id=pk)
+        todo = self._action()
+        if message.status not in todo.states:
+            messages.error(
+                request,
+                f"{todo.label}: not for a message that is {message.get_status_display()}.",
+            )
+            return self._detail(message)
+        return self._page(message, todo, todo.form() if todo.form else None)
 
     def post(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
         message = selectors.message_get_for_shop(shop=self.shop, message_id=pk)
-        todo = self.actions[action]
+        todo = self._action()
+        form = todo.form(request.POST) if todo.form else None
+        if form is not None and not form.is_valid():
+            return self._page(message, todo, form, status=400)
+        if (
+            message.status == MessageStatus.HELD
+            and action == "retry"
+            and request.POST.get("held_confirmed") != "yes"
+        ):
+            messages.warning(request, "Read this first: the customer may already have it.")
+            return redirect("messaging:message_action", pk=message.pk, action=action)
         try:
             if message.status not in todo.states:
                 raise DomainError(f"not for a message that is {message.get_status_display()}")
-            todo.service(message_id=message.pk, actor=request.user)
+            todo.run(request, message, form)
         except DomainError as exc:
             messages.error(request, f"{todo.label}: refused, {exc}.")
         else:
             messages.success(request, todo.done)
-        return HttpResponseRedirect(reverse("messaging:message_detail", args=[message.pk]))
+        return self._detail(message)
+
+    def _page(self, message: Message, todo: _Action, form: Any, status: int = 200) -> HttpResponse:
+        context = self.get_context_data(
+            message=message, action=self.kwargs["action"], todo=todo, form=form
+        )
+        return self.render_to_response(context, status=status)
 
 
 # Flow settings --------------------------------------------------------------------------------

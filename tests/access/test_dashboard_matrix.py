@@ -95,13 +95,26 @@ CASES: dict[str, Case] = {
     "messaging:message_list": Case(get=p.DASHBOARD_VIEW),
     "messaging:message_detail": Case(lambda w: {"pk": w.message.pk}, get=p.DASHBOARD_VIEW),
     "messaging:message_action:send-now": Case(
-        lambda w: {"pk": w.message.pk, "action": "send-now"}, post=p.MESSAGE_OPERATE
+        lambda w: {"pk": w.message.pk, "action": "send-now"},
+        get=p.MESSAGE_OPERATE,
+        post=p.MESSAGE_OPERATE,
     ),
     "messaging:message_action:cancel": Case(
-        lambda w: {"pk": w.message.pk, "action": "cancel"}, post=p.MESSAGE_OPERATE
+        lambda w: {"pk": w.message.pk, "action": "cancel"},
+        get=p.MESSAGE_OPERATE,
+        post=p.MESSAGE_OPERATE,
     ),
     "messaging:message_action:retry": Case(
-        lambda w: {"pk": w.message.pk, "action": "retry"}, post=p.MESSAGE_OPERATE
+        lambda w: {"pk": w.message.pk, "action": "retry"},
+        get=p.MESSAGE_OPERATE,
+        post=p.MESSAGE_OPERATE,
+        data=lambda w: {"held_confirmed": "yes"},
+    ),
+    "messaging:message_action:settle": Case(
+        lambda w: {"pk": w.message.pk, "action": "settle"},
+        get=p.MESSAGE_OPERATE,
+        post=p.MESSAGE_OPERATE,
+        data=lambda w: {"outcome": "failed", "note": "Not in the provider's log."},
     ),
     "messaging:flow_list": Case(get=p.DASHBOARD_VIEW),
     "messaging:flow_edit": Case(

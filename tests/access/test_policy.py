@@ -64,7 +64,7 @@ def test_a_refusal_is_a_domain_error_and_a_403_saying_who_may():
     assert isinstance(refused.value, DomainError)
     assert isinstance(refused.value, PermissionDenied)
     assert str(refused.value) == (
-        "Only the shop's owner can change the return policy (you are an agent of this shop)."
+        "Only the shop's owner can change the return policy (you are an agent of this shop)"
     )
     assert "owner or a manager" in str(p.StaffPermissionDenied(p.RETURN_DECIDE, p.AGENT))
     assert "not staff" in str(p.StaffPermissionDenied(p.RETURN_DECIDE, None))

@@ -12,7 +12,12 @@ from django.db import transaction
 
 from notifications.models import Message, MessageStatus, MessageTemplate
 from notifications.services.flow_settings import flow_update
-from notifications.services.operations import message_cancel, message_retry, message_send_now
+from notifications.services.operations import (
+    message_cancel,
+    message_retry,
+    message_send_now,
+    message_settle,
+)
 from notifications.services.suppression_list import suppression_add_by_staff, suppression_remove
 from notifications.services.templating import message_template_reset, message_template_save
 from orders.services.problem_resolution import problem_report_resolve
@@ -153,10 +158,18 @@ SERVICES: dict[str, Service] = {
         lambda w, a: message_cancel(message_id=w.message.pk, actor=a),
         _message_in(MessageStatus.SCHEDULED),
     ),
+    "message retry (held)": Service(
+        p.MESSAGE_OPERATE,
+        lambda w, a: message_retry(message_id=w.message.pk, actor=a, held_confirmed=True),
+    ),
     "message retry (failed)": Service(
         p.MESSAGE_OPERATE,
         lambda w, a: message_retry(message_id=w.message.pk, actor=a),
         _message_in(MessageStatus.FAILED),
+    ),
+    "message settle": Service(
+        p.MESSAGE_OPERATE,
+        lambda w, a: message_settle(message_id=w.message.pk, actor=a, outcome="sent", note="log"),
     ),
     "tracking link renew": Service(
         p.TRACKING_LINK_RENEW, lambda w, a: tracking_link_renew(order=w.order, actor=a)

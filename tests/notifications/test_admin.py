@@ -244,9 +244,9 @@ def test_retry_requeues_failed_after_commit_and_reports_the_refused(
     assert MessageEvent.objects.filter(actor=admin_user, to_status="queued").count() == 2
     assert _notices(response) == [
         "Queued again: 2 messages.",
-        "Refused: 3 messages: only a failed message can be retried (this one is bounced) (1); "
-        "only a failed message can be retried (this one is scheduled) (1); "
-        "only a failed message can be retried (this one is sent) (1).",
+        "Refused: 3 messages: only a failed or held message can be retried (this one is "
+        "bounced) (1); only a failed or held message can be retried (this one is scheduled) (1); "
+        "only a failed or held message can be retried (this one is sent) (1).",
     ]
 
 
@@ -293,7 +293,7 @@ def test_actions_are_offered_with_the_change_permission(client, shop, sent_chunk
     response = _act(operator, "cancel", [message])
 
     message.refresh_from_db()
-    assert offered == ["send_now", "cancel", "retry"]
+    assert offered == ["send_now", "cancel", "retry", "settle"]
     assert response.status_code == 302
     assert message.status == MessageStatus.CANCELLED
 
