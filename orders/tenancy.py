@@ -71,23 +71,22 @@ def staff_role(user, shop_id: int) -> str | None:
     )
 
 
-def staff_allowed_actions(user, shop_id: int) -> permissions.AllowedActions:
-    """What the user may do in the shop. A superuser is the platform's ops, who may do
-    everything (as they can in admin anyway)."""
-    everything = bool(getattr(user, "is_superuser", False))
-    return permissions.AllowedActions(staff_role(user, shop_id), everything=everything)
+def _is_ops(user) -> bool:
+    """A superuser is the platform's ops, who may do everything (as they can in admin)."""
+    return bool(getattr(user, "is_superuser", False))
 
 
 def staff_permission_require(*, actor, shop_id: int, action: str) -> None:
     """Raise `StaffPermissionDenied` (a DomainError) unless `actor` may take `action` in the
     shop. No actor is the system itself (a task, a rule of the shop's own policy): allowed."""
-    if actor is None or getattr(actor, "is_superuser", False):
+    if actor is None or _is_ops(actor):
         return
     permissions.permission_require(staff_role(actor, shop_id), action)
 
 
 class ShopStaffMixin(LoginRequiredMixin):
-    """Sets `self.shop` (and `request.shop`) to the staff member's current shop."""
+    """Sets `self.shop` (and `request.shop`) to the staff member's current shop; a subclass
+    may then refuse the request (`refusal`) before the view runs."""
 
     shop: Shop
 
@@ -137,9 +136,7 @@ class StaffPermissionMixin(ShopStaffMixin):
             return None  # the view answers 405, whoever asks
         action = self.required_permission()
         # `current_shop` read the role with the shop: no query of its own.
-        allowed = permissions.AllowedActions(
-            self.shop.staff_role, everything=request.user.is_superuser
-        )
+        allowed = permissions.AllowedActions(self.shop.staff_role, everything=_is_ops(request.user))
         request.staff_may = allowed
         if allowed[action]:
             return None
@@ -149,5 +146,4 @@ class StaffPermissionMixin(ShopStaffMixin):
         self, request: HttpRequest, refusal: permissions.StaffPermissionDenied
     ) -> HttpResponse:
         context: dict[str, Any] = {"refusal": refusal, "shop": self.shop}
-        response = TemplateResponse(request, self.forbidden_template_name, context, status=403)
-        return response.render()
+        return TemplateResponse(request, self.forbidden_template_name, context, status=403)
