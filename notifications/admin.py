@@ -1,33 +1,46 @@
 """Ops' view of the outbox and of each shop's lifecycle flows.
 
 A message is never edited here: its status moves only through the services (send now, cancel,
-retry), so every change goes through the transition table and leaves an event row. Flows are
-plain configuration and are edited directly.
+retry, settle), so every change goes through the transition table and leaves an event row, and
+the staff policy applies as in the dashboard: a superuser may act in any shop, another admin
+user only where they are the shop's owner or a manager. A message held for review is retried
+only after a page that says the customer may already have it. Flows are plain configuration
+and are edited directly.
 """
 
 from collections import Counter
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
+from notifications.dashboard.forms import MessageSettleForm
 from notifications.models import (
     DeliveryAttempt,
     Flow,
     InboundMessage,
     Message,
     MessageEvent,
+    MessageStatus,
     MessageTemplate,
     NumberOptOut,
     ProviderEvent,
     QuietHoursRule,
     Suppression,
 )
-from notifications.services import message_cancel, message_retry, message_send_now
+from notifications.services import (
+    message_cancel,
+    message_retry,
+    message_send_now,
+    message_settle,
+)
 
 # `orders.admin` is the house base for every admin; its helpers are private by name only, and
 # importing them keeps one read-only policy and one JSON rendering across apps.
@@ -83,7 +96,7 @@ class MessageAdmin(ReadOnlyAdmin):
     date_hierarchy = "send_at"
     ordering = ("-created_at",)
     inlines = (MessageEventInline, DeliveryAttemptInline)
-    actions = ("send_now", "cancel", "retry")
+    actions = ("send_now", "cancel", "retry", "settle")
     fieldsets = (
         (
             None,
@@ -119,7 +132,7 @@ class MessageAdmin(ReadOnlyAdmin):
                 )
             },
         ),
-        ("Provider", {"fields": ("provider", "provider_message_id")}),
+        ("Provider", {"fields": ("provider", "provider_message_id", "email_message_id")}),
         ("Content", {"fields": ("subject", "body_text_pre", "body_html_pre", "context_pretty")}),
         ("History", {"fields": ("created_at", "updated_at")}),
     )
@@ -156,9 +169,75 @@ class MessageAdmin(ReadOnlyAdmin):
     def cancel(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
         self._apply(request, queryset, message_cancel, done="Cancelled")
 
-    @admin.action(description="Retry selected failed messages", permissions=["operate"])
-    def retry(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
-        self._apply(request, queryset, message_retry, done="Queued again")
+    @admin.action(description="Retry selected failed or held messages…", permissions=["operate"])
+    def retry(self, request: HttpRequest, queryset: QuerySet[Message]) -> HttpResponse | None:
+        """A held message may already be with the customer: when any is selected, a page says
+        so first, and only its confirmation sends them again."""
+        held = list(queryset.filter(status=MessageStatus.HELD).select_related("shop"))
+        confirmed = request.POST.get("held_confirmed") == "yes"
+        if held and not confirmed:
+            return self._confirmation(
+                request,
+                queryset,
+                "admin/notifications/message/retry_held_confirmation.html",
+                action="retry",
+                title="Send held messages again?",
+                held=held,
+            )
+        self._apply(
+            request,
+            queryset,
+            partial(message_retry, held_confirmed=confirmed),
+            done="Queued again",
+        )
+        return None
+
+    @admin.action(description="Settle selected held messages…", permissions=["operate"])
+    def settle(self, request: HttpRequest, queryset: QuerySet[Message]) -> HttpResponse | None:
+        """Mark held messages as sent (they did go out) or failed (they did not), with a note,
+        from a page that asks which and how it is known."""
+        submitted = request.POST.get("settle") == "yes"
+        form = MessageSettleForm(request.POST if submitted else None, prefix="settle")
+        if submitted and form.is_valid():
+            settle = partial(
+                message_settle,
+                outcome=form.cleaned_data["outcome"],
+                note=form.cleaned_data["note"],
+            )
+            self._apply(request, queryset, settle, done="Settled")
+            return None
+        return self._confirmation(
+            request,
+            queryset,
+            "admin/notifications/message/settle_confirmation.html",
+            action="settle",
+            title="Settle held messages",
+            held=list(queryset.filter(status=MessageStatus.HELD).select_related("shop")),
+            form=form,
+        )
+
+    def _confirmation(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Message],
+        template: str,
+        *,
+        action: str,
+        **context: Any,
+    ) -> TemplateResponse:
+        return TemplateResponse(
+            request,
+            template,
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": "Are you sure?",
+                "queryset": queryset.order_by("pk"),
+                "action": action,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                **context,
+            },
+        )
 
     def _apply(
         self,

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models import Value as V
 from django.db.models.functions import Coalesce, Concat
@@ -26,10 +25,10 @@ from notifications.models import (
     Message,
     MessageEvent,
     MessageStatus,
+    ProviderEvent,
     Suppression,
 )
 from notifications.services.suppression import suppression_key
-from notifications.services.suppression_list import MANAGING_ROLES
 from orders.models import (
     Channel,
     Consent,
@@ -37,7 +36,6 @@ from orders.models import (
     Order,
     Purpose,
     Shop,
-    StaffMembership,
 )
 from orders.tenancy import scoped
 
@@ -128,16 +126,92 @@ def message_state_counts(*, messages: QuerySet[Message]) -> dict[str, int]:
 
 
 def message_get_for_shop(*, shop: Shop, message_id: int) -> Message:
-    """One message of the shop with its history and attempts; 404 for another shop's."""
+    """One message of the shop with its history, attempts and the provider's events; 404 for
+    another shop's."""
     messages = (
         scoped(Message, shop)
         .select_related("customer", "order")
         .prefetch_related(
             Prefetch("events", queryset=MessageEvent.objects.select_related("actor")),
             Prefetch("attempts", queryset=DeliveryAttempt.objects.all()),
+            Prefetch(
+                "provider_events",
+                queryset=ProviderEvent.objects.order_by("received_at", "pk"),
+            ),
         )
     )
     return get_object_or_404(messages, pk=message_id)
+
+
+# The fields of a provider's callback that say what happened, in the order shown; the whole
+# payload is in admin. Twilio's status callbacks first, then what email providers send
+# (anymail stores each provider's own event: Postmark, SendGrid, Mailgun, SES, ...).
+_PROVIDER_EVENT_FIELDS = (
+    "MessageStatus",
+    "ErrorCode",
+    "ErrorMessage",
+    "RecordType",
+    "Type",
+    "event",
+    "eventType",
+    "notificationType",
+    "status",
+    "reason",
+    "response",
+    "Description",
+    "Details",
+    "DeliveredAt",
+    "BouncedAt",
+    "timestamp",
+    "Recipient",
+    "email",
+    "recipient",
+    "To",
+    "MessageSid",
+    "MessageID",
+    "sg_message_id",
+    "Message-Id",
+)
+_PROVIDER_EVENT_VALUE_MAX = 200
+
+
+@dataclass(frozen=True)
+class ProviderEventRow:
+    provider: str
+    kind: str
+    received_at: datetime
+    fields: list[tuple[str, str]]
+
+
+def _payload_fields(payload: object) -> list[tuple[str, str]]:
+    """The known fields of a payload, also one level down (Mailgun nests its event under
+    "event-data"), as (name, text) pairs."""
+    if not isinstance(payload, dict):
+        return []
+    found: list[tuple[str, str]] = []
+    levels = [("", payload)] + [
+        (f"{key}.", value) for key, value in payload.items() if isinstance(value, dict)
+    ]
+    for prefix, level in levels:
+        for name in _PROVIDER_EVENT_FIELDS:
+            value = level.get(name)
+            if value in (None, "", [], {}) or isinstance(value, dict | list):
+                continue
+            found.append((f"{prefix}{name}", str(value)[:_PROVIDER_EVENT_VALUE_MAX]))
+    return found
+
+
+def message_provider_events(*, message: Message) -> list[ProviderEventRow]:
+    """What the provider told us about the message, oldest first: kind, when, key fields."""
+    return [
+        ProviderEventRow(
+            provider=event.provider,
+            kind=event.kind,
+            received_at=event.received_at,
+            fields=_payload_fields(event.payload),
+        )
+        for event in message.provider_events.all()
+    ]
 
 
 _BLOCKED_REMOTE = (
@@ -193,11 +267,6 @@ def suppression_list_for_shop(
 
 def suppression_get_for_shop(*, shop: Shop, suppression_id: int) -> Suppression:
     return get_object_or_404(scoped(Suppression, shop), pk=suppression_id)
-
-
-def staff_can_remove_suppressions(*, user: AbstractBaseUser, shop: Shop) -> bool:
-    """Agents see the list but may not take an address off it (`suppression_remove`)."""
-    return StaffMembership.objects.filter(user=user, shop=shop, role__in=MANAGING_ROLES).exists()
 
 
 # Customers -------------------------------------------------------------------------------------

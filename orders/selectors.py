@@ -11,7 +11,6 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import redis
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models import Value as V
@@ -31,8 +30,6 @@ from orders.models import (
     Shipment,
     ShipmentStatus,
     Shop,
-    StaffMembership,
-    StaffRole,
     TrackingEvent,
 )
 from orders.tenancy import scoped
@@ -302,19 +299,6 @@ def problem_report_get_for_shop(
     if not with_photo:
         reports = reports.defer("photo")
     return get_object_or_404(reports, pk=report_id, order_id=order_id)
-
-
-TRACKING_LINK_ROLES = (StaffRole.OWNER, StaffRole.MANAGER)
-
-
-def staff_can_renew_tracking_link(*, user: AbstractBaseUser | AnonymousUser, shop: Shop) -> bool:
-    """Regenerating breaks the link in every message already sent, so, like taking an address
-    off the suppression list, it is for the shop's owner or a manager; agents see the page."""
-    if not user.is_authenticated:
-        return False
-    return StaffMembership.objects.filter(
-        user=user, shop=shop, role__in=TRACKING_LINK_ROLES
-    ).exists()
 
 
 @dataclass(frozen=True)

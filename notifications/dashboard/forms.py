@@ -119,6 +119,25 @@ class SuppressionAddForm(forms.Form):
     )
 
 
+class MessageSettleForm(forms.Form):
+    """What staff found out about a message held for review, and how."""
+
+    outcome = forms.ChoiceField(
+        label="What happened",
+        widget=forms.RadioSelect,
+        choices=[
+            (MessageStatus.SENT, "It went out: the customer has it (mark it sent)"),
+            (MessageStatus.FAILED, "It did not go out (mark it failed; it can then be retried)"),
+        ],
+    )
+    note = forms.CharField(
+        label="How you know",
+        max_length=400,
+        help_text="For the message's history, e.g. “in the provider's log as delivered”.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 class _UNITS:
     MINUTES = "minutes"
     HOURS = "hours"

@@ -38,7 +38,8 @@ from notifications.services.templating import (
 )
 from orders.dashboard.views import DashboardView
 from orders.models import Channel
-from orders.tenancy import ShopStaffMixin, scoped
+from orders.tenancy import StaffPermissionMixin, scoped
+from postpurchase import permissions
 
 # Beyond this many segments a text costs enough per customer to say how much.
 COSTLY_SEGMENTS = 3
@@ -174,6 +175,7 @@ class TemplateListView(DashboardView):
 
     template_name = "notifications/dashboard/template_list.html"
     nav_section = "messages"
+    permission = permissions.DASHBOARD_VIEW
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         overrides = message_templates_for_shop(shop=self.shop)
@@ -196,8 +198,12 @@ class TemplateListView(DashboardView):
 
 
 class TemplateEditView(DashboardView):
+    """Agents see the wording and preview drafts; saving is for the shop's owner or a
+    manager."""
+
     template_name = "notifications/dashboard/template_edit.html"
     nav_section = "messages"
+    permission = {"GET": permissions.DASHBOARD_VIEW, "POST": permissions.TEMPLATE_EDIT}
 
     def get(self, request: HttpRequest, kind: str) -> HttpResponse:
         kind = _kind_or_404(kind)
@@ -276,11 +282,12 @@ class TemplateEditView(DashboardView):
         return self.render_to_response(context, status=status)
 
 
-class TemplatePreviewView(ShopStaffMixin, View):
+class TemplatePreviewView(StaffPermissionMixin, View):
     """The draft rendered, not saved: the htmx partial on each change, or without JavaScript
     the whole edit page with the preview filled in."""
 
     http_method_names = ["post"]
+    permission = permissions.DASHBOARD_VIEW
 
     def post(self, request: HttpRequest, kind: str) -> HttpResponse:
         kind = _kind_or_404(kind)
@@ -301,14 +308,15 @@ class TemplatePreviewView(ShopStaffMixin, View):
         return response
 
 
-class TemplateResetView(ShopStaffMixin, View):
+class TemplateResetView(StaffPermissionMixin, View):
     """Back to the product's default: the shop's override is deleted."""
 
     http_method_names = ["post"]
+    permission = permissions.TEMPLATE_EDIT
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         template = get_object_or_404(scoped(MessageTemplate, self.shop), pk=pk)
         kind, channel, locale = template.kind, template.channel, template.locale
-        message_template_reset(template=template)
+        message_template_reset(template=template, actor=request.user)
         messages.success(request, f"Your {kind} {channel} template is back to the default.")
         return HttpResponseRedirect(edit_url(kind, channel, locale))

@@ -2,19 +2,20 @@
 the suppression list, and each customer's timeline.
 
 Views parse the request with a form, read through `notifications.selectors` (every read scoped
-to `self.shop`) and write only through the services, then redirect (POST-redirect-GET).
+to `self.shop`) and write only through the services, then redirect (POST-redirect-GET). Each
+declares the staff action it needs (`permission`), enforced by `StaffPermissionMixin`.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import resolve_url
+from django.shortcuts import redirect, resolve_url
 from django.template.defaultfilters import pluralize
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import patch_vary_headers
@@ -24,6 +25,7 @@ from notifications import selectors
 from notifications.dashboard.forms import (
     FlowForm,
     MessageFilterForm,
+    MessageSettleForm,
     SearchForm,
     SuppressionAddForm,
     SuppressionFilterForm,
@@ -31,10 +33,17 @@ from notifications.dashboard.forms import (
 from notifications.flows import flows_ensure_defaults
 from notifications.models import Flow, Message, MessageStatus
 from notifications.services.flow_settings import flow_update
-from notifications.services.operations import message_cancel, message_retry, message_send_now
+from notifications.services.operations import (
+    message_cancel,
+    message_retry,
+    message_send_now,
+    message_settle,
+)
 from notifications.services.suppression_list import suppression_add_by_staff, suppression_remove
+from orders.dashboard.forms import read_only
 from orders.dashboard.views import DashboardView
-from orders.tenancy import ShopStaffMixin
+from orders.tenancy import StaffPermissionMixin
+from postpurchase import permissions
 from postpurchase.exceptions import DomainError
 
 PER_PAGE = 50
@@ -84,6 +93,7 @@ def _page(request: HttpRequest, rows: QuerySet, per_page: int = PER_PAGE) -> dic
 class OverviewView(MessagingView):
     template_name = "notifications/dashboard/overview.html"
     tab = "overview"
+    permission = permissions.DASHBOARD_VIEW
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(rates=selectors.flow_rates(shop=self.shop), **kwargs)
@@ -96,6 +106,7 @@ class MessageListView(_PartialMixin, MessagingView):
     template_name = "notifications/dashboard/message_list.html"
     partial_template_name = "notifications/dashboard/partials/_message_results.html"
     tab = "log"
+    permission = permissions.DASHBOARD_VIEW
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         kinds = selectors.message_kinds_for_shop(shop=self.shop)
@@ -128,12 +139,14 @@ class MessageListView(_PartialMixin, MessagingView):
 class MessageDetailView(MessagingView):
     template_name = "notifications/dashboard/message_detail.html"
     tab = "log"
+    permission = permissions.DASHBOARD_VIEW
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         message = selectors.message_get_for_shop(shop=self.shop, message_id=self.kwargs["pk"])
         return super().get_context_data(
             message=message,
             html_preview=selectors.message_html_preview(message=message),
+            provider_events=selectors.message_provider_events(message=message),
             actions=_actions_for(message),
             **kwargs,
         )
@@ -142,53 +155,148 @@ class MessageDetailView(MessagingView):
 @dataclass(frozen=True)
 class _Action:
     label: str
-    service: Callable[..., Message]
+    run: Callable[[HttpRequest, Message, Any], Message]
     done: str
     # The states the dashboard offers it in. Retry is narrower than the transition table,
     # which also lets a *scheduled* message be queued: from here that would be "send now"
     # without saying so.
     states: tuple[str, ...]
+    # States in which the action is taken only from its own page, which says what it means
+    # (a held message may already be with the customer) or asks for what it needs.
+    page_states: tuple[str, ...] = ()
+    form: type[MessageSettleForm] | None = None
+    permission: str = permissions.MESSAGE_OPERATE
+
+    def needs_page(self, message: Message) -> bool:
+        return message.status in self.page_states
+
+
+def _send_now(request: HttpRequest, message: Message, form: Any) -> Message:
+    return message_send_now(message_id=message.pk, actor=request.user)
+
+
+def _cancel(request: HttpRequest, message: Message, form: Any) -> Message:
+    return message_cancel(message_id=message.pk, actor=request.user)
+
+
+def _retry(request: HttpRequest, message: Message, form: Any) -> Message:
+    return message_retry(
+        message_id=message.pk,
+        actor=request.user,
+        held_confirmed=request.POST.get("held_confirmed") == "yes",
+    )
+
+
+def _settle(request: HttpRequest, message: Message, form: Any) -> Message:
+    return message_settle(
+        message_id=message.pk,
+        actor=request.user,
+        outcome=form.cleaned_data["outcome"],
+        note=form.cleaned_data["note"],
+    )
 
 
 _ACTIONS: dict[str, _Action] = {
     "send-now": _Action(
-        "Send now", message_send_now, "The message is on its way.", (MessageStatus.SCHEDULED,)
+        "Send now", _send_now, "The message is on its way.", (MessageStatus.SCHEDULED,)
     ),
     "cancel": _Action(
         "Cancel",
-        message_cancel,
+        _cancel,
         "The message was cancelled.",
         (MessageStatus.SCHEDULED, MessageStatus.QUEUED),
     ),
     "retry": _Action(
-        "Retry", message_retry, "The message was queued again.", (MessageStatus.FAILED,)
+        "Retry",
+        _retry,
+        "The message was queued again.",
+        (MessageStatus.FAILED, MessageStatus.HELD),
+        page_states=(MessageStatus.HELD,),
+    ),
+    "settle": _Action(
+        "Settle",
+        _settle,
+        "The message is settled.",
+        (MessageStatus.HELD,),
+        page_states=(MessageStatus.HELD,),
+        form=MessageSettleForm,
     ),
 }
 
 
-def _actions_for(message: Message) -> list[tuple[str, str]]:
-    return [(slug, a.label) for slug, a in _ACTIONS.items() if message.status in a.states]
+def _actions_for(message: Message) -> list[tuple[str, str, bool]]:
+    """(slug, label, taken on its own page) of the actions the message's state allows."""
+    return [
+        (slug, a.label, a.needs_page(message))
+        for slug, a in _ACTIONS.items()
+        if message.status in a.states
+    ]
 
 
-class MessageActionView(ShopStaffMixin, View):
-    """Send now, cancel or retry one of the shop's messages; a refusal is shown, not raised."""
+class MessageActionView(MessagingView):
+    """Send now, cancel, retry or settle one of the shop's messages. GET shows the action's
+    page (what it means, and its form); POST takes it. A refusal is shown, not raised.
 
-    http_method_names = ["post"]
+    A message held for review is retried only from its page, which says the customer may
+    already have it: a POST without that confirmation is sent to the page instead."""
+
+    template_name = "notifications/dashboard/message_action.html"
+    tab = "log"
+    http_method_names = ["get", "head", "post"]
+    # Each action declares the staff permission it needs.
+    actions: ClassVar[Mapping[str, _Action]] = _ACTIONS
+
+    def required_permission(self) -> str:
+        return self._action().permission
+
+    def _action(self) -> _Action:
+        todo = self.actions.get(self.kwargs["action"])
+        if todo is None:
+            raise Http404("No such action")
+        return todo
+
+    def _detail(self, message: Message) -> HttpResponse:
+        return HttpResponseRedirect(reverse("messaging:message_detail", args=[message.pk]))
+
+    def get(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
+        message = selectors.message_get_for_shop(shop=self.shop, message_id=pk)
+        todo = self._action()
+        if message.status not in todo.states:
+            messages.error(
+                request,
+                f"{todo.label}: not for a message that is {message.get_status_display()}.",
+            )
+            return self._detail(message)
+        return self._page(message, todo, todo.form() if todo.form else None)
 
     def post(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
-        if action not in _ACTIONS:
-            raise Http404("No such action")
         message = selectors.message_get_for_shop(shop=self.shop, message_id=pk)
-        todo = _ACTIONS[action]
+        todo = self._action()
+        form = todo.form(request.POST) if todo.form else None
+        if form is not None and not form.is_valid():
+            return self._page(message, todo, form, status=400)
+        if (
+            message.status == MessageStatus.HELD
+            and action == "retry"
+            and request.POST.get("held_confirmed") != "yes"
+        ):
+            messages.warning(request, "Read this first: the customer may already have it.")
+            return redirect("messaging:message_action", pk=message.pk, action=action)
         try:
             if message.status not in todo.states:
                 raise DomainError(f"not for a message that is {message.get_status_display()}")
-            todo.service(message_id=message.pk, actor=request.user)
+            todo.run(request, message, form)
         except DomainError as exc:
             messages.error(request, f"{todo.label}: refused, {exc}.")
         else:
             messages.success(request, todo.done)
-        return HttpResponseRedirect(reverse("messaging:message_detail", args=[message.pk]))
+        return self._detail(message)
+
+    def _page(self, message: Message, todo: _Action, form: Any, status: int = 200) -> HttpResponse:
+        context = self.get_context_data(
+            message=message, action=self.kwargs["action"], todo=todo, form=form
+        )
+        return self.render_to_response(context, status=status)
 
 
 # Flow settings --------------------------------------------------------------------------------
@@ -217,6 +325,7 @@ def _duration_words(value: timedelta | None, *, zero: str) -> str:
 class FlowListView(MessagingView):
     template_name = "notifications/dashboard/flow_list.html"
     tab = "flows"
+    permission = permissions.DASHBOARD_VIEW
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # A shop that has not had an event yet still sees (and may edit) every default flow.
@@ -248,12 +357,14 @@ class FlowListView(MessagingView):
 class FlowEditView(MessagingView):
     template_name = "notifications/dashboard/flow_edit.html"
     tab = "flows"
+    permission = {"GET": permissions.DASHBOARD_VIEW, "POST": permissions.FLOW_EDIT}
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         flow = selectors.flow_get_for_shop(shop=self.shop, flow_id=self.kwargs["pk"])
-        return self.render_to_response(
-            self.get_context_data(flow=flow, form=FlowForm.for_flow(flow))
-        )
+        form = FlowForm.for_flow(flow)
+        if not request.staff_may[permissions.FLOW_EDIT]:
+            read_only(form)
+        return self.render_to_response(self.get_context_data(flow=flow, form=form))
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         flow = selectors.flow_get_for_shop(shop=self.shop, flow_id=self.kwargs["pk"])
@@ -261,7 +372,9 @@ class FlowEditView(MessagingView):
         form.explain_delay(flow)
         if form.is_valid():
             try:
-                flow_update(shop_id=self.shop.pk, flow_id=flow.pk, **form.changes())
+                flow_update(
+                    shop_id=self.shop.pk, flow_id=flow.pk, actor=request.user, **form.changes()
+                )
             except DomainError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -282,6 +395,7 @@ class SuppressionListView(_PartialMixin, MessagingView):
     template_name = "notifications/dashboard/suppression_list.html"
     partial_template_name = "notifications/dashboard/partials/_suppression_results.html"
     tab = "suppressions"
+    permission = {"GET": permissions.DASHBOARD_VIEW, "POST": permissions.SUPPRESSION_EDIT}
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         """Add an address by hand."""
@@ -317,20 +431,17 @@ class SuppressionListView(_PartialMixin, MessagingView):
         return super().get_context_data(
             form=form,
             suppressions=page["page_obj"].object_list,
-            can_remove=selectors.staff_can_remove_suppressions(
-                user=self.request.user, shop=self.shop
-            ),
             **page,
             **kwargs,
         )
 
 
-class SuppressionRemoveView(ShopStaffMixin, View):
+class SuppressionRemoveView(StaffPermissionMixin, View):
     http_method_names = ["post"]
+    permission = permissions.SUPPRESSION_EDIT
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         suppression = selectors.suppression_get_for_shop(shop=self.shop, suppression_id=pk)
-        # An agent's attempt raises PermissionDenied in the service: a 403, nothing removed.
         suppression_remove(shop_id=self.shop.pk, suppression_id=suppression.pk, actor=request.user)
         messages.success(request, f"{suppression.address} may receive messages again.")
         return HttpResponseRedirect(resolve_url("messaging:suppression_list"))
@@ -343,6 +454,7 @@ class CustomerListView(_PartialMixin, DashboardView):
     template_name = "notifications/dashboard/customer_list.html"
     partial_template_name = "notifications/dashboard/partials/_customer_results.html"
     nav_section = "customers"
+    permission = permissions.DASHBOARD_VIEW
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         form = SearchForm(self.request.GET)
@@ -356,6 +468,7 @@ class CustomerListView(_PartialMixin, DashboardView):
 class CustomerTimelineView(DashboardView):
     template_name = "notifications/dashboard/customer_detail.html"
     nav_section = "customers"
+    permission = permissions.DASHBOARD_VIEW
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         customer = selectors.customer_get_for_shop(shop=self.shop, customer_id=self.kwargs["pk"])

@@ -3,7 +3,12 @@ from notifications.services.dispatch import (
     messages_dispatch_due,
     messages_recover_stuck,
 )
-from notifications.services.operations import message_cancel, message_retry, message_send_now
+from notifications.services.operations import (
+    message_cancel,
+    message_retry,
+    message_send_now,
+    message_settle,
+)
 from notifications.services.rendering import message_render
 from notifications.services.scheduling import MessageRequest, message_schedule, messages_cancel
 from notifications.services.sending import message_send, messages_send
@@ -17,6 +22,7 @@ __all__ = [
     "message_schedule",
     "message_send",
     "message_send_now",
+    "message_settle",
     "messages_cancel",
     "messages_claim_due",
     "messages_dispatch_due",

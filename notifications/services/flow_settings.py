@@ -2,10 +2,13 @@
 
 from datetime import timedelta
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from notifications.models import Flow
 from orders.models import Channel
+from orders.tenancy import staff_permission_require
+from postpurchase import permissions
 from postpurchase.exceptions import DomainError
 
 # A flow may wait up to a year: anything later is a different campaign, not a follow-up.
@@ -35,10 +38,12 @@ def flow_update(
     channels: list[str],
     delay: timedelta,
     useful_for: timedelta | None,
+    actor: AbstractBaseUser | None,
 ) -> Flow:
     """Change one of the shop's flows; a flow of another shop is `Flow.DoesNotExist`.
 
     Channels are kept in the product's channel order, which is the order they are tried in."""
+    staff_permission_require(actor=actor, shop_id=shop_id, action=permissions.FLOW_EDIT)
     _flow_check(channels=channels, delay=delay, useful_for=useful_for)
     flow = Flow.objects.select_for_update().get(shop_id=shop_id, pk=flow_id)
     flow.is_enabled = is_enabled

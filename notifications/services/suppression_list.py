@@ -1,17 +1,17 @@
 """Staff's hand on the suppression list: add an address, take one off."""
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
 from notifications.models import Suppression, SuppressionReason
 from notifications.services.suppression import suppression_add, suppression_key
-from orders.models import Channel, StaffMembership, StaffRole
+from orders.models import Channel
 from orders.models.customers import validate_e164
+from orders.tenancy import staff_permission_require
+from postpurchase import permissions
 from postpurchase.exceptions import DomainError
-
-MANAGING_ROLES = (StaffRole.OWNER, StaffRole.MANAGER)
 
 
 def suppression_address_clean(*, channel: str, address: str) -> str:
@@ -35,6 +35,7 @@ def suppression_add_by_staff(
     *, shop_id: int, channel: str, address: str, actor: AbstractBaseUser | None
 ) -> tuple[Suppression, bool]:
     """Suppress an address by hand; an address already on the list keeps its first reason."""
+    staff_permission_require(actor=actor, shop_id=shop_id, action=permissions.SUPPRESSION_EDIT)
     key = suppression_address_clean(channel=channel, address=address)
     who = actor.get_username() if actor is not None else ""
     return suppression_add(
@@ -51,13 +52,9 @@ def suppression_add_by_staff(
 def suppression_remove(
     *, shop_id: int, suppression_id: int, actor: AbstractBaseUser
 ) -> Suppression:
-    """Take an address off the shop's list, so it may be sent to again. Only an owner or a
-    manager may: it undoes a bounce, a complaint or an opt-out."""
-    allowed = StaffMembership.objects.filter(
-        user=actor, shop_id=shop_id, role__in=MANAGING_ROLES
-    ).exists()
-    if not allowed:
-        raise PermissionDenied("Only the shop's owner or a manager can remove an address.")
+    """Take an address off the shop's list, so it may be sent to again: it undoes a bounce,
+    a complaint or an opt-out, so not an agent's call."""
+    staff_permission_require(actor=actor, shop_id=shop_id, action=permissions.SUPPRESSION_EDIT)
     suppression = Suppression.objects.select_for_update().get(shop_id=shop_id, pk=suppression_id)
     suppression.delete()
     return suppression

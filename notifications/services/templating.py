@@ -38,6 +38,8 @@ from notifications.services.planning import order_context, shipment_context
 from notifications.services.recommendations import recommendations_context
 from notifications.services.returns import RETURN_KINDS, return_context
 from orders.models import Channel, Order, Shop
+from orders.tenancy import staff_permission_require
+from postpurchase import permissions
 from postpurchase.exceptions import DomainError
 from returns.selectors import return_request_latest_for_message  # a read, for the preview
 
@@ -518,7 +520,9 @@ def message_template_save(
 ) -> MessageTemplate:
     """Save the shop's own wording of a kind on a channel and locale, replacing the previous
     one. Raises TemplateInvalid (a DomainError saying the field, line and error) and saves
-    nothing when any part is not a valid template for the kind."""
+    nothing when any part is not a valid template for the kind; StaffPermissionDenied when the
+    actor's role may not edit templates."""
+    staff_permission_require(actor=actor, shop_id=shop.pk, action=permissions.TEMPLATE_EDIT)
     locale = locale_normalise(locale)
     parts = TemplateParts(
         subject=" ".join(subject.split()) if channel == Channel.EMAIL else "",
@@ -544,8 +548,11 @@ def message_template_save(
     return template
 
 
-def message_template_reset(*, template: MessageTemplate) -> None:
+def message_template_reset(*, template: MessageTemplate, actor: AbstractBaseUser | None) -> None:
     """Back to the product's default wording: the shop's override is deleted."""
+    staff_permission_require(
+        actor=actor, shop_id=template.shop_id, action=permissions.TEMPLATE_EDIT
+    )
     template.delete()
 
 

@@ -2,14 +2,13 @@
 link, its page views and the problems they reported), and the shop switcher.
 
 Views parse the request, call a selector from `orders.selectors` and render; every read is
-scoped to `self.shop`, the staff member's current shop, set by `ShopStaffMixin`.
+scoped to `self.shop`, the staff member's current shop, set by `StaffPermissionMixin`, which
+also enforces the action each view declares (`permission`) against the staff policy.
 """
 
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
@@ -24,14 +23,15 @@ from orders.dashboard.forms import OrderFilterForm, ShopSelectForm
 from orders.links import tracking_page_path, tracking_page_url
 from orders.services.problem_resolution import problem_report_resolve
 from orders.services.tracking import tracking_link_renew
-from orders.tenancy import ShopStaffMixin, shop_select
+from orders.tenancy import StaffPermissionMixin, shop_select
+from postpurchase import permissions
 from postpurchase.exceptions import DomainError
 
 ORDERS_PER_PAGE = 50
 LATEST_ORDERS_ON_OVERVIEW = 10
 
 
-class DashboardView(ShopStaffMixin, TemplateView):
+class DashboardView(StaffPermissionMixin, TemplateView):
     # Which top-level navigation entry is marked current; later sections set their own.
     nav_section = ""
 
@@ -42,6 +42,7 @@ class DashboardView(ShopStaffMixin, TemplateView):
 class OverviewView(DashboardView):
     template_name = "dashboard/overview.html"
     nav_section = "overview"
+    permission = permissions.DASHBOARD_VIEW
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         latest = selectors.order_list_for_shop(shop=self.shop)[:LATEST_ORDERS_ON_OVERVIEW]
@@ -54,6 +55,7 @@ class OrderListView(DashboardView):
     template_name = "orders/order_list.html"
     partial_template_name = "orders/partials/_order_rows.html"
     nav_section = "orders"
+    permission = permissions.DASHBOARD_VIEW
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         form = OrderFilterForm(self.request.GET)
@@ -85,6 +87,7 @@ class OrderListView(DashboardView):
 class OrderDetailView(DashboardView):
     template_name = "orders/order_detail.html"
     nav_section = "orders"
+    permission = permissions.DASHBOARD_VIEW
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         order = selectors.order_get_for_shop(shop=self.shop, order_id=self.kwargs["pk"])
@@ -96,9 +99,6 @@ class OrderDetailView(DashboardView):
             tracking_path=tracking_page_path(order),
             tracking_url=tracking_page_url(order),
             tracking_views=selectors.tracking_page_views_for_order(order=order),
-            can_renew_tracking_link=selectors.staff_can_renew_tracking_link(
-                user=self.request.user, shop=self.shop
-            ),
             problem_reports=selectors.problem_report_list_for_order(order=order),
             **kwargs,
         )
@@ -109,15 +109,15 @@ def _order_page(order_id: int, fragment: str = "") -> HttpResponseRedirect:
     return HttpResponseRedirect(f"{url}#{fragment}" if fragment else url)
 
 
-class TrackingLinkRenewView(ShopStaffMixin, View):
-    """Give the order a new tracking link; the old one stops working at once."""
+class TrackingLinkRenewView(StaffPermissionMixin, View):
+    """Give the order a new tracking link; the old one stops working at once. It breaks the
+    link in every message already sent, so it is not an agent's call."""
 
     http_method_names = ["post"]
+    permission = permissions.TRACKING_LINK_RENEW
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         order = selectors.order_get_for_shop(shop=self.shop, order_id=pk)
-        if not selectors.staff_can_renew_tracking_link(user=request.user, shop=self.shop):
-            raise PermissionDenied("Only the shop's owner or a manager can regenerate the link.")
         tracking_link_renew(order=order, actor=request.user)
         messages.success(
             request,
@@ -126,8 +126,9 @@ class TrackingLinkRenewView(ShopStaffMixin, View):
         return _order_page(order.pk, "tracking")
 
 
-class ProblemReportResolveView(ShopStaffMixin, View):
+class ProblemReportResolveView(StaffPermissionMixin, View):
     http_method_names = ["post"]
+    permission = permissions.CASE_HANDLE
 
     def post(self, request: HttpRequest, pk: int, report_id: int) -> HttpResponse:
         report = selectors.problem_report_get_for_shop(
@@ -147,10 +148,11 @@ class ProblemReportResolveView(ShopStaffMixin, View):
 INLINE_PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 
 
-class ProblemReportPhotoView(ShopStaffMixin, View):
+class ProblemReportPhotoView(StaffPermissionMixin, View):
     """The photo the customer sent with a report; staff of the order's shop only."""
 
     http_method_names = ["get", "head"]
+    permission = permissions.DASHBOARD_VIEW
 
     def get(self, request: HttpRequest, pk: int, report_id: int) -> HttpResponse:
         report = selectors.problem_report_get_for_shop(
@@ -173,10 +175,12 @@ class ProblemReportPhotoView(ShopStaffMixin, View):
         return response
 
 
-class ShopSelectView(LoginRequiredMixin, View):
-    """Switch the current shop (only to one the staff member belongs to), then go back."""
+class ShopSelectView(StaffPermissionMixin, View):
+    """Switch the current shop (only to one the staff member belongs to, where every role may
+    see the dashboard), then go back."""
 
     http_method_names = ["post"]
+    permission = permissions.DASHBOARD_VIEW
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = ShopSelectForm(request.POST)

@@ -5,6 +5,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from orders.models import OrderEvent, ProblemReport, ProblemStatus
+from orders.tenancy import staff_permission_require
+from postpurchase import permissions
 from postpurchase.exceptions import DomainError
 
 
@@ -14,6 +16,7 @@ def problem_report_resolve(
 ) -> ProblemReport:
     """Mark an open report resolved and note it on the order's timeline. A report already
     resolved (two staff clicking at once, or a stale page) raises DomainError, nothing changed."""
+    staff_permission_require(actor=actor, shop_id=report.shop_id, action=permissions.CASE_HANDLE)
     # The photo's bytes are not needed to change the status; leave them in the database.
     report = ProblemReport.objects.select_for_update().defer("photo").get(pk=report.pk)
     if report.status != ProblemStatus.OPEN:

@@ -20,8 +20,8 @@ from orders.models import (
     Shipment,
     Shop,
     StaffMembership,
-    StaffRole,
 )
+from postpurchase import permissions
 from postpurchase.exceptions import DomainError
 
 logger = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ def problem_report_recipients(*, shop: Shop) -> list[str]:
     emails = (
         StaffMembership.objects.filter(
             shop=shop,
-            role__in=[StaffRole.OWNER, StaffRole.MANAGER],
+            role__in=permissions.roles_at_least(permissions.MANAGER),
             user__is_active=True,
         )
         .exclude(user__email="")

@@ -3,14 +3,22 @@
 from django.db import transaction
 
 from orders.models import Order, OrderEvent, Shop
+from orders.tenancy import staff_permission_require
 from orders.tracking.cache import tracking_token_forget
+from postpurchase import permissions
+from postpurchase.exceptions import DomainError
 from postpurchase.tokens import new_public_token
+
+RETURN_WINDOW_MAX_DAYS = 365
 
 
 @transaction.atomic
 def tracking_link_renew(*, order: Order, actor=None) -> Order:
     """Give the order a new tracking token: the old link stops working at once (a forwarded or
     leaked link is revoked), and every message sent from now on carries the new one."""
+    staff_permission_require(
+        actor=actor, shop_id=order.shop_id, action=permissions.TRACKING_LINK_RENEW
+    )
     order = Order.objects.select_for_update().get(pk=order.pk)
     tracking_token_forget(order.tracking_token)
     order.tracking_token = new_public_token()
@@ -25,9 +33,13 @@ def tracking_link_renew(*, order: Order, actor=None) -> Order:
     return order
 
 
-def shop_return_window_set(*, shop: Shop, days: int) -> Shop:
+def shop_return_window_set(*, shop: Shop, days: int, actor=None) -> Shop:
     """How many days after delivery customers may start a return: the tracking page shows its
-    return link within it, and the returns app accepts returns within it."""
+    return link within it, and the returns app accepts returns within it. Policy: only the
+    shop's owner may change it."""
+    staff_permission_require(actor=actor, shop_id=shop.pk, action=permissions.RETURN_POLICY_EDIT)
+    if not 1 <= days <= RETURN_WINDOW_MAX_DAYS:
+        raise DomainError(f"The return window is 1 to {RETURN_WINDOW_MAX_DAYS} days.")
     shop.return_window_days = days
     shop.save(update_fields=["return_window_days", "updated_at"])
     return shop

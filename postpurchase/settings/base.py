@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -31,6 +32,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
     "django_htmx",
     "rest_framework",
     "drf_spectacular",
@@ -54,6 +56,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: it turns a sign-in refused for too many failures into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "postpurchase.urls"
@@ -179,6 +183,30 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Sign-in throttling (django-axes) on /accounts/login/ and /admin/login/: an account is locked
+# for one address after SIGNIN_ACCOUNT_FAILURES failures from it, and an address for every
+# account after SIGNIN_ADDRESS_FAILURES, until SIGNIN_COOLOFF_MINUTES have passed without a
+# further attempt (or ops unlock it: admin, or `manage.py axes_reset_username NAME`).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+SIGNIN_ACCOUNT_FAILURES = env.int("SIGNIN_ACCOUNT_FAILURES", default=5)
+SIGNIN_ADDRESS_FAILURES = env.int("SIGNIN_ADDRESS_FAILURES", default=20)
+AXES_HANDLER = "postpurchase.signin.SignInThrottle"
+# One limit per rule, in this order (see postpurchase.signin.SignInThrottle).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+SIGNIN_LOCKOUT_LIMITS = [SIGNIN_ACCOUNT_FAILURES, SIGNIN_ADDRESS_FAILURES]
+if min(SIGNIN_LOCKOUT_LIMITS) < 1:
+    raise ImproperlyConfigured("SIGNIN_ACCOUNT_FAILURES and SIGNIN_ADDRESS_FAILURES must be ≥ 1")
+AXES_FAILURE_LIMIT = SIGNIN_ACCOUNT_FAILURES
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("SIGNIN_COOLOFF_MINUTES", default=15))
+# A successful sign-in forgives that account's failures from that address.
+AXES_RESET_ON_SUCCESS = env.bool("SIGNIN_RESET_ON_SUCCESS", default=True)
+# The client's address as the order lookup's limits count it (TRUSTED_PROXY_COUNT, IPv6 /64).
+AXES_CLIENT_IP_CALLABLE = "orders.tracking.lookup.client_address"
+AXES_LOCKOUT_CALLABLE = "postpurchase.signin.lockout_response"
+
 # How many reverse proxies of our own sit in front of the web server: their X-Forwarded-For
 # entries name the client (for per-address rate limits); anything further left is not believed.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
@@ -271,7 +299,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # axes: failed sign-ins and lockouts are warnings; its start-up banner is not worth a line.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 # Reference views measured by `make bench` (hello world, one-row read). Off in real deployments.

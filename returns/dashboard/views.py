@@ -5,12 +5,13 @@ the actions its status allows; the policy editor; the returns report.
 Reads go through `returns.dashboard.selectors` (scoped to `self.shop`, the staff member's
 current shop: anything of another shop is a 404); every move goes through a
 `returns.services` transition, and a refusal (DomainError, IllegalTransition) becomes a
-message with nothing changed.
+message with nothing changed. Each view declares the staff action it needs (`permission`):
+agents see everything, managers decide, receive and resolve, owners edit the policy.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -21,9 +22,10 @@ from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
+from orders.dashboard.forms import read_only
 from orders.dashboard.views import DashboardView
-from orders.services.tracking import shop_return_window_set
-from orders.tenancy import ShopStaffMixin
+from orders.tenancy import StaffPermissionMixin
+from postpurchase import permissions
 from postpurchase.exceptions import DomainError, IllegalTransition
 from returns.dashboard import selectors
 from returns.dashboard.forms import (
@@ -45,6 +47,7 @@ from returns.models import ReturnRequest, ReturnStatus
 from returns.services import (
     Inspection,
     return_policy_for,
+    return_policy_save,
     return_request_approve,
     return_request_inspect,
     return_request_mark_in_transit,
@@ -80,6 +83,7 @@ def _queue_url(request: HttpRequest, candidate: str = "") -> str:
 class QueueView(ReturnsView):
     template_name = "returns/dashboard/queue.html"
     tab = "queue"
+    permission = permissions.DASHBOARD_VIEW
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         form = ReturnFilterForm(
@@ -103,16 +107,18 @@ class QueueView(ReturnsView):
             page_obj=page,
             page_range=paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
             returns=page.object_list,
-            can_bulk=any(r.status == ReturnStatus.REQUESTED for r in page.object_list),
+            can_bulk=self.request.staff_may[permissions.RETURN_DECIDE]
+            and any(r.status == ReturnStatus.REQUESTED for r in page.object_list),
             **kwargs,
         )
 
 
-class BulkActionView(ShopStaffMixin, View):
+class BulkActionView(StaffPermissionMixin, View):
     """Approve or reject the selected returns, each through its service; says how many moved
     and which were refused (not requested any more, say)."""
 
     http_method_names = ["post"]
+    permission = permissions.RETURN_DECIDE
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = BulkActionForm(request.POST)
@@ -173,11 +179,18 @@ _ACTION_LABELS = {
 class ReturnDetailView(ReturnsView):
     template_name = "returns/dashboard/return_detail.html"
     tab = "queue"
+    permission = permissions.DASHBOARD_VIEW
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return_request = selectors.return_get_for_shop(shop=self.shop, return_id=self.kwargs["pk"])
         items = list(return_request.items.all())
-        actions = selectors.return_actions(return_request=return_request)
+        may = self.request.staff_may
+        # What the return's status allows and the staff member's role may do.
+        actions = [
+            action
+            for action in selectors.return_actions(return_request=return_request)
+            if may[_ACTIONS[action].permission]
+        ]
         return super().get_context_data(
             return_request=return_request,
             items=items,
@@ -195,6 +208,7 @@ class ReturnDetailView(ReturnsView):
 class _Done:
     run: Callable[[HttpRequest, ReturnRequest], ReturnRequest]
     message: str
+    permission: str
 
 
 def _approve(request: HttpRequest, rr: ReturnRequest) -> ReturnRequest:
@@ -234,21 +248,29 @@ def _resolve(request: HttpRequest, rr: ReturnRequest) -> ReturnRequest:
 
 
 _ACTIONS: dict[str, _Done] = {
-    "approve": _Done(_approve, "Return {rma} approved."),
-    "reject": _Done(_reject, "Return {rma} rejected."),
-    "in-transit": _Done(_in_transit, "Return {rma} is on its way back."),
-    "receive": _Done(_receive, "Return {rma} received."),
-    "inspect": _Done(_inspect, "Inspection of {rma} recorded."),
-    "resolve": _Done(_resolve, "Return {rma} resolved."),
+    "approve": _Done(_approve, "Return {rma} approved.", permissions.RETURN_DECIDE),
+    "reject": _Done(_reject, "Return {rma} rejected.", permissions.RETURN_DECIDE),
+    "in-transit": _Done(_in_transit, "Return {rma} is on its way back.", permissions.RETURN_HANDLE),
+    "receive": _Done(_receive, "Return {rma} received.", permissions.RETURN_RECEIVE),
+    "inspect": _Done(_inspect, "Inspection of {rma} recorded.", permissions.RETURN_RECEIVE),
+    "resolve": _Done(_resolve, "Return {rma} resolved.", permissions.RETURN_RESOLVE),
 }
 
 
-class ReturnActionView(ShopStaffMixin, View):
+class ReturnActionView(StaffPermissionMixin, View):
+    """One move of a return; what it needs depends on the move."""
+
     http_method_names = ["post"]
+    # Each move declares the staff permission it needs.
+    actions: ClassVar[Mapping[str, _Done]] = _ACTIONS
+
+    def required_permission(self) -> str:
+        todo = self.actions.get(self.kwargs["action"])
+        if todo is None:
+            raise Http404("No such action")
+        return todo.permission
 
     def post(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
-        if action not in _ACTIONS:
-            raise Http404("No such action")
         return_request = selectors.return_get_for_shop(shop=self.shop, return_id=pk)
         todo = _ACTIONS[action]
         try:
@@ -273,10 +295,11 @@ class ReturnActionView(ShopStaffMixin, View):
 INLINE_PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 
 
-class ReturnItemPhotoView(ShopStaffMixin, View):
+class ReturnItemPhotoView(StaffPermissionMixin, View):
     """The photo the customer sent with an item; staff of the return's shop only."""
 
     http_method_names = ["get", "head"]
+    permission = permissions.DASHBOARD_VIEW
 
     def get(self, request: HttpRequest, pk: int, item_id: int) -> HttpResponse:
         item = selectors.return_item_photo_get_for_shop(
@@ -300,8 +323,11 @@ class ReturnItemPhotoView(ShopStaffMixin, View):
 
 
 class PolicyView(ReturnsView):
+    """Everyone sees the policy; only the shop's owner changes it."""
+
     template_name = "returns/dashboard/policy.html"
     tab = "policy"
+    permission = {"GET": permissions.DASHBOARD_VIEW, "POST": permissions.RETURN_POLICY_EDIT}
 
     def _forms(self, data=None) -> dict[str, Any]:
         policy = return_policy_for(self.shop)
@@ -312,20 +338,26 @@ class PolicyView(ReturnsView):
         }
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        return self.render_to_response(self.get_context_data(**self._forms()))
+        forms = self._forms()
+        if not request.staff_may[permissions.RETURN_POLICY_EDIT]:
+            read_only(*forms.values())
+        return self.render_to_response(self.get_context_data(**forms))
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         forms = self._forms(request.POST)
         if all(form.is_valid() for form in forms.values()):
-            with transaction.atomic():
-                # Only the window: the rest of the shop is edited elsewhere, by its own app.
-                shop_return_window_set(
-                    shop=self.shop, days=forms["window_form"].cleaned_data["return_window_days"]
+            try:
+                return_policy_save(
+                    shop=self.shop,
+                    actor=request.user,
+                    return_window_days=forms["window_form"].cleaned_data["return_window_days"],
+                    edits=[forms["policy_form"], forms["reasons"]],
                 )
-                forms["policy_form"].save()
-                forms["reasons"].save()
-            messages.success(request, "Return policy saved.")
-            return HttpResponseRedirect(reverse("returns_dashboard:policy"))
+            except DomainError as exc:
+                forms["window_form"].add_error(None, str(exc))
+            else:
+                messages.success(request, "Return policy saved.")
+                return HttpResponseRedirect(reverse("returns_dashboard:policy"))
         return self.render_to_response(self.get_context_data(**forms), status=400)
 
 
@@ -335,6 +367,7 @@ class PolicyView(ReturnsView):
 class ReportView(ReturnsView):
     template_name = "returns/dashboard/report.html"
     tab = "report"
+    permission = permissions.DASHBOARD_VIEW
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         form = ReportPeriodForm(self.request.GET or None)

@@ -1,6 +1,6 @@
 from returns.services.credit import store_credit_balance, store_credit_issue
 from returns.services.eligibility import ReturnableLine, returnable_lines
-from returns.services.policy import DEFAULT_REASONS, return_policy_for
+from returns.services.policy import DEFAULT_REASONS, return_policy_for, return_policy_save
 from returns.services.requests import (
     ItemChoice,
     Quote,
@@ -25,6 +25,7 @@ __all__ = [
     "Quote",
     "ReturnableLine",
     "return_policy_for",
+    "return_policy_save",
     "return_quote",
     "return_request_approve",
     "return_request_cancel",

@@ -1,10 +1,16 @@
-"""Each shop's return policy and reasons, created with sensible defaults on first use."""
+"""Each shop's return policy and reasons, created with sensible defaults on first use, and
+changed only by the shop's owner."""
 
+from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any, Protocol
 
 from django.db import transaction
 
 from orders.models import Shop
+from orders.services.tracking import shop_return_window_set
+from orders.tenancy import staff_permission_require
+from postpurchase import permissions
 from returns.models import ReturnMethod, ReturnPolicy, ReturnReason
 
 # (code, label, the shop's fault, photo required, fee)
@@ -42,3 +48,22 @@ def return_policy_for(shop: Shop) -> ReturnPolicy:
             for position, (code, label, fault, photo, fee) in enumerate(DEFAULT_REASONS)
         )
     return policy
+
+
+class PolicyEdit(Protocol):
+    """A validated edit of the policy or its reasons: the editor's model form or formset."""
+
+    def save(self) -> Any: ...
+
+
+@transaction.atomic
+def return_policy_save(
+    *, shop: Shop, actor, return_window_days: int, edits: Sequence[PolicyEdit]
+) -> ReturnPolicy:
+    """Save the shop's return policy: its window and the policy's and reasons' validated edits,
+    all or nothing. Only the shop's owner may (StaffPermissionDenied otherwise, nothing saved)."""
+    staff_permission_require(actor=actor, shop_id=shop.pk, action=permissions.RETURN_POLICY_EDIT)
+    shop_return_window_set(shop=shop, days=return_window_days, actor=actor)
+    for edit in edits:
+        edit.save()
+    return return_policy_for(shop)

@@ -12,11 +12,12 @@ from django.utils import timezone
 from orders.models import OrderSource
 from orders.services import order_ingest
 from orders.services.data import AddressData, CustomerData, LineItemData, OrderData
+from postpurchase import permissions
 from postpurchase.exceptions import DomainError
 from returns.models import Resolution, ReturnItem, ReturnMethod, ReturnRequest, ReturnStatus
 from returns.services.credit import store_credit_issue
 from returns.services.refunds import SHOPIFY_PENDING, ShopifyRefunds, refund_gateway_for
-from returns.services.transitions import _move
+from returns.services.transitions import _move, _require
 
 
 def _refund_task():  # the task module imports the services: import it when needed
@@ -69,6 +70,8 @@ def _exchange_order_data(request: ReturnRequest, items: list[ReturnItem]) -> Ord
 
 @transaction.atomic
 def return_request_resolve(*, return_request: ReturnRequest, actor=None) -> ReturnRequest:
+    # The refund: only a role that may move the shop's money.
+    _require(return_request, actor, permissions.RETURN_RESOLVE)
     request = (
         ReturnRequest.objects.select_for_update(of=("self",))
         .select_related("order", "customer")

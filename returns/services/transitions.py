@@ -1,11 +1,14 @@
-"""Every move of a return, each by its own service: lock, check the table, record who and
-when, publish the domain event. An invalid move raises IllegalTransition."""
+"""Every move of a return, each by its own service: check the actor's role, lock, check the
+table, record who and when, publish the domain event. An invalid move raises
+IllegalTransition; a staff member whose role is too low, StaffPermissionDenied."""
 
 from dataclasses import dataclass
 
 from django.db import transaction
 
 from orders.models import EventName
+from orders.tenancy import staff_permission_require
+from postpurchase import permissions
 from postpurchase.exceptions import DomainError
 from postpurchase.states import transition
 from returns.models import (
@@ -27,6 +30,10 @@ _EVENT_OF = {
     ReturnStatus.RESOLVED: EventName.RETURN_RESOLVED,
     ReturnStatus.CANCELLED: EventName.RETURN_CANCELLED,
 }
+
+
+def _require(return_request: ReturnRequest, actor, action: str) -> None:
+    staff_permission_require(actor=actor, shop_id=return_request.shop_id, action=action)
 
 
 def _move(
@@ -51,11 +58,13 @@ def _move(
 def return_request_approve(
     *, return_request: ReturnRequest, actor=None, note: str = ""
 ) -> ReturnRequest:
+    _require(return_request, actor, permissions.RETURN_DECIDE)
     return _move(return_request, ReturnStatus.APPROVED, actor=actor, note=note)
 
 
 @transaction.atomic
 def return_request_reject(*, return_request: ReturnRequest, actor, reason: str) -> ReturnRequest:
+    _require(return_request, actor, permissions.RETURN_DECIDE)
     if not reason.strip():
         raise DomainError("Say why the return is rejected: the customer will read it.")
     return_request.status_reason = reason.strip()[:500]
@@ -78,6 +87,7 @@ def return_request_cancel(*, return_request: ReturnRequest, actor=None) -> Retur
 
 @transaction.atomic
 def return_request_mark_in_transit(*, return_request: ReturnRequest, actor=None) -> ReturnRequest:
+    _require(return_request, actor, permissions.RETURN_HANDLE)
     if return_request.method == ReturnMethod.KEEP_ITEM:
         raise DomainError("A kept item is not sent back.")
     return _move(return_request, ReturnStatus.IN_TRANSIT, actor=actor)
@@ -85,6 +95,7 @@ def return_request_mark_in_transit(*, return_request: ReturnRequest, actor=None)
 
 @transaction.atomic
 def return_request_receive(*, return_request: ReturnRequest, actor) -> ReturnRequest:
+    _require(return_request, actor, permissions.RETURN_RECEIVE)
     if return_request.method == ReturnMethod.KEEP_ITEM:
         raise DomainError("A kept item is not sent back.")
     return _move(return_request, ReturnStatus.RECEIVED, actor=actor)
@@ -102,6 +113,7 @@ def return_request_inspect(
     *, return_request: ReturnRequest, actor, inspections: dict[int, Inspection]
 ) -> ReturnRequest:
     """Record each item's condition and whether it goes back on the shelf."""
+    _require(return_request, actor, permissions.RETURN_RECEIVE)
     items = {item.pk: item for item in ReturnItem.objects.filter(return_request=return_request)}
     if set(inspections) != set(items):
         raise DomainError("Inspect every item of the return.")

@@ -28,7 +28,7 @@ from notifications.models import (
 from notifications.services import message_schedule
 from notifications.tasks import messages_send_batch_task
 from orders.models import EventName, Order
-from tests.factories import OrderFactory
+from tests.factories import OrderFactory, StaffMembershipFactory
 from tests.notifications.test_outbox import confirmation, queued
 
 pytestmark = pytest.mark.django_db
@@ -245,17 +245,21 @@ def test_retry_requeues_failed_after_commit_and_reports_the_refused(
     assert MessageEvent.objects.filter(actor=admin_user, to_status="queued").count() == 2
     assert _notices(response) == [
         "Queued again: 2 messages.",
-        "Refused: 3 messages: only a failed message can be retried (this one is bounced) (1); "
-        "only a failed message can be retried (this one is scheduled) (1); "
-        "only a failed message can be retried (this one is sent) (1).",
+        "Refused: 3 messages: only a failed or held message can be retried (this one is "
+        "bounced) (1); only a failed or held message can be retried (this one is scheduled) (1); "
+        "only a failed or held message can be retried (this one is sent) (1).",
     ]
 
 
-def _staff_client(client: Client, *codenames: str) -> Client:
+def _staff_client(client: Client, *codenames: str, shop=None, role: str = "manager") -> Client:
+    """An admin user who is not a superuser: the model permissions `codenames`, and, with
+    `shop`, that role in it (actions on messages follow the staff policy in admin too)."""
     user = User.objects.create_user("ops", is_staff=True)
     user.user_permissions.add(
         *Permission.objects.filter(codename__in=codenames, content_type__app_label="notifications")
     )
+    if shop is not None:
+        StaffMembershipFactory(user=user, shop=shop, role=role)
     client.force_login(user)
     return client
 
@@ -283,14 +287,14 @@ def test_actions_are_refused_without_the_change_permission(client, shop, sent_ch
 
 
 def test_actions_are_offered_with_the_change_permission(client, shop, sent_chunks):
-    operator = _staff_client(client, "view_message", "change_message")
+    operator = _staff_client(client, "view_message", "change_message", shop=shop)
     message = _scheduled(OrderFactory(shop=shop), send_at=timezone.now() + timedelta(days=1))
 
     offered = _offered_actions(operator)
     response = _act(operator, "cancel", [message])
 
     message.refresh_from_db()
-    assert offered == ["send_now", "cancel", "retry"]
+    assert offered == ["send_now", "cancel", "retry", "settle"]
     assert response.status_code == 302
     assert message.status == MessageStatus.CANCELLED
 

@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from django.core.exceptions import PermissionDenied
 
 from notifications.flows import flows_ensure_defaults
 from notifications.models import Flow, Suppression, SuppressionReason
@@ -14,6 +13,7 @@ from notifications.services.suppression_list import (
 )
 from orders.models import StaffRole
 from postpurchase.exceptions import DomainError
+from postpurchase.permissions import StaffPermissionDenied
 from tests.factories import StaffMembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,6 +33,7 @@ def _update(flow: Flow, **overrides):
         "channels": ["email"],
         "delay": timedelta(hours=1),
         "useful_for": None,
+        "actor": None,
     }
     values.update(overrides)
     return flow_update(**values)
@@ -104,7 +105,7 @@ def test_suppression_remove_needs_an_owner_or_manager(shop, role, allowed):
     if allowed:
         suppression_remove(shop_id=shop.pk, suppression_id=suppression.pk, actor=user)
     else:
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(StaffPermissionDenied):
             suppression_remove(shop_id=shop.pk, suppression_id=suppression.pk, actor=user)
 
     assert Suppression.objects.exists() is not allowed
@@ -114,7 +115,7 @@ def test_a_manager_of_another_shop_cannot_remove(shop, other_shop):
     manager_elsewhere = StaffMembershipFactory(shop=other_shop, role=StaffRole.MANAGER).user
     suppression = _suppression(shop)
 
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(StaffPermissionDenied):
         suppression_remove(shop_id=shop.pk, suppression_id=suppression.pk, actor=manager_elsewhere)
 
     assert Suppression.objects.exists()

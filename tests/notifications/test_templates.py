@@ -617,7 +617,7 @@ def test_unknown_kinds_channels_and_locales_are_404_in_the_editor(staff_client, 
 
 
 @pytest.mark.django_db
-def test_an_agent_of_the_shop_may_edit_too(client, shop):
+def test_an_agent_of_the_shop_sees_the_templates(client, shop):
     agent = StaffMembershipFactory(shop=shop, role="agent").user
     client.force_login(agent)
 

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from orders.models import OrderStatus
+from orders.models import OrderStatus, StaffRole
 from returns.models import ItemCondition, ReturnEvent, ReturnPolicy, ReturnReason, ReturnStatus
 from returns.services import (
     ItemChoice,
@@ -472,6 +472,13 @@ def test_photo_of_an_unknown_type_is_a_download(staff_client, shop, policy):
 POLICY = "returns_dashboard:policy"
 
 
+@pytest.fixture
+def owner_client(client, shop):
+    """The policy is the owner's to change (`RETURN_POLICY_EDIT`)."""
+    client.force_login(StaffMembershipFactory(shop=shop, role=StaffRole.OWNER).user)
+    return client
+
+
 def policy_post(shop, **overrides):
     """The editor's form as the page renders it for `shop`, with `overrides` applied."""
     reasons = list(ReturnReason.objects.filter(shop=shop).order_by("position", "pk"))
@@ -511,8 +518,8 @@ def policy_post(shop, **overrides):
     return {k: v for k, v in data.items() if v is not None}
 
 
-def test_policy_editor_creates_the_defaults_and_shows_them(staff_client, shop):
-    response = staff_client.get(reverse(POLICY))
+def test_policy_editor_creates_the_defaults_and_shows_them(owner_client, shop):
+    response = owner_client.get(reverse(POLICY))
 
     assert response.status_code == 200
     assert ReturnPolicy.objects.filter(shop=shop).exists()
@@ -522,13 +529,13 @@ def test_policy_editor_creates_the_defaults_and_shows_them(staff_client, shop):
     )
 
 
-def test_policy_editor_saves_every_setting(staff_client, shop):
+def test_policy_editor_saves_every_setting(owner_client, shop):
     return_policy_for(shop)
     final_sale = ProductFactory(shop=shop, title="Earrings")
     variant = VariantFactory(product=ProductFactory(shop=shop))
     n = ReturnReason.objects.filter(shop=shop).count()
 
-    response = staff_client.post(
+    response = owner_client.post(
         reverse(POLICY),
         policy_post(
             shop,
@@ -575,10 +582,10 @@ def test_policy_editor_saves_every_setting(staff_client, shop):
 
 
 @pytest.mark.parametrize("bonus", ["-1", "100.01", "250"])
-def test_policy_editor_refuses_a_bonus_outside_0_to_100(staff_client, shop, bonus):
+def test_policy_editor_refuses_a_bonus_outside_0_to_100(owner_client, shop, bonus):
     policy = return_policy_for(shop)
 
-    response = staff_client.post(
+    response = owner_client.post(
         reverse(POLICY), policy_post(shop, **{"policy-store_credit_bonus_percent": bonus})
     )
 
@@ -588,21 +595,21 @@ def test_policy_editor_refuses_a_bonus_outside_0_to_100(staff_client, shop, bonu
     assert policy.store_credit_bonus_percent == Decimal("10.00")
 
 
-def test_policy_editor_accepts_bonus_bounds(staff_client, shop):
+def test_policy_editor_accepts_bonus_bounds(owner_client, shop):
     return_policy_for(shop)
 
     for bonus in ("0", "100"):
-        response = staff_client.post(
+        response = owner_client.post(
             reverse(POLICY), policy_post(shop, **{"policy-store_credit_bonus_percent": bonus})
         )
         assert response.status_code == 302, bonus
         assert ReturnPolicy.objects.get(shop=shop).store_credit_bonus_percent == Decimal(bonus)
 
 
-def test_policy_editor_refuses_no_resolution_and_saves_nothing(staff_client, shop):
+def test_policy_editor_refuses_no_resolution_and_saves_nothing(owner_client, shop):
     return_policy_for(shop)
 
-    response = staff_client.post(
+    response = owner_client.post(
         reverse(POLICY),
         policy_post(
             shop,
@@ -621,11 +628,11 @@ def test_policy_editor_refuses_no_resolution_and_saves_nothing(staff_client, sho
     assert shop.return_window_days == 30
 
 
-def test_policy_editor_offers_only_the_shops_products(staff_client, shop, other_shop):
+def test_policy_editor_offers_only_the_shops_products(owner_client, shop, other_shop):
     theirs = ProductFactory(shop=other_shop, title="Not ours")
     return_policy_for(shop)
 
-    response = staff_client.post(
+    response = owner_client.post(
         reverse(POLICY), policy_post(shop, **{"policy-non_returnable_products": [theirs.pk]})
     )
 

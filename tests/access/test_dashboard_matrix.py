@@ -1,0 +1,329 @@
+"""Every dashboard URL, for every kind of visitor, by GET and by POST: answered as the staff
+policy says.
+
+The URLs come from the URLconf itself: a new dashboard view shows up here as a new case, and
+fails until it declares what it needs (`StaffPermissionMixin.permission`) and is given its
+expected actions below. Each visitor's request runs in a savepoint that is rolled back, so every
+one meets the same shop; a refused one must also leave the database exactly as it was.
+"""
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from django.apps import apps
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from orders.tenancy import StaffPermissionMixin
+from postpurchase import permissions as p
+from tests.returns.test_dashboard import policy_post
+
+pytestmark = pytest.mark.django_db
+
+# Who knocks: the shop's own staff, another shop's owner, and nobody.
+OWNER, MANAGER, AGENT, OTHER_OWNER, ANONYMOUS = (
+    "owner",
+    "manager",
+    "agent",
+    "other_owner",
+    "anonymous",
+)
+VISITORS = (ANONYMOUS, OTHER_OWNER, AGENT, MANAGER, OWNER)
+APPS_WITH_SHOP_DATA = ("orders", "notifications", "returns")
+
+
+@dataclass(frozen=True)
+class Case:
+    """What one dashboard URL needs: the policy's action for each method it takes (None: the
+    view does not take the method), its kwargs and its POST body from the shop's objects."""
+
+    kwargs: Callable[[Any], dict[str, Any]] = lambda w: {}
+    get: str | None = None
+    post: str | None = None
+    data: Callable[[Any], dict[str, Any]] = lambda w: {}
+    # Another shop's owner asks for an object of this shop: 404. Set for URLs that name one
+    # by something other than an integer id.
+    names_an_object: bool = False
+
+
+def _flow_post(w) -> dict[str, Any]:
+    return {
+        "is_enabled": "",
+        "channels": ["email"],
+        "delay_amount": "0",
+        "delay_unit": "hours",
+        "useful_amount": "",
+        "useful_unit": "hours",
+    }
+
+
+def _template_post(w) -> dict[str, Any]:
+    return {
+        "channel": "email",
+        "locale": "",
+        "subject": "Changed {{ order_number }}",
+        "body_text": "Hello {{ customer_first_name }}",
+        "body_html": "",
+    }
+
+
+_RETURN = {"pk": lambda w: w.return_request.pk}
+
+# The expected actions of every dashboard URL (by name; action URLs by name and slug).
+CASES: dict[str, Case] = {
+    "dashboard:home": Case(get=p.DASHBOARD_VIEW),
+    "dashboard:order_list": Case(get=p.DASHBOARD_VIEW),
+    "dashboard:order_detail": Case(lambda w: {"pk": w.order.pk}, get=p.DASHBOARD_VIEW),
+    "dashboard:tracking_link_renew": Case(lambda w: {"pk": w.order.pk}, post=p.TRACKING_LINK_RENEW),
+    "dashboard:problem_photo": Case(
+        lambda w: {"pk": w.order.pk, "report_id": w.report.pk}, get=p.DASHBOARD_VIEW
+    ),
+    "dashboard:problem_resolve": Case(
+        lambda w: {"pk": w.order.pk, "report_id": w.report.pk}, post=p.CASE_HANDLE
+    ),
+    "dashboard:shop_select": Case(
+        post=p.DASHBOARD_VIEW,
+        data=lambda w: {"shop": w.shop.pk, "next": "/dashboard/orders/"},
+        names_an_object=True,
+    ),
+    "messaging:overview": Case(get=p.DASHBOARD_VIEW),
+    "messaging:message_list": Case(get=p.DASHBOARD_VIEW),
+    "messaging:message_detail": Case(lambda w: {"pk": w.message.pk}, get=p.DASHBOARD_VIEW),
+    "messaging:message_action:send-now": Case(
+        lambda w: {"pk": w.message.pk, "action": "send-now"},
+        get=p.MESSAGE_OPERATE,
+        post=p.MESSAGE_OPERATE,
+    ),
+    "messaging:message_action:cancel": Case(
+        lambda w: {"pk": w.message.pk, "action": "cancel"},
+        get=p.MESSAGE_OPERATE,
+        post=p.MESSAGE_OPERATE,
+    ),
+    "messaging:message_action:retry": Case(
+        lambda w: {"pk": w.message.pk, "action": "retry"},
+        get=p.MESSAGE_OPERATE,
+        post=p.MESSAGE_OPERATE,
+        data=lambda w: {"held_confirmed": "yes"},
+    ),
+    "messaging:message_action:settle": Case(
+        lambda w: {"pk": w.message.pk, "action": "settle"},
+        get=p.MESSAGE_OPERATE,
+        post=p.MESSAGE_OPERATE,
+        data=lambda w: {"outcome": "failed", "note": "Not in the provider's log."},
+    ),
+    "messaging:flow_list": Case(get=p.DASHBOARD_VIEW),
+    "messaging:flow_edit": Case(
+        lambda w: {"pk": w.flow.pk}, get=p.DASHBOARD_VIEW, post=p.FLOW_EDIT, data=_flow_post
+    ),
+    "messaging:suppression_list": Case(
+        get=p.DASHBOARD_VIEW,
+        post=p.SUPPRESSION_EDIT,
+        data=lambda w: {"channel": "email", "address": "new@example.org"},
+    ),
+    "messaging:suppression_remove": Case(
+        lambda w: {"pk": w.suppression.pk}, post=p.SUPPRESSION_EDIT
+    ),
+    "messaging:customer_list": Case(get=p.DASHBOARD_VIEW),
+    "messaging:customer_detail": Case(lambda w: {"pk": w.customer.pk}, get=p.DASHBOARD_VIEW),
+    "message_templates:list": Case(get=p.DASHBOARD_VIEW),
+    "message_templates:edit": Case(
+        lambda w: {"kind": "order_confirmation"},
+        get=p.DASHBOARD_VIEW,
+        post=p.TEMPLATE_EDIT,
+        data=_template_post,
+    ),
+    "message_templates:preview": Case(
+        lambda w: {"kind": "order_confirmation"}, post=p.DASHBOARD_VIEW, data=_template_post
+    ),
+    "message_templates:reset": Case(lambda w: {"pk": w.template.pk}, post=p.TEMPLATE_EDIT),
+    "returns_dashboard:queue": Case(get=p.DASHBOARD_VIEW),
+    "returns_dashboard:bulk": Case(
+        post=p.RETURN_DECIDE,
+        # Another shop's owner only ever moves their own shop's returns (a foreign id is
+        # "not found"): tests/returns/test_dashboard.py checks this one.
+        data=lambda w: {"action": "approve", "ids": [w.return_request.pk]},
+    ),
+    "returns_dashboard:policy": Case(
+        get=p.DASHBOARD_VIEW,
+        post=p.RETURN_POLICY_EDIT,
+        data=lambda w: policy_post(w.shop, **{"window-return_window_days": "61"}),
+    ),
+    "returns_dashboard:report": Case(get=p.DASHBOARD_VIEW),
+    "returns_dashboard:detail": Case(lambda w: {"pk": w.return_request.pk}, get=p.DASHBOARD_VIEW),
+    "returns_dashboard:item_photo": Case(
+        lambda w: {"pk": w.return_request.pk, "item_id": w.item.pk}, get=p.DASHBOARD_VIEW
+    ),
+    "returns_dashboard:action:approve": Case(
+        lambda w: {**_kw(w, _RETURN), "action": "approve"}, post=p.RETURN_DECIDE
+    ),
+    "returns_dashboard:action:reject": Case(
+        lambda w: {**_kw(w, _RETURN), "action": "reject"},
+        post=p.RETURN_DECIDE,
+        data=lambda w: {"reason": "Worn."},
+    ),
+    "returns_dashboard:action:in-transit": Case(
+        lambda w: {**_kw(w, _RETURN), "action": "in-transit"}, post=p.RETURN_HANDLE
+    ),
+    "returns_dashboard:action:receive": Case(
+        lambda w: {**_kw(w, _RETURN), "action": "receive"}, post=p.RETURN_RECEIVE
+    ),
+    "returns_dashboard:action:inspect": Case(
+        lambda w: {**_kw(w, _RETURN), "action": "inspect"}, post=p.RETURN_RECEIVE
+    ),
+    "returns_dashboard:action:resolve": Case(
+        lambda w: {**_kw(w, _RETURN), "action": "resolve"}, post=p.RETURN_RESOLVE
+    ),
+}
+
+
+def _kw(w, spec: dict[str, Callable[[Any], Any]]) -> dict[str, Any]:
+    return {name: value(w) for name, value in spec.items()}
+
+
+# The URLconf ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    key: str  # the URL name, and for an action URL its slug: "messaging:message_action:retry"
+    name: str
+    view: type
+    int_kwargs: tuple[str, ...] = field(default=())
+
+
+def _patterns(
+    patterns: list, prefix: str = "", namespace: str = ""
+) -> Iterator[tuple[str, str, URLPattern]]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _patterns(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+        else:
+            yield prefix + str(pattern.pattern), f"{namespace}{pattern.name}", pattern
+
+
+def dashboard_routes() -> list[Route]:
+    """Every URL under /dashboard/, an action URL once per action its view declares."""
+    routes = []
+    for path, name, pattern in _patterns(get_resolver().url_patterns):
+        if not path.startswith("dashboard/"):
+            continue
+        view = getattr(pattern.callback, "view_class", pattern.callback)
+        converters = getattr(pattern.pattern, "converters", {})
+        ints = tuple(k for k, c in converters.items() if type(c).__name__ == "IntConverter")
+        if "action" in converters:
+            slugs = list(getattr(view, "actions", {})) or ["<undeclared>"]
+            routes += [Route(f"{name}:{slug}", name, view, ints) for slug in slugs]
+        else:
+            routes.append(Route(name, name, view, ints))
+    return routes
+
+
+ROUTES = dashboard_routes()
+
+
+def test_the_matrix_walks_the_dashboard():
+    assert len(ROUTES) >= len(CASES) > 30
+    # A case whose URL is gone is a stale expectation.
+    assert set(CASES) == {route.key for route in ROUTES}
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.key)
+def test_every_dashboard_view_declares_its_permission(route):
+    assert issubclass(route.view, StaffPermissionMixin), (
+        f"{route.view.__name__} is not a StaffPermissionMixin view"
+    )
+    declared = "permission" in vars(route.view) or "required_permission" in vars(route.view)
+    assert declared, f"{route.view.__name__} declares no permission of its own"
+    assert route.key in CASES, f"{route.key} is not in the access matrix"
+
+
+# Requests ---------------------------------------------------------------------------------------
+
+
+def _shop_data_fingerprint() -> str:
+    """Every row of every model that holds shop data, hashed."""
+    digest = hashlib.sha256()
+    for model in apps.get_models():
+        if model._meta.app_label not in APPS_WITH_SHOP_DATA:
+            continue
+        for row in model._default_manager.order_by("pk").values():
+            # Binary fields come back as memoryviews, whose repr is their address.
+            values = [(k, bytes(v) if isinstance(v, memoryview) else v) for k, v in row.items()]
+            digest.update(repr(sorted(values)).encode())
+    return digest.hexdigest()
+
+
+def _user(w, visitor: str):
+    return {
+        OWNER: w.owner,
+        MANAGER: w.manager,
+        AGENT: w.agent,
+        OTHER_OWNER: w.other_owner,
+        ANONYMOUS: None,
+    }[visitor]
+
+
+def _expected(visitor: str, route: Route, case: Case, method: str) -> str:
+    """'login', '404', '405', '403' or 'ok' (any 2xx/3xx that is not a login redirect)."""
+    action = case.get if method == "GET" else case.post
+    if visitor == ANONYMOUS:
+        return "login"
+    if action is None:
+        return "405"
+    if visitor == OTHER_OWNER:
+        return "404" if route.int_kwargs or case.names_an_object else "elsewhere"
+    return "ok" if p.role_allows(visitor, action) else "403"
+
+
+def _answer(response) -> str:
+    status = response.status_code
+    if status == 302 and response.url.startswith(f"{reverse('login')}?next="):
+        return "login"
+    if status in (403, 404, 405):
+        return str(status)
+    if 200 <= status < 400:
+        return "ok"
+    return str(status)
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.key)
+def test_each_visitor_gets_what_the_policy_says(world, route):
+    case = CASES.get(route.key)
+    assert case is not None, f"{route.key} is not in the access matrix"
+    url = reverse(route.name, kwargs=case.kwargs(world))
+    # Every visitor's request is rolled back: each meets the shop as it is now.
+    before = _shop_data_fingerprint()
+    answers, expectations = {}, {}
+    for method in ("GET", "POST"):
+        for visitor in VISITORS:
+            expected = _expected(visitor, route, case, method)
+            with transaction.atomic():
+                client = Client()
+                user = _user(world, visitor)
+                if user is not None:
+                    client.force_login(user)
+                if method == "GET":
+                    response = client.get(url)
+                else:
+                    response = client.post(url, case.data(world))
+                answer = _answer(response)
+                if answer == "login":
+                    assert response.url == f"{reverse('login')}?next={quote(url)}"
+                if expected in ("login", "403", "404", "405"):
+                    assert _shop_data_fingerprint() == before, f"{visitor} {method} changed data"
+                if answer == "403":
+                    assert "Only the shop" in response.content.decode()
+                transaction.set_rollback(True)
+            if expected == "elsewhere":
+                # Another shop's owner, on a URL that names no object, works in their own shop.
+                assert answer not in ("403", "500"), f"{visitor} {method}: {answer}"
+                continue
+            answers[f"{visitor} {method}"] = answer
+            expectations[f"{visitor} {method}"] = expected
+    assert answers == expectations

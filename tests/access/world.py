@@ -1,0 +1,120 @@
+"""A shop with one of everything the dashboard can name, and its staff in every role; a
+message held for review."""
+
+from types import SimpleNamespace
+
+from django.utils import timezone
+
+from notifications.flows import flows_ensure_defaults
+from notifications.models import (
+    Flow,
+    Message,
+    MessageStatus,
+    ProviderEvent,
+    Suppression,
+    SuppressionReason,
+)
+from notifications.services.templating import message_template_save
+from orders.models import Purpose, StaffRole
+from tests.factories import (
+    OrderFactory,
+    ProblemReportFactory,
+    ShopFactory,
+    StaffMembershipFactory,
+)
+from tests.returns.test_dashboard import delivered_line, file_return, manual_policy
+
+JPEG = b"\xff\xd8\xff\xe0 fake jpeg"
+
+
+def held_message(shop, order, **fields) -> Message:
+    """A message whose send was interrupted after the provider may have taken it."""
+    values = {
+        "kind": "order_confirmation",
+        "channel": "email",
+        "purpose": Purpose.TRANSACTIONAL,
+        "recipient": order.email,
+        "about_type": "order",
+        "about_id": order.pk,
+        "send_at": timezone.now(),
+        "status": MessageStatus.HELD,
+        "status_reason": "outcome unknown: the send was interrupted",
+        "provider": "postmark",
+        "provider_message_id": "0a1b2c3d-held",
+        "email_message_id": f"<held-{order.pk}@shop.test>",
+        "attempt_count": 1,
+        "sending_at": timezone.now(),
+        "subject": "Your order",
+        "body_text": "Thanks for your order.",
+    }
+    values.update(fields)
+    return Message.objects.create(
+        shop=shop,
+        customer=order.customer,
+        order=order,
+        dedupe_key=f"access:{order.pk}:{values['channel']}",
+        **values,
+    )
+
+
+def make_world() -> SimpleNamespace:
+    shop = ShopFactory()
+    other_shop = ShopFactory()
+    owner = StaffMembershipFactory(shop=shop, role=StaffRole.OWNER).user
+    manager = StaffMembershipFactory(shop=shop, role=StaffRole.MANAGER).user
+    agent = StaffMembershipFactory(shop=shop, role=StaffRole.AGENT).user
+    other_owner = StaffMembershipFactory(shop=other_shop, role=StaffRole.OWNER).user
+
+    manual_policy(shop)
+    manual_policy(other_shop)
+    flows_ensure_defaults(shop_id=shop.pk)
+    flows_ensure_defaults(shop_id=other_shop.pk)
+    line = delivered_line(shop)
+    order = line.order
+    return_request = file_return(line, photo=JPEG, photo_content_type="image/jpeg")
+    report = ProblemReportFactory(order=order, photo=JPEG, photo_content_type="image/jpeg")
+    message = held_message(shop, order)
+    ProviderEvent.objects.create(
+        provider="postmark",
+        event_key="pm-delivery-1",
+        message=message,
+        kind="delivered",
+        payload={"RecordType": "Delivery", "Recipient": order.email, "Details": "Accepted"},
+    )
+    template = message_template_save(
+        shop=shop,
+        kind="order_confirmation",
+        channel="email",
+        locale="",
+        subject="Order {{ order_number }}",
+        body_text="Hello {{ customer_first_name }}",
+        body_html="",
+        whatsapp_content_sid="",
+        actor=None,
+    )
+    suppression = Suppression.objects.create(
+        shop=shop,
+        channel="email",
+        address="gone@example.org",
+        reason=SuppressionReason.HARD_BOUNCE,
+        source="postmark",
+    )
+    return SimpleNamespace(
+        shop=shop,
+        other_shop=other_shop,
+        owner=owner,
+        manager=manager,
+        agent=agent,
+        other_owner=other_owner,
+        order=order,
+        customer=order.customer,
+        return_request=return_request,
+        item=return_request.items.get(),
+        report=report,
+        message=message,
+        flow=Flow.objects.get(shop=shop, kind="order_confirmation"),
+        template=template,
+        template_id=template.pk,
+        suppression=suppression,
+        other_order=OrderFactory(shop=other_shop),
+    )
