@@ -13,7 +13,7 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from orders.models import Channel, LineItem, OrderStatus, TrackingStatus
+from orders.models import Channel, FinancialStatus, LineItem, OrderStatus, TrackingStatus
 from orders.services import phone_to_e164
 
 MAX_QUANTITY = 1_000_000
@@ -196,6 +196,13 @@ class OrderInput(JsonInput):
     line_items = LineItemInput(many=True, allow_empty=False)
     is_paid = serializers.BooleanField(required=False)
     paid_at = serializers.DateTimeField(required=False, allow_null=True)
+    financial_status = serializers.ChoiceField(
+        choices=FinancialStatus.choices,
+        required=False,
+        help_text="The payment state as your platform has it; kept as given, each change on "
+        "the order's timeline. `paid`, `partially_refunded` and `refunded` also mark the order "
+        "paid. Voided and refunded orders get no review requests or other marketing.",
+    )
     source_updated_at = serializers.DateTimeField(
         required=False,
         allow_null=True,

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from orders.models import DomainEvent, EventName, LineItem, Order, OrderStatus
+from orders.models import DomainEvent, EventName, LineItem, Order, OrderEvent, OrderStatus
 from orders.services.api_keys import api_key_create
 from tests.conftest import event_enqueues
 from tests.factories import (
@@ -200,6 +200,29 @@ def test_nested_values_are_read_with_their_documented_types_too(api):
 
     assert response.status_code == 400
     assert response.json()["fields"] == {"line_items.0.quantity": ["Expected an integer."]}
+
+
+def test_the_payment_state_is_kept_as_given_and_each_change_is_on_the_timeline(api, shop):
+    payload = OrderPayloadFactory(financial_status="authorized")
+    created = api.post(ORDERS, payload, format="json").json()
+    url = f"{ORDERS}{created['id']}/"
+
+    refunded = api.patch(url, {"financial_status": "partially_refunded"}, format="json").json()
+    untouched = api.patch(url, {"total": "31.00"}, format="json").json()
+
+    assert created["financial_status"] == "authorized"
+    assert created["paid_at"] is None
+    assert refunded["financial_status"] == "partially_refunded"
+    assert refunded["paid_at"] is not None
+    assert untouched["financial_status"] == "partially_refunded"
+    order = Order.objects.get(shop=shop)
+    kinds = [OrderEvent.Kind.PAID, OrderEvent.Kind.PAYMENT_STATUS]
+    changes = order.events.filter(kind__in=kinds).order_by("pk")
+    assert list(changes.values_list("kind", "from_status", "to_status")) == [
+        ("payment_status", "pending", "authorized"),
+        ("paid", "authorized", "paid"),
+        ("payment_status", "paid", "partially_refunded"),
+    ]
 
 
 def test_money_may_be_a_json_number(api):
