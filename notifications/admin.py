@@ -44,11 +44,9 @@ from notifications.services import (
 
 # `orders.admin` is the house base for every admin; its helpers are private by name only, and
 # importing them keeps one read-only policy and one JSON rendering across apps.
-from orders.admin import OpsAdmin, ReadOnlyAdmin, ReadOnlyInline, _pretty_json
+from orders.admin import PRE, OpsAdmin, ReadOnlyAdmin, ReadOnlyInline, _pretty_json
 from orders.models import Channel
 from postpurchase.exceptions import DomainError
-
-_PRE = '<pre style="white-space: pre-wrap; margin: 0">{}</pre>'
 
 
 class MessageEventInline(ReadOnlyInline):
@@ -144,13 +142,13 @@ class MessageAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Body (text)")
     def body_text_pre(self, obj: Message) -> str:
-        return format_html(_PRE, obj.body_text)
+        return format_html(PRE, obj.body_text)
 
     @admin.display(description="Body (HTML source)")
     def body_html_pre(self, obj: Message) -> str:
         # Shown as escaped source: rendering a customer-facing email inside admin would run
         # its markup (and any injected content) with staff's session.
-        return format_html(_PRE, obj.body_html)
+        return format_html(PRE, obj.body_html)
 
     @admin.display(description="Context")
     def context_pretty(self, obj: Message) -> str:

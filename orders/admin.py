@@ -44,10 +44,13 @@ from orders.models import (
 from orders.models.customers import validate_e164
 from orders.services.api_keys import api_key_create, api_key_revoke
 
+# Preformatted text that wraps (styled by css/admin.css: no inline style under the CSP).
+PRE = '<pre class="ops-pre">{}</pre>'
+
 
 def _pretty_json(value: Any) -> str:
     text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
-    return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', text)
+    return format_html(PRE, text)
 
 
 admin.site.site_header = "Postpurchase ops"
@@ -60,6 +63,9 @@ _URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
 
 class OpsAdmin(admin.ModelAdmin):
     formfield_overrides = _URL_FIELDS
+
+    class Media:
+        css = {"all": ("css/admin.css",)}
 
 
 class OpsInline(admin.TabularInline):
@@ -280,7 +286,7 @@ class WebhookEventAdmin(ReadOnlyAdmin):
         try:
             return _pretty_json(json.loads(obj.body))
         except ValueError:
-            return format_html('<pre style="white-space: pre-wrap">{}</pre>', obj.body)
+            return format_html(PRE, obj.body)
 
     def has_replay_permission(self, request: HttpRequest) -> bool:
         # Replaying changes a row's status, so it takes the change permission even though

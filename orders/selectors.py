@@ -19,8 +19,10 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from orders.models import (
+    REVERSED_FINANCIAL_STATUSES,
     Channel,
     Customer,
+    FinancialStatus,
     LineItem,
     Order,
     OrderEvent,
@@ -147,7 +149,9 @@ class TimelineEntry:
     actor: str
 
 
-def _status_label(choices: type[OrderStatus] | type[ShipmentStatus], value: str) -> str:
+def _status_label(
+    choices: type[OrderStatus] | type[ShipmentStatus] | type[FinancialStatus], value: str
+) -> str:
     try:
         return str(choices(value).label)
     except ValueError:
@@ -186,6 +190,14 @@ def _order_event_entry(event: OrderEvent) -> TimelineEntry:
             f"Shipment {tracking} {_status_label(ShipmentStatus, event.from_status)} → "
             f"{_status_label(ShipmentStatus, event.to_status)}"
         ).replace("  ", " ")
+    elif event.kind == OrderEvent.Kind.PAYMENT_STATUS:
+        title = (
+            f"Payment {_status_label(FinancialStatus, event.from_status)} → "
+            f"{_status_label(FinancialStatus, event.to_status)}"
+        )
+    elif event.kind == OrderEvent.Kind.REFUNDED:
+        amount, currency = event.data.get("amount"), event.data.get("currency") or ""
+        title = f"Refund of {amount} {currency}".strip() if amount else "Refund (amount not given)"
     elif event.kind == OrderEvent.Kind.PROBLEM_REPORTED and event.data.get("kind"):
         kind = _problem_kind_label(event.data["kind"])
         title = f"Customer reported a problem: {kind}"
@@ -311,8 +323,9 @@ class ShopOverview:
 
 
 def shop_overview(*, shop: Shop) -> ShopOverview:
-    """The headline numbers of the last 30 days. Revenue leaves out cancelled orders and is
-    summed per currency, since a shop may sell in several."""
+    """The headline numbers of the last 30 days. Revenue leaves out cancelled orders and those
+    whose payment was voided or fully refunded (the shop kept nothing of them), and is summed
+    per currency, since a shop may sell in several."""
     since = timezone.now() - OVERVIEW_WINDOW
     orders = scoped(Order, shop)
     counts = orders.aggregate(
@@ -323,6 +336,7 @@ def shop_overview(*, shop: Shop) -> ShopOverview:
     revenue = (
         orders.filter(placed_at__gte=since)
         .exclude(status=OrderStatus.CANCELLED)
+        .exclude(financial_status__in=REVERSED_FINANCIAL_STATUSES)
         .values("currency")
         .annotate(amount=Sum("total"))
         .order_by("currency")

@@ -16,6 +16,11 @@ from django.utils.cache import patch_vary_headers
 from django.views import View
 
 from notifications.channels.sms import sms_encoding, sms_segments
+from notifications.dashboard.email_frame import (
+    email_frame_response,
+    email_preview_get,
+    email_preview_stash,
+)
 from notifications.dashboard.template_forms import MessageTemplateForm
 from notifications.models import MessageTemplate
 from notifications.services.rendering import message_preview
@@ -153,6 +158,9 @@ def preview_for(request: HttpRequest, form: MessageTemplateForm, kind: str) -> d
         result["error"] = str(exc)
         return result
     result["text"] = preview.text
+    if channel == Channel.EMAIL and preview.text.body_html:
+        token = email_preview_stash(shop=shop, html=preview.text.body_html)
+        result["frame_url"] = reverse("message_templates:preview_frame", args=[token])
     if channel != Channel.EMAIL:
         texts = [_text_stats("Every text", preview.text.body_text)]
         if preview.first_text_body and preview.first_text_body != preview.text.body_text:
@@ -168,6 +176,18 @@ def preview_for(request: HttpRequest, form: MessageTemplateForm, kind: str) -> d
             for number, name in enumerate(WHATSAPP_CONTENT_VARIABLES.get(kind, ()), 1)
         ]
     return result
+
+
+class TemplatePreviewFrameView(StaffPermissionMixin, View):
+    """A previewed draft's email, the document of the preview's frame (see `email_frame`)."""
+
+    permission = permissions.DASHBOARD_VIEW
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        html = email_preview_get(shop=self.shop, token=token)
+        if html is None:
+            raise Http404("This preview has lapsed: preview the template again.")
+        return email_frame_response(html)
 
 
 class TemplateListView(DashboardView):

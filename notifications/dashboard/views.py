@@ -22,6 +22,7 @@ from django.utils.cache import patch_vary_headers
 from django.views import View
 
 from notifications import selectors
+from notifications.dashboard.email_frame import email_frame_response
 from notifications.dashboard.forms import (
     FlowForm,
     MessageFilterForm,
@@ -150,6 +151,20 @@ class MessageDetailView(MessagingView):
             actions=_actions_for(message),
             **kwargs,
         )
+
+
+class MessageEmailView(StaffPermissionMixin, View):
+    """One message's email as sent, the document of the frame on its page (see
+    `email_frame`: the email keeps its inline styles there, the page stays strict)."""
+
+    permission = permissions.DASHBOARD_VIEW
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        message = selectors.message_get_for_shop(shop=self.shop, message_id=pk)
+        html = selectors.message_html_preview(message=message)
+        if not html:
+            raise Http404("This message has no HTML part.")
+        return email_frame_response(html)
 
 
 @dataclass(frozen=True)

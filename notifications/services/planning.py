@@ -10,7 +10,7 @@ from notifications.services.quiet_hours import RecipientPlace
 from notifications.services.recipients import recipients_for
 from notifications.services.scheduling import MessageRequest, message_schedule
 from orders.links import tracking_page_url
-from orders.models import Customer, LineItem, Order, Shipment, ShipmentItem
+from orders.models import Customer, LineItem, Order, Purpose, Shipment, ShipmentItem
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,13 @@ def customer_as_recipient(customer: Customer) -> Order:
 
 def flow_schedule(*, flow: Flow, order: Order, plan: Plan) -> list[Message]:
     """Schedule the planned message on every channel of the flow the customer can receive.
-    `order` may be unsaved (see `customer_as_recipient`): the message is then about no order."""
+    `order` may be unsaved (see `customer_as_recipient`): the message is then about no order.
+
+    Nothing that sells (a review request, a reminder to buy again) is scheduled about an order
+    whose payment was voided or fully refunded; the send checks that again, as the payment may
+    be reversed after scheduling (`sending._moot_reason`)."""
+    if flow.purpose == Purpose.MARKETING and order.is_payment_reversed:
+        return []
     scheduled = []
     recipients = recipients_for(order, flow.channels, purpose=flow.purpose)
     # Read once for all channels, from objects already loaded: saves a query per message.

@@ -42,7 +42,7 @@ from notifications.services.links import email_headers
 from notifications.services.rendering import message_render_outbound, templates_for_batch
 from notifications.services.suppression import suppression_add, suppression_key
 from notifications.services.text_opt_outs import TEXT_CHANNELS, texts_opted_out
-from orders.models import Channel, OrderStatus
+from orders.models import Channel, OrderStatus, Purpose
 from postpurchase.exceptions import DomainError
 
 
@@ -111,6 +111,9 @@ def _moot_reason(message: Message, now: datetime, hold: Hold | None = None) -> s
         return f"too late to be useful by the time it may go out ({hold.note})"
     if message.order_id and message.order.status == OrderStatus.CANCELLED:
         return "the order was cancelled"
+    reversed_sale = message.order_id and message.order.is_payment_reversed
+    if reversed_sale and message.purpose == Purpose.MARKETING:
+        return f"the order's payment was {message.order.get_financial_status_display().lower()}"
     if message.customer_id and message.customer.redacted_at:
         return "the customer's data was erased"
     return ""

@@ -7,8 +7,10 @@ client can point at it; every other error carries a human-readable `detail`.
 from http import HTTPStatus
 from typing import Any
 
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
@@ -62,7 +64,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     and DRF's own handling (401 with WWW-Authenticate, 404, 405, ...) in the common shape."""
     if isinstance(exc, DomainError):
         return Response(domain_error_body(exc), status=status.HTTP_422_UNPROCESSABLE_ENTITY)
-    if isinstance(exc, ValidationError):
+    if isinstance(exc, ValidationError | ParseError):
+        # A body that is not JSON at all is at fault as a whole, like a non-field error.
         body = {"error": INVALID_REQUEST, "fields": error_fields(exc.detail)}
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
     response = exception_handler(exc, context)
@@ -74,3 +77,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         "detail": str(detail),
     }
     return response
+
+
+@csrf_exempt  # as every API view: the API takes no cookies, so whatever the method, a 404
+def api_not_found(request: HttpRequest, path: str = "") -> JsonResponse:
+    """Any URL under /api/v1/ that names no endpoint (or an id that is not a number): a 404 in
+    the API's own shape, not the HTML page the rest of the site answers."""
+    body = {"error": HTTPStatus.NOT_FOUND.phrase.lower(), "detail": "No such API endpoint."}
+    return JsonResponse(body, status=HTTPStatus.NOT_FOUND)

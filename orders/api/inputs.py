@@ -4,25 +4,49 @@ Fields a client leaves out are left out of `validated_data` too (no defaults her
 partial update knows what it was asked to change; orders.api.mapping fills in the rest."""
 
 import functools
+import re
 import zoneinfo
 from decimal import Decimal
 from typing import Any
 
 from django.core.validators import RegexValidator
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from orders.models import Channel, LineItem, OrderStatus, TrackingStatus
+from orders.models import Channel, FinancialStatus, LineItem, OrderStatus, TrackingStatus
 from orders.services import phone_to_e164
 
 MAX_QUANTITY = 1_000_000
 
 
+# ASCII digits only: Python's `\d` (and `Decimal()`) also read other scripts' digits.
+_MONEY_STRING = re.compile(r"[0-9]{1,10}(\.[0-9]{1,2})?")
+MONEY_PATTERN = f"^{_MONEY_STRING.pattern}$"
+MONEY_MAX = Decimal("9999999999.99")
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "pattern": MONEY_PATTERN, "example": "19.99"},
+            {"type": "number", "minimum": 0, "maximum": float(MONEY_MAX), "multipleOf": 0.01},
+        ]
+    }
+)
 class MoneyField(serializers.DecimalField):
-    """A non-negative amount with at most 2 decimal places, as a string ("19.99") or number."""
+    """A non-negative amount with at most 2 decimal places, as a string ("19.99") or number.
+
+    A string must be written plainly (digits, an optional point and one or two decimals): what
+    the schema says, rather than whatever `Decimal()` would read (" 1e2 ", "+5")."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("min_value", Decimal("0"))
         super().__init__(max_digits=12, decimal_places=2, **kwargs)
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        if isinstance(data, str) and not _MONEY_STRING.fullmatch(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class UpperCaseCodeField(serializers.CharField):
@@ -65,17 +89,59 @@ def normalise_phone(raw: str, *, region: str) -> str:
     return phone
 
 
+def _json_type_error(field: serializers.Field, value: Any) -> str:
+    """What is wrong with the JSON type of `value` for `field`, or "" when it is right."""
+    if value is None:
+        return ""  # the field's own allow_null decides
+    if isinstance(field, serializers.BooleanField):
+        return "" if isinstance(value, bool) else "Expected true or false."
+    if isinstance(field, serializers.IntegerField):
+        is_integer = isinstance(value, int) and not isinstance(value, bool)
+        return "" if is_integer else "Expected an integer."
+    if isinstance(field, serializers.DecimalField):
+        is_number = isinstance(value, int | float | str) and not isinstance(value, bool)
+        return "" if is_number else "Expected a number or a decimal string."
+    if isinstance(
+        field,
+        serializers.CharField
+        | serializers.ChoiceField
+        | serializers.DateTimeField
+        | serializers.DateField,
+    ):
+        return "" if isinstance(value, str) else "Expected a string."
+    return ""  # nested objects and lists check their own shape
+
+
+class JsonInput(serializers.Serializer):
+    """A request body read with the JSON types the schema states. DRF alone reads form-style:
+    12 for a string, "12" or 12.0 for an integer, "yes" or 0 for a boolean; here those are
+    errors, so that a client's bug is caught where it is made, and the schema is the contract."""
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if isinstance(data, dict):
+            errors = {
+                name: [message]
+                for name, field in self.fields.items()
+                if name in data and not field.read_only
+                for message in [_json_type_error(field, data[name])]
+                if message
+            }
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
 def _text(max_length: int, **kwargs: Any) -> serializers.CharField:
     return serializers.CharField(max_length=max_length, required=False, allow_blank=True, **kwargs)
 
 
-class ConsentInput(serializers.Serializer):
+class ConsentInput(JsonInput):
     channel = serializers.ChoiceField(choices=Channel.choices)
     is_granted = serializers.BooleanField()
     changed_at = serializers.DateTimeField(required=False)
 
 
-class CustomerInput(serializers.Serializer):
+class CustomerInput(JsonInput):
     external_id = _text(64)
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     phone = PhoneField()
@@ -87,7 +153,7 @@ class CustomerInput(serializers.Serializer):
     consents = ConsentInput(many=True, required=False)
 
 
-class AddressInput(serializers.Serializer):
+class AddressInput(JsonInput):
     name = _text(200)
     address1 = _text(255)
     address2 = _text(255)
@@ -97,7 +163,7 @@ class AddressInput(serializers.Serializer):
     country = UpperCaseCodeField(length=2, what="ISO 3166 country", required=False)
 
 
-class LineItemInput(serializers.Serializer):
+class LineItemInput(JsonInput):
     external_id = serializers.CharField(max_length=64)
     title = serializers.CharField(max_length=255)
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
@@ -110,7 +176,7 @@ class LineItemInput(serializers.Serializer):
     requires_shipping = serializers.BooleanField(required=False)
 
 
-class OrderInput(serializers.Serializer):
+class OrderInput(JsonInput):
     """An order as the shop knows it. `external_id` is the shop's own id: sending the same one
     again updates that order instead of creating another."""
 
@@ -130,6 +196,13 @@ class OrderInput(serializers.Serializer):
     line_items = LineItemInput(many=True, allow_empty=False)
     is_paid = serializers.BooleanField(required=False)
     paid_at = serializers.DateTimeField(required=False, allow_null=True)
+    financial_status = serializers.ChoiceField(
+        choices=FinancialStatus.choices,
+        required=False,
+        help_text="The payment state as your platform has it; kept as given, each change on "
+        "the order's timeline. `paid`, `partially_refunded` and `refunded` also mark the order "
+        "paid. Voided and refunded orders get no review requests or other marketing.",
+    )
     source_updated_at = serializers.DateTimeField(
         required=False,
         allow_null=True,
@@ -171,16 +244,16 @@ class OrderInput(serializers.Serializer):
         return attrs
 
 
-class CancelInput(serializers.Serializer):
+class CancelInput(JsonInput):
     reason = serializers.CharField(max_length=255, required=False, allow_blank=True)
 
 
-class ShipmentItemInput(serializers.Serializer):
+class ShipmentItemInput(JsonInput):
     line_item_id = serializers.IntegerField(min_value=1, help_text="Our id of the line item.")
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
 
 
-class ShipmentInput(serializers.Serializer):
+class ShipmentInput(JsonInput):
     """A parcel on its way. Items say which line items it carries (all of them when left out);
     sending the same `external_id` or tracking number again updates that shipment."""
 
@@ -215,7 +288,7 @@ class ShipmentInput(serializers.Serializer):
         return resolved
 
 
-class TrackingEventInput(serializers.Serializer):
+class TrackingEventInput(JsonInput):
     status = serializers.ChoiceField(choices=TrackingStatus.choices)
     occurred_at = serializers.DateTimeField()
     description = _text(500)
@@ -225,18 +298,24 @@ class TrackingEventInput(serializers.Serializer):
     )
 
 
+@extend_schema_field(
+    {"oneOf": [{"type": "string", "format": "date-time"}, {"type": "string", "maxLength": 0}]}
+)
+class SinceFilter(serializers.DateTimeField):
+    """A time to list changes from; left empty (`?updated_since=`) it filters nothing."""
+
+    def __init__(self) -> None:
+        super().__init__(required=False, help_text="Only what changed at or after this time.")
+
+
 # An empty filter (`?status=`) filters nothing, as a form left blank would.
 class OrderFilter(serializers.Serializer):
     external_id = serializers.CharField(required=False, allow_blank=True)
     status = serializers.ChoiceField(choices=OrderStatus.choices, required=False, allow_blank=True)
-    updated_since = serializers.DateTimeField(
-        required=False, help_text="Only what changed at or after this time."
-    )
+    updated_since = SinceFilter()
 
 
 class CustomerFilter(serializers.Serializer):
     external_id = serializers.CharField(required=False, allow_blank=True)
     email = serializers.CharField(required=False, allow_blank=True, help_text="Any case.")
-    updated_since = serializers.DateTimeField(
-        required=False, help_text="Only what changed at or after this time."
-    )
+    updated_since = SinceFilter()

@@ -5,7 +5,7 @@ from typing import Any
 
 from rest_framework.exceptions import ValidationError
 
-from orders.models import Customer, Order
+from orders.models import PAID_FINANCIAL_STATUSES, Customer, Order
 from orders.models import OrderSource as Source
 from orders.models.customers import CUSTOMER_PROFILE_FIELDS
 from orders.services.data import (
@@ -58,6 +58,7 @@ def customer_data(values: Values) -> CustomerData:
 def order_data(values: Values) -> OrderData:
     """The OrderData for a complete, validated order body."""
     customer = customer_data(values["customer"]) if values.get("customer") else None
+    financial_status = values.get("financial_status", "")
     return OrderData(
         external_id=values["external_id"],
         number=values["number"],
@@ -74,8 +75,11 @@ def order_data(values: Values) -> OrderData:
         shipping_address=AddressData(
             **_present(values.get("shipping_address", {}), _ADDRESS_FIELDS)
         ),
-        is_paid=bool(values.get("is_paid")) or values.get("paid_at") is not None,
+        is_paid=bool(values.get("is_paid"))
+        or values.get("paid_at") is not None
+        or financial_status in PAID_FINANCIAL_STATUSES,
         paid_at=values.get("paid_at"),
+        financial_status=financial_status,
         source_updated_at=values.get("source_updated_at"),
         **_present(values, _TOTALS),
     )

@@ -2,7 +2,11 @@
 scheme and the shape of error bodies. (The Idempotency-Key header is documented by
 `orders.api.idempotency.idempotent` on each view it guards.)"""
 
+from typing import Any
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import is_list_serializer
 from rest_framework import serializers
 
 
@@ -17,6 +21,19 @@ class ShopApiKeyScheme(OpenApiAuthenticationExtension):
             "bearerFormat": "pp_live_<prefix>_<secret>",
             "description": "A shop API key, sent as `Authorization: Bearer <key>`.",
         }
+
+
+class ApiAutoSchema(AutoSchema):
+    """drf-spectacular's inference, plus what it leaves out: a list that may not be empty
+    (`many=True, allow_empty=False`) says `minItems: 1`, as its validation does."""
+
+    def _map_serializer_field(
+        self, field: serializers.Field, direction: str, bypass_extensions: bool = False
+    ) -> Any:
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if schema and is_list_serializer(field) and not field.allow_empty:
+            schema["minItems"] = 1
+        return schema
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -34,6 +51,8 @@ class InvalidRequestSerializer(serializers.Serializer):
 
 
 READ_ERRORS = {401: ErrorSerializer, 404: ErrorSerializer}
+# A list also refuses a malformed filter (400); a page past the last is a 404.
+LIST_ERRORS = {400: InvalidRequestSerializer, **READ_ERRORS}
 WRITE_ERRORS = {
     400: InvalidRequestSerializer,
     401: ErrorSerializer,

@@ -3,7 +3,7 @@ takes a shop API key."""
 
 import json
 
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerSplitView
@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from orders.api import schema  # noqa: F401  (registers the Bearer scheme with drf-spectacular)
+from orders.api.errors import api_not_found
 from orders.api.views import CustomerViewSet, OrderViewSet, ShipmentViewSet
 
 app_name = "api"
@@ -20,7 +21,9 @@ app_name = "api"
 
 class ApiDocsView(SpectacularSwaggerSplitView):
     """Swagger UI from drf-spectacular-sidecar's static files, its init script served by this
-    view: nothing is loaded from another host."""
+    view: nothing is loaded from another host, and nothing is inline (Content-Security-Policy)."""
+
+    template_name = "orders/api/docs.html"
 
     @extend_schema(exclude=True)
     def get(self, request: Request, *args: object, **kwargs: object) -> Response:
@@ -46,4 +49,5 @@ urlpatterns = [
     ),
     path("docs/", ApiDocsView.as_view(url_name="api:schema", **_public), name="docs"),
     *router.urls,
+    re_path(r"^(?P<path>.*)$", api_not_found),
 ]

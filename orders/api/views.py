@@ -17,7 +17,7 @@ from rest_framework.viewsets import GenericViewSet
 
 from orders.api import inputs, mapping, selectors
 from orders.api.idempotency import idempotent
-from orders.api.schema import READ_ERRORS, WRITE_ERRORS
+from orders.api.schema import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
 from orders.api.serializers import (
     CustomerSerializer,
     OrderDetailSerializer,
@@ -61,7 +61,7 @@ class OrderViewSet(ShopApiViewSet):
 
     @extend_schema(
         parameters=[inputs.OrderFilter],
-        responses={200: OrderSerializer(many=True), **READ_ERRORS},
+        responses={200: OrderSerializer(many=True), **LIST_ERRORS},
     )
     def list(self, request: Request) -> Response:
         filters = _parse(inputs.OrderFilter, request.query_params)
@@ -178,7 +178,7 @@ class CustomerViewSet(ShopApiViewSet):
 
     @extend_schema(
         parameters=[inputs.CustomerFilter],
-        responses={200: CustomerSerializer(many=True), **READ_ERRORS},
+        responses={200: CustomerSerializer(many=True), **LIST_ERRORS},
     )
     def list(self, request: Request) -> Response:
         filters = _parse(inputs.CustomerFilter, request.query_params)

@@ -609,7 +609,12 @@ def _order_build(
     _price(rng, order, plan, lines)
     timeline = Timeline(order, batch)
     timeline.add(plan.placed_at, OrderEvent.Kind.CREATED, note="from Demo data")
-    timeline.add(paid_at, OrderEvent.Kind.PAID)
+    timeline.add(
+        paid_at,
+        OrderEvent.Kind.PAID,
+        from_status=FinancialStatus.PENDING,
+        to_status=FinancialStatus.PAID,
+    )
     _fulfil(rng, order, plan, lines, now, timeline)
     timeline.close()
     order.updated_at = timeline.last_at
@@ -692,6 +697,7 @@ class Timeline:
         from_status: str = "",
         to_status: str = "",
         note: str = "",
+        data: dict | None = None,
     ) -> None:
         event = OrderEvent(
             shop_id=self.order.shop_id,
@@ -700,6 +706,7 @@ class Timeline:
             from_status=from_status,
             to_status=to_status,
             note=note,
+            data=data or {},
             at=at,
         )
         if shipment is not None:
@@ -747,13 +754,13 @@ def _fulfil(
     )
     if len(shipments) == len(parcels) and all(s.is_delivered for s in shipments):
         _deliver(rng, order, max(s.delivered_at for s in shipments), now, timeline)
+        _partial_refund(order, lines, now, timeline)
 
 
 def _cancel(rng: random.Random, order: Order, at: datetime, timeline: Timeline) -> None:
     reason = rng.choice(CANCEL_REASONS)
     order.status = OrderStatus.CANCELLED
     order.cancelled_at, order.cancel_reason = at, reason
-    order.financial_status = FinancialStatus.REFUNDED
     timeline.add(
         at,
         OrderEvent.Kind.STATUS_CHANGED,
@@ -761,6 +768,55 @@ def _cancel(rng: random.Random, order: Order, at: datetime, timeline: Timeline) 
         to_status=OrderStatus.CANCELLED,
         note=reason,
     )
+    # Some were only authorised when cancelled: the payment is voided, never taken. Decided
+    # from the order's number, not `rng`, so the rest of the history stays as it was.
+    if int(order.external_id) % 5 < 2:
+        _void(order, at, timeline)
+        return
+    _payment_change(order, at, FinancialStatus.REFUNDED, timeline)
+    _refund(order, at, order.total, "Cancelled before shipping", timeline)
+
+
+def _void(order: Order, at: datetime, timeline: Timeline) -> None:
+    paid = next(e for e in timeline.events if e.kind == OrderEvent.Kind.PAID)
+    paid.kind, paid.to_status = OrderEvent.Kind.PAYMENT_STATUS, FinancialStatus.AUTHORIZED
+    order.paid_at = None
+    order.financial_status = FinancialStatus.AUTHORIZED
+    _payment_change(order, at, FinancialStatus.VOIDED, timeline)
+
+
+def _payment_change(order: Order, at: datetime, status: str, timeline: Timeline) -> None:
+    timeline.add(
+        at,
+        OrderEvent.Kind.PAYMENT_STATUS,
+        from_status=order.financial_status,
+        to_status=status,
+    )
+    order.financial_status = status
+
+
+def _refund(order: Order, at: datetime, amount: Decimal, note: str, timeline: Timeline) -> None:
+    timeline.add(
+        at,
+        OrderEvent.Kind.REFUNDED,
+        note=note,
+        data={"refund_id": f"{order.external_id}-r1", "amount": str(amount), "currency": "USD"},
+    )
+
+
+def _partial_refund(
+    order: Order, lines: Sequence[LineItem], now: datetime, timeline: Timeline
+) -> None:
+    """One delivered order in thirty with several lines gets one line refunded (it arrived
+    damaged) a few days later. From the order's number, as `_cancel` decides."""
+    seq = int(order.external_id)
+    at = order.delivered_at + timedelta(days=2 + seq % 5) if order.delivered_at else None
+    if len(lines) < 2 or seq % 30 != 3 or at is None or at >= now:
+        return
+    line = lines[0]
+    amount = line.unit_price * line.quantity - line.discount_total
+    _payment_change(order, at, FinancialStatus.PARTIALLY_REFUNDED, timeline)
+    _refund(order, at, amount, f"{line.title} arrived damaged", timeline)
 
 
 def _deliver(

@@ -20,7 +20,14 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from orders.models import FinancialStatus, Order, OrderSource, Shop, TrackingStatus
+from orders.models import (
+    PAID_FINANCIAL_STATUSES,
+    FinancialStatus,
+    Order,
+    OrderSource,
+    Shop,
+    TrackingStatus,
+)
 from orders.services import order_ingest, phone_to_e164, shipment_ingest
 from orders.services.data import (
     AddressData,
@@ -74,9 +81,6 @@ MAX_LENGTHS = {
     "carrier": 64,
     "tracking_number": 64,
 }
-PAID_STATUSES = frozenset(
-    {FinancialStatus.PAID, FinancialStatus.PARTIALLY_REFUNDED, FinancialStatus.REFUNDED}
-)
 CREATED, UPDATED, UNCHANGED, FAILED = "created", "updated", "unchanged", "failed"
 
 
@@ -327,7 +331,8 @@ class _OrderReader:
         country = self.value("country", _country)
         email, phone = self._contact(country)
         placed_at = self.value("placed_at", self.moment, required=True)
-        is_paid = self.value("financial_status", _financial_status) in PAID_STATUSES
+        financial_status = self.value("financial_status", _financial_status) or ""
+        is_paid = financial_status in PAID_FINANCIAL_STATUSES
         customer = CustomerData(
             email=email,
             phone=phone,
@@ -351,6 +356,7 @@ class _OrderReader:
             "shipping_address": AddressData(postcode=postcode, country=country or ""),
             "is_paid": is_paid,
             "paid_at": placed_at if is_paid else None,
+            "financial_status": financial_status,
             "cancelled_at": self.value("cancelled_at", self.moment),
         }
 

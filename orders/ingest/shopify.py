@@ -32,7 +32,9 @@ from pydantic import (
 from orders.ingest.errors import PayloadError
 from orders.ingest.webhooks import WebhookIgnored, register_processor, webhook_event_store
 from orders.models import (
+    PAID_FINANCIAL_STATUSES,
     Channel,
+    FinancialStatus,
     Order,
     OrderSource,
     Shop,
@@ -48,6 +50,7 @@ from orders.services.data import (
     CustomerData,
     LineItemData,
     OrderData,
+    RefundData,
     ShipmentData,
     ShipmentItemData,
 )
@@ -188,6 +191,21 @@ class LineItemPayload(_Model):
     requires_shipping: bool = True
 
 
+class TransactionPayload(_Model):
+    amount: Money
+    kind: Text = ""
+    status: Text = ""
+    currency: Text = ""
+
+
+class RefundPayload(_Model):
+    id: Id
+    created_at: AwareDatetime | None = None
+    processed_at: AwareDatetime | None = None
+    note: Text = ""
+    transactions: list[TransactionPayload] = []
+
+
 class OrderPayload(_Model):
     id: Id
     name: Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -210,6 +228,7 @@ class OrderPayload(_Model):
     customer_locale: Text = ""
     customer: CustomerPayload | None = None
     shipping_address: AddressPayload | None = None
+    refunds: list[RefundPayload] = []
 
 
 class FulfillmentLinePayload(_Model):
@@ -334,7 +353,6 @@ def delivery_receive(
 
 # --- Mapping to the source-neutral dataclasses --------------------------------------------
 
-_PAID_STATES = frozenset({"paid", "partially_refunded", "refunded"})
 # Only an explicit answer is recorded: "not_subscribed" or "pending" in an order payload must
 # not overwrite consent the customer gave elsewhere, e.g. on our preferences page.
 _CONSENT_STATES = {"subscribed": True, "unsubscribed": False}
@@ -406,11 +424,26 @@ def _line_item_data(item: LineItemPayload) -> LineItemData:
     )
 
 
+def _refund_data(refund: RefundPayload, currency: str) -> RefundData:
+    """What went back: the refund's successful refund transactions (none listed: unknown)."""
+    money = [t for t in refund.transactions if t.kind == "refund" and t.status == "success"]
+    return RefundData(
+        external_id=refund.id,
+        amount=sum((t.amount for t in money), Decimal("0.00")) if money else None,
+        currency=(money[0].currency if money else "") or currency,
+        refunded_at=refund.processed_at or refund.created_at,
+        note=refund.note[:255],
+    )
+
+
 def order_data(payload: OrderPayload) -> OrderData:
     address = payload.shipping_address or AddressPayload()
     region = address.country_code.upper() or None
     shipping = payload.total_shipping_price_set
-    is_paid = payload.financial_status in _PAID_STATES
+    # Kept as Shopify says it; a state it may add one day is not guessed at.
+    known = payload.financial_status in FinancialStatus.values
+    financial_status = payload.financial_status if known else ""
+    is_paid = financial_status in PAID_FINANCIAL_STATUSES
     return OrderData(
         external_id=payload.id,
         number=payload.name,
@@ -430,6 +463,8 @@ def order_data(payload: OrderPayload) -> OrderData:
         is_paid=is_paid,
         # Shopify does not say when the payment landed; the update that reports it is closest.
         paid_at=(payload.updated_at or payload.created_at) if is_paid else None,
+        financial_status=financial_status,
+        refunds=tuple(_refund_data(refund, payload.currency) for refund in payload.refunds),
         cancelled_at=payload.cancelled_at,
         cancel_reason=payload.cancel_reason,
         source_updated_at=payload.updated_at,

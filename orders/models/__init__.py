@@ -12,6 +12,8 @@ from orders.models.ingestion import (
 )
 from orders.models.orders import (
     ORDER_TRANSITIONS,
+    PAID_FINANCIAL_STATUSES,
+    REVERSED_FINANCIAL_STATUSES,
     FinancialStatus,
     LineItem,
     Order,
@@ -32,6 +34,8 @@ from orders.models.tracking import ProblemKind, ProblemReport, ProblemStatus, Tr
 
 __all__ = [
     "ORDER_TRANSITIONS",
+    "PAID_FINANCIAL_STATUSES",
+    "REVERSED_FINANCIAL_STATUSES",
     "SHIPMENT_TRANSITIONS",
     "ApiKey",
     "CarrierAccount",

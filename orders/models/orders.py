@@ -41,6 +41,14 @@ class FinancialStatus(models.TextChoices):
     VOIDED = "voided", "Voided"
 
 
+# Money was taken, whatever went back since: the order was paid.
+PAID_FINANCIAL_STATUSES = frozenset(
+    {FinancialStatus.PAID, FinancialStatus.PARTIALLY_REFUNDED, FinancialStatus.REFUNDED}
+)
+# The shop kept none of the customer's money: the payment was voided or all of it went back.
+REVERSED_FINANCIAL_STATUSES = frozenset({FinancialStatus.VOIDED, FinancialStatus.REFUNDED})
+
+
 class OrderSource(models.TextChoices):
     SHOPIFY = "shopify", "Shopify"
     API = "api", "REST API"
@@ -115,6 +123,11 @@ class Order(TimeStampedModel):
     @property
     def is_cancelled(self) -> bool:
         return self.status == OrderStatus.CANCELLED
+
+    @property
+    def is_payment_reversed(self) -> bool:
+        """Voided or fully refunded: no sale to ask a review of or to sell on from."""
+        return self.financial_status in REVERSED_FINANCIAL_STATUSES
 
     def record_transition(self, *, from_status: str, to_status: str, actor, note: str) -> None:
         OrderEvent.objects.create(

@@ -59,6 +59,18 @@ class LineItemData:
 
 
 @dataclass(frozen=True)
+class RefundData:
+    """Money the shop gave back on an order, as its platform recorded it."""
+
+    external_id: str
+    # None when the source does not say how much (no successful refund transaction listed).
+    amount: Decimal | None = None
+    currency: str = ""
+    refunded_at: datetime | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class OrderData:
     external_id: str
     number: str
@@ -77,6 +89,10 @@ class OrderData:
     shipping_address: AddressData = field(default_factory=AddressData)
     is_paid: bool = False
     paid_at: datetime | None = None
+    # The payment state as the source reports it (a FinancialStatus value); "" when it does
+    # not say, and then only `is_paid` counts.
+    financial_status: str = ""
+    refunds: tuple[RefundData, ...] = ()
     cancelled_at: datetime | None = None
     cancel_reason: str = ""
     # When the source last changed the order; an older update than the one applied is ignored.

@@ -19,6 +19,7 @@ from orders.models import (
 )
 from orders.services.customers import customer_upsert
 from orders.services.data import LineItemData, OrderData
+from orders.services.payments import order_payment_status_record, order_refunds_record
 from postpurchase.states import transition
 
 
@@ -114,6 +115,9 @@ def order_ingest(*, shop: Shop, data: OrderData, publish: bool = True) -> OrderI
         )
     if data.is_paid:
         order_mark_paid(order=order, paid_at=data.paid_at, publish=publish)
+    if data.financial_status:
+        order_payment_status_record(order=order, status=data.financial_status)
+    order_refunds_record(order=order, refunds=data.refunds)
     if data.cancelled_at and order.status != OrderStatus.CANCELLED:
         order_cancel(order=order, reason=data.cancel_reason, at=data.cancelled_at, publish=publish)
     return OrderIngestResult(order, created=created, changed=True)
@@ -163,10 +167,17 @@ def order_mark_paid(*, order: Order, paid_at=None, publish: bool = True) -> bool
     """Record payment once; returns whether this call recorded it."""
     if order.paid_at is not None:
         return False
+    previous = order.financial_status
     order.paid_at = paid_at or timezone.now()
     order.financial_status = FinancialStatus.PAID
     order.save(update_fields=["paid_at", "financial_status", "updated_at"])
-    OrderEvent.objects.create(shop_id=order.shop_id, order=order, kind=OrderEvent.Kind.PAID)
+    OrderEvent.objects.create(
+        shop_id=order.shop_id,
+        order=order,
+        kind=OrderEvent.Kind.PAID,
+        from_status=previous,
+        to_status=FinancialStatus.PAID,
+    )
     if publish:
         events.publish(name=EventName.ORDER_PAID, shop_id=order.shop_id, order_id=order.pk)
     return True

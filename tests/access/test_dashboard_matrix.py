@@ -19,6 +19,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from notifications.dashboard.email_frame import email_preview_stash
 from orders.tenancy import StaffPermissionMixin
 from postpurchase import permissions as p
 from tests.returns.test_dashboard import policy_post
@@ -94,6 +95,7 @@ CASES: dict[str, Case] = {
     "messaging:overview": Case(get=p.DASHBOARD_VIEW),
     "messaging:message_list": Case(get=p.DASHBOARD_VIEW),
     "messaging:message_detail": Case(lambda w: {"pk": w.message.pk}, get=p.DASHBOARD_VIEW),
+    "messaging:message_email": Case(lambda w: {"pk": w.message.pk}, get=p.DASHBOARD_VIEW),
     "messaging:message_action:send-now": Case(
         lambda w: {"pk": w.message.pk, "action": "send-now"},
         get=p.MESSAGE_OPERATE,
@@ -139,6 +141,12 @@ CASES: dict[str, Case] = {
     ),
     "message_templates:preview": Case(
         lambda w: {"kind": "order_confirmation"}, post=p.DASHBOARD_VIEW, data=_template_post
+    ),
+    "message_templates:preview_frame": Case(
+        lambda w: {"token": email_preview_stash(shop=w.shop, html="<p>Draft</p>")},
+        get=p.DASHBOARD_VIEW,
+        # The token was stashed for this shop: another shop's staff find nothing under it.
+        names_an_object=True,
     ),
     "message_templates:reset": Case(lambda w: {"pk": w.template.pk}, post=p.TEMPLATE_EDIT),
     "returns_dashboard:queue": Case(get=p.DASHBOARD_VIEW),

@@ -46,6 +46,7 @@ def held_message(shop, order, **fields) -> Message:
         "sending_at": timezone.now(),
         "subject": "Your order",
         "body_text": "Thanks for your order.",
+        "body_html": "<p>Thanks for your order.</p>",
     }
     values.update(fields)
     return Message.objects.create(

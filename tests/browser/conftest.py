@@ -7,7 +7,7 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
 # Chromium keeps trying to reach Google's services without these; tests never leave loopback.
 CHROMIUM_ARGS = [
@@ -44,10 +44,45 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+# Runs in every document before its own scripts (through DevTools, which no page's policy
+# governs): each violation the browser reports to the page is also said on the console, where
+# the test hears it even after the page has gone.
+_REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(
+    `Content Security Policy violation: ${e.violatedDirective} refused ` +
+      `${e.blockedURI || "inline code"} at ${e.sourceFile}:${e.lineNumber}`
+  );
+});
+"""
+
+
+def _is_policy_report(text: str) -> bool:
+    # Chromium's own words for a refused resource, our listener's, and a header it cannot read.
+    return "Content Security Policy" in text or "Permissions-Policy" in text
+
+
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
+def policy_reports() -> list[str]:
+    """What the browser refused under a page's Content-Security-Policy, or could not read in its
+    Permissions-Policy, on every page the test's `page` visited."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Browser, policy_reports: list[str]) -> Iterator[Page]:
+    """A fresh page. When the test is done, nothing may have been refused on any page it
+    visited: every browser test checks the pages it sees against their policies."""
     context = browser.new_context(viewport={"width": 360, "height": 740})
+    context.add_init_script(_REPORT_VIOLATIONS)
     page = context.new_page()
     page.set_default_timeout(10_000)
+
+    def heard(message: ConsoleMessage) -> None:
+        if _is_policy_report(message.text):
+            policy_reports.append(f"{page.url}: {message.text}")
+
+    page.on("console", heard)
     yield page
     context.close()
+    assert policy_reports == [], "Refused by the pages' policies:\n" + "\n".join(policy_reports)

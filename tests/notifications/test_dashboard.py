@@ -376,13 +376,20 @@ def test_message_page_shows_content_history_attempts_and_provider(staff_client, 
     assert response.status_code == 200
     assert "Your order #1001 is confirmed" in html
     assert "Thanks for your order." in html
-    # The HTML is shown in a sandboxed frame, escaped into srcdoc, with remote content blocked.
-    assert "<iframe" in html
-    assert " sandbox " in html
-    assert (
-        'srcdoc="&lt;html&gt;&lt;head&gt;&lt;meta http-equiv=&quot;Content-Security-Policy' in html
-    )
+    # The HTML is shown in a sandboxed frame, as its own document with remote content blocked.
+    frame_url = reverse("messaging:message_email", args=[message.pk])
+    assert f'sandbox referrerpolicy="no-referrer" src="{frame_url}"' in html
     assert "<p>Thanks" not in html
+    frame = staff_client.get(frame_url)
+    assert frame.status_code == 200
+    assert "<p>Thanks &amp; welcome</p>" in frame.content.decode()
+    assert '<meta http-equiv="Content-Security-Policy"' in frame.content.decode()
+    policy = frame["Content-Security-Policy"]
+    assert "style-src 'unsafe-inline'" in policy
+    assert "img-src data:" in policy
+    assert "frame-ancestors 'self'" in policy
+    assert "sandbox" in policy
+    assert "script-src" not in policy  # default-src 'none': no script at all
     assert "scheduled → queued" in html
     assert "queued → sending" in html
     assert "claimed" in html
@@ -391,6 +398,15 @@ def test_message_page_shows_content_history_attempts_and_provider(staff_client, 
     assert "Jan 15, 2026, 13:00" in html  # opened, in the shop's zone
     assert reverse("dashboard:order_detail", args=[order.pk]) in html
     assert reverse("messaging:customer_detail", args=[order.customer.pk]) in html
+
+
+def test_the_email_frame_of_another_shops_message_or_a_text_is_404(staff_client, shop, other_shop):
+    theirs = _message(other_shop, body_html="<p>Secret</p>")
+    text = _message(shop, channel="sms", recipient="+14155550123", body_text="Shipped")
+
+    for message in (theirs, text):
+        url = reverse("messaging:message_email", args=[message.pk])
+        assert staff_client.get(url).status_code == 404
 
 
 def test_message_page_of_an_sms_shows_its_text_and_no_frame(staff_client, shop):
@@ -1047,7 +1063,7 @@ def test_overview_shows_the_rates_table_and_chart(staff_client, shop, known_rate
     assert response.status_code == 200
     assert "75.0 %" in html
     assert "12.5 %" in html
-    assert 'style="width: 75.0%"' in html
+    assert 'class="bar__fill bar--delivered bar__fill--w75"' in html
     assert 'class="barchart"' in html
     assert "<script" not in html.split("</head>")[1]  # the chart is server-rendered
 

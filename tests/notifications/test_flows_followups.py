@@ -3,14 +3,16 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.core import signing
+from django.core import mail, signing
+from django.utils import timezone
 
 from notifications.flows import flows_ensure_defaults
-from notifications.models import Flow, Message, Purpose
-from notifications.services import message_render
+from notifications.models import Flow, Message, MessageStatus, Purpose
+from notifications.services import message_render, message_send
 from notifications.services.lifecycle import event_schedule_messages
 from orders.events import Event
-from orders.models import EventName, OrderStatus
+from orders.models import EventName, FinancialStatus, OrderStatus
+from orders.services.payments import order_payment_status_record
 from tests.factories import (
     ConsentFactory,
     LineItemFactory,
@@ -134,6 +136,67 @@ def test_review_request_once_per_order_seven_days_after_its_last_parcel_arrived(
     text = message_render(kind="review_request", channel="email", context=message.context)
     assert url in text.body_text
     assert url in text.body_html
+
+
+@pytest.mark.parametrize("status", [FinancialStatus.VOIDED, FinancialStatus.REFUNDED])
+def test_no_review_request_for_an_order_whose_payment_was_reversed(status):
+    order = marketing_allowed(
+        OrderFactory(
+            status=OrderStatus.DELIVERED, delivered_at=DELIVERED_AT, financial_status=status
+        )
+    )
+    delivered_shipment(order)
+
+    messages = event_schedule_messages(order_delivered(order))
+
+    assert of_kind(messages, "review_request") == []
+    assert not Message.objects.filter(kind="review_request").exists()
+
+
+def test_order_updates_still_reach_the_customer_of_a_refunded_order():
+    order = OrderFactory(financial_status=FinancialStatus.REFUNDED)
+    kettle = ProductFactory(shop=order.shop, care_guide="Dry it.")
+    LineItemFactory(order=order, product=kettle, title=kettle.title)
+
+    messages = event_schedule_messages(delivered(delivered_shipment(order)))
+
+    assert [m.purpose for m in of_kind(messages, "care_guide")] == [Purpose.TRANSACTIONAL]
+
+
+def test_a_partly_refunded_order_still_gets_its_review_request():
+    order = marketing_allowed(
+        OrderFactory(
+            status=OrderStatus.DELIVERED,
+            delivered_at=DELIVERED_AT,
+            financial_status=FinancialStatus.PARTIALLY_REFUNDED,
+        )
+    )
+
+    assert len(of_kind(event_schedule_messages(order_delivered(order)), "review_request")) == 1
+
+
+def test_a_review_request_scheduled_before_a_full_refund_is_cancelled_when_due(shop):
+    order = marketing_allowed(
+        OrderFactory(
+            shop=shop,
+            status=OrderStatus.DELIVERED,
+            delivered_at=DELIVERED_AT,
+            financial_status=FinancialStatus.PAID,
+        )
+    )
+    (review,) = of_kind(event_schedule_messages(order_delivered(order)), "review_request")
+    # The shop refunds everything while the request waits for its day.
+    order_payment_status_record(order=order, status=FinancialStatus.REFUNDED)
+    Message.objects.filter(pk=review.pk).update(
+        status=MessageStatus.QUEUED, send_at=timezone.now(), expires_at=None
+    )
+
+    message_send(message_id=review.pk)
+
+    review.refresh_from_db()
+    assert review.status == MessageStatus.CANCELLED
+    assert review.status_reason == "the order's payment was refunded"
+    assert mail.outbox == []
 
 
 @pytest.mark.parametrize("kind", ["care_guide", "review_request", "replenishment"])

@@ -1,6 +1,8 @@
 """The preferences page and one-click unsubscribe: changed only by a deliberate POST, recorded as
 consent with where it came from, and reached only through a valid link."""
 
+import re
+
 import pytest
 from django.core import mail
 from django.test import Client
@@ -63,7 +65,7 @@ def test_the_page_shows_the_shops_branding_and_each_reachable_switch(client, cus
     html = response.content.decode()
     assert "Tea &amp; Co" in html
     assert 'src="https://cdn.teaco.test/logo.png"' in html
-    assert "--brand: #0f766e; --on-brand: #ffffff" in html
+    assert brand_css(client, html) == ":root { --brand: #0f766e; --on-brand: #ffffff; }\n"
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
     for name in (
         "sms_transactional",
@@ -85,6 +87,14 @@ def test_the_page_shows_the_shops_branding_and_each_reachable_switch(client, cus
     assert "no-store" in response.headers["Cache-Control"]
 
 
+def brand_css(client, html: str) -> str:
+    """The shop's colours, from the stylesheet the page links (it carries no style attribute)."""
+    (href,) = re.findall(r'<link rel="stylesheet" href="(/track/brand/[0-9a-f]{6}\.css)">', html)
+    response = client.get(href)
+    assert response["Content-Type"] == "text/css; charset=utf-8"
+    return response.content.decode()
+
+
 def test_text_switches_appear_only_for_a_customer_with_a_phone(client):
     customer = CustomerFactory(phone="")
 
@@ -101,17 +111,17 @@ def test_a_light_brand_colour_gets_dark_text(client, customer):
 
     html = client.get(page_url(customer)).content.decode()
 
-    assert "--brand: #fde68a; --on-brand: #111827" in html
+    assert "--brand: #fde68a; --on-brand: #111827;" in brand_css(client, html)
 
 
-def test_a_colour_that_is_not_a_hex_code_never_reaches_the_style_attribute(client, customer):
+def test_a_colour_that_is_not_a_hex_code_never_reaches_the_stylesheet(client, customer):
     # The field holds 7 characters; the validator is skipped by a queryset update.
     type(customer.shop).objects.filter(pk=customer.shop_id).update(primary_colour="red;a:b")
 
     html = client.get(page_url(customer)).content.decode()
 
     assert "red;a:b" not in html
-    assert "--brand: #1a56db" in html
+    assert "--brand: #1a56db;" in brand_css(client, html)
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from notifications.dashboard.email_frame import email_preview_stash
 from notifications.models import Message, MessageStatus, MessageTemplate
 from notifications.services.rendering import message_render, message_render_outbound
 from notifications.services.templating import (
@@ -508,10 +509,24 @@ def test_the_preview_renders_the_draft_against_a_real_order_of_the_shop(staff_cl
     assert response.status_code == 200
     page = response.content.decode()
     assert f"Order {older.number}" in page
-    assert 'sandbox=""' in page
-    assert "srcdoc=" in page
-    assert "&lt;p&gt;Total 55.00 USD&lt;/p&gt;" in page  # the HTML, escaped into srcdoc
+    frame_url = response.context["preview"]["frame_url"]
+    assert f'sandbox="" src="{frame_url}"' in page
+    frame = staff_client.get(frame_url)
+    assert frame.status_code == 200
+    assert "<p>Total 55.00 USD</p>" in frame.content.decode()  # the email as its own document
+    assert "style-src 'unsafe-inline'" in frame["Content-Security-Policy"]
     assert not MessageTemplate.objects.exists()  # a preview saves nothing
+
+
+@pytest.mark.django_db
+def test_a_previews_frame_is_the_shops_own_and_lapses(staff_client, shop, other_shop):
+    theirs = email_preview_stash(shop=other_shop, html="<p>Theirs</p>")
+    lapsed_url = reverse("message_templates:preview_frame", args=["no-such-token"])
+
+    response = staff_client.get(reverse("message_templates:preview_frame", args=[theirs]))
+
+    assert response.status_code == 404
+    assert staff_client.get(lapsed_url).status_code == 404
 
 
 @pytest.mark.django_db

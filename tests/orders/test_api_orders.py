@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from orders.models import DomainEvent, EventName, LineItem, Order, OrderStatus
+from orders.models import DomainEvent, EventName, LineItem, Order, OrderEvent, OrderStatus
 from orders.services.api_keys import api_key_create
 from tests.conftest import event_enqueues
 from tests.factories import (
@@ -165,11 +165,105 @@ def test_line_item_external_id_twice_is_400(api):
     assert not Order.objects.exists()
 
 
-def test_malformed_json_is_400(api):
+def test_malformed_json_is_400_in_the_documented_invalid_request_shape(api):
     response = api.generic("POST", ORDERS, "{not json", content_type="application/json")
 
     assert response.status_code == 400
-    assert response.json()["error"] == "bad request"
+    body = response.json()
+    assert body["error"] == "invalid request"
+    assert body["fields"]["non_field_errors"][0].startswith("JSON parse error")
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"external_id": 5001}, "external_id", "Expected a string."),
+        ({"is_paid": "yes"}, "is_paid", "Expected true or false."),
+        ({"is_paid": 1}, "is_paid", "Expected true or false."),
+        ({"total": " 1e2 "}, "total", "A valid number is required."),
+        ({"total": "+5"}, "total", "A valid number is required."),
+        ({"total": ["5"]}, "total", "Expected a number or a decimal string."),
+    ],
+)
+def test_values_of_another_json_type_than_documented_are_refused(api, change, field, message):
+    response = api.post(ORDERS, {**OrderPayloadFactory(), **change}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["fields"] == {field: [message]}
+    assert not Order.objects.exists()
+
+
+def test_nested_values_are_read_with_their_documented_types_too(api):
+    payload = OrderPayloadFactory(line_items=[LineItemPayloadFactory(quantity="2")])
+
+    response = api.post(ORDERS, payload, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"line_items.0.quantity": ["Expected an integer."]}
+
+
+def test_the_payment_state_is_kept_as_given_and_each_change_is_on_the_timeline(api, shop):
+    payload = OrderPayloadFactory(financial_status="authorized")
+    created = api.post(ORDERS, payload, format="json").json()
+    url = f"{ORDERS}{created['id']}/"
+
+    refunded = api.patch(url, {"financial_status": "partially_refunded"}, format="json").json()
+    untouched = api.patch(url, {"total": "31.00"}, format="json").json()
+
+    assert created["financial_status"] == "authorized"
+    assert created["paid_at"] is None
+    assert refunded["financial_status"] == "partially_refunded"
+    assert refunded["paid_at"] is not None
+    assert untouched["financial_status"] == "partially_refunded"
+    order = Order.objects.get(shop=shop)
+    kinds = [OrderEvent.Kind.PAID, OrderEvent.Kind.PAYMENT_STATUS]
+    changes = order.events.filter(kind__in=kinds).order_by("pk")
+    assert list(changes.values_list("kind", "from_status", "to_status")) == [
+        ("payment_status", "pending", "authorized"),
+        ("paid", "authorized", "paid"),
+        ("payment_status", "paid", "partially_refunded"),
+    ]
+
+
+def test_money_may_be_a_json_number(api):
+    response = api.post(ORDERS, OrderPayloadFactory(total=31.5), format="json")
+
+    assert response.status_code == 201
+    assert response.json()["total"] == "31.50"
+
+
+@pytest.mark.parametrize("query", ["page_size=abc", "page_size=0", "page=", "page=last"])
+def test_a_malformed_page_or_page_size_is_400(api, query):
+    response = api.get(f"{ORDERS}?{query}")
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == [query.split("=")[0]]
+
+
+def test_an_empty_updated_since_filters_nothing(api, shop):
+    OrderFactory(shop=shop)
+
+    response = api.get(f"{ORDERS}?updated_since=")
+
+    assert response.status_code == 200
+    assert response.json()["count"] == 1
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/api/v1/nothing-here/"),
+        ("get", "/api/v1/orders/0.5/"),
+        ("post", "/api/v1/orders/0.5/cancel/"),
+        ("patch", "/api/v1/shipments/x.y/"),
+    ],
+)
+def test_a_url_naming_no_endpoint_is_a_json_404(api, method, path):
+    response = getattr(api, method)(path, {}, format="json")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"error": "not found", "detail": "No such API endpoint."}
 
 
 def test_list_paginates_with_count_next_and_previous(api, shop):

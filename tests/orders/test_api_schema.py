@@ -7,6 +7,9 @@ from django.contrib.staticfiles import finders
 from drf_spectacular.validation import validate_schema
 from rest_framework.test import APIClient
 
+from orders.services.api_keys import api_key_create
+from tests.factories import OrderFactory, ShipmentFactory
+
 pytestmark = pytest.mark.django_db
 
 EXPECTED_PATHS = {
@@ -67,6 +70,18 @@ def test_list_endpoints_document_filters_and_pagination(schema):
     assert "PaginatedOrderList" in schema["components"]["schemas"]
 
 
+def test_request_bodies_say_what_validation_enforces(schema):
+    order = schema["components"]["schemas"]["OrderInputRequest"]["properties"]
+
+    assert order["external_id"]["minLength"] == 1
+    assert order["line_items"]["minItems"] == 1
+    money_string, money_number = order["total"]["oneOf"]
+    assert money_string["pattern"] == r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
+    assert money_number["type"] == "number"
+    list_responses = schema["paths"]["/api/v1/orders/"]["get"]["responses"]
+    assert set(list_responses) == {"200", "400", "401", "404"}
+
+
 def test_schema_is_public_even_with_a_bad_key():
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION="Bearer pp_live_00000000_wrong")
@@ -107,3 +122,34 @@ def test_docs_page_loads_and_references_only_local_urls():
     assert script["Content-Type"].startswith("application/javascript")
     assert '"validatorUrl": null' in script.content.decode()
     assert "/api/v1/openapi.json" in script.content.decode()
+
+
+@pytest.fixture
+def api(shop):
+    _, raw = api_key_create(shop=shop, name="Storefront")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return client
+
+
+@pytest.mark.parametrize("path", sorted(EXPECTED_PATHS))
+def test_options_answers_the_allowed_methods_and_points_to_the_schema(api, shop, path):
+    order = OrderFactory(shop=shop)
+    shipment = ShipmentFactory(order=order)
+    object_id = shipment.pk if path.startswith("/api/v1/shipments/") else order.pk
+    if path.startswith("/api/v1/customers/"):
+        object_id = order.customer_id
+
+    response = api.options(path.replace("{id}", str(object_id)))
+
+    assert response.status_code == 200
+    allowed = {method.strip().lower() for method in response["Allow"].split(",")}
+    assert EXPECTED_PATHS[path] <= allowed
+    assert response.json()["schema"] == "http://testserver/api/v1/openapi.json"
+
+
+def test_options_without_a_key_is_401_like_any_other_method():
+    response = APIClient().options("/api/v1/orders/")
+
+    assert response.status_code == 401
+    assert response.json()["error"] == "unauthorized"

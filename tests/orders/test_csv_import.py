@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 
 from orders.ingest.csv_import import csv_rows, order_groups
 from orders.models import (
+    PAID_FINANCIAL_STATUSES,
     Customer,
     DomainEvent,
     EventName,
@@ -92,6 +93,21 @@ def test_order_values_come_from_its_rows(shop):
         2,
         Decimal("1.00"),
     )
+
+
+@pytest.mark.parametrize("status", FinancialStatus.values)
+def test_the_payment_state_is_kept_as_given(tmp_path, shop, status):
+    path = write(
+        tmp_path,
+        f"{HEADER},financial_status",
+        f"9001,#9001,2024-03-01T10:15:00Z,USD,ada@example.org,Tea,1,5.00,5.00,{status.upper()}",
+    )
+
+    run(path, shop)
+
+    order = Order.objects.get(external_id="9001")
+    assert order.financial_status == status
+    assert (order.paid_at is not None) == (status in PAID_FINANCIAL_STATUSES)
 
 
 def test_a_date_without_time_is_midnight_in_the_shops_zone(shop):

@@ -2,6 +2,7 @@ import itertools
 import statistics
 from collections import defaultdict
 from datetime import UTC, datetime
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -100,6 +101,26 @@ def test_seed_demo_order_totals_add_up():
     assert any(o.discount_total > 0 for o in orders)
     assert any(o.shipping_total == 0 for o in orders)
     assert any(o.tax_total > 0 for o in orders)
+
+
+def test_seed_demo_shows_voided_refunded_and_partly_refunded_orders():
+    seed()
+
+    by_state = defaultdict(list)
+    for order in Order.objects.prefetch_related("events"):
+        by_state[order.financial_status].append(order)
+    assert set(by_state) == {"paid", "voided", "refunded", "partially_refunded"}
+    for order in by_state["voided"]:
+        assert (order.status, order.paid_at) == (OrderStatus.CANCELLED, None)
+    for order in by_state["refunded"]:
+        (refund,) = [e for e in order.events.all() if e.kind == OrderEvent.Kind.REFUNDED]
+        assert refund.data["amount"] == str(order.total)
+    for order in by_state["partially_refunded"]:
+        (refund,) = [e for e in order.events.all() if e.kind == OrderEvent.Kind.REFUNDED]
+        assert Decimal(0) < Decimal(refund.data["amount"]) < order.total
+        assert order.delivered_at < refund.at
+    for order in by_state["paid"] + by_state["refunded"] + by_state["partially_refunded"]:
+        assert order.paid_at is not None
 
 
 def test_seed_demo_order_status_matches_its_shipments():

@@ -6,7 +6,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from orders import selectors
-from orders.models import OrderEvent, OrderStatus, ShipmentStatus
+from orders.models import FinancialStatus, OrderEvent, OrderStatus, ShipmentStatus
 from tests.factories import (
     ConsentFactory,
     CustomerFactory,
@@ -223,6 +223,51 @@ def test_shop_overview_counts_the_last_30_days_of_this_shop_only(shop, other_sho
     assert overview.orders_in_transit == 1
     assert overview.shipments_in_exception == 1
     assert overview.delivered_last_30_days == 1
+
+
+def test_shop_overview_revenue_leaves_out_voided_and_refunded_orders(shop):
+    recent = timezone.now() - timedelta(days=2)
+    for status, total in [
+        (FinancialStatus.PAID, "10.00"),
+        (FinancialStatus.PENDING, "4.00"),
+        (FinancialStatus.AUTHORIZED, "3.00"),
+        (FinancialStatus.PARTIALLY_PAID, "2.00"),
+        (FinancialStatus.PARTIALLY_REFUNDED, "20.00"),
+        (FinancialStatus.REFUNDED, "300.00"),
+        (FinancialStatus.VOIDED, "500.00"),
+    ]:
+        OrderFactory(shop=shop, placed_at=recent, total=Decimal(total), financial_status=status)
+
+    overview = selectors.shop_overview(shop=shop)
+
+    assert overview.orders_last_30_days == 7
+    assert overview.revenue_last_30_days == [("USD", Decimal("39.00"))]
+
+
+def test_order_timeline_names_payment_changes_and_refunds(shop):
+    order = OrderFactory(shop=shop)
+    OrderEventFactory(
+        order=order,
+        kind=OrderEvent.Kind.PAYMENT_STATUS,
+        from_status="paid",
+        to_status="partially_refunded",
+        note="",
+    )
+    OrderEventFactory(
+        order=order,
+        kind=OrderEvent.Kind.REFUNDED,
+        note="Arrived scratched",
+        data={"refund_id": "1", "amount": "12.50", "currency": "EUR"},
+    )
+    OrderEventFactory(order=order, kind=OrderEvent.Kind.REFUNDED, note="", data={"refund_id": "2"})
+
+    entries = selectors.order_timeline(order=order)
+
+    assert [(entry.title, entry.detail) for entry in entries] == [
+        ("Payment Paid → Partially refunded", ""),
+        ("Refund of 12.50 EUR", "Arrived scratched"),
+        ("Refund (amount not given)", ""),
+    ]
 
 
 def test_customer_consents_covers_every_channel(shop):

@@ -16,6 +16,7 @@ import pytest
 from orders.ingest import shopify
 from orders.ingest.webhooks import webhook_event_process, webhook_events_dispatch
 from orders.models import (
+    PAID_FINANCIAL_STATUSES,
     Channel,
     Consent,
     ConsentStatus,
@@ -25,6 +26,7 @@ from orders.models import (
     EventName,
     FinancialStatus,
     Order,
+    OrderEvent,
     OrderStatus,
     Shipment,
     ShipmentStatus,
@@ -32,6 +34,7 @@ from orders.models import (
     WebhookEvent,
     WebhookStatus,
 )
+from orders.selectors import order_timeline
 from orders.services import consent_record
 from orders.services.data import ConsentData
 from orders.tasks import webhook_event_process_task, webhook_events_dispatch_task
@@ -655,6 +658,129 @@ def test_order_processing_is_queued_work_not_done_in_the_request(
     assert not Order.objects.exists()
     webhook_event_process_task(*enqueued)
     assert Order.objects.get().status == OrderStatus.CANCELLED
+
+
+# --- Payment state and refunds --------------------------------------------------------------
+
+
+def payment_events(order) -> list[tuple[str, str, str]]:
+    return list(
+        order.events.filter(kind__in=[OrderEvent.Kind.PAID, OrderEvent.Kind.PAYMENT_STATUS])
+        .order_by("pk")
+        .values_list("kind", "from_status", "to_status")
+    )
+
+
+@pytest.mark.parametrize("status", FinancialStatus.values)
+def test_every_shopify_payment_state_is_kept_as_reported(client, shop, status):
+    apply(client, shop, "orders/updated", order_payload(financial_status=status))
+
+    order = Order.objects.get()
+    assert order.financial_status == status
+    assert (order.paid_at is not None) == (status in PAID_FINANCIAL_STATUSES)
+
+
+def test_a_partial_refund_keeps_the_state_and_puts_the_refund_on_the_timeline(client, shop):
+    apply(client, shop, "orders/paid", order_payload(financial_status="paid"))
+
+    event = apply(client, shop, "orders/updated", fixture("orders_updated_partially_refunded"))
+
+    assert event.status == WebhookStatus.PROCESSED
+    order = Order.objects.get()
+    assert order.financial_status == FinancialStatus.PARTIALLY_REFUNDED
+    assert order.paid_at is not None
+    assert payment_events(order) == [
+        ("paid", "pending", "paid"),
+        ("payment_status", "paid", "partially_refunded"),
+    ]
+    refund = order.events.get(kind=OrderEvent.Kind.REFUNDED)
+    assert refund.data == {
+        "refund_id": "509562969",
+        "amount": "89.99",
+        "currency": "USD",
+        "refunded_at": "2022-01-05T15:12:40+00:00",
+    }
+    assert refund.note == "Arrived scratched"
+    titles = [entry.title for entry in order_timeline(order=order)]
+    assert "Payment Paid → Partially refunded" in titles
+    assert "Refund of 89.99 USD" in titles
+
+
+def test_later_updates_repeating_a_refund_record_it_once(client, shop):
+    refunded = fixture("orders_updated_partially_refunded")
+    apply(client, shop, "orders/updated", refunded)
+
+    later = {**refunded, "updated_at": "2022-01-06T09:00:00-05:00", "note": "Called the customer"}
+    apply(client, shop, "orders/updated", later)
+
+    order = Order.objects.get()
+    assert order.events.filter(kind=OrderEvent.Kind.REFUNDED).count() == 1
+
+
+def test_a_second_refund_to_nothing_left_makes_the_order_refunded(client, shop):
+    first = fixture("orders_updated_partially_refunded")
+    apply(client, shop, "orders/updated", first)
+    rest = {
+        **first["refunds"][0],
+        "id": 509562970,
+        "note": "",
+        "transactions": [{**first["refunds"][0]["transactions"][0], "amount": "269.98"}],
+    }
+    refunded = {
+        **first,
+        "financial_status": "refunded",
+        "updated_at": "2022-01-07T09:00:00-05:00",
+        "refunds": [*first["refunds"], rest],
+    }
+
+    apply(client, shop, "orders/updated", refunded)
+
+    order = Order.objects.get()
+    assert order.financial_status == FinancialStatus.REFUNDED
+    assert order.is_payment_reversed
+    amounts = order.events.filter(kind=OrderEvent.Kind.REFUNDED).values_list("data__amount")
+    assert sorted(amount for (amount,) in amounts) == ["269.98", "89.99"]
+    assert events_named(EventName.ORDER_PAID) == 1
+
+
+def test_a_refund_without_a_successful_transaction_has_no_amount(client, shop):
+    payload = fixture("orders_updated_partially_refunded")
+    failed = {**payload["refunds"][0]["transactions"][0], "status": "failure"}
+    payload["refunds"] = [{**payload["refunds"][0], "transactions": [failed]}]
+
+    apply(client, shop, "orders/updated", payload)
+
+    refund = OrderEvent.objects.get(kind=OrderEvent.Kind.REFUNDED)
+    assert refund.data["amount"] is None
+    titles = [entry.title for entry in order_timeline(order=refund.order)]
+    assert "Refund (amount not given)" in titles
+
+
+def test_a_voided_order_stays_voided_and_unpaid(client, shop):
+    apply(client, shop, "orders/create", order_payload(financial_status="authorized"))
+    voided = order_payload(financial_status="voided", updated_at="2022-01-01T11:00:00-05:00")
+
+    apply(client, shop, "orders/updated", voided)
+
+    order = Order.objects.get()
+    assert order.financial_status == FinancialStatus.VOIDED
+    assert order.paid_at is None
+    assert order.is_payment_reversed
+    assert payment_events(order) == [
+        ("payment_status", "pending", "authorized"),
+        ("payment_status", "authorized", "voided"),
+    ]
+    assert events_named(EventName.ORDER_PAID) == 0
+
+
+def test_a_payment_state_shopify_may_add_later_changes_nothing(client, shop):
+    apply(client, shop, "orders/create", order_payload(financial_status="authorized"))
+    unknown = order_payload(financial_status="expired", updated_at="2022-01-02T11:00:00-05:00")
+
+    event = apply(client, shop, "orders/updated", unknown)
+
+    assert event.status == WebhookStatus.PROCESSED
+    assert Order.objects.get().financial_status == FinancialStatus.AUTHORIZED
 
 
 # --- Fulfillments ---------------------------------------------------------------------------

@@ -522,3 +522,22 @@ def test_a_new_orders_creation_costs_the_cache_nothing_until_its_page_exists(
     line.save()
 
     assert forgotten == [[order.pk]]
+
+
+def test_the_page_wears_the_shops_colour_from_a_stylesheet_not_a_style_attribute(client, order):
+    order.shop.primary_colour = "#FDE68A"
+    order.shop.save(update_fields=["primary_colour"])
+
+    html = client.get(url(order)).content.decode()
+    stylesheet = client.get("/track/brand/fde68a.css")
+
+    assert '<link rel="stylesheet" href="/track/brand/fde68a.css">' in html
+    assert "style=" not in html
+    assert stylesheet.status_code == 200
+    assert stylesheet.content == b":root { --brand: #fde68a; --on-brand: #111827; }\n"
+    assert stylesheet["Cache-Control"] == "public, max-age=31536000, immutable"
+
+
+@pytest.mark.parametrize("name", ["FDE68A", "fde68", "fde68a0", "red;a:b"])
+def test_a_brand_stylesheet_is_only_ever_six_lowercase_hex_digits(client, name):
+    assert client.get(f"/track/brand/{name}.css").status_code == 404

@@ -225,7 +225,7 @@ def test_report_page_shows_the_figures_and_the_flag(staff_client, shop, data):
     assert "Needs a quality check" in text
     assert "Linen shirt" in text
     assert "3 d 0 h" in text
-    assert 'class="bar__fill bar--flag"' in text
+    assert 'class="bar__fill bar--flag bar__fill--w100"' in text
 
 
 def test_report_page_of_an_empty_shop(staff_client, shop):

@@ -1,0 +1,56 @@
+"""Security headers every response carries, beside django-csp's Content-Security-Policy (see
+`CONTENT_SECURITY_POLICY` in settings): the Permissions-Policy, and the one way a page may be
+framed by another site."""
+
+from collections.abc import Callable
+
+from csp.decorators import csp_replace
+from django.conf import settings
+from django.http import HttpRequest, HttpResponseBase
+from django.views.decorators.clickjacking import xframe_options_exempt
+
+PERMISSIONS_POLICY_HEADER = "Permissions-Policy"
+
+
+def permissions_policy_value(features: dict[str, list[str]]) -> str:
+    """`{"camera": []}` → `camera=()`: an empty allowlist turns the feature off everywhere."""
+    return ", ".join(f"{name}=({' '.join(allowed)})" for name, allowed in features.items())
+
+
+class PermissionsPolicyMiddleware:
+    """Sets `Permissions-Policy` from `settings.PERMISSIONS_POLICY` on every response that has
+    none yet: no page of ours uses the camera, microphone, location, payment or USB, so none
+    may, nor anything it frames."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+        self.value = permissions_policy_value(settings.PERMISSIONS_POLICY)
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        if self.value and PERMISSIONS_POLICY_HEADER not in response:
+            response[PERMISSIONS_POLICY_HEADER] = self.value
+        return response
+
+
+View = Callable[..., HttpResponseBase]
+
+
+def framable_by(*sources: str) -> Callable[[View], View]:
+    """Let other pages frame this view's page: its CSP `frame-ancestors` becomes `sources`
+    (e.g. `"'self'"`, or a storefront's origin for the review widget) and X-Frame-Options is
+    dropped. Every other page may be framed by nobody (`frame-ancestors 'none'`).
+
+        @framable_by("https://shop.example")
+        def review_widget(request): ...
+    """
+    if not sources:
+        raise ValueError("Name who may frame the page.")
+
+    def decorator(view: View) -> View:
+        framed = xframe_options_exempt(csp_replace({"frame-ancestors": list(sources)})(view))
+        # Read by the test that checks every URL's headers: the page says it may be framed.
+        framed.framable_by = sources  # type: ignore[attr-defined]
+        return framed
+
+    return decorator
