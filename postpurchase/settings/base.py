@@ -289,7 +289,13 @@ WEBHOOK_DISPATCH_DELAY = timedelta(milliseconds=env.int("WEBHOOK_DISPATCH_DELAY_
 NOTIFICATIONS_DISPATCH_BATCH = 100
 # Messages a send task claims, sends and records per commit (see notifications.services.sending).
 NOTIFICATIONS_SEND_CHUNK = 50
+# Provider calls per message before a temporary failure becomes final ("gave up"). Between
+# them the message waits `scheduled`, due again after a backoff that doubles from
+# NOTIFICATIONS_RETRY_BACKOFF up to NOTIFICATIONS_RETRY_BACKOFF_MAX (each drawn from the upper
+# half of its delay): 30 s, 1, 2, 4 and 8 minutes, some 15 minutes in all, past greylisting.
 NOTIFICATIONS_MAX_SEND_ATTEMPTS = 6
+NOTIFICATIONS_RETRY_BACKOFF = timedelta(seconds=30)
+NOTIFICATIONS_RETRY_BACKOFF_MAX = timedelta(minutes=10)
 # A queued message whose task was lost is re-enqueued after this (longer than any retry delay).
 NOTIFICATIONS_QUEUED_TIMEOUT = timedelta(minutes=15)
 # A message still `sending` after this was interrupted mid-call: held for review, never resent.
