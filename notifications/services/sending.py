@@ -3,11 +3,12 @@
 A batch goes a chunk at a time (`NOTIFICATIONS_SEND_CHUNK`): one transaction settles the
 chunk's messages that must not go out (moot, blocked, waiting, over a cap) and renders the
 rest, and one email connection serves the chunk. Then each message is claimed on its own, just
-before its provider call, by a conditional UPDATE (`queued → sending`, committed before the
-call), and its result is recorded right after the call. So a worker killed mid-chunk leaves
-only the one message it was sending in doubt (held for review by `messages_recover_stuck`, never
-resent on its own) and the rest `queued`, sent by the next sweep; and two workers handed the
-same message never both send it: only one UPDATE still finds it `queued`."""
+before its provider call (`queued → sending`, committed before the call), and its answer is
+recorded right after, with the next message's claim (see `notifications.services.attempts`).
+So a worker killed mid-chunk leaves only the one message it was sending in doubt (held for
+review by `messages_recover_stuck`, never resent on its own) and the rest `queued`, sent by the
+next sweep; and two workers handed the same message never both send it: only one claim still
+finds it `queued`."""
 
 import random
 from contextlib import ExitStack
@@ -28,9 +29,7 @@ from notifications.channels.base import (
     TransientSendError,
     channel_for,
 )
-from notifications.channels.email import email_message_id_new
 from notifications.models import (
-    MESSAGE_TRANSITIONS,
     AttemptOutcome,
     DeliveryAttempt,
     Message,
@@ -39,6 +38,7 @@ from notifications.models import (
     Suppression,
     SuppressionReason,
 )
+from notifications.services.attempts import Answer, attempt_write
 from notifications.services.compliance import (
     Hold,
     MarketingCap,
@@ -51,7 +51,6 @@ from notifications.services.rendering import message_render_outbound, templates_
 from notifications.services.suppression import suppression_add, suppression_key
 from orders.models import Channel, OrderStatus
 from postpurchase.exceptions import DomainError
-from postpurchase.states import transition
 
 
 @dataclass
@@ -73,30 +72,20 @@ class _Changes:
         self.messages.append(message)
         self.fields.update(extra)
 
-    def write(self) -> set[int]:
-        """Write each change where the row is still in the state it started from, and
-        return those rows' ids. A row moved meanwhile by another hand (the sweep holding a
-        send that outlived its timeout) keeps its state and gets no event."""
+    def write(self) -> None:
         if not self.messages:
-            return set()
+            return
         fields = sorted(self.fields)
         if connection.vendor == "postgresql":
-            starts = {event.message.pk: event.from_status for event in self.events}
-            written = _update_from_values(self.messages, fields, starts)
+            _update_from_values(self.messages, fields)
         else:
-            # The embedded demo (SQLite) runs one worker: nothing else moves these rows.
             Message.objects.bulk_update(self.messages, fields)
-            written = {message.pk for message in self.messages}
-        MessageEvent.objects.bulk_create(e for e in self.events if e.message.pk in written)
-        return written
+        MessageEvent.objects.bulk_create(self.events)
 
 
-def _update_from_values(
-    messages: list[Message], names: list[str], starts: dict[int, str]
-) -> set[int]:
-    """One `UPDATE … FROM (VALUES …)` for the whole chunk, for the rows still in their
-    starting state. Django's bulk_update builds a CASE expression per field per row, which
-    cost two thirds of a chunk's time when measured."""
+def _update_from_values(messages: list[Message], names: list[str]) -> None:
+    """One `UPDATE … FROM (VALUES …)` for the whole chunk. Django's bulk_update builds a CASE
+    expression per field per row, which cost two thirds of a chunk's time when measured."""
     fields = [Message._meta.get_field(name) for name in names]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     assignments = ", ".join(
@@ -105,31 +94,19 @@ def _update_from_values(
     )
     # Casts give the VALUES list the table's column types.
     template = (
-        "("
-        + ", ".join(
-            ["%s::bigint", "%s::varchar", *(f"%s::{f.db_type(connection)}" for f in fields)]
-        )
-        + ")"
+        "(" + ", ".join(["%s::bigint", *(f"%s::{f.db_type(connection)}" for f in fields)]) + ")"
     )
     rows = [
-        (
-            m.pk,
-            starts[m.pk],
-            *(f.get_db_prep_save(getattr(m, f.attname), connection) for f in fields),
-        )
+        (m.pk, *(f.get_db_prep_save(getattr(m, f.attname), connection) for f in fields))
         for m in messages
     ]
     table = connection.ops.quote_name(Message._meta.db_table)
     sql = (
         f"UPDATE {table} AS m SET {assignments} "  # noqa: S608 - identifiers from the model
-        f"FROM (VALUES %s) AS v(id, start, {columns}) "
-        "WHERE m.id = v.id AND m.status = v.start RETURNING m.id"
+        f"FROM (VALUES %s) AS v(id, {columns}) WHERE m.id = v.id"
     )
     with connection.cursor() as cursor:
-        found = execute_values(
-            cursor.cursor, sql, rows, template=template, page_size=len(rows), fetch=True
-        )
-    return {row[0] for row in found}
+        execute_values(cursor.cursor, sql, rows, template=template, page_size=len(rows))
 
 
 def _moot_reason(message: Message, now: datetime, hold: Hold | None = None) -> str:
@@ -227,7 +204,7 @@ def _prepare(message_ids: list[int]) -> list[Message]:
     """Lock the chunk's queued messages (skipping any another worker holds), settle the ones
     that must not go out (moot, blocked, over the weekly marketing cap), put back the ones that
     must wait (quiet hours, a marketing pause), and render the rest. Those stay `queued` until
-    each is claimed (`_claim`) just before its own provider call."""
+    each is claimed just before its own provider call."""
     # Lost in a crash of PostgreSQL, these changes would leave the chunk queued, prepared
     # again by the next sweep.
     _commit_without_waiting()
@@ -257,85 +234,6 @@ def _prepare(message_ids: list[int]) -> list[Message]:
             ready.append(message)
     changes.write()
     return ready
-
-
-# One round trip marks the message sending (only if it is still queued: another worker, or
-# staff, may have moved it since the chunk was prepared), stores what is about to be sent and
-# writes the history. It commits before the provider call, durably: were the claim lost, the
-# message would look unsent and could go out twice. An email keeps the Message-ID of its first
-# attempt, so a copy that did arrive is recognised by that header whatever retries followed.
-_CLAIM_SQL = """
-WITH claimed AS (
-    UPDATE notifications_message
-    SET status = 'sending', status_reason = 'attempt ' || (attempt_count + 1),
-        attempt_count = attempt_count + 1, sending_at = %(now)s, updated_at = %(now)s,
-        subject = %(subject)s, body_text = %(body_text)s, body_html = %(body_html)s,
-        email_message_id = COALESCE(NULLIF(email_message_id, ''), %(email_message_id)s)
-    WHERE id = %(id)s AND status = 'queued'
-    RETURNING id, attempt_count, email_message_id
-), history AS (
-    INSERT INTO notifications_messageevent (message_id, from_status, to_status, note, at)
-    SELECT id, 'queued', 'sending', 'attempt ' || attempt_count, %(now)s FROM claimed
-)
-SELECT attempt_count, email_message_id FROM claimed
-"""
-
-
-def _claim(message: Message) -> bool:
-    """Mark one prepared message `sending`, just before its provider call; False when it was
-    no longer queued, so that it is not ours to send."""
-    now = timezone.now()
-    values = {
-        "id": message.pk,
-        "now": now,
-        "subject": message.subject,
-        "body_text": message.body_text,
-        "body_html": message.body_html,
-        "email_message_id": email_message_id_new() if message.channel == Channel.EMAIL else "",
-    }
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_CLAIM_SQL, values)
-            claimed = cursor.fetchone()
-    else:
-        claimed = _claim_portable(message, values)
-    if claimed is None:
-        return False
-    message.attempt_count, message.email_message_id = claimed
-    message.status, message.status_reason = MessageStatus.SENDING, f"attempt {claimed[0]}"
-    message.sending_at = now
-    return True
-
-
-@transaction.atomic
-def _claim_portable(message: Message, values: dict) -> tuple[int, str] | None:
-    row = (
-        Message.objects.select_for_update()
-        .filter(pk=message.pk, status=MessageStatus.QUEUED)
-        .values_list("attempt_count", "email_message_id")
-        .first()
-    )
-    if row is None:
-        return None
-    attempt, email_message_id = row[0] + 1, row[1] or values["email_message_id"]
-    Message.objects.filter(pk=message.pk).update(
-        status=MessageStatus.SENDING,
-        status_reason=f"attempt {attempt}",
-        attempt_count=attempt,
-        sending_at=values["now"],
-        updated_at=values["now"],
-        subject=values["subject"],
-        body_text=values["body_text"],
-        body_html=values["body_html"],
-        email_message_id=email_message_id,
-    )
-    MessageEvent.objects.create(
-        message_id=message.pk,
-        from_status=MessageStatus.QUEUED,
-        to_status=MessageStatus.SENDING,
-        note=f"attempt {attempt}",
-    )
-    return attempt, email_message_id
 
 
 @dataclass(frozen=True)
@@ -381,7 +279,8 @@ def _retry_at(attempt: int, now: datetime) -> datetime:
     return now + timedelta(seconds=random.uniform(delay / 2, delay))  # noqa: S311 - jitter
 
 
-def _apply(outcome: _Outcome, changes: _Changes) -> DeliveryAttempt:
+def _answer(outcome: _Outcome) -> Answer:
+    """Move the message (in memory) to what the provider's answer means."""
     message, error = outcome.message, outcome.error
     attempt = DeliveryAttempt(
         message=message, started_at=outcome.started_at, finished_at=outcome.finished_at
@@ -392,41 +291,31 @@ def _apply(outcome: _Outcome, changes: _Changes) -> DeliveryAttempt:
         message.provider = outcome.result.provider
         message.provider_message_id = outcome.result.provider_message_id
         message.sent_at = outcome.finished_at
-        changes.move(message, MessageStatus.SENT, "", "provider", "provider_message_id", "sent_at")
-        return attempt
-    message.last_error = str(error)
-    if isinstance(error, TransientSendError):
-        attempt.outcome, attempt.error = AttemptOutcome.TRANSIENT, str(error)
+        to, reason = MessageStatus.SENT, ""
+    elif isinstance(error, TransientSendError):
+        attempt.outcome = AttemptOutcome.TRANSIENT
         if error.outcome_unknown:
             # The provider may have accepted it before the timeout: a retry could send twice.
-            reason = f"outcome unknown: held for review, not resent ({error})"
-            changes.move(message, MessageStatus.HELD, reason, "last_error")
+            to, reason = MessageStatus.HELD, "outcome unknown: held for review, not resent"
         elif message.attempt_count >= settings.NOTIFICATIONS_MAX_SEND_ATTEMPTS:
-            reason = f"gave up after {message.attempt_count} attempts: {error}"
-            changes.move(message, MessageStatus.FAILED, reason, "last_error")
+            to, reason = MessageStatus.FAILED, f"gave up after {message.attempt_count} attempts"
         else:
             # Back to the schedule: the dispatcher claims it again once due, so a retry waits
             # in the database, not in the broker, and survives a flush of Redis.
             message.send_at = _retry_at(message.attempt_count, outcome.finished_at)
-            reason = f"will retry after {message.send_at:%H:%M:%S} UTC: {error}"
-            changes.move(message, MessageStatus.SCHEDULED, reason, "last_error", "send_at")
-        return attempt
-    attempt.outcome, attempt.error = AttemptOutcome.PERMANENT, str(error)
-    changes.move(message, MessageStatus.FAILED, str(error), "last_error")
-    return attempt
+            to, reason = MessageStatus.SCHEDULED, f"will retry after {message.send_at:%H:%M:%S} UTC"
+        reason = f"{reason}: {error}"
+    else:
+        attempt.outcome = AttemptOutcome.PERMANENT
+        to, reason = MessageStatus.FAILED, str(error)
+    if error is not None:
+        message.last_error = attempt.error = str(error)
+    message.status, message.status_reason = to, reason[:255]
+    return Answer(message, attempt, reason[:500])
 
 
-@transaction.atomic
-def _record(outcome: _Outcome) -> None:
-    # Lost in a crash of PostgreSQL, the result would leave the message `sending`: held for
-    # review, never resent. The next claim's durable commit flushes it anyway.
-    _commit_without_waiting()
-    message, error = outcome.message, outcome.error
-    changes = _Changes()
-    attempt = _apply(outcome, changes)
-    attempt.save()
-    if message.pk not in changes.write():
-        _record_late(outcome)
+def _suppress_if_bad(outcome: _Outcome) -> None:
+    error, message = outcome.error, outcome.message
     if isinstance(error, PermanentSendError) and error.suppress_recipient:
         suppression_add(
             shop_id=message.shop_id,
@@ -438,36 +327,20 @@ def _record(outcome: _Outcome) -> None:
         )
 
 
-def _record_late(outcome: _Outcome) -> None:
-    """The sweep held this message while its call was still running (the call outlived
-    `NOTIFICATIONS_SENDING_TIMEOUT`). A provider that accepted it settles it as sent; any other
-    answer leaves it held, the attempt on record for whoever reviews it."""
-    message = Message.objects.select_for_update().get(pk=outcome.message.pk)
-    outcome.message.status = message.status  # what the caller reports
-    if outcome.result is None or message.status != MessageStatus.HELD:
-        return
-    message.provider = outcome.result.provider
-    message.provider_message_id = outcome.result.provider_message_id
-    message.sent_at = outcome.finished_at
-    message.status_reason = "the provider accepted it after it was held"
-    transition(
-        message,
-        to=MessageStatus.SENT,
-        table=MESSAGE_TRANSITIONS,
-        note=message.status_reason,
-        extra_fields=("provider", "provider_message_id", "sent_at", "status_reason"),
-    )
-    outcome.message.status = message.status
-
-
 def _send_chunk(message_ids: list[int]) -> dict[int, str]:
+    """Prepare a chunk, then claim, send and record its messages one after another: each
+    answer is written with the next message's claim, the last one after the loop."""
     ready = _prepare(message_ids)
     statuses: dict[int, str] = {}
+    previous: _Outcome | None = None
     with _connections(ready):
-        for message in ready:
-            if _claim(message):
-                _record(_send_one(message))
-                statuses[message.pk] = message.status
+        for message in [*ready, None]:
+            answer = _answer(previous) if previous is not None else None
+            claimed = attempt_write(answer=answer, claim=message)
+            if previous is not None:
+                _suppress_if_bad(previous)
+                statuses[previous.message.pk] = previous.message.status
+            previous = _send_one(message) if message is not None and claimed else None
     return statuses
 
 
