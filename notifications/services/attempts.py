@@ -133,7 +133,7 @@ def attempt_write(*, answer: Answer | None, claim: Message | None) -> bool:
     if answer is None and claim is None:
         return False
     now = timezone.now()
-    values = {"now": now}
+    values: dict[str, object] = {"now": now}
     values.update(_answer_values(answer) if answer else {})
     values.update(_claim_values(claim) if claim else {})
     if connection.vendor == "postgresql":
@@ -154,7 +154,7 @@ def attempt_write(*, answer: Answer | None, claim: Message | None) -> bool:
 
 @transaction.atomic
 def _write_portable(
-    answer: Answer | None, claim: Message | None, values: dict
+    answer: Answer | None, claim: Message | None, values: dict[str, object]
 ) -> tuple[bool, int | None, str | None]:
     """The same writes through the ORM, for the embedded demo (SQLite)."""
     written = False
