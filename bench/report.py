@@ -369,10 +369,11 @@ def _outbox_method(run: Run) -> list[str]:
         "`messages_dispatch_due_task` is sent through the broker once a second, as beat "
         f"would. Each tick claims batches of {_batch(o)} (SKIP LOCKED; the claim, the mark "
         "`queued` and the history rows in one statement) and enqueues one send task per "
-        f"batch after commit; the task sends its batch in chunks of {_chunk(o)}, one commit "
-        "per chunk and one email connection per chunk; each message is claimed, rendered, "
-        "checked against suppressions, consents and quiet hours, handed to anymail and "
-        "recorded. The clock "
+        f"batch after commit; the task takes its batch in chunks of {_chunk(o)}: one "
+        "transaction checks a chunk's messages against suppressions, consents and quiet hours "
+        "and renders them, and one email connection serves the chunk; then each message is "
+        "claimed on its own just before its provider call (one statement, committed durably "
+        "before the call), handed to anymail and recorded right after. The clock "
         "runs from the first tick to the last `sent_at`; every message must end `sent` with "
         "exactly one `DeliveryAttempt`. Then, on the same worker, consumption is paused, "
         "no-op tasks (`celery.accumulate`) are queued, and the drain is timed from resuming "
@@ -605,9 +606,9 @@ def outbox_section(o: Outbox) -> list[str]:
             lines += [
                 "",
                 f"The same messages sent as the send task sends them (`messages_send` on batches "
-                f"of {p['dispatch_batch']} ids, chunks of {p['send_chunk']}, one commit and one "
-                f"email connection per chunk), in one process: **{p['batch_ms']:.2f} ms** per "
-                "message.",
+                f"of {p['dispatch_batch']} ids, chunks of {p['send_chunk']}: one preparation and "
+                "one email connection per chunk, one claim and one record per message), in one "
+                f"process: **{p['batch_ms']:.2f} ms** per message.",
             ]
     if o.schedule:
         s = o.schedule

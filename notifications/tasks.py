@@ -4,10 +4,7 @@ from celery import Task, shared_task
 from celery.result import AsyncResult
 from django.conf import settings
 
-from notifications.channels.base import TransientSendError
-from notifications.models import MessageStatus
 from notifications.services import (
-    message_send,
     messages_dispatch_due,
     messages_recover_stuck,
     messages_send,
@@ -35,25 +32,9 @@ class _MessageIdsTask(Task):
 @shared_task(base=_MessageIdsTask, soft_time_limit=120, time_limit=150)
 def messages_send_batch_task(message_ids: list[int]) -> None:
     """Send a batch of claimed messages in one task, chunk by chunk (one task per message would
-    cap throughput at the broker's task rate); a message the provider wants retried gets its
-    own task."""
-    statuses = messages_send(message_ids=message_ids)
-    for message_id, status in statuses.items():
-        if status == MessageStatus.QUEUED:
-            message_send_task.apply_async((message_id,), countdown=30)
-
-
-@shared_task(
-    autoretry_for=(TransientSendError,),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=5,
-    soft_time_limit=50,
-    time_limit=60,
-)
-def message_send_task(message_id: int) -> str:
-    return message_send(message_id=message_id)
+    cap throughput at the broker's task rate). A message the provider wants retried goes back
+    to the schedule with its backoff (see `messages_send`): no retry waits in the broker."""
+    messages_send(message_ids=message_ids)
 
 
 @shared_task(soft_time_limit=60, time_limit=90)

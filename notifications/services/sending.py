@@ -1,11 +1,19 @@
-"""Sending messages in three steps, a chunk at a time: claim the chunk, call the provider for
-each message outside any transaction, record the results. A message is never sent twice, and
-never sent when it became moot. Each step costs a fixed number of queries per chunk, not per
-message: per-message round trips are what capped throughput."""
+"""Sending messages in three steps: claim, call the provider outside any transaction, record.
 
+A batch goes a chunk at a time (`NOTIFICATIONS_SEND_CHUNK`): one transaction settles the
+chunk's messages that must not go out (moot, blocked, waiting, over a cap) and renders the
+rest, and one email connection serves the chunk. Then each message is claimed on its own, just
+before its provider call (`queued → sending`, committed before the call), and its answer is
+recorded right after, with the next message's claim (see `notifications.services.attempts`).
+So a worker killed mid-chunk leaves only the one message it was sending in doubt (held for
+review by `messages_recover_stuck`, never resent on its own) and the rest `queued`, sent by the
+next sweep; and two workers handed the same message never both send it: only one claim still
+finds it `queued`."""
+
+import random
 from contextlib import ExitStack
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -31,6 +39,7 @@ from notifications.models import (
     Suppression,
     SuppressionReason,
 )
+from notifications.services.attempts import Answer, attempt_write
 from notifications.services.compliance import (
     Hold,
     MarketingCap,
@@ -176,8 +185,17 @@ def _rendered_message(message: Message) -> RenderedMessage:
     )
 
 
-def _prepare(message: Message, now: datetime, changes: _Changes) -> bool:
-    """Render a claimable message and mark it sending; False when it failed to render."""
+def _commit_without_waiting() -> None:
+    """Let the current transaction commit without waiting for the disk: one flush per message
+    is already the claim's (about as long as the rest of the message's work on this machine),
+    so the commits that can afford to be lost do not add theirs."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def _render(message: Message, changes: _Changes) -> bool:
+    """Render a claimable message onto the instance; False when it failed to render."""
     try:
         # The chunk's messages share one read of each shop template they need.
         text = message_render_outbound(message=message, templates=templates_for_batch(changes))
@@ -192,33 +210,25 @@ def _prepare(message: Message, now: datetime, changes: _Changes) -> bool:
     # Not stored: handed to `_rendered_message` on this same instance, re-rendered on a retry.
     message.whatsapp_content_sid = text.whatsapp_content_sid
     message.whatsapp_content_variables = text.whatsapp_content_variables
-    message.sending_at = now
-    message.attempt_count += 1
-    changes.move(
-        message,
-        MessageStatus.SENDING,
-        f"attempt {message.attempt_count}",
-        "subject",
-        "body_text",
-        "body_html",
-        "sending_at",
-        "attempt_count",
-    )
     return True
 
 
 @transaction.atomic
-def _claim(message_ids: list[int]) -> list[Message]:
+def _prepare(message_ids: list[int]) -> list[Message]:
     """Lock the chunk's queued messages (skipping any another worker holds), settle the ones
     that must not go out (moot, blocked, over the weekly marketing cap), put back the ones that
-    must wait (quiet hours, a marketing pause), and mark the rest `sending`."""
+    must wait (quiet hours, a marketing pause), and render the rest. Those stay `queued` until
+    each is claimed just before its own provider call."""
+    # Lost in a crash of PostgreSQL, these changes would leave the chunk queued, prepared
+    # again by the next sweep.
+    _commit_without_waiting()
     messages = list(
         Message.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("shop", "order", "customer")
         .filter(pk__in=message_ids, status=MessageStatus.QUEUED)
         .order_by("pk")
     )
-    now, changes, claimed = timezone.now(), _Changes(), []
+    now, changes, ready = timezone.now(), _Changes(), []
     blocked, holds = _blocked(messages), sending_holds(messages, now)
     cap = MarketingCap(messages, now)
     for message in messages:
@@ -233,11 +243,11 @@ def _claim(message_ids: list[int]) -> list[Message]:
             changes.move(message, MessageStatus.SCHEDULED, hold.note, "send_at")
         elif over_cap := cap.refusal(message):
             changes.move(message, MessageStatus.CANCELLED, over_cap)
-        elif _prepare(message, now, changes):
+        elif _render(message, changes):
             cap.count(message)
-            claimed.append(message)
+            ready.append(message)
     changes.write()
-    return claimed
+    return ready
 
 
 @dataclass(frozen=True)
@@ -249,28 +259,42 @@ class _Outcome:
     error: SendError | None = None
 
 
-def _send(messages: list[Message]) -> list[_Outcome]:
-    """Hand each message to its channel, outside any transaction. A channel that can batch
-    (email: one backend connection for the chunk) sends the chunk over one connection; each
-    message still succeeds or fails on its own."""
-    with ExitStack() as batches:
-        for name in sorted({message.channel for message in messages}):
-            channel = channel_for(name)
-            if hasattr(channel, "batch"):
-                batches.enter_context(channel.batch())
-        return [_send_one(message) for message in messages]
+def _connections(messages: list[Message]) -> ExitStack:
+    """One provider connection per channel that can batch (email: one SMTP or HTTP session)
+    for the whole chunk; each message still succeeds or fails on its own."""
+    batches = ExitStack()
+    for name in sorted({message.channel for message in messages}):
+        channel = channel_for(name)
+        if hasattr(channel, "batch"):
+            batches.enter_context(channel.batch())
+    return batches
 
 
 def _send_one(message: Message) -> _Outcome:
+    rendered = _rendered_message(message)
+    if message.email_message_id:
+        headers = {**rendered.headers, "Message-ID": message.email_message_id}
+        rendered = replace(rendered, headers=headers)
     started_at = timezone.now()
     try:
-        result = channel_for(message.channel).send(_rendered_message(message))
+        result = channel_for(message.channel).send(rendered)
     except SendError as exc:
         return _Outcome(message, started_at, timezone.now(), error=exc)
     return _Outcome(message, started_at, timezone.now(), result=result)
 
 
-def _apply(outcome: _Outcome, changes: _Changes) -> DeliveryAttempt:
+def _retry_at(attempt: int, now: datetime) -> datetime:
+    """When a message that failed for now is due again: the delay doubles with each attempt up
+    to a cap, and is drawn from its upper half, so that retries spread out and a greylisting
+    server's minimum wait is never undercut by a near-zero draw."""
+    base = settings.NOTIFICATIONS_RETRY_BACKOFF.total_seconds()
+    ceiling = settings.NOTIFICATIONS_RETRY_BACKOFF_MAX.total_seconds()
+    delay = min(ceiling, base * 2 ** (attempt - 1))
+    return now + timedelta(seconds=random.uniform(delay / 2, delay))  # noqa: S311 - jitter
+
+
+def _answer(outcome: _Outcome) -> Answer:
+    """Move the message (in memory) to what the provider's answer means."""
     message, error = outcome.message, outcome.error
     attempt = DeliveryAttempt(
         message=message, started_at=outcome.started_at, finished_at=outcome.finished_at
@@ -281,72 +305,76 @@ def _apply(outcome: _Outcome, changes: _Changes) -> DeliveryAttempt:
         message.provider = outcome.result.provider
         message.provider_message_id = outcome.result.provider_message_id
         message.sent_at = outcome.finished_at
-        changes.move(message, MessageStatus.SENT, "", "provider", "provider_message_id", "sent_at")
-        return attempt
-    message.last_error = str(error)
-    if isinstance(error, TransientSendError):
-        attempt.outcome, attempt.error = AttemptOutcome.TRANSIENT, str(error)
+        to, reason = MessageStatus.SENT, ""
+    elif isinstance(error, TransientSendError):
+        attempt.outcome = AttemptOutcome.TRANSIENT
         if error.outcome_unknown:
             # The provider may have accepted it before the timeout: a retry could send twice.
-            reason = f"outcome unknown: held for review, not resent ({error})"
-            changes.move(message, MessageStatus.HELD, reason, "last_error")
+            to, reason = MessageStatus.HELD, "outcome unknown: held for review, not resent"
         elif message.attempt_count >= settings.NOTIFICATIONS_MAX_SEND_ATTEMPTS:
-            changes.move(message, MessageStatus.FAILED, f"gave up: {error}", "last_error")
+            to, reason = MessageStatus.FAILED, f"gave up after {message.attempt_count} attempts"
         else:
-            message.queued_at = outcome.finished_at
-            reason = f"will retry: {error}"
-            changes.move(message, MessageStatus.QUEUED, reason, "last_error", "queued_at")
-        return attempt
-    attempt.outcome, attempt.error = AttemptOutcome.PERMANENT, str(error)
-    changes.move(message, MessageStatus.FAILED, str(error), "last_error")
-    return attempt
+            # Back to the schedule: the dispatcher claims it again once due, so a retry waits
+            # in the database, not in the broker, and survives a flush of Redis.
+            message.send_at = _retry_at(message.attempt_count, outcome.finished_at)
+            to, reason = MessageStatus.SCHEDULED, f"will retry after {message.send_at:%H:%M:%S} UTC"
+        reason = f"{reason}: {error}"
+    else:
+        attempt.outcome = AttemptOutcome.PERMANENT
+        to, reason = MessageStatus.FAILED, str(error)
+    if error is not None:
+        message.last_error = attempt.error = str(error)
+    message.status, message.status_reason = to, reason[:255]
+    return Answer(message, attempt, reason[:500])
 
 
-@transaction.atomic
-def _record(outcomes: list[_Outcome]) -> None:
-    changes = _Changes()
-    attempts = [_apply(outcome, changes) for outcome in outcomes]
-    changes.write()
-    DeliveryAttempt.objects.bulk_create(attempts)
-    for outcome in outcomes:
-        error, message = outcome.error, outcome.message
-        if isinstance(error, PermanentSendError) and error.suppress_recipient:
-            suppression_add(
-                shop_id=message.shop_id,
-                channel=message.channel,
-                address=message.recipient,
-                reason=SuppressionReason.INVALID,
-                source=message.provider or message.channel,
-                detail=f"{error.code}: {error}",
-            )
+def _suppress_if_bad(outcome: _Outcome) -> None:
+    error, message = outcome.error, outcome.message
+    if isinstance(error, PermanentSendError) and error.suppress_recipient:
+        suppression_add(
+            shop_id=message.shop_id,
+            channel=message.channel,
+            address=message.recipient,
+            reason=SuppressionReason.INVALID,
+            source=message.provider or message.channel,
+            detail=f"{error.code}: {error}",
+        )
+
+
+def _send_chunk(message_ids: list[int]) -> dict[int, str]:
+    """Prepare a chunk, then claim, send and record its messages one after another: each
+    answer is written with the next message's claim, the last one after the loop."""
+    ready = _prepare(message_ids)
+    statuses: dict[int, str] = {}
+    previous: _Outcome | None = None
+    with _connections(ready):
+        for message in [*ready, None]:
+            answer = _answer(previous) if previous is not None else None
+            claimed = attempt_write(answer=answer, claim=message)
+            if previous is not None:
+                _suppress_if_bad(previous)
+                statuses[previous.message.pk] = previous.message.status
+            previous = _send_one(message) if message is not None and claimed else None
+    return statuses
 
 
 def messages_send(*, message_ids: list[int]) -> dict[int, str]:
-    """Send queued messages, `NOTIFICATIONS_SEND_CHUNK` at a time. Each chunk is claimed, handed
-    to its providers and recorded with its own commits, so a worker that dies mid-batch leaves
-    at most one chunk `sending` (held for review, never resent) and the rest `queued` (enqueued
-    again by `messages_recover_stuck`). Returns each handled message's status afterwards
-    (`queued` means the provider asked us to try again later); ids not returned were not ours
-    to send (already handled, or in another worker's hands)."""
+    """Send queued messages, `NOTIFICATIONS_SEND_CHUNK` at a time, each claimed just before its
+    own provider call and recorded right after it. A worker that dies mid-batch leaves at most
+    the message it was sending in doubt (`sending`, then held for review, never resent) and the
+    rest `queued` (enqueued again by `messages_recover_stuck`). Must be called outside any
+    transaction, so that each claim commits before its call. Returns each handled message's
+    status afterwards (`scheduled`: the provider asked us to try again later, and it is due
+    again after its backoff); ids not returned were not ours to send (already handled, or in
+    another worker's hands)."""
     size = settings.NOTIFICATIONS_SEND_CHUNK
     statuses: dict[int, str] = {}
     for start in range(0, len(message_ids), size):
-        claimed = _claim(message_ids[start : start + size])
-        _record(_send(claimed))
-        statuses.update((message.pk, message.status) for message in claimed)
+        statuses.update(_send_chunk(message_ids[start : start + size]))
     return statuses
 
 
 def message_send(*, message_id: int) -> str:
     """Send one queued message: the one-message case of `messages_send`. Returns its status
-    afterwards, or "skipped" when it was not ours to send. Raises TransientSendError when the
-    provider asked us to try again later."""
-    claimed = _claim([message_id])
-    if not claimed:
-        return "skipped"
-    [outcome] = _send(claimed)
-    _record([outcome])
-    status = claimed[0].status
-    if status == MessageStatus.QUEUED and isinstance(outcome.error, TransientSendError):
-        raise outcome.error
-    return status
+    afterwards, or "skipped" when it was not ours to send."""
+    return messages_send(message_ids=[message_id]).get(message_id, "skipped")

@@ -139,9 +139,23 @@ def _revoke_marketing_email(message: Message, provider: str, detail: str) -> Non
     )
 
 
+def _held_settled(message: Message, event: AnymailTrackingEvent, provider: str) -> tuple[str, ...]:
+    """A held message (its send timed out, outcome unknown) that the provider reports on was
+    taken by the provider after all: record by whom and under which id, which the interrupted
+    send never could, and that it left with its last attempt. Returns the fields to save."""
+    if message.status != MessageStatus.HELD:
+        return ()
+    message.provider = provider
+    message.provider_message_id = str(event.message_id or "")[:128]
+    message.sent_at = message.sending_at
+    return ("provider", "provider_message_id", "sent_at")
+
+
 def _delivered(message: Message, event: AnymailTrackingEvent, provider: str) -> str:
     message.delivered_at = _when(event)
-    moved = _move(message, MessageStatus.DELIVERED, _note(provider, event), "delivered_at")
+    settled = _held_settled(message, event, provider)
+    note = _note(provider, event)
+    moved = _move(message, MessageStatus.DELIVERED, note, "delivered_at", *settled)
     return "delivered" if moved else "ignored"
 
 
@@ -163,7 +177,7 @@ def _bounced(message: Message, event: AnymailTrackingEvent, provider: str) -> st
         _history_note(message, f"soft bounce, the provider retries: {note}")
         return "noted"
     _suppress(message, provider, SuppressionReason.HARD_BOUNCE, note)
-    _move(message, MessageStatus.BOUNCED, note)
+    _move(message, MessageStatus.BOUNCED, note, *_held_settled(message, event, provider))
     return "bounced"
 
 

@@ -193,7 +193,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "messages-recover-stuck": {
         "task": "notifications.tasks.messages_recover_stuck_task",
-        "schedule": timedelta(minutes=1),
+        "schedule": timedelta(seconds=env.int("NOTIFICATIONS_RECOVER_EVERY_SECONDS", default=30)),
     },
     "occasions-schedule-due": {
         "task": "notifications.tasks.occasions_schedule_due_task",
@@ -283,7 +283,37 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 MEDIA_URL = "/media/"
 
 # --- Email and SMS ------------------------------------------------------------------------
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# An SMTP server from EMAIL_URL (smtp://host:25, smtp+tls://user:pass@host:587,
+# smtp+ssl://user:pass@host:465; quote special characters in the password, e.g. %40 for @)
+# or from the separate EMAIL_HOST… variables, which override the URL's parts. Naming a server
+# makes the SMTP backend the default; EMAIL_BACKEND (e.g. an anymail ESP) still wins.
+_EMAIL_URL = env.email_url("EMAIL_URL") if env.str("EMAIL_URL", default="") else {}
+# An empty variable counts as unset (docker-compose passes unset ones through as "").
+EMAIL_HOST = env.str("EMAIL_HOST", default="") or _EMAIL_URL.get("EMAIL_HOST") or "localhost"
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default=_EMAIL_URL.get("EMAIL_HOST_USER") or "")
+EMAIL_HOST_PASSWORD = env.str(
+    "EMAIL_HOST_PASSWORD", default=_EMAIL_URL.get("EMAIL_HOST_PASSWORD") or ""
+)
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=_EMAIL_URL.get("EMAIL_USE_TLS", False))
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=_EMAIL_URL.get("EMAIL_USE_SSL", False))
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured(
+        "EMAIL_USE_TLS (STARTTLS, usually port 587) and EMAIL_USE_SSL (implicit TLS, usually "
+        "port 465) exclude each other: set one."
+    )
+# The port each kind of connection usually listens on, when neither variable names one.
+_SMTP_PORT = 465 if EMAIL_USE_SSL else 587 if EMAIL_USE_TLS else 25
+EMAIL_PORT = env.int("EMAIL_PORT", default=_EMAIL_URL.get("EMAIL_PORT") or _SMTP_PORT)
+_SMTP_NAMED = bool(_EMAIL_URL) or bool(env.str("EMAIL_HOST", default=""))
+EMAIL_BACKEND = (
+    env.str("EMAIL_BACKEND", default="")
+    or _EMAIL_URL.get("EMAIL_BACKEND")
+    or (
+        "django.core.mail.backends.smtp.EmailBackend"
+        if _SMTP_NAMED
+        else "django.core.mail.backends.console.EmailBackend"
+    )
+)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="orders@example.com")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ANYMAIL = {
@@ -306,6 +336,8 @@ NOTIFICATIONS_CHANNELS = {
     "whatsapp": "notifications.channels.sms.WhatsAppChannel",
 }
 NOTIFICATIONS_EMAIL_TIMEOUT = env.float("NOTIFICATIONS_EMAIL_TIMEOUT", default=10.0)
+# Mail Django sends itself (password resets, error reports) waits no longer than ours.
+EMAIL_TIMEOUT = NOTIFICATIONS_EMAIL_TIMEOUT
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -367,11 +399,31 @@ WEBHOOK_DISPATCH_DELAY = timedelta(milliseconds=env.int("WEBHOOK_DISPATCH_DELAY_
 NOTIFICATIONS_DISPATCH_BATCH = 100
 # Messages a send task claims, sends and records per commit (see notifications.services.sending).
 NOTIFICATIONS_SEND_CHUNK = 50
+# Provider calls per message before a temporary failure becomes final ("gave up"). Between
+# them the message waits `scheduled`, due again after a backoff that doubles from
+# NOTIFICATIONS_RETRY_BACKOFF up to NOTIFICATIONS_RETRY_BACKOFF_MAX (each drawn from the upper
+# half of its delay): 30 s, 1, 2, 4 and 8 minutes, some 15 minutes in all, past greylisting.
 NOTIFICATIONS_MAX_SEND_ATTEMPTS = 6
-# A queued message whose task was lost is re-enqueued after this (longer than any retry delay).
-NOTIFICATIONS_QUEUED_TIMEOUT = timedelta(minutes=15)
+NOTIFICATIONS_RETRY_BACKOFF = timedelta(seconds=30)
+NOTIFICATIONS_RETRY_BACKOFF_MAX = timedelta(minutes=10)
+# A queued message whose task was lost (a Redis flush, a killed worker) is enqueued again
+# after this; it is safe, since no provider call happened (retries wait `scheduled`, not here).
+NOTIFICATIONS_QUEUED_TIMEOUT = timedelta(
+    seconds=env.int("NOTIFICATIONS_QUEUED_TIMEOUT_SECONDS", default=60)
+)
 # A message still `sending` after this was interrupted mid-call: held for review, never resent.
-NOTIFICATIONS_SENDING_TIMEOUT = timedelta(minutes=10)
+# A message is marked sending just before its own call, so this only has to outlast one call.
+NOTIFICATIONS_SENDING_TIMEOUT = timedelta(
+    seconds=env.int("NOTIFICATIONS_SENDING_TIMEOUT_SECONDS", default=120)
+)
+if NOTIFICATIONS_SENDING_TIMEOUT.total_seconds() <= 2 * max(
+    NOTIFICATIONS_EMAIL_TIMEOUT, TWILIO_TIMEOUT_SECONDS
+):
+    raise ImproperlyConfigured(
+        "NOTIFICATIONS_SENDING_TIMEOUT_SECONDS must exceed twice the provider timeouts "
+        "(NOTIFICATIONS_EMAIL_TIMEOUT, TWILIO_TIMEOUT_SECONDS): a send still in progress "
+        "would be held for review."
+    )
 # A parcel with no carrier scan for this many days gets the `shipment_delayed` apology.
 NOTIFICATIONS_SHIPMENT_SILENT_DAYS = env.int("NOTIFICATIONS_SHIPMENT_SILENT_DAYS", default=3)
 # Checks that hold marketing back while a customer has a problem open (see

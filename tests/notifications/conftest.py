@@ -1,3 +1,4 @@
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -5,6 +6,7 @@ import time_machine
 from pytest_httpserver import HTTPServer
 
 from tests.notifications.fake_twilio import fake_twilio_configure
+from tests.notifications.smtp_server import SmtpServer, smtp_configure
 
 
 @pytest.fixture
@@ -24,3 +26,12 @@ def daytime():
     and a test about sending must not depend on the hour it runs at."""
     with time_machine.travel(DAYTIME, tick=True):
         yield DAYTIME
+
+
+@pytest.fixture
+def smtp_server(settings) -> Iterator[SmtpServer]:
+    """A real SMTP server on loopback (aiosmtpd) that this test's email goes to."""
+    server = SmtpServer().start()
+    smtp_configure(settings, server.port)
+    yield server
+    server.stop()

@@ -7,6 +7,8 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import socket
+import threading
 import time
 from collections.abc import Iterator
 
@@ -34,6 +36,7 @@ from tests.notifications.fake_twilio import (
     twilio_accepts,
     twilio_form,
 )
+from tests.notifications.smtp_server import SmtpServer, free_port, smtp_configure
 
 
 def email_message(**overrides: object) -> RenderedMessage:
@@ -180,21 +183,13 @@ def test_email_through_postmark_sends_the_payload_and_returns_its_message_id(
     assert payload["Metadata"]["message_id"] == "41"
 
 
-@pytest.mark.parametrize("status", [429, 500, 503])
-def test_email_rate_limit_and_server_errors_are_transient(
-    fake_postmark: HTTPServer, status: int
+def test_email_to_an_address_on_the_esps_own_list_fails_without_suppressing_it_here(
+    fake_postmark: HTTPServer,
 ) -> None:
-    fake_postmark.expect_request("/email").respond_with_json(
-        {"ErrorCode": 100, "Message": "try later"}, status=status
-    )
-
-    with pytest.raises(TransientSendError) as raised:
-        EmailChannel().send(email_message())
-
-    assert raised.value.code == str(status)
-
-
-def test_email_inactive_recipient_is_permanent_and_suppresses(fake_postmark: HTTPServer) -> None:
+    """Postmark's "inactive" recipient is anymail's "rejected": the ESP's own suppression list,
+    which keeps refusing while the address is on it; the bounce or complaint that put it
+    there reached our list through the tracking webhook, and a copy here would outlive its
+    reactivation at the ESP."""
     fake_postmark.expect_request("/email").respond_with_json(
         {
             "ErrorCode": 406,
@@ -209,6 +204,21 @@ def test_email_inactive_recipient_is_permanent_and_suppresses(fake_postmark: HTT
     with pytest.raises(PermanentSendError) as raised:
         EmailChannel().send(email_message())
 
+    assert raised.value.code == "rejected"
+    assert raised.value.suppress_recipient is False
+
+
+def test_email_to_an_address_the_esp_calls_invalid_fails_and_suppresses(
+    fake_postmark: HTTPServer,
+) -> None:
+    fake_postmark.expect_request("/email").respond_with_json(
+        {"ErrorCode": 300, "Message": "Invalid 'To' address: 'ada@example.com'."}, status=422
+    )
+
+    with pytest.raises(PermanentSendError) as raised:
+        EmailChannel().send(email_message())
+
+    assert raised.value.code == "invalid"
     assert raised.value.suppress_recipient is True
 
 
@@ -262,6 +272,258 @@ def test_email_times_out_as_transient_with_unknown_outcome(
         EmailChannel().send(email_message())
 
     assert time.monotonic() - started < 0.9
+    assert raised.value.outcome_unknown is True
+
+
+@pytest.mark.parametrize("status", [408, 429, 500, 503])
+def test_email_esp_timeouts_limits_and_server_errors_are_transient(
+    fake_postmark: HTTPServer, status: int
+) -> None:
+    fake_postmark.expect_request("/email").respond_with_json(
+        {"ErrorCode": 100, "Message": "try later"}, status=status
+    )
+
+    with pytest.raises(TransientSendError) as raised:
+        EmailChannel().send(email_message())
+
+    assert raised.value.code == str(status)
+    assert raised.value.outcome_unknown is False
+
+
+def test_email_esp_success_that_cannot_be_read_leaves_the_outcome_unknown(
+    fake_postmark: HTTPServer,
+) -> None:
+    """A 200 with a body anymail cannot parse: the ESP may well have taken the email."""
+    fake_postmark.expect_request("/email").respond_with_data("<html>OK</html>", status=200)
+
+    with pytest.raises(TransientSendError) as raised:
+        EmailChannel().send(email_message())
+
+    assert raised.value.outcome_unknown is True
+
+
+def test_email_connection_broken_before_the_esp_answers_leaves_the_outcome_unknown(
+    settings,
+) -> None:
+    """The request went out whole; the connection dropped before any answer came back."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def read_then_hang_up() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+
+    server = threading.Thread(target=read_then_hang_up, daemon=True)
+    server.start()
+    settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+    settings.ANYMAIL = {
+        "POSTMARK_SERVER_TOKEN": "fake-server-token",
+        "POSTMARK_API_URL": f"http://127.0.0.1:{port}/",
+    }
+
+    try:
+        with pytest.raises(TransientSendError) as raised:
+            EmailChannel().send(email_message())
+    finally:
+        server.join(timeout=5)
+        listener.close()
+
+    assert raised.value.outcome_unknown is True
+
+
+UNISENDER_GO_URL = "/ru/transactional/api/v1/"
+
+
+@pytest.fixture
+def fake_unisender_go(settings, httpserver: HTTPServer) -> HTTPServer:
+    settings.EMAIL_BACKEND = "anymail.backends.unisender_go.EmailBackend"
+    settings.ANYMAIL = {
+        "UNISENDER_GO_API_KEY": "fake-key",
+        "UNISENDER_GO_API_URL": httpserver.url_for(UNISENDER_GO_URL),
+    }
+    return httpserver
+
+
+@pytest.mark.parametrize(
+    ("verdict", "error", "code", "suppress"),
+    [
+        # anymail's "failed": not sent, the ESP says it is temporary.
+        ("temporary_unavailable", TransientSendError, "failed", False),
+        # anymail's "rejected": on the ESP's own list.
+        ("permanent_unavailable", PermanentSendError, "rejected", False),
+        ("unsubscribed", PermanentSendError, "rejected", False),
+        # anymail's "invalid": the address itself.
+        ("invalid", PermanentSendError, "invalid", True),
+    ],
+)
+def test_email_esp_per_recipient_statuses(
+    fake_unisender_go: HTTPServer, verdict: str, error: type, code: str, suppress: bool
+) -> None:
+    fake_unisender_go.expect_request(f"{UNISENDER_GO_URL}email/send.json").respond_with_json(
+        {
+            "status": "success",
+            "job_id": "1ZymBc-00041N-9X",
+            "emails": [],
+            "failed_emails": {"ada@example.com": verdict},
+        }
+    )
+
+    with pytest.raises(error) as raised:
+        EmailChannel().send(email_message())
+
+    assert raised.value.code == code
+    assert getattr(raised.value, "suppress_recipient", False) is suppress
+
+
+def test_email_esp_refusing_the_message_as_built_is_permanent_without_suppressing(
+    settings, httpserver: HTTPServer
+) -> None:
+    """Mailjet answers a per-message error with a 4xx, which anymail reports as "failed"."""
+    settings.EMAIL_BACKEND = "anymail.backends.mailjet.EmailBackend"
+    settings.ANYMAIL = {
+        "MAILJET_API_KEY": "key",
+        "MAILJET_SECRET_KEY": "secret",
+        "MAILJET_API_URL": httpserver.url_for("/v3.1/"),
+    }
+    error = {
+        "ErrorIdentifier": "f987008f-251a-4dff-8ffc-40f1583ad7bc",
+        "ErrorCode": "mj-0004",
+        "StatusCode": 400,
+        "ErrorMessage": 'Type mismatch. Expected type "array of emails".',
+        "ErrorRelatedTo": ["HTMLPart"],
+    }
+    httpserver.expect_request("/v3.1/send").respond_with_json(
+        {"Messages": [{"Status": "error", "Errors": [error]}]}, status=400
+    )
+
+    with pytest.raises(PermanentSendError) as raised:
+        EmailChannel().send(email_message())
+
+    assert raised.value.code == "failed"
+    assert raised.value.suppress_recipient is False
+
+
+def test_email_carries_the_message_id_it_was_given_to_the_esp(fake_postmark: HTTPServer) -> None:
+    fake_postmark.expect_request("/email").respond_with_json(
+        {"To": "ada@example.com", "MessageID": "pm-1", "ErrorCode": 0, "Message": "OK"}
+    )
+    headers = {"List-Unsubscribe": "<https://shop.test/u/abc>", "Message-ID": "<m1@acme.test>"}
+
+    EmailChannel().send(email_message(headers=headers))
+
+    payload = fake_postmark.log[0][0].get_json()
+    assert {"Name": "Message-ID", "Value": "<m1@acme.test>"} in payload["Headers"]
+
+
+# --- Email errors: Django's SMTP backend against a real SMTP server (aiosmtpd) --------------
+
+
+@pytest.mark.parametrize(
+    ("at", "reply", "error", "code", "suppress"),
+    [
+        # Temporary: greylisting, a busy mailbox, a failure after DATA.
+        ("RCPT", "451 4.7.1 Greylisted, try again later", TransientSendError, "451 4.7.1", False),
+        ("RCPT", "450 4.2.1 Mailbox busy", TransientSendError, "450 4.2.1", False),
+        ("DATA", "451 4.3.0 Temporary server error", TransientSendError, "451 4.3.0", False),
+        (
+            "RCPT",
+            "421 4.7.0 Try again later, closing connection",
+            TransientSendError,
+            "421 4.7.0",
+            False,
+        ),
+        # A full mailbox: RFC 3463's "persistent transient failure", whatever the reply code.
+        ("RCPT", "552 5.2.2 Mailbox full", TransientSendError, "552 5.2.2", False),
+        ("RCPT", "452 4.2.2 Over quota", TransientSendError, "452 4.2.2", False),
+        # The mailbox does not exist: permanent, and the address is suppressed.
+        (
+            "RCPT",
+            "550 5.1.1 The email account that you tried to reach does not exist",
+            PermanentSendError,
+            "550 5.1.1",
+            True,
+        ),
+        ("RCPT", "553 5.1.3 Bad recipient address syntax", PermanentSendError, "553 5.1.3", True),
+        ("RCPT", "550 User unknown", PermanentSendError, "550", True),
+        ("DATA", "550 5.1.1 No such user here", PermanentSendError, "550 5.1.1", True),
+        # Permanent, but nothing says the address is bad: policy, size, content.
+        ("RCPT", "550 5.7.1 Relaying denied", PermanentSendError, "550 5.7.1", False),
+        (
+            "RCPT",
+            "550 Requested action not taken: mailbox unavailable",
+            PermanentSendError,
+            "550",
+            False,
+        ),
+        (
+            "DATA",
+            "552 5.3.4 Message size exceeds fixed limit",
+            PermanentSendError,
+            "552 5.3.4",
+            False,
+        ),
+        ("DATA", "554 5.7.1 Message rejected as spam", PermanentSendError, "554 5.7.1", False),
+        # About our sender, never the recipient.
+        ("MAIL", "451 4.1.8 Sender domain lookup failed", TransientSendError, "451 4.1.8", False),
+        ("MAIL", "550 5.1.8 Sender address rejected", PermanentSendError, "550 5.1.8", False),
+    ],
+)
+def test_email_smtp_replies_are_classified_by_their_codes(
+    smtp_server: SmtpServer, at: str, reply: str, error: type, code: str, suppress: bool
+) -> None:
+    address = "orders@acme.test" if at == "MAIL" else "ada@example.com"
+    smtp_server.reply(address, reply, at=at)
+
+    with pytest.raises(error) as raised:
+        EmailChannel().send(email_message())
+
+    assert raised.value.code == code
+    assert getattr(raised.value, "suppress_recipient", False) is suppress
+    assert getattr(raised.value, "outcome_unknown", False) is False
+    assert smtp_server.received == []
+
+
+def test_email_greylisted_is_accepted_when_tried_again(smtp_server: SmtpServer) -> None:
+    smtp_server.reply("ada@example.com", "451 4.7.1 Greylisted, try again later")
+
+    with pytest.raises(TransientSendError):
+        EmailChannel().send(email_message())
+    result = EmailChannel().send(email_message())
+
+    assert smtp_server.recipients() == ["ada@example.com"]
+    assert result.provider == "smtp"
+    assert result.provider_message_id == smtp_server.message_ids()[0]
+
+
+def test_email_over_smtp_carries_the_message_id_it_was_given(smtp_server: SmtpServer) -> None:
+    headers = {"Message-ID": "<m1@acme.test>"}
+
+    result = EmailChannel().send(email_message(headers=headers))
+
+    assert smtp_server.message_ids() == ["<m1@acme.test>"]
+    assert result.provider_message_id == "<m1@acme.test>"
+
+
+def test_email_to_a_mail_server_that_is_down_is_transient(settings) -> None:
+    smtp_configure(settings, free_port())  # nothing listens there
+
+    with pytest.raises(TransientSendError) as raised:
+        EmailChannel().send(email_message())
+
+    assert raised.value.outcome_unknown is False
+
+
+def test_email_mail_server_silent_after_the_message_leaves_the_outcome_unknown(
+    settings, smtp_server: SmtpServer
+) -> None:
+    """The whole message went out and the server never answered: it may have kept it."""
+    settings.NOTIFICATIONS_EMAIL_TIMEOUT = 0.3
+    smtp_server.data_delay = 1.0
+
+    with pytest.raises(TransientSendError) as raised:
+        EmailChannel().send(email_message())
+
     assert raised.value.outcome_unknown is True
 
 

@@ -1,8 +1,9 @@
-"""The outbox's hand-off in batches: one enqueue per claimed batch, one commit per chunk, one
-email connection per chunk, and still nothing lost and nothing sent twice."""
+"""The outbox's hand-off in batches: one enqueue per claimed batch, one preparation and one
+email connection per chunk, each message claimed on its own just before its call, and still
+nothing lost, nothing sent twice and nothing held for review that was not in flight."""
 
 import json
-import socket
+import threading
 from datetime import timedelta
 
 import pytest
@@ -26,6 +27,7 @@ from notifications.services import (
 )
 from notifications.tasks import messages_dispatch_due_task, messages_send_batch_task
 from tests.factories import OrderFactory
+from tests.notifications.smtp_server import free_port
 from tests.notifications.test_outbox import confirmation, queued
 from tests.orders.test_worker_integration import wait_for
 
@@ -124,44 +126,102 @@ def test_a_batch_is_sent_in_chunks_each_claimed_on_its_own(settings):
     assert DeliveryAttempt.objects.filter(message_id__in=ids).count() == 5
 
 
-def test_a_worker_dying_mid_batch_loses_nothing_and_sends_nothing_twice(settings, monkeypatch):
-    settings.NOTIFICATIONS_SEND_CHUNK = 2
+def test_a_worker_dying_mid_chunk_leaves_only_the_message_in_flight_in_doubt(settings, monkeypatch):
+    settings.NOTIFICATIONS_SEND_CHUNK = 3
     ids = queued_messages(6)
     real_send = EmailChannel.send
     calls = []
 
-    def dies_on_the_third(self, msg):
+    def dies_on_the_second(self, msg):
         calls.append(msg.message_id)
-        if len(calls) == 3:
+        if len(calls) == 2:
             raise SystemExit("worker killed")
         return real_send(self, msg)
 
-    monkeypatch.setattr(EmailChannel, "send", dies_on_the_third)
+    monkeypatch.setattr(EmailChannel, "send", dies_on_the_second)
 
     with pytest.raises(SystemExit):
         messages_send(message_ids=ids)
 
     statuses = dict(Message.objects.filter(pk__in=ids).values_list("pk", "status"))
-    # The first chunk was recorded, the second was in the provider's hands, the third untouched.
-    assert [statuses[pk] for pk in ids] == [
-        "sent",
-        "sent",
-        "sending",
-        "sending",
-        "queued",
-        "queued",
-    ]
+    # The first was recorded, the second was in the provider's hands; the rest of its chunk
+    # was never marked, like the next chunk.
+    assert [statuses[pk] for pk in ids] == ["sent", "sending", *["queued"] * 4]
     monkeypatch.setattr(EmailChannel, "send", real_send)
     an_hour_ago = timezone.now() - timedelta(hours=1)
     Message.objects.filter(pk__in=ids).update(queued_at=an_hour_ago, sending_at=an_hour_ago)
     requeued, held = messages_recover_stuck(
         queued_for=timedelta(minutes=15), sending_for=timedelta(minutes=10)
     )
-    assert sorted(requeued) == ids[4:]
-    assert sorted(held) == ids[2:4]
-    assert messages_send(message_ids=requeued) == dict.fromkeys(ids[4:], MessageStatus.SENT)
-    assert len(mail.outbox) == 4  # the two whose outcome is unknown are never resent
-    assert Message.objects.get(pk=ids[2]).status == MessageStatus.HELD
+    assert sorted(requeued) == ids[2:]
+    assert held == [ids[1]]
+    assert messages_send(message_ids=requeued) == dict.fromkeys(ids[2:], MessageStatus.SENT)
+    assert len(mail.outbox) == 5  # the one whose outcome is unknown is never resent
+    assert Message.objects.get(pk=ids[1]).status == MessageStatus.HELD
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_sending_the_same_chunk_send_each_message_once(smtp_server):
+    """A sweep re-enqueued a chunk whose first task is still running: both workers prepare it,
+    but only one claim finds each message still queued. The server keeps the first worker in
+    its second call until the other worker's first email arrives, so they really overlap."""
+    ids = queued_messages(6)
+    recipients = dict(Message.objects.filter(pk__in=ids).values_list("pk", "recipient"))
+    smtp_server.gate(recipients[ids[1]])
+    results: dict[str, dict[int, str]] = {}
+
+    def worker(name: str) -> None:
+        try:
+            results[name] = messages_send(message_ids=ids)
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=worker, args=("first",))
+    first.start()
+    assert wait_for(lambda: len(smtp_server.received) == 1)  # now inside its second call
+    second = threading.Thread(target=worker, args=("second",))
+    second.start()
+    first.join(timeout=20)
+    second.join(timeout=20)
+
+    assert results["second"], "the second worker sent nothing: the workers never overlapped"
+    assert not set(results["first"]) & set(results["second"])
+    assert {**results["first"], **results["second"]} == dict.fromkeys(ids, MessageStatus.SENT)
+    assert sorted(smtp_server.recipients()) == sorted(recipients.values())  # each once
+    assert DeliveryAttempt.objects.filter(message_id__in=ids).count() == 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_send_held_by_the_sweep_while_still_running_is_settled_by_its_own_answer(
+    settings, smtp_server
+):
+    """The call outlived the sending timeout, so the sweep held the message; the provider's
+    answer, when it comes, says it was sent after all."""
+    settings.NOTIFICATIONS_EMAIL_TIMEOUT = 5
+    smtp_server.data_delay = 1.0
+    [pk] = queued_messages(1)
+
+    def sweep_once_the_server_has_it() -> None:
+        try:
+            assert wait_for(lambda: smtp_server.received)
+            messages_recover_stuck(queued_for=timedelta(hours=1), sending_for=timedelta(0))
+        finally:
+            connection.close()
+
+    sweep = threading.Thread(target=sweep_once_the_server_has_it)
+    sweep.start()
+    statuses = messages_send(message_ids=[pk])
+    sweep.join(timeout=10)
+
+    assert statuses == {pk: MessageStatus.SENT}
+    message = Message.objects.get(pk=pk)
+    assert message.status == MessageStatus.SENT
+    assert message.provider_message_id == message.email_message_id
+    assert list(message.events.values_list("from_status", "to_status"))[-2:] == [
+        ("sending", "held"),
+        ("held", "sent"),
+    ]
+    assert DeliveryAttempt.objects.filter(message_id=pk).count() == 1
 
 
 # --- One email connection per chunk ----------------------------------------------------------
@@ -235,18 +295,17 @@ def test_a_refused_email_in_a_chunk_fails_alone(settings, fake_postmark, session
     assert attempt.outcome == "permanent"
 
 
-def test_an_unreachable_mail_server_puts_the_whole_chunk_back_at_once(settings):
-    with socket.socket() as sock:  # a loopback port nothing listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+def test_an_unreachable_mail_server_puts_the_whole_chunk_back_on_the_schedule_at_once(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nothing listens
     settings.NOTIFICATIONS_SEND_CHUNK = 10
     ids = queued_messages(3)
 
     statuses = messages_send(message_ids=ids)
 
-    assert statuses == dict.fromkeys(ids, MessageStatus.QUEUED)  # each retried on its own later
+    # Each is retried on its own after its backoff; nothing was sent, nothing is in doubt.
+    assert statuses == dict.fromkeys(ids, MessageStatus.SCHEDULED)
+    assert Message.objects.filter(pk__in=ids, send_at__gt=timezone.now()).count() == 3
     attempts = DeliveryAttempt.objects.filter(message_id__in=ids)
     assert sorted(attempts.values_list("outcome", flat=True)) == ["transient"] * 3
 

@@ -3,11 +3,13 @@ the message forward, suppress bad addresses and record opt-outs, each event once
 
 import base64
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail
 from django.utils import timezone
+from werkzeug import Request, Response
 
 from notifications.models import (
     Message,
@@ -435,3 +437,63 @@ def test_postmarks_soft_bounce_reported_as_bounced_suppresses_nothing(client, se
     assert sent.status == MessageStatus.SENT
     assert Suppression.objects.count() == 0
     assert sent.events.last().note.startswith("soft bounce, the provider retries")
+
+
+# --- settling a held message ------------------------------------------------------------------
+
+
+def slow_answer(request: Request) -> Response:
+    time.sleep(0.5)
+    return Response("{}", status=200, content_type="application/json")
+
+
+@pytest.fixture
+def held(settings, httpserver) -> Message:
+    """An email whose send timed out after Postmark may have taken it: held for review, with no
+    provider id, only its Message-ID and the metadata Postmark echoes in its events."""
+    settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+    settings.ANYMAIL = {
+        **settings.ANYMAIL,
+        "POSTMARK_SERVER_TOKEN": "fake-server-token",
+        "POSTMARK_API_URL": httpserver.url_for("/"),
+    }
+    settings.NOTIFICATIONS_EMAIL_TIMEOUT = 0.2
+    httpserver.expect_request("/email").respond_with_handler(slow_answer)
+    message = queued(OrderFactory())
+    assert message_send(message_id=message.pk) == MessageStatus.HELD
+    message.refresh_from_db()
+    assert message.email_message_id
+    assert not message.provider_message_id
+    return message
+
+
+def postmark_knows(message: Message) -> Message:
+    """The message as Postmark's events name it: by Postmark's own id, unknown to us."""
+    message.provider_message_id = "0a129aee-e1cd-480d-b08d-4f48548ff48d"
+    return message
+
+
+def test_a_delivery_event_settles_a_held_email_as_delivered(client, held):
+    at = timezone.now()
+
+    assert post(client, delivery(postmark_knows(held), at)).status_code == 200
+
+    held.refresh_from_db()
+    assert held.status == MessageStatus.DELIVERED
+    assert held.delivered_at == at
+    assert held.sent_at == held.sending_at  # it left with that attempt
+    assert (held.provider, held.provider_message_id) == (
+        "postmark",
+        "0a129aee-e1cd-480d-b08d-4f48548ff48d",
+    )
+    assert history(held)[-1] == ("held", "delivered")
+
+
+def test_a_bounce_settles_a_held_email_as_bounced_and_suppresses(client, held):
+    assert post(client, bounce(postmark_knows(held))).status_code == 200
+
+    held.refresh_from_db()
+    assert held.status == MessageStatus.BOUNCED
+    assert held.provider_message_id == "0a129aee-e1cd-480d-b08d-4f48548ff48d"
+    assert history(held)[-1] == ("held", "bounced")
+    assert Suppression.objects.get().reason == SuppressionReason.HARD_BOUNCE

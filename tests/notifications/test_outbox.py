@@ -5,18 +5,19 @@ import threading
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from notifications.channels.base import TransientSendError
 from notifications.models import (
     MESSAGE_TRANSITIONS,
     AttemptOutcome,
     Message,
     MessageStatus,
     Purpose,
+    Suppression,
 )
 from notifications.services import (
     MessageRequest,
@@ -28,6 +29,7 @@ from notifications.services import (
     messages_send,
     suppression_add,
 )
+from notifications.services.sending import _retry_at
 from notifications.tasks import messages_send_batch_task
 from orders.models import OrderStatus
 from postpurchase.exceptions import IllegalTransition
@@ -303,37 +305,67 @@ def test_an_sms_goes_out_through_twilio_with_its_rendered_body(daytime, fake_twi
 
 
 @pytest.mark.django_db
-def test_a_provider_error_worth_retrying_puts_the_message_back_and_raises(daytime, fake_twilio):
+def test_a_provider_error_worth_retrying_puts_the_message_back_on_the_schedule(
+    daytime, fake_twilio, sent_chunks
+):
+    """The retry waits in the database, due again after its backoff, not in the broker: a
+    flush of Redis cannot lose it, and the dispatcher sends it when due."""
     fake_twilio.expect_request(MESSAGES_PATH, method="POST").respond_with_json(
         {"code": 20500, "message": "Internal Server Error", "status": 500}, status=500
     )
     message = queued_sms(OrderFactory())
 
-    with pytest.raises(TransientSendError):
-        message_send(message_id=message.pk)
+    assert message_send(message_id=message.pk) == MessageStatus.SCHEDULED
 
     message.refresh_from_db()
-    assert message.status == MessageStatus.QUEUED
+    failed_at = message.attempts.get().finished_at
+    # The first retry waits 15 to 30 seconds (the upper half of 30 s).
+    assert timedelta(seconds=15) <= message.send_at - failed_at <= timedelta(seconds=30)
+    assert message.status_reason.startswith("will retry after")
     assert message.attempt_count == 1
     assert list(message.attempts.values_list("outcome", flat=True)) == ["transient"]
+    assert messages_claim_due() == []  # not due yet
+    with time_machine.travel(message.send_at + timedelta(seconds=1)):
+        assert messages_claim_due() == [message.pk]
 
 
 @pytest.mark.django_db
-def test_retries_stop_at_the_limit_and_the_message_fails(daytime, fake_twilio, settings):
+def test_each_retry_waits_longer_up_to_the_cap(settings):
+    settings.NOTIFICATIONS_RETRY_BACKOFF = timedelta(seconds=30)
+    settings.NOTIFICATIONS_RETRY_BACKOFF_MAX = timedelta(minutes=10)
+    now = timezone.now()
+
+    delays = [
+        [(_retry_at(attempt, now) - now).total_seconds() for _ in range(50)]
+        for attempt in (1, 2, 3, 6, 10)
+    ]
+
+    for drawn, full in zip(delays, (30, 60, 120, 600, 600), strict=True):
+        assert full / 2 <= min(drawn) <= max(drawn) <= full
+        assert len(set(drawn)) > 1  # jittered: retries of a crowd spread out
+
+
+@pytest.mark.django_db
+def test_retries_stop_at_the_limit_and_the_message_fails(
+    daytime, fake_twilio, settings, sent_chunks
+):
     settings.NOTIFICATIONS_MAX_SEND_ATTEMPTS = 2
     fake_twilio.expect_request(MESSAGES_PATH, method="POST").respond_with_json(
         {"code": 20429, "message": "Too Many Requests", "status": 429}, status=429
     )
     message = queued_sms(OrderFactory())
 
-    with pytest.raises(TransientSendError):
-        message_send(message_id=message.pk)
-    final = message_send(message_id=message.pk)
+    assert message_send(message_id=message.pk) == MessageStatus.SCHEDULED
+    message.refresh_from_db()
+    with time_machine.travel(message.send_at + timedelta(seconds=1)):
+        assert messages_claim_due() == [message.pk]
+        final = message_send(message_id=message.pk)
 
     assert final == MessageStatus.FAILED
     message.refresh_from_db()
-    assert message.status_reason.startswith("gave up")
+    assert message.status_reason.startswith("gave up after 2 attempts")
     assert message.attempts.count() == 2
+    assert not Suppression.objects.exists()
 
 
 @pytest.mark.django_db
@@ -381,7 +413,7 @@ def test_a_chunk_settles_each_message_on_its_own_merits():
 
 
 @pytest.mark.django_db
-def test_a_chunk_costs_the_same_queries_whatever_its_size():
+def test_a_chunk_costs_a_fixed_number_of_queries_and_each_message_the_same_few():
     def queries_for(count: int) -> int:
         shop_order = OrderFactory()
         ids = [queued(OrderFactory(shop=shop_order.shop)).pk for _ in range(count)]
@@ -390,4 +422,8 @@ def test_a_chunk_costs_the_same_queries_whatever_its_size():
         assert set(statuses.values()) == {MessageStatus.SENT}
         return len(captured.captured_queries)
 
-    assert queries_for(5) == queries_for(20)
+    five, twenty = queries_for(5), queries_for(20)
+
+    # Preparing the chunk is a fixed cost; each message adds one statement, which claims it
+    # and writes the answer of the message before it (the last answer has its own).
+    assert twenty - five == 15
