@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from orders.models import DomainEvent, EventName
+from postpurchase.queue import enqueue_on_commit
 from postpurchase.redact import redact, redacted_traceback
 
 logger = logging.getLogger(__name__)
@@ -63,9 +64,7 @@ def publish(*, name: str, shop_id: int, **payload: Any) -> DomainEvent:
         is_fully_delivered=not _subscribers.get(name),
     )
     if _subscribers.get(name):
-        from orders.tasks import domain_event_deliver_task
-
-        transaction.on_commit(lambda: domain_event_deliver_task.delay(event.pk))
+        enqueue_on_commit("orders.tasks.domain_event_deliver_task", event.pk)
     return event
 
 
@@ -133,7 +132,5 @@ def domain_events_pending(*, older_than: timedelta, limit: int = 500) -> list[in
 
 def domain_event_redeliver(*, event_id: int) -> None:
     """Give a stuck event a fresh set of attempts and deliver it again after commit."""
-    from orders.tasks import domain_event_deliver_task
-
     DomainEvent.objects.filter(pk=event_id, is_fully_delivered=False).update(attempts=0)
-    transaction.on_commit(lambda: domain_event_deliver_task.delay(event_id))
+    enqueue_on_commit("orders.tasks.domain_event_deliver_task", event_id)

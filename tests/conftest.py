@@ -6,7 +6,9 @@ import time_machine
 from celery.contrib.testing.worker import start_worker
 
 from orders import events
+from orders.tasks import domain_event_deliver_task
 from postpurchase.celery import app as celery_app
+from postpurchase.queue import Enqueue
 from tests.factories import ShopFactory, StaffMembershipFactory
 from tests.log_privacy import customers_personal_data, log_records
 
@@ -98,7 +100,11 @@ def celery_worker_live(transactional_db):
     assert leaks == [], "personal data in the logs:\n" + "\n".join(leaks)
 
 
-def event_enqueues(callbacks: list) -> list:
+def event_enqueues(callbacks: list) -> list[Enqueue]:
     """Of the after-commit callbacks captured, those that enqueue a domain event (the cached
     tracking pages are also dropped after commit, by their own callbacks)."""
-    return [callback for callback in callbacks if callback.__qualname__.startswith("publish.")]
+    return [
+        callback
+        for callback in callbacks
+        if isinstance(callback, Enqueue) and callback.name == domain_event_deliver_task.name
+    ]

@@ -7,6 +7,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from notifications.models import Message, MessageEvent, MessageStatus
+from postpurchase.queue import enqueue_on_commit
 
 
 def enqueue_after_commit(ids: list[int]) -> None:
@@ -14,12 +15,9 @@ def enqueue_after_commit(ids: list[int]) -> None:
     `NOTIFICATIONS_DISPATCH_BATCH` per task (each task sends its messages in chunks, see
     `messages_send`). One enqueue per claimed batch, not per chunk: each costs about a
     millisecond of Celery's own work inside the dispatcher's tick."""
-    from notifications.tasks import messages_send_batch_task
-
     size = settings.NOTIFICATIONS_DISPATCH_BATCH
     for start in range(0, len(ids), size):
-        batch = ids[start : start + size]
-        transaction.on_commit(lambda batch=batch: messages_send_batch_task.delay(batch))
+        enqueue_on_commit("notifications.tasks.messages_send_batch_task", ids[start : start + size])
 
 
 def messages_claim_due(*, batch_size: int | None = None) -> list[int]:

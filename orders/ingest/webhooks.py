@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from orders.models import Shop, WebhookEvent, WebhookStatus
 from postpurchase.exceptions import DomainError
+from postpurchase.queue import enqueue_on_commit
 from postpurchase.redact import redact
 
 logger = logging.getLogger(__name__)
@@ -94,15 +95,12 @@ def _dispatch_soon() -> None:
         if delay and now - _last_dispatch_request < delay:
             return
         _last_dispatch_request = now
-    from orders.tasks import webhook_events_dispatch_task
-
-    webhook_events_dispatch_task.apply_async(countdown=delay)
+    # Already after the commit: this sends at once.
+    enqueue_on_commit("orders.tasks.webhook_events_dispatch_task", countdown=delay)
 
 
 def _enqueue_after_commit(event_pk: int) -> None:
-    from orders.tasks import webhook_event_process_task
-
-    transaction.on_commit(lambda: webhook_event_process_task.delay(event_pk))
+    enqueue_on_commit("orders.tasks.webhook_event_process_task", event_pk)
 
 
 def _claim_and_enqueue(waiting: QuerySet[WebhookEvent], limit: int) -> list[int]:

@@ -3,7 +3,6 @@ timeline, and the email that tells the shop."""
 
 import logging
 import zoneinfo
-from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -23,6 +22,7 @@ from orders.models import (
 )
 from postpurchase import permissions
 from postpurchase.exceptions import DomainError
+from postpurchase.queue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -80,9 +80,7 @@ def problem_report_create(
             note=ProblemKind(kind).label,
             data={"problem_report_id": report.pk, "kind": kind},
         )
-        from orders.tasks import problem_report_notify_shop_task
-
-        transaction.on_commit(partial(problem_report_notify_shop_task.delay, report.pk))
+        enqueue_on_commit("orders.tasks.problem_report_notify_shop_task", report.pk)
     return report, True
 
 

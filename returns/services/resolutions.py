@@ -4,7 +4,6 @@ variants that flows through tracking and messaging like any order, and store cre
 the ledger. Each part is keyed on the return, so a repeat never pays twice."""
 
 from decimal import Decimal
-from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,16 +13,11 @@ from orders.services import order_ingest
 from orders.services.data import AddressData, CustomerData, LineItemData, OrderData
 from postpurchase import permissions
 from postpurchase.exceptions import DomainError
+from postpurchase.queue import enqueue_on_commit
 from returns.models import Resolution, ReturnItem, ReturnMethod, ReturnRequest, ReturnStatus
 from returns.services.credit import store_credit_issue
 from returns.services.refunds import SHOPIFY_PENDING, ShopifyRefunds, refund_gateway_for
 from returns.services.transitions import _move, _require
-
-
-def _refund_task():  # the task module imports the services: import it when needed
-    from returns.tasks import return_refund_request_task
-
-    return return_refund_request_task
 
 
 def _exchange_order_data(request: ReturnRequest, items: list[ReturnItem]) -> OrderData:
@@ -90,7 +84,7 @@ def return_request_resolve(*, return_request: ReturnRequest, actor=None) -> Retu
             # Asked after commit, by a task: never a network call inside this transaction.
             request.refund_reference = SHOPIFY_PENDING
             notes.append(f"refund {request.refund_total} {request.currency} to request in Shopify")
-            transaction.on_commit(partial(_refund_task().delay, request.pk))
+            enqueue_on_commit("returns.tasks.return_refund_request_task", request.pk)
         else:
             result = gateway.request_refund(return_request=request, amount=request.refund_total)
             request.refund_reference = result.reference

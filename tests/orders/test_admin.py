@@ -27,6 +27,7 @@ from orders.models import (
     WebhookEvent,
     WebhookStatus,
 )
+from orders.tasks import domain_event_deliver_task, webhook_event_process_task
 from postpurchase.tokens import sha256_hex
 from tests.factories import (
     ApiKeyFactory,
@@ -242,9 +243,7 @@ def test_replay_action_requeues_a_failed_webhook_event(
     untouched = WebhookEventFactory(shop=shop, status=WebhookStatus.FAILED, error="Bad payload")
     queued: list[int] = []
     # Stand in for the broker: record what would be sent to the worker.
-    monkeypatch.setattr(
-        "orders.tasks.webhook_event_process_task", SimpleNamespace(delay=queued.append)
-    )
+    monkeypatch.setattr(webhook_event_process_task, "delay", queued.append)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = admin_client.post(
@@ -354,9 +353,7 @@ def test_deliver_again_action_requeues_an_undelivered_domain_event(
     stuck = DomainEventFactory(shop=shop, is_fully_delivered=False, attempts=20)
     done = DomainEventFactory(shop=shop, is_fully_delivered=True)
     queued: list[int] = []
-    monkeypatch.setattr(
-        "orders.tasks.domain_event_deliver_task", SimpleNamespace(delay=queued.append)
-    )
+    monkeypatch.setattr(domain_event_deliver_task, "delay", queued.append)
 
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(

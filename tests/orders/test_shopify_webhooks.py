@@ -139,8 +139,9 @@ def test_signed_delivery_is_stored_and_queued_after_commit(
         shop,
     )
     assert enqueued == []  # nothing leaves before the commit
-    for callback in callbacks:
-        callback()
+    with django_capture_on_commit_callbacks(execute=True):  # the commit, as Django runs it
+        for callback in callbacks:
+            callback()
     assert enqueued == [event.pk]
     assert not Order.objects.exists()
 
@@ -481,8 +482,9 @@ def test_every_handled_topic_is_queued_after_commit_and_processed(
         event = receive(client, shop, topic, payload(shop))
 
     assert enqueued == []
-    for callback in callbacks:
-        callback()
+    with django_capture_on_commit_callbacks(execute=True):  # the commit, as Django runs it
+        for callback in callbacks:
+            callback()
     assert enqueued == [event.pk]
     assert webhook_event_process_task(event.pk) == WebhookStatus.PROCESSED
 

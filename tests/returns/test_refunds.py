@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from orders.models import OrderSource
+from postpurchase.queue import Enqueue
 from returns.models import ReturnRequest
 from returns.services import (
     Inspection,
@@ -49,12 +50,9 @@ def resolved(order, staff, django_capture_on_commit_callbacks) -> tuple[ReturnRe
     return request, callbacks
 
 
-def refund_enqueues(callbacks: list) -> list:
+def refund_enqueues(callbacks: list) -> list[Enqueue]:
     return [
-        c
-        for c in callbacks
-        if getattr(getattr(getattr(c, "func", None), "__self__", None), "name", "")
-        == return_refund_request_task.name
+        c for c in callbacks if isinstance(c, Enqueue) and c.name == return_refund_request_task.name
     ]
 
 
