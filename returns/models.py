@@ -125,6 +125,12 @@ HOLDING_STATUSES = (
 )
 OPEN_STATUSES = (_R.REQUESTED, _R.APPROVED, _R.IN_TRANSIT, _R.RECEIVED, _R.INSPECTED)
 
+# Where a refund asked of Shopify stands, in `refund_reference` (`shopify:<id>` once paid).
+SHOPIFY_PENDING = "shopify:pending"  # to ask for
+SHOPIFY_REQUESTING = "shopify:requesting"  # claimed: a run is asking Shopify now
+SHOPIFY_REFUSED = "shopify:refused"  # Shopify said no: staff refund by hand
+SHOPIFY_UNKNOWN = "shopify:unknown"  # may or may not be paid: staff check in Shopify
+
 
 class ReturnRequest(TimeStampedModel):
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
@@ -170,6 +176,16 @@ class ReturnRequest(TimeStampedModel):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.status == ReturnStatus.REJECTED
+
+    @property
+    def refund_needs_staff(self) -> bool:
+        """Shopify refused the refund, or may or may not have paid it: `status_reason` says
+        which, and staff settle it by hand."""
+        return self.refund_reference in (SHOPIFY_REFUSED, SHOPIFY_UNKNOWN)
 
     def record_transition(self, *, from_status: str, to_status: str, actor, note: str) -> None:
         ReturnEvent.objects.create(

@@ -3,29 +3,63 @@ paying it goes through a small adapter (`RefundGateway`): shops refund by hand i
 provider, or, for orders from Shopify with `RETURNS_SHOPIFY_REFUNDS` on and the shop's Admin
 API token set, Shopify is asked to refund the returned lines (its refunds API: calculate, then
 create with the calculated transactions, capped at our amount). The call runs in a task after
-the return commits, never inside its transaction."""
+the return commits, and in three steps, as the outbox sends a message: claim the refund in a
+short transaction, call Shopify outside any transaction, record the answer in another. No row
+is locked while Shopify answers.
+
+Shopify's REST refund create takes no idempotency key, so a refund is never asked for twice
+blindly: a create whose outcome is unknown (the answer was lost, or Shopify failed while
+handling it) is held for staff, and so is a claim older than any run can still be in its call
+(the worker died mid-call). Only an ask that never reached Shopify (no connection, a 429, or any
+failure of the calculation, which creates nothing) goes back to the queue to be asked again."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
 import requests
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
+from urllib3.exceptions import NewConnectionError
 
 from orders.models import OrderSource
-from returns.models import ReturnRequest
+from returns.models import (
+    SHOPIFY_PENDING,
+    SHOPIFY_REFUSED,
+    SHOPIFY_REQUESTING,
+    SHOPIFY_UNKNOWN,
+    ReturnRequest,
+)
 
 TIMEOUT_SECONDS = 10.0
-SHOPIFY_PENDING = "shopify:pending"
+# A claim this old belongs to a run that died: longer than the task's hard time limit (90 s),
+# after which no run can still be waiting for Shopify.
+IN_FLIGHT_TIMEOUT = timedelta(minutes=3)
+_CHECK = "check the order's refunds in Shopify before refunding by hand"
 
 
 class TransientRefundError(Exception):
-    """The platform did not answer, or answered 429/5xx: worth asking again."""
+    """The refund was not created (no connection, 429, or the calculation failed): worth
+    asking again."""
 
 
 class RefundRefused(Exception):
     """The platform refused the refund (4xx): staff must look at it."""
+
+
+class RefundOutcomeUnknown(Exception):
+    """The refund create may have reached Shopify (the answer was lost, or a 5xx): asking
+    again could pay twice."""
+
+
+class RefundInFlight(Exception):
+    """Another run claimed the refund and may still be asking Shopify; look again later."""
+
+    def __init__(self, retry_after: timedelta) -> None:
+        super().__init__(f"a refund request is in flight; look again in {retry_after}")
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -48,8 +82,20 @@ class ManualRefunds:
         )
 
 
+def _never_sent(error: requests.RequestException) -> bool:
+    """No connection was made: Shopify cannot have seen the request."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    cause = error.args[0] if error.args else None
+    return isinstance(getattr(cause, "reason", None), NewConnectionError)
+
+
 class ShopifyRefunds:
-    def _post(self, shop_domain: str, token: str, path: str, body: dict) -> dict[str, Any]:
+    def _post(
+        self, shop_domain: str, token: str, path: str, body: dict, *, creates: bool = False
+    ) -> dict[str, Any]:
+        """POST to the Admin API. For a call that `creates` something, a failure after the
+        request may have reached Shopify raises RefundOutcomeUnknown instead of a retry."""
         base = settings.SHOPIFY_ADMIN_API_URL.format(domain=shop_domain)
         try:
             response = requests.post(
@@ -59,8 +105,14 @@ class ShopifyRefunds:
                 timeout=TIMEOUT_SECONDS,
             )
         except requests.RequestException as error:
+            if creates and not _never_sent(error):
+                raise RefundOutcomeUnknown(f"no answer from Shopify: {error}") from error
             raise TransientRefundError(str(error)) from error
-        if response.status_code == 429 or response.status_code >= 500:
+        if response.status_code == 429:  # rate limited: the request was not processed
+            raise TransientRefundError("Shopify answered 429")
+        if response.status_code >= 500:
+            if creates:
+                raise RefundOutcomeUnknown(f"Shopify answered {response.status_code}")
             raise TransientRefundError(f"Shopify answered {response.status_code}")
         if response.status_code >= 400:
             raise RefundRefused(
@@ -114,6 +166,7 @@ class ShopifyRefunds:
                     "transactions": transactions,
                 }
             },
+            creates=True,
         )["refund"]
         return RefundResult(
             reference=f"shopify:{created['id']}",
@@ -133,27 +186,82 @@ def refund_gateway_for(return_request: ReturnRequest) -> RefundGateway:
     return ManualRefunds()
 
 
-def return_refund_request(*, return_id: int) -> str:
-    """Ask the platform to pay a resolved return's refund, once: a return whose refund was
-    already requested is left alone. Returns the reference."""
+def _refund_claim(return_id: int) -> ReturnRequest | None:
+    """Claim a refund to ask Shopify for, in a short transaction of its own; None when there
+    is nothing to ask (done, refused, held) or another run holds it. A claim left by a run
+    that died is held for staff here: that run may have been answered."""
     with transaction.atomic():
         request = (
             ReturnRequest.objects.select_for_update()
             .select_related("order__shop")
             .get(pk=return_id)
         )
-        if request.refund_reference != SHOPIFY_PENDING:
-            return request.refund_reference
-        # The row stays locked through the call: two tasks never both ask Shopify to pay.
-        try:
-            result = ShopifyRefunds().request_refund(
-                return_request=request, amount=request.refund_total
+        if request.refund_reference == SHOPIFY_REQUESTING:
+            # `updated_at` is when the claim was made (a resolved return changes no more).
+            waited = timezone.now() - request.updated_at
+            if waited < IN_FLIGHT_TIMEOUT:
+                raise RefundInFlight(IN_FLIGHT_TIMEOUT - waited)
+            _refund_record(
+                request,
+                SHOPIFY_UNKNOWN,
+                f"the request to Shopify was interrupted; {_CHECK}",
             )
-        except RefundRefused as refused:
-            request.refund_reference = "shopify:refused"
-            request.status_reason = str(refused)[:500]
-            request.save(update_fields=["refund_reference", "status_reason", "updated_at"])
-            return request.refund_reference
-        request.refund_reference = result.reference
+            return None
+        if request.refund_reference != SHOPIFY_PENDING:
+            return None
+        request.refund_reference = SHOPIFY_REQUESTING
         request.save(update_fields=["refund_reference", "updated_at"])
-        return result.reference
+        return request
+
+
+def _refund_record(request: ReturnRequest, reference: str, reason: str = "") -> None:
+    request.refund_reference = reference
+    fields = ["refund_reference", "updated_at"]
+    if reason:
+        request.status_reason = reason[:500]
+        fields.append("status_reason")
+    request.save(update_fields=fields)
+
+
+def _refund_settle(return_id: int, reference: str, reason: str = "") -> str:
+    """Record Shopify's answer in a short transaction. It settles a claim, or a refund held
+    meanwhile because the call outlived its claim: the answer says what happened."""
+    with transaction.atomic():
+        request = ReturnRequest.objects.select_for_update().get(pk=return_id)
+        if request.refund_reference in (SHOPIFY_REQUESTING, SHOPIFY_UNKNOWN):
+            _refund_record(request, reference, reason)
+        return request.refund_reference
+
+
+def return_refund_request(*, return_id: int) -> str:
+    """Ask Shopify to pay a resolved return's refund, once: claim, call, record. Returns
+    where the refund stands (`shopify:<id>` once paid). Raises TransientRefundError when
+    asking again later is safe, RefundInFlight while another run may be asking."""
+    claimed = _refund_claim(return_id)
+    if claimed is None:
+        return ReturnRequest.objects.values_list("refund_reference", flat=True).get(pk=return_id)
+    try:
+        result = ShopifyRefunds().request_refund(
+            return_request=claimed, amount=claimed.refund_total
+        )
+    except RefundRefused as refused:
+        return _refund_settle(return_id, SHOPIFY_REFUSED, str(refused))
+    except RefundOutcomeUnknown as unknown:
+        return _refund_settle(
+            return_id,
+            SHOPIFY_UNKNOWN,
+            f"{unknown}; {_CHECK}",
+        )
+    except TransientRefundError:
+        # Nothing was created: give the claim back, so that the retry asks again.
+        with transaction.atomic():
+            ReturnRequest.objects.filter(pk=return_id, refund_reference=SHOPIFY_REQUESTING).update(
+                refund_reference=SHOPIFY_PENDING, updated_at=timezone.now()
+            )
+        raise
+    except Exception as error:
+        # Anything else (a time limit, a surprising answer) may have struck after Shopify
+        # created the refund: held for staff, never asked again on its own.
+        _refund_settle(return_id, SHOPIFY_UNKNOWN, f"the request failed ({error!r}); {_CHECK}")
+        raise
+    return _refund_settle(return_id, result.reference)
