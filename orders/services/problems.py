@@ -5,6 +5,7 @@ import logging
 import zoneinfo
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -29,6 +30,9 @@ logger = logging.getLogger(__name__)
 DESCRIPTION_MAX_LENGTH = 2000
 # An explicit timeout for the one send, whatever the backend's global default.
 EMAIL_TIMEOUT_SECONDS = 10.0
+# A claim to send a report's email outlives any run (the task's hard limit is 90 s): one
+# still held after this was left by a run that died.
+NOTIFY_CLAIM_SECONDS = 120
 _PHOTO_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 
 
@@ -152,23 +156,38 @@ def _problem_email(report: ProblemReport, recipients: list[str]) -> EmailMultiAl
 def problem_report_notify_shop(*, report_id: int) -> bool:
     """Email the shop about a new problem, once; True when this call sent it.
 
-    The report stays locked while the email goes out and is marked in the same transaction:
-    a concurrent or repeated run waits, then finds it notified. A failed send rolls back and
-    the task retries."""
-    with transaction.atomic():
-        report = (
-            ProblemReport.objects.select_for_update(of=("self",))
-            .select_related("order", "shop", "shipment")
-            .filter(pk=report_id)
-            .first()
-        )
-        if report is None or report.shop_notified_at is not None:
-            return False
-        recipients = problem_report_recipients(shop=report.shop)
-        if not recipients:
-            logger.warning("problem report %s: shop %s has no address", report.pk, report.shop_id)
+    No row is locked while the mail server answers. A claim in the cache keeps a concurrent
+    run (a redelivered task) from sending it too; the report is marked notified once the email
+    is out. A failed send gives the claim back and the task retries. A run that dies mid-send
+    leaves its claim to expire, and the retry after it sends again: the shop may hear of a
+    problem twice, never not at all."""
+    report = _report_to_notify(report_id)
+    if report is None:
+        return False
+    recipients = problem_report_recipients(shop=report.shop)
+    if not recipients:
+        logger.warning("problem report %s: shop %s has no address", report.pk, report.shop_id)
+        return False
+    claim = f"problem-report-notify:{report.pk}"
+    if not cache.add(claim, 1, timeout=NOTIFY_CLAIM_SECONDS):
+        return False  # another run is sending it now
+    try:
+        # Read again under the claim: a run that sent it just before marks it, then lets go.
+        if _report_to_notify(report_id) is None:
             return False
         _problem_email(report, recipients).send()
-        report.shop_notified_at = timezone.now()
-        report.save(update_fields=["shop_notified_at", "updated_at"])
+        now = timezone.now()
+        ProblemReport.objects.filter(pk=report.pk, shop_notified_at__isnull=True).update(
+            shop_notified_at=now, updated_at=now
+        )
+    finally:
+        cache.delete(claim)
     return True
+
+
+def _report_to_notify(report_id: int) -> ProblemReport | None:
+    return (
+        ProblemReport.objects.select_related("order", "shop", "shipment")
+        .filter(pk=report_id, shop_notified_at__isnull=True)
+        .first()
+    )

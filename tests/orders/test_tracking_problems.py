@@ -1,15 +1,19 @@
 import io
 import os
+import smtplib
+import threading
+import time
 
 import pytest
 from django.core import mail
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
-from orders.models import OrderEvent, ProblemReport, StaffRole
+from orders.models import Order, OrderEvent, ProblemReport, StaffRole
 from orders.services import problem_report_create, problem_report_notify_shop
 from orders.services.tracking import tracking_link_renew
 from orders.tasks import problem_report_notify_shop_task
@@ -21,6 +25,7 @@ from tests.factories import (
     StaffMembershipFactory,
     UserFactory,
 )
+from tests.notifications.smtp_server import SmtpServer, smtp_configure
 
 PHOTO_ERROR = "Choose a JPEG, PNG or WebP photo under 5 MB."
 DESCRIPTION = "The box was crushed & the mug inside is broken in two."
@@ -227,6 +232,74 @@ def test_problem_report_notify_shop_without_any_address_sends_nothing(shop, orde
     assert mail.outbox == []
     report.refresh_from_db()
     assert report.shop_notified_at is None
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server on loopback that the shop's email goes to."""
+    server = SmtpServer().start()
+    smtp_configure(settings, server.port)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def slow_smtp(smtp):
+    smtp.data_delay = 1.0  # a second to answer each message
+    return smtp
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_row_is_locked_while_the_mail_server_answers_and_a_second_run_sends_nothing(
+    order, slow_smtp
+):
+    report, _ = problem_report_create(
+        order=order, kind="damaged", description=DESCRIPTION, submission_key="l" * 32
+    )
+    sent: list[bool] = []
+
+    def run() -> None:
+        try:
+            sent.append(problem_report_notify_shop(report_id=report.pk))
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=run)
+    first.start()
+    try:
+        for _ in range(500):  # until the server has the message and takes its time answering
+            if slow_smtp.received:
+                break
+            time.sleep(0.01)
+        assert slow_smtp.received
+        with transaction.atomic():  # neither the report nor its order is locked meanwhile
+            ProblemReport.objects.select_for_update(nowait=True).get(pk=report.pk)
+            Order.objects.select_for_update(nowait=True).get(pk=order.pk)
+        assert problem_report_notify_shop(report_id=report.pk) is False  # a redelivered task
+    finally:
+        first.join(10)
+
+    assert sent == [True]
+    assert slow_smtp.recipients() == [order.shop.support_email]
+    report.refresh_from_db()
+    assert report.shop_notified_at is not None
+
+
+def test_a_refused_send_leaves_the_report_to_be_sent_by_the_retry(order, smtp):
+    smtp.reply(order.shop.support_email, "451 4.3.0 Try again later", at="DATA")
+    report, _ = problem_report_create(
+        order=order, kind="damaged", description=DESCRIPTION, submission_key="m" * 32
+    )
+
+    with pytest.raises(smtplib.SMTPDataError):
+        problem_report_notify_shop_task(report.pk)
+    report.refresh_from_db()
+    assert report.shop_notified_at is None
+
+    assert problem_report_notify_shop_task(report.pk) is True  # the retry
+    assert smtp.recipients() == [order.shop.support_email]
+    report.refresh_from_db()
+    assert report.shop_notified_at is not None
 
 
 def test_problem_report_names_the_chosen_parcel(client, order, notify_now):
