@@ -60,13 +60,14 @@ def order_detail_queryset(*, shop: Shop) -> QuerySet[Order]:
     )
 
 
-def orders_locked(*, shop: Shop) -> QuerySet[Order]:
-    """The shop's orders, row-locked when read (inside a transaction)."""
-    return scoped(Order, shop).select_for_update()
+def orders_of_shop(*, shop: Shop) -> QuerySet[Order]:
+    """The shop's orders, for a write to find its order in (the service locks the row)."""
+    return scoped(Order, shop)
 
 
-def shipments_locked(*, shop: Shop) -> QuerySet[Shipment]:
-    return scoped(Shipment, shop).select_for_update()
+def shipments_of_shop(*, shop: Shop) -> QuerySet[Shipment]:
+    """The shop's shipments, for a write to find its shipment in (the service locks it)."""
+    return scoped(Shipment, shop)
 
 
 def tracking_event_get(*, shop: Shop, event_id: int) -> TrackingEvent:

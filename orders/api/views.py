@@ -5,7 +5,6 @@ object is a 404 and never appears in a list."""
 
 from typing import Any
 
-from django.db import transaction
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -29,9 +28,11 @@ from orders.models import Customer, Order, Shipment, Shop
 from orders.services import (
     order_cancel,
     order_ingest,
-    shipment_ingest,
+    order_update,
+    shipment_upsert,
     tracking_event_record,
 )
+from orders.services.data import OrderData
 
 
 def _parse(serializer_class: type[serializers.Serializer], data: Any, **kwargs: Any) -> dict:
@@ -91,14 +92,16 @@ class OrderViewSet(ShopApiViewSet):
         "line items are matched by `external_id`, and a new one must be complete.",
     )
     def partial_update(self, request: Request, pk: str) -> Response:
-        with transaction.atomic():
-            # Lock first: two patches merged over the same stored order would undo each other.
-            get_object_or_404(selectors.orders_locked(shop=self.shop), pk=pk)
-            order = self.get_object()
-            context = {"default_region": order.shipping_country}
+        order = get_object_or_404(selectors.orders_of_shop(shop=self.shop), pk=pk)
+
+        def merged(locked: Order) -> OrderData:
+            # Called under the order's lock: the patch is laid over the order as stored now.
+            stored = self.get_queryset().get(pk=locked.pk)
+            context = {"default_region": stored.shipping_country}
             patch = _parse(inputs.OrderInput, request.data, partial=True, context=context)
-            data = mapping.order_data(mapping.order_values_merged(order, patch))
-            result = order_ingest(shop=self.shop, data=data)
+            return mapping.order_data(mapping.order_values_merged(stored, patch))
+
+        result = order_update(order=order, changes=merged)
         return self._detail(result.order)
 
     @extend_schema(
@@ -110,9 +113,8 @@ class OrderViewSet(ShopApiViewSet):
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
         values = _parse(inputs.CancelInput, request.data)
-        with transaction.atomic():
-            order = get_object_or_404(selectors.orders_locked(shop=self.shop), pk=pk)
-            order_cancel(order=order, reason=values.get("reason", ""))
+        order = get_object_or_404(selectors.orders_of_shop(shop=self.shop), pk=pk)
+        order_cancel(order=order, reason=values.get("reason", ""))
         return self._detail(order)
 
     @extend_schema(
@@ -126,12 +128,8 @@ class OrderViewSet(ShopApiViewSet):
     def shipments(self, request: Request, pk: str) -> Response:
         order = self.get_object()
         values = _parse(inputs.ShipmentInput, request.data, context={"order": order})
-        with transaction.atomic():
-            # Under the order's lock, so "was this shipment new?" has an exact answer.
-            locked = selectors.orders_locked(shop=self.shop).get(pk=order.pk)
-            known = set(locked.shipments.values_list("pk", flat=True))
-            shipment = shipment_ingest(order=locked, data=mapping.shipment_data(values))
-        code = status.HTTP_200_OK if shipment.pk in known else status.HTTP_201_CREATED
+        shipment, created = shipment_upsert(order=order, data=mapping.shipment_data(values))
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         fresh = selectors.shipments_with_history(self.shop).get(pk=shipment.pk)
         return Response(ShipmentSerializer(fresh).data, status=code)
 
@@ -160,11 +158,10 @@ class ShipmentViewSet(ShopApiViewSet):
     @action(detail=True, methods=["post"], url_path="tracking-events")
     def tracking_events(self, request: Request, pk: str) -> Response:
         values = _parse(inputs.TrackingEventInput, request.data)
-        with transaction.atomic():
-            shipment = get_object_or_404(selectors.shipments_locked(shop=self.shop), pk=pk)
-            event, created = tracking_event_record(
-                shipment=shipment, data=mapping.tracking_event_data(values)
-            )
+        shipment = get_object_or_404(selectors.shipments_of_shop(shop=self.shop), pk=pk)
+        event, created = tracking_event_record(
+            shipment=shipment, data=mapping.tracking_event_data(values)
+        )
         recorded = selectors.tracking_event_get(shop=self.shop, event_id=event.pk)
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(TrackingEventRecordedSerializer(recorded).data, status=code)

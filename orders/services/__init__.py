@@ -5,6 +5,7 @@ from orders.services.orders import (
     order_ingest,
     order_mark_paid,
     order_transition,
+    order_update,
 )
 from orders.services.problems import (
     problem_report_create,
@@ -16,6 +17,7 @@ from orders.services.shipments import (
     shipment_ingest,
     shipment_tracking_info_update,
     shipment_transition,
+    shipment_upsert,
     tracking_event_record,
 )
 
@@ -28,6 +30,7 @@ __all__ = [
     "order_ingest",
     "order_mark_paid",
     "order_transition",
+    "order_update",
     "phone_to_e164",
     "problem_report_create",
     "problem_report_notify_shop",
@@ -35,5 +38,6 @@ __all__ = [
     "shipment_ingest",
     "shipment_tracking_info_update",
     "shipment_transition",
+    "shipment_upsert",
     "tracking_event_record",
 ]

@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from orders.models import (
 from orders.services.customers import customer_upsert
 from orders.services.data import LineItemData, OrderData
 from orders.services.payments import order_payment_status_record, order_refunds_record
+from postpurchase.locks import row_lock
 from postpurchase.states import transition
 
 
@@ -123,6 +125,14 @@ def order_ingest(*, shop: Shop, data: OrderData, publish: bool = True) -> OrderI
     return OrderIngestResult(order, created=created, changed=True)
 
 
+@transaction.atomic
+def order_update(*, order: Order, changes: Callable[[Order], OrderData]) -> OrderIngestResult:
+    """Apply `changes`, worked out from the order as stored, under the order's lock: two
+    updates of one order never both start from the same stored version and undo each other."""
+    row_lock(order)
+    return order_ingest(shop=order.shop, data=changes(order))
+
+
 def _catalog_lookup(shop: Shop, item: LineItemData) -> tuple[Product | None, Variant | None]:
     variant = None
     if item.variant_external_id:
@@ -163,8 +173,12 @@ def _line_items_sync(order: Order, items: tuple[LineItemData, ...]) -> None:
         line.save()
 
 
+@transaction.atomic
 def order_mark_paid(*, order: Order, paid_at=None, publish: bool = True) -> bool:
     """Record payment once; returns whether this call recorded it."""
+    if order.paid_at is not None:  # a payment is never undone: no lock needed to see it
+        return False
+    row_lock(order)
     if order.paid_at is not None:
         return False
     previous = order.financial_status
@@ -183,10 +197,12 @@ def order_mark_paid(*, order: Order, paid_at=None, publish: bool = True) -> bool
     return True
 
 
+@transaction.atomic
 def order_cancel(
     *, order: Order, reason: str = "", at=None, actor=None, publish: bool = True
 ) -> Order:
     """Cancel an order that has not shipped; raises IllegalTransition otherwise."""
+    row_lock(order)
     order.cancelled_at = at or timezone.now()
     order.cancel_reason = reason[:255]
     transition(

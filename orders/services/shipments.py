@@ -20,6 +20,7 @@ from orders.models import (
 )
 from orders.services.data import ShipmentData, TrackingEventData
 from postpurchase.exceptions import DomainError
+from postpurchase.locks import row_lock
 from postpurchase.states import can_transition, transition
 
 
@@ -32,9 +33,17 @@ def _find_shipment(order: Order, data: ShipmentData) -> Shipment | None:
     return None
 
 
-@transaction.atomic
 def shipment_ingest(*, order: Order, data: ShipmentData, publish: bool = True) -> Shipment:
     """Create or update a shipment of `order`, its items and tracking history, once."""
+    return shipment_upsert(order=order, data=data, publish=publish)[0]
+
+
+@transaction.atomic
+def shipment_upsert(
+    *, order: Order, data: ShipmentData, publish: bool = True
+) -> tuple[Shipment, bool]:
+    """`shipment_ingest`, also saying whether the shipment is new: the order stays locked from
+    the search for the shipment to its creation, so the answer is exact."""
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.status == OrderStatus.CANCELLED:
         raise DomainError(f"Order {order.number} is cancelled; it cannot ship.")
@@ -81,7 +90,7 @@ def shipment_ingest(*, order: Order, data: ShipmentData, publish: bool = True) -
             ),
             publish=publish,
         )
-    return shipment
+    return shipment, created
 
 
 def _shipment_items_sync(shipment: Shipment, data: ShipmentData) -> None:
@@ -100,13 +109,15 @@ def _shipment_items_sync(shipment: Shipment, data: ShipmentData) -> None:
         )
 
 
+@transaction.atomic
 def tracking_event_record(
     *, shipment: Shipment, data: TrackingEventData, publish: bool = True
 ) -> tuple[TrackingEvent, bool]:
     """Store a carrier scan once and move the shipment forward if the scan is its newest.
 
     A scan that arrives late (older than the latest one) or that the shipment's state machine
-    does not allow from where it stands is kept in the history but moves nothing."""
+    does not allow from where it stands is kept in the history but moves nothing. A new scan
+    locks the shipment before looking at where it stands."""
     try:
         with transaction.atomic():
             event = TrackingEvent.objects.create(
@@ -122,6 +133,7 @@ def tracking_event_record(
     except IntegrityError:
         existing = TrackingEvent.objects.get(shipment=shipment, dedupe_key=data.dedupe_key())
         return existing, False
+    row_lock(shipment)
     is_newest = shipment.last_event_at is None or data.occurred_at >= shipment.last_event_at
     if is_newest:
         shipment.last_event_at = data.occurred_at
@@ -151,6 +163,7 @@ def shipment_transition(
 ) -> Shipment:
     """Move a shipment to `to` (raises IllegalTransition) and, once every shipment of the order
     is delivered, deliver the order."""
+    row_lock(shipment)
     from_status = shipment.status
     extra: tuple[str, ...] = ()
     if to == ShipmentStatus.DELIVERED:

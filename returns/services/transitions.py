@@ -10,6 +10,7 @@ from orders.models import EventName
 from orders.tenancy import staff_permission_require
 from postpurchase import permissions
 from postpurchase.exceptions import DomainError
+from postpurchase.locks import row_lock
 from postpurchase.states import transition
 from returns.models import (
     RETURN_TRANSITIONS,
@@ -114,6 +115,7 @@ def return_request_inspect(
 ) -> ReturnRequest:
     """Record each item's condition and whether it goes back on the shelf."""
     _require(return_request, actor, permissions.RETURN_RECEIVE)
+    row_lock(return_request)  # before its items change: one inspection at a time
     items = {item.pk: item for item in ReturnItem.objects.filter(return_request=return_request)}
     if set(inspections) != set(items):
         raise DomainError("Inspect every item of the return.")
