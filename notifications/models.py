@@ -13,6 +13,7 @@ from django.db.models import Q
 
 from orders.models import Channel, Customer, Order, Purpose, Shop
 from postpurchase.models import TimeStampedModel
+from postpurchase.states import can_transition
 
 
 class MessageStatus(models.TextChoices):
@@ -146,6 +147,39 @@ class Message(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.kind} by {self.channel} to {self.recipient} ({self.status})"
+
+    # What staff may do with the message. Each needs a move the table allows, and is narrower
+    # where the table also serves the send path: "send now" only before the message's time
+    # (the table's other ways to `queued` are retries), "cancel" only before a provider has it
+    # (the send path also cancels mid-send), "retry" only after a failure or a hold.
+
+    @property
+    def is_held(self) -> bool:
+        return self.status == MessageStatus.HELD
+
+    @property
+    def can_send_now(self) -> bool:
+        return self.status == MessageStatus.SCHEDULED and self._may_become(MessageStatus.QUEUED)
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.status in PENDING_STATES and self._may_become(MessageStatus.CANCELLED)
+
+    @property
+    def can_retry(self) -> bool:
+        return self.status in (MessageStatus.FAILED, MessageStatus.HELD) and self._may_become(
+            MessageStatus.QUEUED
+        )
+
+    @property
+    def can_settle(self) -> bool:
+        """A held message, once staff find out whether it went out (sent) or not (failed)."""
+        return self.is_held and all(
+            self._may_become(to) for to in (MessageStatus.SENT, MessageStatus.FAILED)
+        )
+
+    def _may_become(self, status: str) -> bool:
+        return can_transition(self.status, status, MESSAGE_TRANSITIONS)
 
     def record_transition(self, *, from_status: str, to_status: str, actor, note: str) -> None:
         MessageEvent.objects.create(

@@ -20,6 +20,16 @@ def can_transition(current: str, to: str, table: Mapping[str, set[str]]) -> bool
     return to in table.get(current, set())
 
 
+def can_reach(current: str, to: str, table: Mapping[str, set[str]]) -> bool:
+    """Whether `to` lies ahead of `current`, in one move or several."""
+    seen, ahead = set(), set(table.get(current, set()))
+    while ahead - seen:
+        state = (ahead - seen).pop()
+        seen.add(state)
+        ahead |= table.get(state, set())
+    return to in ahead
+
+
 def transition(
     obj: HasStatus,
     *,

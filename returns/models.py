@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from orders.models import Customer, LineItem, Order, Product, Shop, Variant
 from postpurchase.models import TimeStampedModel
+from postpurchase.states import can_reach, can_transition
 
 
 def _money(**kwargs) -> models.DecimalField:
@@ -123,7 +124,8 @@ HOLDING_STATUSES = (
     _R.INSPECTED,
     _R.RESOLVED,
 )
-OPEN_STATUSES = (_R.REQUESTED, _R.APPROVED, _R.IN_TRANSIT, _R.RECEIVED, _R.INSPECTED)
+# Open: the table still allows a move (requested, approved, in transit, received, inspected).
+OPEN_STATUSES = tuple(status for status, moves in RETURN_TRANSITIONS.items() if moves)
 
 # Where a refund asked of Shopify stands, in `refund_reference` (`shopify:<id>` once paid).
 SHOPIFY_PENDING = "shopify:pending"  # to ask for
@@ -173,6 +175,9 @@ class ReturnRequest(TimeStampedModel):
     def __str__(self) -> str:
         return f"Return {self.rma}"
 
+    # Questions about the return's state, answered from RETURN_TRANSITIONS: a change of the
+    # table changes the answers (and what the pages offer) with it.
+
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
@@ -180,6 +185,34 @@ class ReturnRequest(TimeStampedModel):
     @property
     def is_rejected(self) -> bool:
         return self.status == ReturnStatus.REJECTED
+
+    @property
+    def keeps_item(self) -> bool:
+        return self.method == ReturnMethod.KEEP_ITEM
+
+    @property
+    def can_decide(self) -> bool:
+        """Still to be approved or rejected."""
+        return any(
+            can_transition(self.status, to, RETURN_TRANSITIONS)
+            for to in (ReturnStatus.APPROVED, ReturnStatus.REJECTED)
+        )
+
+    @property
+    def can_cancel(self) -> bool:
+        return can_transition(self.status, ReturnStatus.CANCELLED, RETURN_TRANSITIONS)
+
+    @property
+    def awaits_items(self) -> bool:
+        """The shop is still to receive the items (the return slip is still of use)."""
+        return can_reach(self.status, ReturnStatus.RECEIVED, RETURN_TRANSITIONS)
+
+    @property
+    def can_resolve(self) -> bool:
+        """Resolved once its items are inspected; a kept item, straight from approval."""
+        if not can_transition(self.status, ReturnStatus.RESOLVED, RETURN_TRANSITIONS):
+            return False
+        return self.status != ReturnStatus.APPROVED or self.keeps_item
 
     @property
     def refund_needs_staff(self) -> bool:

@@ -9,6 +9,7 @@ declares the staff action it needs (`permission`), enforced by `StaffPermissionM
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from operator import attrgetter
 from typing import Any, ClassVar
 
 from django.contrib import messages
@@ -167,23 +168,22 @@ class MessageEmailView(StaffPermissionMixin, View):
         return email_frame_response(html)
 
 
+def _never(message: Message) -> bool:
+    return False
+
+
 @dataclass(frozen=True)
 class _Action:
     label: str
     run: Callable[[HttpRequest, Message, Any], Message]
     done: str
-    # The states the dashboard offers it in. Retry is narrower than the transition table,
-    # which also lets a *scheduled* message be queued: from here that would be "send now"
-    # without saying so.
-    states: tuple[str, ...]
-    # States in which the action is taken only from its own page, which says what it means
-    # (a held message may already be with the customer) or asks for what it needs.
-    page_states: tuple[str, ...] = ()
+    # Whether the message's state offers it: the model's predicate (`Message.can_retry`, …).
+    offered: Callable[[Message], bool]
+    # Whether it is taken only from its own page, which says what it means (a held message
+    # may already be with the customer) or asks for what it needs.
+    needs_page: Callable[[Message], bool] = _never
     form: type[MessageSettleForm] | None = None
     permission: str = permissions.MESSAGE_OPERATE
-
-    def needs_page(self, message: Message) -> bool:
-        return message.status in self.page_states
 
 
 def _send_now(request: HttpRequest, message: Message, form: Any) -> Message:
@@ -213,27 +213,22 @@ def _settle(request: HttpRequest, message: Message, form: Any) -> Message:
 
 _ACTIONS: dict[str, _Action] = {
     "send-now": _Action(
-        "Send now", _send_now, "The message is on its way.", (MessageStatus.SCHEDULED,)
+        "Send now", _send_now, "The message is on its way.", attrgetter("can_send_now")
     ),
-    "cancel": _Action(
-        "Cancel",
-        _cancel,
-        "The message was cancelled.",
-        (MessageStatus.SCHEDULED, MessageStatus.QUEUED),
-    ),
+    "cancel": _Action("Cancel", _cancel, "The message was cancelled.", attrgetter("can_cancel")),
     "retry": _Action(
         "Retry",
         _retry,
         "The message was queued again.",
-        (MessageStatus.FAILED, MessageStatus.HELD),
-        page_states=(MessageStatus.HELD,),
+        attrgetter("can_retry"),
+        needs_page=attrgetter("is_held"),
     ),
     "settle": _Action(
         "Settle",
         _settle,
         "The message is settled.",
-        (MessageStatus.HELD,),
-        page_states=(MessageStatus.HELD,),
+        attrgetter("can_settle"),
+        needs_page=attrgetter("is_held"),
         form=MessageSettleForm,
     ),
 }
@@ -242,9 +237,7 @@ _ACTIONS: dict[str, _Action] = {
 def _actions_for(message: Message) -> list[tuple[str, str, bool]]:
     """(slug, label, taken on its own page) of the actions the message's state allows."""
     return [
-        (slug, a.label, a.needs_page(message))
-        for slug, a in _ACTIONS.items()
-        if message.status in a.states
+        (slug, a.label, a.needs_page(message)) for slug, a in _ACTIONS.items() if a.offered(message)
     ]
 
 
@@ -276,7 +269,7 @@ class MessageActionView(MessagingView):
     def get(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
         message = selectors.message_get_for_shop(shop=self.shop, message_id=pk)
         todo = self._action()
-        if message.status not in todo.states:
+        if not todo.offered(message):
             messages.error(
                 request,
                 f"{todo.label}: not for a message that is {message.get_status_display()}.",
@@ -290,15 +283,11 @@ class MessageActionView(MessagingView):
         form = todo.form(request.POST) if todo.form else None
         if form is not None and not form.is_valid():
             return self._page(message, todo, form, status=400)
-        if (
-            message.status == MessageStatus.HELD
-            and action == "retry"
-            and request.POST.get("held_confirmed") != "yes"
-        ):
+        if message.is_held and action == "retry" and request.POST.get("held_confirmed") != "yes":
             messages.warning(request, "Read this first: the customer may already have it.")
             return redirect("messaging:message_action", pk=message.pk, action=action)
         try:
-            if message.status not in todo.states:
+            if not todo.offered(message):
                 raise DomainError(f"not for a message that is {message.get_status_display()}")
             todo.run(request, message, form)
         except DomainError as exc:

@@ -28,7 +28,7 @@ def _locked_for(actor, message_id: int) -> Message:
 def message_send_now(*, message_id: int, actor=None) -> Message:
     """Make a scheduled message due at once and hand it to a worker."""
     message = _locked_for(actor, message_id)
-    if message.status != MessageStatus.SCHEDULED:
+    if not message.can_send_now:
         raise DomainError(
             f"only a scheduled message can be sent now (this one is {message.status})"
         )
@@ -69,21 +69,22 @@ def message_retry(*, message_id: int, actor=None, held_confirmed: bool = False) 
     they know that (`held_confirmed`), and never on its own. The row is locked and moved to
     `queued`, so a second click (or a second tab) finds it queued and is refused."""
     message = _locked_for(actor, message_id)
-    if message.status == MessageStatus.HELD:
-        if not held_confirmed:
-            raise DomainError(
-                "this message is held for review: the customer may already have it; "
-                "confirm before sending it again"
-            )
-        note = "retried by staff after review (the customer may have had it already)"
-    elif message.status == MessageStatus.FAILED:
-        note = "retried by staff"
-    else:
+    if not message.can_retry:
         # The transition table also allows scheduled → queued; a "retry" of a scheduled
         # message would quietly send it before its time.
         raise DomainError(
             f"only a failed or held message can be retried (this one is {message.status})"
         )
+    if message.is_held and not held_confirmed:
+        raise DomainError(
+            "this message is held for review: the customer may already have it; "
+            "confirm before sending it again"
+        )
+    note = (
+        "retried by staff after review (the customer may have had it already)"
+        if message.is_held
+        else "retried by staff"
+    )
     message.queued_at = timezone.now()
     message.status_reason = note[:255]
     transition(
@@ -109,7 +110,7 @@ def message_settle(*, message_id: int, actor, outcome: str, note: str) -> Messag
         raise DomainError("say whether the message went out or not")
     if not note:
         raise DomainError("say how you know, for the message's history")
-    if message.status != MessageStatus.HELD:
+    if not message.can_settle:
         raise DomainError(
             f"only a message held for review can be settled (this one is {message.status})"
         )

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from orders.ingest import easypost
 from orders.ingest.errors import PayloadError
-from orders.models import WebhookProvider, WebhookStatus
+from orders.models import WebhookProvider
 
 # Credentials the sender may attach (basic auth on the URL, cookies) are never stored.
 _UNSTORED_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
@@ -39,9 +39,7 @@ def _easypost_receive(request: HttpRequest) -> JsonResponse:
         return JsonResponse(exc.as_dict(), status=400)
     if not created:
         return JsonResponse({"status": "duplicate"})
-    return JsonResponse(
-        {"status": "ignored" if event.status == WebhookStatus.IGNORED else "accepted"}
-    )
+    return JsonResponse({"status": "ignored" if event.is_ignored else "accepted"})
 
 
 _RECEIVERS: dict[str, Callable[[HttpRequest], JsonResponse]] = {

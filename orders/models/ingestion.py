@@ -63,6 +63,11 @@ class WebhookEvent(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.provider} {self.topic} {self.event_id}"
 
+    @property
+    def is_ignored(self) -> bool:
+        """Stored, but of no use here (a topic we do not handle): never processed."""
+        return self.status == WebhookStatus.IGNORED
+
 
 class ApiKey(TimeStampedModel):
     """A shop's REST API key. Only its SHA-256 is stored; the prefix identifies it to staff."""

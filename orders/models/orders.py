@@ -1,3 +1,4 @@
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -27,6 +28,7 @@ ORDER_TRANSITIONS: dict[str, set[str]] = {
     OrderStatus.CLOSED: set(),
     OrderStatus.CANCELLED: set(),
 }
+DELIVERED_STATUSES = (OrderStatus.DELIVERED, OrderStatus.CLOSED)
 
 
 class FinancialStatus(models.TextChoices):
@@ -123,6 +125,18 @@ class Order(TimeStampedModel):
     @property
     def is_cancelled(self) -> bool:
         return self.status == OrderStatus.CANCELLED
+
+    @property
+    def is_delivered(self) -> bool:
+        """Delivered, or closed: nothing of it is on its way any more."""
+        return self.status in DELIVERED_STATUSES
+
+    def can_open_return(self, now: datetime) -> bool:
+        """Whether the customer may still start a return: delivered, and within the shop's
+        window counted from delivery."""
+        if self.status != OrderStatus.DELIVERED or self.delivered_at is None:
+            return False
+        return now <= self.delivered_at + timedelta(days=self.shop.return_window_days)
 
     @property
     def is_payment_reversed(self) -> bool:

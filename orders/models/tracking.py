@@ -70,5 +70,9 @@ class ProblemReport(TimeStampedModel):
         return f"{self.get_kind_display()} on order {self.order_id}"
 
     @property
+    def is_open(self) -> bool:
+        return self.status == ProblemStatus.OPEN
+
+    @property
     def has_photo(self) -> bool:
         return bool(self.photo_content_type)

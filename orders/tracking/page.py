@@ -22,7 +22,6 @@ from orders.links import preferences_path
 from orders.models import (
     LineItem,
     Order,
-    OrderStatus,
     Shipment,
     ShipmentItem,
     ShipmentStatus,
@@ -132,11 +131,8 @@ class ShipmentView:
     # "exception", "returned", "late", "silent" or "" when all is well.
     trouble: str
     scans: list[Scan]
+    is_delivered: bool
     items: list[Item] = field(default_factory=list)
-
-    @property
-    def is_delivered(self) -> bool:
-        return self.status == ShipmentStatus.DELIVERED
 
     @property
     def status_label(self) -> str:
@@ -164,7 +160,7 @@ class TrackingPage:
 
     @property
     def is_delivered(self) -> bool:
-        return self.order.status in (OrderStatus.DELIVERED, OrderStatus.CLOSED)
+        return self.order.is_delivered
 
 
 def _language(order: Order) -> str:
@@ -246,12 +242,16 @@ def _stages(status: str, scans: list[TrackingEvent]) -> list[Stage]:
     ]
 
 
+_TROUBLE_OF_STATUS = {
+    ShipmentStatus.EXCEPTION: "exception",
+    ShipmentStatus.RETURNED_TO_SENDER: "returned",
+}
+
+
 def _trouble(shipment: Shipment, today: date, now: datetime) -> str:
-    if shipment.status == ShipmentStatus.EXCEPTION:
-        return "exception"
-    if shipment.status == ShipmentStatus.RETURNED_TO_SENDER:
-        return "returned"
-    if shipment.status == ShipmentStatus.DELIVERED:
+    if trouble := _TROUBLE_OF_STATUS.get(shipment.status):
+        return trouble
+    if shipment.is_delivered:
         return ""
     if shipment.estimated_delivery_date and shipment.estimated_delivery_date < today:
         return "late"
@@ -275,6 +275,7 @@ def _shipment_view(
         estimated_delivery_date=shipment.estimated_delivery_date,
         delivered_at=shipment.delivered_at,
         trouble=_trouble(shipment, today, now),
+        is_delivered=shipment.is_delivered,
         scans=[
             Scan(
                 at=scan.occurred_at,
@@ -315,16 +316,8 @@ def _care_guides(lines: list[LineItem]) -> list[CareGuide]:
     return list(seen.values())
 
 
-def order_return_window_open(order: Order, now: datetime) -> bool:
-    """Whether the customer may still start a return: delivered, and within the shop's window
-    counted from delivery."""
-    if order.status != OrderStatus.DELIVERED or order.delivered_at is None:
-        return False
-    return now <= order.delivered_at + timedelta(days=order.shop.return_window_days)
-
-
 def _return_url(order: Order, now: datetime) -> str:
-    if not order_return_window_open(order, now):
+    if not order.can_open_return(now):
         return ""
     try:  # the returns portal, once installed, starts a return from the order's token
         return reverse("returns:start", args=[order.tracking_token])
@@ -346,9 +339,9 @@ def tracking_page_build(tracked: TrackedOrder, now: datetime | None = None) -> T
         )
     )
     views = [_shipment_view(i, s, by_id, today, now) for i, s in enumerate(shipments, start=1)]
-    delivered = order.status in (OrderStatus.DELIVERED, OrderStatus.CLOSED)
+    delivered = order.is_delivered
     product_ids = sorted({line.product_id for line in lines if line.product_id})
-    is_cancelled = order.status == OrderStatus.CANCELLED
+    is_cancelled = order.is_cancelled
     return TrackingPage(
         order=order,
         shop=order.shop,

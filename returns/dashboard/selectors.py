@@ -26,7 +26,6 @@ from returns.models import (
     RETURN_TRANSITIONS,
     ReturnEvent,
     ReturnItem,
-    ReturnMethod,
     ReturnReason,
     ReturnRequest,
     ReturnStatus,
@@ -190,14 +189,14 @@ def return_actions(*, return_request: ReturnRequest) -> list[str]:
     """The staff actions valid from the return's status. A kept item never travels, so it goes
     from approval straight to resolution; a shipped one is received and inspected first."""
     allowed = RETURN_TRANSITIONS.get(return_request.status, set())
-    kept = return_request.method == ReturnMethod.KEEP_ITEM
+    kept = return_request.keeps_item
     actions = []
     for action, target in ACTION_TARGETS.items():
         if target not in allowed:
             continue
         if kept and action in ("in-transit", "receive"):
             continue
-        if action == "resolve" and return_request.status == ReturnStatus.APPROVED and not kept:
+        if action == "resolve" and not return_request.can_resolve:
             continue
         actions.append(action)
     return actions

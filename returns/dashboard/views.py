@@ -108,7 +108,7 @@ class QueueView(ReturnsView):
             page_range=paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
             returns=page.object_list,
             can_bulk=self.request.staff_may[permissions.RETURN_DECIDE]
-            and any(r.status == ReturnStatus.REQUESTED for r in page.object_list),
+            and any(r.can_decide for r in page.object_list),
             **kwargs,
         )
 

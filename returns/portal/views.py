@@ -32,7 +32,7 @@ from orders.tracking.problem_forms import Photo
 from orders.tracking.ratelimit import RateLimit
 from postpurchase.exceptions import DomainError
 from postpurchase.tokens import new_public_token, sha256_hex
-from returns.models import Resolution, ReturnPolicy, ReturnRequest, ReturnStatus
+from returns.models import Resolution, ReturnPolicy, ReturnRequest
 from returns.portal.forms import (
     BLOCKED_LABELS,
     METHOD_INSTRUCTIONS,
@@ -59,7 +59,6 @@ from returns.services import (
 # Each POST may decode photos: room for a customer correcting a few mistakes, none for a script.
 SUBMIT_LIMIT_PER_ORDER = RateLimit("returns-submit", limit=30, window=60 * 60)
 PHOTOS_KEPT_FOR = 30 * 60
-CANCELLABLE = (ReturnStatus.REQUESTED, ReturnStatus.APPROVED)
 
 
 def _headers(response: HttpResponse, language: str, *, form: bool = True) -> HttpResponse:
@@ -391,8 +390,8 @@ def _detail_page(
         method_label=METHOD_LABELS.get(return_request.method, return_request.method),
         method_instructions=METHOD_INSTRUCTIONS.get(return_request.method, ""),
         policy=policy,
-        is_cancellable=return_request.status in CANCELLABLE,
-        shows_slip=return_request.status in (*CANCELLABLE, ReturnStatus.IN_TRANSIT),
+        is_cancellable=return_request.can_cancel,
+        shows_slip=return_request.awaits_items,
         error=error,
     )
 

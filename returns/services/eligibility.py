@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db.models import Sum
 from django.utils import timezone
 
-from orders.models import LineItem, Order, OrderStatus, ShipmentStatus, Variant
+from orders.models import LineItem, Order, ShipmentStatus, Variant
 from returns.models import HOLDING_STATUSES, ReturnItem, ReturnPolicy
 from returns.services.amounts import line_values
 
@@ -38,7 +38,7 @@ def _delivered(order: Order) -> dict[int, tuple[int, datetime | None]]:
     """line id → (units delivered, when). A delivered order counts whole; otherwise what its
     delivered parcels carried (a parcel without an item list carries every line)."""
     lines = list(order.line_items.all())
-    if order.status in (OrderStatus.DELIVERED, OrderStatus.CLOSED):
+    if order.is_delivered:
         return {line.pk: (line.quantity, order.delivered_at) for line in lines}
     delivered: dict[int, tuple[int, datetime | None]] = {}
     for shipment in order.shipments.filter(status=ShipmentStatus.DELIVERED).prefetch_related(

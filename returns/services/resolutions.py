@@ -14,7 +14,7 @@ from orders.services.data import AddressData, CustomerData, LineItemData, OrderD
 from postpurchase import permissions
 from postpurchase.exceptions import DomainError
 from postpurchase.queue import enqueue_on_commit
-from returns.models import Resolution, ReturnItem, ReturnMethod, ReturnRequest, ReturnStatus
+from returns.models import Resolution, ReturnItem, ReturnRequest, ReturnStatus
 from returns.services.credit import store_credit_issue
 from returns.services.refunds import SHOPIFY_PENDING, ShopifyRefunds, refund_gateway_for
 from returns.services.transitions import _move, _require
@@ -71,8 +71,7 @@ def return_request_resolve(*, return_request: ReturnRequest, actor=None) -> Retu
         .select_related("order", "customer")
         .get(pk=return_request.pk)
     )
-    kept = request.method == ReturnMethod.KEEP_ITEM and request.status == ReturnStatus.APPROVED
-    if request.status != ReturnStatus.INSPECTED and not kept:
+    if not request.can_resolve:
         raise DomainError("A return is resolved once its items are inspected (or kept).")
     items = list(
         request.items.select_related("exchange_variant__product", "line_item").order_by("pk")

@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from orders.models import OrderStatus, ShipmentStatus, TrackingPageViews
 from orders.services.tracking import tracking_link_renew
-from orders.tracking.page import order_return_window_open
 from orders.tracking.views_count import tracking_page_views_flush
 from postpurchase.redis import redis_client
 from tests.factories import (
@@ -429,14 +428,14 @@ def test_the_preferences_link_leads_to_the_customers_preferences(client, order):
 
 def test_the_return_window_counts_from_delivery(order):
     now = timezone.now()
-    assert not order_return_window_open(order, now)
+    assert not order.can_open_return(now)
 
     order.status = OrderStatus.DELIVERED
     order.delivered_at = now - timedelta(days=29)
-    assert order_return_window_open(order, now)
+    assert order.can_open_return(now)
 
     order.delivered_at = now - timedelta(days=31)
-    assert not order_return_window_open(order, now)
+    assert not order.can_open_return(now)
 
 
 def test_a_typical_page_with_its_css_is_well_under_60_kb(client, order):
