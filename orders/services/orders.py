@@ -173,27 +173,27 @@ def _line_items_sync(order: Order, items: tuple[LineItemData, ...]) -> None:
         line.save()
 
 
-@transaction.atomic
 def order_mark_paid(*, order: Order, paid_at=None, publish: bool = True) -> bool:
     """Record payment once; returns whether this call recorded it."""
     if order.paid_at is not None:  # a payment is never undone: no lock needed to see it
         return False
-    row_lock(order)
-    if order.paid_at is not None:
-        return False
-    previous = order.financial_status
-    order.paid_at = paid_at or timezone.now()
-    order.financial_status = FinancialStatus.PAID
-    order.save(update_fields=["paid_at", "financial_status", "updated_at"])
-    OrderEvent.objects.create(
-        shop_id=order.shop_id,
-        order=order,
-        kind=OrderEvent.Kind.PAID,
-        from_status=previous,
-        to_status=FinancialStatus.PAID,
-    )
-    if publish:
-        events.publish(name=EventName.ORDER_PAID, shop_id=order.shop_id, order_id=order.pk)
+    with transaction.atomic():
+        row_lock(order)
+        if order.paid_at is not None:
+            return False
+        previous = order.financial_status
+        order.paid_at = paid_at or timezone.now()
+        order.financial_status = FinancialStatus.PAID
+        order.save(update_fields=["paid_at", "financial_status", "updated_at"])
+        OrderEvent.objects.create(
+            shop_id=order.shop_id,
+            order=order,
+            kind=OrderEvent.Kind.PAID,
+            from_status=previous,
+            to_status=FinancialStatus.PAID,
+        )
+        if publish:
+            events.publish(name=EventName.ORDER_PAID, shop_id=order.shop_id, order_id=order.pk)
     return True
 
 
