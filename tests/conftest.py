@@ -5,7 +5,7 @@ import pytest
 import time_machine
 from celery.contrib.testing.worker import start_worker
 
-from orders import events
+from postpurchase import events
 from postpurchase.celery import app as celery_app
 from tests.factories import ShopFactory, StaffMembershipFactory
 from tests.log_privacy import customers_personal_data, log_records

@@ -35,7 +35,7 @@ OWNER, MANAGER, AGENT, OTHER_OWNER, ANONYMOUS = (
     "anonymous",
 )
 VISITORS = (ANONYMOUS, OTHER_OWNER, AGENT, MANAGER, OWNER)
-APPS_WITH_SHOP_DATA = ("orders", "notifications", "returns")
+APPS_WITH_SHOP_DATA = ("postpurchase", "orders", "notifications", "returns")
 
 
 @dataclass(frozen=True)
