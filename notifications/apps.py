@@ -13,6 +13,16 @@ class NotificationsConfig(AppConfig):
         from notifications.services import lifecycle
         from orders.events import OrderEventName
         from postpurchase import events
+        from postpurchase.shell.nav import NavSection, nav_register
+
+        nav_register(
+            NavSection(key="messages", label="Messages", url_name="messaging:overview", order=40)
+        )
+        nav_register(
+            NavSection(
+                key="customers", label="Customers", url_name="messaging:customer_list", order=50
+            )
+        )
 
         # Every event a default flow starts on, by name: orders' and the apps' above (returns'
         # own messages are planned by returns, which registers its planner).

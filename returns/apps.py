@@ -9,8 +9,13 @@ class ReturnsConfig(AppConfig):
         from notifications.services.lifecycle import event_planner_register
         from notifications.services.templating import template_preview_context_register
         from postpurchase import events
+        from postpurchase.shell.nav import NavSection, nav_register
         from returns import messages
         from returns.events import ReturnEventName
+
+        nav_register(
+            NavSection(key="returns", label="Returns", url_name="returns_dashboard:queue", order=30)
+        )
 
         # The messaging engine sends what this app's events owe the customer; the messages are
         # about a return, so this app plans them and shows the editor what they carry.
