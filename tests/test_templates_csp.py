@@ -98,7 +98,7 @@ def test_the_scan_covers_the_page_templates_and_leaves_out_emails():
     names = {name for name, _ in PAGES}
 
     assert "shell/dashboard.html" in names
-    assert "orders/tracking/base.html" in names
+    assert "shell/customer.html" in names
     assert "notifications/preferences.html" in names
     assert "notifications/dashboard/message_detail.html" in names
     assert "notifications/_layout.html" not in names
