@@ -170,7 +170,7 @@ def _count(drain: Drain, pattern: str, started: float) -> None:
     drain.orders_created, drain.line_items_created = created["orders"], created["items"]
     events = stack.query(
         "SELECT count(*) AS n, count(*) FILTER (WHERE NOT is_fully_delivered) AS pending "
-        "FROM orders_domainevent WHERE occurred_at >= to_timestamp(%s)",
+        "FROM postpurchase_domainevent WHERE occurred_at >= to_timestamp(%s)",
         (started,),
     )[0]
     drain.domain_events, drain.domain_events_pending = events["n"], events["pending"]

@@ -41,11 +41,8 @@ from notifications.services import (
     message_send_now,
     message_settle,
 )
-
-# `orders.admin` is the house base for every admin; its helpers are private by name only, and
-# importing them keeps one read-only policy and one JSON rendering across apps.
-from orders.admin import PRE, OpsAdmin, ReadOnlyAdmin, ReadOnlyInline, _pretty_json
 from orders.models import Channel
+from postpurchase.admin import PRE, OpsAdmin, ReadOnlyAdmin, ReadOnlyInline, pretty_json
 from postpurchase.exceptions import DomainError
 
 
@@ -152,7 +149,7 @@ class MessageAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Context")
     def context_pretty(self, obj: Message) -> str:
-        return _pretty_json(obj.context)
+        return pretty_json(obj.context)
 
     def has_operate_permission(self, request: HttpRequest) -> bool:
         # The actions move a message's status, so they take the change permission even though
@@ -360,7 +357,7 @@ class ProviderEventAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Payload")
     def payload_pretty(self, obj: ProviderEvent) -> str:
-        return _pretty_json(obj.payload)
+        return pretty_json(obj.payload)
 
 
 @admin.register(InboundMessage)

@@ -9,37 +9,34 @@ class NotificationsConfig(AppConfig):
         from anymail.signals import tracking
 
         from notifications import checks, receivers  # noqa: F401 - checks register on import
+        from notifications.flows import event_triggers
         from notifications.services import lifecycle
-        from orders import events
-        from orders.models import EventName
+        from orders.events import OrderEventName
+        from postpurchase import events
+        from postpurchase.shell.nav import NavSection, nav_register
 
-        for trigger in (
-            EventName.ORDER_PLACED,
-            EventName.SHIPMENT_CREATED,
-            EventName.SHIPMENT_STATUS_CHANGED,
-            EventName.ORDER_DELIVERED,
-            # Returns: the customer hears of each step (notifications.services.returns).
-            EventName.RETURN_REQUESTED,
-            EventName.RETURN_APPROVED,
-            EventName.RETURN_REJECTED,
-            EventName.RETURN_RECEIVED,
-            EventName.RETURN_RESOLVED,
-        ):
+        nav_register(
+            NavSection(key="messages", label="Messages", url_name="messaging:overview", order=40)
+        )
+        nav_register(
+            NavSection(
+                key="customers", label="Customers", url_name="messaging:customer_list", order=50
+            )
+        )
+
+        # Every event a default flow starts on, by name: orders' and the apps' above (returns'
+        # own messages are planned by returns, which registers its planner).
+        for trigger in event_triggers():
             events.subscribe(
                 trigger, lifecycle.event_schedule_messages, key=f"notifications.{trigger}"
             )
         events.subscribe(
-            EventName.ORDER_CANCELLED,
+            OrderEventName.ORDER_CANCELLED,
             lifecycle.order_cancelled_cancel_messages,
             key="notifications.order_cancelled",
         )
         events.subscribe(
-            EventName.RETURN_CANCELLED,
-            lifecycle.return_cancelled_cancel_messages,
-            key="notifications.return_cancelled",
-        )
-        events.subscribe(
-            EventName.ORDER_PLACED,
+            OrderEventName.ORDER_PLACED,
             lifecycle.order_placed_cancel_replenishment,
             key="notifications.order_placed.replenishment_cancel",
         )

@@ -7,7 +7,8 @@ from datetime import timedelta
 from django.db import transaction
 
 from notifications.models import Flow, Purpose
-from orders.models import EventName, Shop
+from orders.events import OrderEventName
+from orders.models import Shop
 
 
 @dataclass(frozen=True)
@@ -28,13 +29,14 @@ _EMAIL = ("email",)
 # event names, so `flows_for` never picks them for an event.
 TRIGGER_CUSTOMER_DATE = "customer_date"
 TRIGGER_SHIPMENT_OVERDUE = "shipment_overdue"
+PERIODIC_TRIGGERS = frozenset({TRIGGER_CUSTOMER_DATE, TRIGGER_SHIPMENT_OVERDUE})
 
 
 def _on_shipment_status(status: str, useful_for: timedelta) -> FlowSpec:
     """A transactional message when a shipment reaches `status`, e.g. `shipment_delivered`."""
     return FlowSpec(
         kind=f"shipment_{status}",
-        trigger=EventName.SHIPMENT_STATUS_CHANGED,
+        trigger=OrderEventName.SHIPMENT_STATUS_CHANGED,
         channels=_TEXTS,
         purpose=Purpose.TRANSACTIONAL,
         useful_for=useful_for,
@@ -42,12 +44,13 @@ def _on_shipment_status(status: str, useful_for: timedelta) -> FlowSpec:
     )
 
 
-def _on_return(step: str, trigger: str, useful_for: timedelta) -> FlowSpec:
-    """A transactional message about a return when it reaches `step`, e.g. `return_approved`;
-    planned by notifications.services.returns."""
+def _on_return(step: str, useful_for: timedelta) -> FlowSpec:
+    """A transactional message about a return when it reaches `step`, e.g. `return_approved`,
+    started by the returns app's event of the same name (named, not imported: notifications
+    imports no app above it) and planned by the returns app (`returns.messages`)."""
     return FlowSpec(
         kind=f"return_{step}",
-        trigger=trigger,
+        trigger=f"return_{step}",
         channels=_TEXTS,
         purpose=Purpose.TRANSACTIONAL,
         useful_for=useful_for,
@@ -57,14 +60,14 @@ def _on_return(step: str, trigger: str, useful_for: timedelta) -> FlowSpec:
 DEFAULT_FLOWS: tuple[FlowSpec, ...] = (
     FlowSpec(
         kind="order_confirmation",
-        trigger=EventName.ORDER_PLACED,
+        trigger=OrderEventName.ORDER_PLACED,
         channels=_TEXTS,
         purpose=Purpose.TRANSACTIONAL,
         useful_for=timedelta(days=1),
     ),
     FlowSpec(
         kind="shipment_shipped",
-        trigger=EventName.SHIPMENT_CREATED,
+        trigger=OrderEventName.SHIPMENT_CREATED,
         channels=_TEXTS,
         purpose=Purpose.TRANSACTIONAL,
         useful_for=timedelta(days=2),
@@ -83,16 +86,16 @@ DEFAULT_FLOWS: tuple[FlowSpec, ...] = (
     ),
     # Returns: each step the customer waits on. The approval carries the slip, so it stays
     # useful for longer than the other steps.
-    _on_return("requested", EventName.RETURN_REQUESTED, timedelta(days=2)),
-    _on_return("approved", EventName.RETURN_APPROVED, timedelta(days=7)),
-    _on_return("rejected", EventName.RETURN_REJECTED, timedelta(days=7)),
-    _on_return("received", EventName.RETURN_RECEIVED, timedelta(days=3)),
-    _on_return("resolved", EventName.RETURN_RESOLVED, timedelta(days=7)),
+    _on_return("requested", timedelta(days=2)),
+    _on_return("approved", timedelta(days=7)),
+    _on_return("rejected", timedelta(days=7)),
+    _on_return("received", timedelta(days=3)),
+    _on_return("resolved", timedelta(days=7)),
     # Follow-ups about the product in the customer's hands are timed from delivery.
     # Guides are long texts with formatting: email only.
     FlowSpec(
         kind="care_guide",
-        trigger=EventName.SHIPMENT_STATUS_CHANGED,
+        trigger=OrderEventName.SHIPMENT_STATUS_CHANGED,
         channels=_EMAIL,
         purpose=Purpose.TRANSACTIONAL,
         delay=timedelta(days=3),
@@ -102,7 +105,7 @@ DEFAULT_FLOWS: tuple[FlowSpec, ...] = (
     # One per order, once every parcel has arrived: `order_delivered` is published once.
     FlowSpec(
         kind="review_request",
-        trigger=EventName.ORDER_DELIVERED,
+        trigger=OrderEventName.ORDER_DELIVERED,
         channels=_EMAIL,
         purpose=Purpose.MARKETING,
         delay=timedelta(days=7),
@@ -112,7 +115,7 @@ DEFAULT_FLOWS: tuple[FlowSpec, ...] = (
     # predicted run-out (a flow's delay is never negative).
     FlowSpec(
         kind="replenishment",
-        trigger=EventName.SHIPMENT_STATUS_CHANGED,
+        trigger=OrderEventName.SHIPMENT_STATUS_CHANGED,
         channels=_TEXTS,
         purpose=Purpose.MARKETING,
         delay=timedelta(days=5),
@@ -139,6 +142,11 @@ DEFAULT_FLOWS: tuple[FlowSpec, ...] = (
         conditions=(("occasion", "first_order_anniversary"),),
     ),
 )
+
+
+def event_triggers() -> list[str]:
+    """The domain events the default flows start on, whichever app publishes them."""
+    return sorted({spec.trigger for spec in DEFAULT_FLOWS} - PERIODIC_TRIGGERS)
 
 
 # What a flow's delay counts from, for the few flows where it is not "after the event".

@@ -10,13 +10,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -29,6 +28,7 @@ from notifications.services.preferences import (
 )
 from orders.branding import shop_brand
 from orders.models import Customer, Purpose
+from postpurchase.shell.customer import customer_page_headers
 
 ACTION_SAVE = "save"
 ACTION_UNSUBSCRIBE_ALL = "unsubscribe_all"
@@ -71,6 +71,7 @@ def _render(
     context = {
         "shop": shop,
         "brand": shop_brand(shop),
+        "language": translation.get_language(),
         "form": form,
         "order_updates": form.group(Purpose.TRANSACTIONAL),
         "marketing": form.group(Purpose.MARKETING),
@@ -115,15 +116,24 @@ def _form_post(request: HttpRequest, customer: Customer) -> HttpResponse:
     return HttpResponseRedirect(request.path)
 
 
+def _not_found(request: HttpRequest) -> HttpResponse:
+    language = translation.get_language_from_request(request)
+    with translation.override(language):
+        context = {"language": language}
+        response = render(request, "notifications/preferences_not_found.html", context, status=404)
+    customer_page_headers(response, language=language)
+    return response
+
+
 @csrf_exempt  # RFC 8058 one-click POSTs carry no token; the form's POST is checked in the view.
-@never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def preferences_page(request: HttpRequest, token: str) -> HttpResponse:
     customer = preferences_customer_get(token=token)
     if customer is None:
-        raise Http404("This link is not valid.")
+        return _not_found(request)
     locale = customer.locale or customer.shop.locale
-    with translation.override(translation.to_language(locale) if locale else None):
+    language = translation.to_language(locale) if locale else translation.get_language()
+    with translation.override(language):
         if request.method != "POST":
             options = preferences_options(customer=customer)
             response = _render(request, customer, PreferencesForm(options=options))
@@ -131,9 +141,7 @@ def preferences_page(request: HttpRequest, token: str) -> HttpResponse:
             response = _one_click(customer)
         else:
             response = _csrf_rejection(request) or _form_post(request, customer)
-    # The URL holds the customer's token: it must not leak to the logo's or website's host
-    # (same-origin sends no referrer elsewhere; no-referrer would make browsers POST the form
-    # with `Origin: null`, which the CSRF check refuses), nor be indexed.
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    # The URL holds the customer's token: it must not leak to the logo's or website's host,
+    # nor be indexed, nor be kept.
+    customer_page_headers(response, language=language, posts_form=True)
     return response

@@ -2,7 +2,8 @@
 
 Statuses are read-only here: orders and shipments move only through their services (the state
 machines), so an edit in admin can never skip a transition or its event. History rows (order
-events, tracking scans, domain events, webhook deliveries) are facts and are never edited.
+events, tracking scans, webhook deliveries) are facts and are never edited. The base classes
+are the kernel's (`postpurchase.admin`).
 """
 
 import json
@@ -10,13 +11,11 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db import models
 from django.db.models import QuerySet
-from django.forms import BaseInlineFormSet, ModelForm
+from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from orders.events import domain_event_redeliver
 from orders.ingest.webhooks import webhook_event_replay
 from orders.models import (
     ApiKey,
@@ -24,7 +23,6 @@ from orders.models import (
     Consent,
     Customer,
     DataExport,
-    DomainEvent,
     IdempotencyRecord,
     LineItem,
     Order,
@@ -43,81 +41,16 @@ from orders.models import (
 )
 from orders.models.customers import validate_e164
 from orders.services.api_keys import api_key_create, api_key_revoke
-
-# Preformatted text that wraps (styled by css/admin.css: no inline style under the CSP).
-PRE = '<pre class="ops-pre">{}</pre>'
-
-
-def _pretty_json(value: Any) -> str:
-    text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
-    return format_html(PRE, text)
-
-
-admin.site.site_header = "Postpurchase ops"
-admin.site.site_title = "Postpurchase ops"
-admin.site.index_title = "Shops, orders and ingestion"
-
-# Links typed by ops without a scheme are https ones (also Django 6's default).
-_URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
-
-
-class OpsAdmin(admin.ModelAdmin):
-    formfield_overrides = _URL_FIELDS
-
-    class Media:
-        css = {"all": ("css/admin.css",)}
-
-
-class OpsInline(admin.TabularInline):
-    formfield_overrides = _URL_FIELDS
-    extra = 0
-
-
-class ReadOnlyAdmin(OpsAdmin):
-    """Rows written only by the system: ops may look, never add, edit or delete."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class ReadOnlyInline(OpsInline):
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class ShopChildInline(OpsInline):
-    """An inline whose rows carry the parent's shop; it is filled in, never chosen."""
-
-    exclude = ("shop",)
-
-
-class ShopScopedParentAdmin(OpsAdmin):
-    """Gives new inline rows the shop of the object they are added to."""
-
-    def save_formset(
-        self, request: HttpRequest, form: ModelForm, formset: BaseInlineFormSet, change: bool
-    ) -> None:
-        instances = formset.save(commit=False)
-        for obj in formset.deleted_objects:
-            obj.delete()
-        for instance in instances:
-            if hasattr(instance, "shop_id") and instance.shop_id is None:
-                instance.shop_id = form.instance.shop_id
-            instance.save()
-        formset.save_m2m()
-
+from postpurchase.admin import (
+    PRE,
+    OpsAdmin,
+    OpsInline,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    ShopChildInline,
+    ShopScopedParentAdmin,
+    pretty_json,
+)
 
 # --- Tenancy ----------------------------------------------------------------------------------
 
@@ -279,12 +212,12 @@ class WebhookEventAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Headers")
     def headers_pretty(self, obj: WebhookEvent) -> str:
-        return _pretty_json(obj.headers)
+        return pretty_json(obj.headers)
 
     @admin.display(description="Body")
     def body_pretty(self, obj: WebhookEvent) -> str:
         try:
-            return _pretty_json(json.loads(obj.body))
+            return pretty_json(json.loads(obj.body))
         except ValueError:
             return format_html(PRE, obj.body)
 
@@ -324,7 +257,7 @@ class IdempotencyRecordAdmin(OpsAdmin):
 
     @admin.display(description="Response body")
     def response_pretty(self, obj: IdempotencyRecord) -> str:
-        return _pretty_json(obj.response_body)
+        return pretty_json(obj.response_body)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -357,44 +290,7 @@ class DataExportAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Data")
     def data_pretty(self, obj: DataExport) -> str:
-        return _pretty_json(obj.data)
-
-
-@admin.register(DomainEvent)
-class DomainEventAdmin(ReadOnlyAdmin):
-    list_display = ("occurred_at", "name", "shop", "is_fully_delivered", "attempts")
-    list_filter = ("name", "is_fully_delivered", "shop")
-    search_fields = ("name", "last_error")
-    list_select_related = ("shop",)
-    date_hierarchy = "occurred_at"
-    fields = (
-        "shop",
-        "name",
-        "occurred_at",
-        "is_fully_delivered",
-        "delivered_to",
-        "attempts",
-        "last_error",
-        "payload_pretty",
-    )
-    readonly_fields = fields
-    actions = ("deliver_again",)
-
-    def has_deliver_again_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("orders.change_domainevent")
-
-    @admin.display(description="Payload")
-    def payload_pretty(self, obj: DomainEvent) -> str:
-        return _pretty_json(obj.payload)
-
-    @admin.action(description="Deliver selected events again", permissions=["deliver_again"])
-    def deliver_again(self, request: HttpRequest, queryset: QuerySet[DomainEvent]) -> None:
-        ids = list(queryset.filter(is_fully_delivered=False).values_list("pk", flat=True))
-        for event_id in ids:
-            domain_event_redeliver(event_id=event_id)
-        self.message_user(
-            request, f"Queued {len(ids)} undelivered event(s) for delivery.", messages.SUCCESS
-        )
+        return pretty_json(obj.data)
 
 
 # --- Customers and catalogue ------------------------------------------------------------------

@@ -6,6 +6,21 @@ class OrdersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from orders import tenancy
+
         # Each provider module registers its webhook processor on import.
         from orders.ingest import easypost, shopify  # noqa: F401
         from orders.tracking import invalidation  # noqa: F401  (connects its receivers)
+        from postpurchase.shell.nav import NavSection, nav_register
+        from postpurchase.shell.shops import ShopDirectory, shop_directory_register
+
+        # Shops are ours: the dashboard shell finds the staff member's through us.
+        shop_directory_register(
+            ShopDirectory(current_shop=tenancy.current_shop, staff_shops=tenancy.staff_shops)
+        )
+        nav_register(
+            NavSection(key="overview", label="Overview", url_name="dashboard:home", order=10)
+        )
+        nav_register(
+            NavSection(key="orders", label="Orders", url_name="dashboard:order_list", order=20)
+        )

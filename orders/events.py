@@ -1,136 +1,23 @@
-"""Domain events: `orders` publishes, other apps subscribe, and `orders` imports none of them.
+"""The domain events `orders` publishes, declared on the kernel's bus (`postpurchase.events`).
 
-`publish` writes a DomainEvent row inside the caller's transaction; after commit a Celery task
-delivers it to each subscriber in turn. A rolled-back transaction publishes nothing, a lost task
-is re-delivered by the beat sweep, and a subscriber that already handled an event is never
-called for it again. Subscribers receive plain ids and values, never model instances.
+Services publish them with `postpurchase.events.publish(name=OrderEventName.…, shop_id=…,
+**ids)`; other apps subscribe by name from their `ready()`. Payloads carry ids, never models.
 """
 
-import logging
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from django.db import models
 
-from django.db import transaction
-from django.utils import timezone
-
-from orders.models import DomainEvent, EventName
-from postpurchase.queue import enqueue_on_commit
-from postpurchase.redact import redact, redacted_traceback
-
-logger = logging.getLogger(__name__)
+from postpurchase import events
 
 
-@dataclass(frozen=True)
-class Event:
-    id: int
-    name: str
-    shop_id: int
-    payload: dict[str, Any]
+class OrderEventName(models.TextChoices):
+    ORDER_PLACED = "order_placed"
+    ORDER_PAID = "order_paid"
+    ORDER_CANCELLED = "order_cancelled"
+    SHIPMENT_CREATED = "shipment_created"
+    SHIPMENT_STATUS_CHANGED = "shipment_status_changed"
+    # Once every shipment of the order has arrived.
+    ORDER_DELIVERED = "order_delivered"
+    CUSTOMER_REDACTED = "customer_redacted"
 
 
-Handler = Callable[[Event], None]
-# Failed deliveries of one event before the beat sweep stops retrying it on its own.
-MAX_DELIVERY_ATTEMPTS = 20
-_subscribers: dict[str, dict[str, Handler]] = {}
-
-
-def subscribe(name: str, handler: Handler, *, key: str | None = None) -> None:
-    """Register `handler` for events called `name`. Call from an app's `ready()`.
-
-    `key` names the subscriber in the delivery record; it defaults to the handler's dotted path
-    and must stay stable across releases."""
-    if name not in EventName.values:
-        raise ValueError(f"unknown domain event '{name}'")
-    key = key or f"{handler.__module__}.{handler.__qualname__}"
-    _subscribers.setdefault(name, {})[key] = handler
-
-
-def unsubscribe(name: str, key: str) -> None:
-    _subscribers.get(name, {}).pop(key, None)
-
-
-def subscribers_of(name: str) -> dict[str, Handler]:
-    return dict(_subscribers.get(name, {}))
-
-
-def publish(*, name: str, shop_id: int, **payload: Any) -> DomainEvent:
-    """Record the event in the current transaction and deliver it after commit."""
-    event = DomainEvent.objects.create(
-        shop_id=shop_id,
-        name=name,
-        payload=payload,
-        is_fully_delivered=not _subscribers.get(name),
-    )
-    if _subscribers.get(name):
-        enqueue_on_commit("orders.tasks.domain_event_deliver_task", event.pk)
-    return event
-
-
-class DeliveryFailed(Exception):
-    """A subscriber raised; the event stays owed to it and the task retries."""
-
-
-def domain_event_deliver(*, event_id: int) -> list[str]:
-    """Hand the event to every subscriber that has not handled it yet; returns their keys.
-
-    The event row is locked for the round, so two deliveries of one event never overlap, and
-    each handler's writes commit together with the record that it has handled the event."""
-    done: list[str] = []
-    failure: Exception | None = None
-    with transaction.atomic():
-        row = (
-            DomainEvent.objects.select_for_update(skip_locked=True)
-            .filter(pk=event_id, is_fully_delivered=False)
-            .first()
-        )
-        if row is None:
-            return done
-        event = Event(id=row.pk, name=row.name, shop_id=row.shop_id, payload=row.payload)
-        for key, handler in subscribers_of(row.name).items():
-            if key in row.delivered_to:
-                continue
-            try:
-                with transaction.atomic():
-                    handler(event)
-            except Exception as exc:
-                # The error may quote personal data (an address refused, a row's values): the
-                # log gets it masked, the row (for ops) whole.
-                logger.error(
-                    "subscriber %s failed on event %s\n%s", key, row.pk, redacted_traceback(exc)
-                )
-                failure = exc
-                row.attempts += 1
-                row.last_error = f"{key}: {exc!r}"[:2000]
-                break
-            row.delivered_to = [*row.delivered_to, key]
-            done.append(key)
-        row.is_fully_delivered = failure is None
-        row.save(update_fields=["delivered_to", "is_fully_delivered", "attempts", "last_error"])
-    if failure is not None:
-        # Celery logs what it retries, with its causes: only the masked error goes with it (the
-        # whole one was logged masked above and is kept on the row).
-        raise DeliveryFailed(redact(str(failure))) from None
-    return done
-
-
-def domain_events_pending(*, older_than: timedelta, limit: int = 500) -> list[int]:
-    """Events still owed to a subscriber whose task was lost or ran out of retries; an event
-    that has failed MAX_DELIVERY_ATTEMPTS times waits for ops (admin: deliver again)."""
-    cutoff = timezone.now() - older_than
-    return list(
-        DomainEvent.objects.filter(
-            is_fully_delivered=False,
-            occurred_at__lt=cutoff,
-            attempts__lt=MAX_DELIVERY_ATTEMPTS,
-        )
-        .order_by("occurred_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-
-
-def domain_event_redeliver(*, event_id: int) -> None:
-    """Give a stuck event a fresh set of attempts and deliver it again after commit."""
-    DomainEvent.objects.filter(pk=event_id, is_fully_delivered=False).update(attempts=0)
-    enqueue_on_commit("orders.tasks.domain_event_deliver_task", event_id)
+events.declare(OrderEventName.values, app="orders")

@@ -5,7 +5,6 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 
-from orders import events
 from orders.api.idempotency import idempotency_records_purge
 from orders.ingest import webhooks
 from orders.services.problems import problem_report_notify_shop
@@ -17,19 +16,6 @@ _RETRY = {
     "retry_jitter": True,
     "max_retries": 8,
 }
-
-
-@shared_task(autoretry_for=(events.DeliveryFailed,), soft_time_limit=60, time_limit=90, **_RETRY)
-def domain_event_deliver_task(event_id: int) -> list[str]:
-    return events.domain_event_deliver(event_id=event_id)
-
-
-@shared_task(soft_time_limit=60, time_limit=90)
-def domain_events_redeliver_task() -> int:
-    pending = events.domain_events_pending(older_than=timedelta(minutes=2))
-    for event_id in pending:
-        domain_event_deliver_task.delay(event_id)
-    return len(pending)
 
 
 # Any exception other than a permanent one (handled inside the service) is worth a retry:

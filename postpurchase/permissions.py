@@ -6,9 +6,10 @@ cases and read everything in the dashboard; managers also decide on returns and 
 and edit templates, flows and suppressions and operate messages; owners also edit policy,
 staff, API keys and integrations.
 
-The kernel knows no app: `orders.tenancy` reads a staff member's role in a shop and enforces
-this policy in every dashboard view (`StaffPermissionMixin`) and, through
-`staff_permission_require`, in every service that changes money, policy or settings.
+The kernel knows no app: the dashboard shell enforces this policy in every dashboard view
+(`postpurchase.shell.staff.StaffPermissionMixin`), and `orders.tenancy`, which reads a staff
+member's role in a shop, enforces it through `staff_permission_require` in every service that
+changes money, policy or settings.
 """
 
 from collections.abc import Mapping
@@ -87,6 +88,11 @@ def role_allows(role: str | None, action: str) -> bool:
 def roles_at_least(role: str) -> tuple[str, ...]:
     """`role` and every role above it."""
     return ROLES[_RANK[role] :]
+
+
+def is_ops(user: object) -> bool:
+    """A superuser is the platform's ops, who may do everything (as they can in admin)."""
+    return bool(getattr(user, "is_superuser", False))
 
 
 def _who(role: str) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from orders.admin import OpsAdmin, ReadOnlyAdmin, ReadOnlyInline
+from postpurchase.admin import OpsAdmin, ReadOnlyAdmin, ReadOnlyInline
 from returns.models import (
     ReturnEvent,
     ReturnItem,

@@ -5,8 +5,7 @@ import pytest
 import time_machine
 from celery.contrib.testing.worker import start_worker
 
-from orders import events
-from orders.tasks import domain_event_deliver_task
+from postpurchase import events
 from postpurchase.celery import app as celery_app
 from postpurchase.queue import Enqueue
 from tests.factories import ShopFactory, StaffMembershipFactory
@@ -106,5 +105,5 @@ def event_enqueues(callbacks: list) -> list[Enqueue]:
     return [
         callback
         for callback in callbacks
-        if isinstance(callback, Enqueue) and callback.name == domain_event_deliver_task.name
+        if isinstance(callback, Enqueue) and callback.name == events.DELIVER_TASK
     ]

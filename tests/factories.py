@@ -275,7 +275,7 @@ class DataExportFactory(factory.django.DjangoModelFactory):
 
 class DomainEventFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "orders.DomainEvent"
+        model = "postpurchase.DomainEvent"
 
     shop = factory.SubFactory(ShopFactory)
     name = "order_placed"

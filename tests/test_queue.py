@@ -9,8 +9,9 @@ import pytest
 from django.conf import settings
 from django.db import transaction
 
-from orders.tasks import domain_event_deliver_task, webhook_events_dispatch_task
+from orders.tasks import webhook_events_dispatch_task
 from postpurchase.queue import Enqueue, enqueue_on_commit, task_named
+from postpurchase.tasks import domain_event_deliver_task
 
 APPS = ("postpurchase", "orders", "notifications", "returns", "feedback", "loyalty")
 HELPER = Path("postpurchase/queue.py")
@@ -104,7 +105,7 @@ def test_an_unknown_task_name_fails_in_the_caller_and_enqueues_nothing(
 
 def _enqueue_then_roll_back() -> None:
     with transaction.atomic():
-        enqueue_on_commit("orders.tasks.domain_event_deliver_task", 2)
+        enqueue_on_commit("postpurchase.tasks.domain_event_deliver_task", 2)
         raise RuntimeError("rolled back")
 
 
@@ -117,7 +118,7 @@ def test_a_task_is_sent_after_the_commit_and_never_for_a_rollback(
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with transaction.atomic():
-            enqueue_on_commit("orders.tasks.domain_event_deliver_task", 1)
+            enqueue_on_commit("postpurchase.tasks.domain_event_deliver_task", 1)
             assert sent == []  # not while the transaction is open
         with pytest.raises(RuntimeError):
             _enqueue_then_roll_back()

@@ -3,6 +3,7 @@ of the shop's recent orders. Views parse, call `notifications.services.templatin
 `rendering`, and render; every read is scoped to the staff member's shop."""
 
 import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -41,10 +42,11 @@ from notifications.services.templating import (
     template_preview_order,
     template_preview_orders,
 )
-from orders.dashboard.views import DashboardView
 from orders.models import Channel
-from orders.tenancy import StaffPermissionMixin, scoped
+from orders.tenancy import scoped
 from postpurchase import permissions
+from postpurchase.shell.nav import Crumb
+from postpurchase.shell.staff import DashboardView, StaffPermissionMixin
 
 # Beyond this many segments a text costs enough per customer to say how much.
 COSTLY_SEGMENTS = 3
@@ -224,6 +226,12 @@ class TemplateEditView(DashboardView):
     template_name = "notifications/dashboard/template_edit.html"
     nav_section = "messages"
     permission = {"GET": permissions.DASHBOARD_VIEW, "POST": permissions.TEMPLATE_EDIT}
+
+    def get_breadcrumbs(self, context: Mapping[str, Any]) -> list[Crumb]:
+        return [
+            Crumb("Message templates", reverse("message_templates:list")),
+            Crumb(context["kind_label"]),
+        ]
 
     def get(self, request: HttpRequest, kind: str) -> HttpResponse:
         kind = _kind_or_404(kind)

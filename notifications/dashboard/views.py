@@ -42,11 +42,11 @@ from notifications.services.operations import (
     message_settle,
 )
 from notifications.services.suppression_list import suppression_add_by_staff, suppression_remove
-from orders.dashboard.forms import read_only
-from orders.dashboard.views import DashboardView
-from orders.tenancy import StaffPermissionMixin
 from postpurchase import permissions
 from postpurchase.exceptions import DomainError
+from postpurchase.shell.forms import read_only
+from postpurchase.shell.nav import Crumb
+from postpurchase.shell.staff import DashboardView, StaffPermissionMixin
 
 PER_PAGE = 50
 
@@ -138,10 +138,17 @@ class MessageListView(_PartialMixin, MessagingView):
         )
 
 
+def _message_log() -> Crumb:
+    return Crumb("Message log", reverse("messaging:message_list"))
+
+
 class MessageDetailView(MessagingView):
     template_name = "notifications/dashboard/message_detail.html"
     tab = "log"
     permission = permissions.DASHBOARD_VIEW
+
+    def get_breadcrumbs(self, context: Mapping[str, Any]) -> list[Crumb]:
+        return [_message_log(), Crumb(f"Message {context['message'].pk}")]
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         message = selectors.message_get_for_shop(shop=self.shop, message_id=self.kwargs["pk"])
@@ -266,6 +273,14 @@ class MessageActionView(MessagingView):
     def _detail(self, message: Message) -> HttpResponse:
         return HttpResponseRedirect(reverse("messaging:message_detail", args=[message.pk]))
 
+    def get_breadcrumbs(self, context: Mapping[str, Any]) -> list[Crumb]:
+        message = context["message"]
+        return [
+            _message_log(),
+            Crumb(f"Message {message.pk}", reverse("messaging:message_detail", args=[message.pk])),
+            Crumb(context["todo"].label),
+        ]
+
     def get(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
         message = selectors.message_get_for_shop(shop=self.shop, message_id=pk)
         todo = self._action()
@@ -362,6 +377,9 @@ class FlowEditView(MessagingView):
     template_name = "notifications/dashboard/flow_edit.html"
     tab = "flows"
     permission = {"GET": permissions.DASHBOARD_VIEW, "POST": permissions.FLOW_EDIT}
+
+    def get_breadcrumbs(self, context: Mapping[str, Any]) -> list[Crumb]:
+        return [Crumb("Flows", reverse("messaging:flow_list")), Crumb(context["flow"].kind)]
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         flow = selectors.flow_get_for_shop(shop=self.shop, flow_id=self.kwargs["pk"])
@@ -473,6 +491,12 @@ class CustomerTimelineView(DashboardView):
     template_name = "notifications/dashboard/customer_detail.html"
     nav_section = "customers"
     permission = permissions.DASHBOARD_VIEW
+
+    def get_breadcrumbs(self, context: Mapping[str, Any]) -> list[Crumb]:
+        return [
+            Crumb("Customers", reverse("messaging:customer_list")),
+            Crumb(str(context["customer"])),
+        ]
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         customer = selectors.customer_get_for_shop(shop=self.shop, customer_id=self.kwargs["pk"])

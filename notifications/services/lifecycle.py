@@ -1,6 +1,11 @@
-"""What the order's domain events mean for the customer's messages."""
+"""What domain events mean for the customer's messages: the order's and its parcels' are
+planned here; an app whose events are about objects of its own (returns: a return) registers
+the planner that knows them (`event_planner_register`), so notifications imports no app above
+it."""
 
 from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
 
 from django.utils import timezone
 
@@ -18,17 +23,16 @@ from notifications.services.replenishment import (
     replenishment_cancel_on_reorder,
     replenishment_plans,
 )
-from notifications.services.returns import return_plans
 from notifications.services.scheduling import messages_cancel
-from orders.events import Event
 from orders.models import Order, Shipment
+from postpurchase.events import Event
 
 __all__ = [
+    "event_planner_register",
     "event_schedule_messages",
     "order_cancelled_cancel_messages",
     "order_context",
     "order_placed_cancel_replenishment",
-    "return_cancelled_cancel_messages",
     "shipment_context",
 ]
 
@@ -66,10 +70,29 @@ _PLANNERS: dict[str, Callable[[Flow, Order, Shipment | None], list[Plan]]] = {
 }
 
 
+class EventPlanner(Protocol):
+    """What each flow an app's event started owes: (flow, plan) pairs, from the event's
+    payload; none when the object has moved past the message or is not the order's."""
+
+    def __call__(
+        self, *, flows: list[Flow], order: Order, payload: dict[str, Any], now: datetime
+    ) -> list[tuple[Flow, Plan]]: ...
+
+
+_event_planners: dict[str, EventPlanner] = {}
+
+
+def event_planner_register(*, event: str, planner: EventPlanner) -> None:
+    """Plan the messages of the flows `event` starts with `planner`. Call from the `ready()` of
+    the app that declares the event: its messages are about that app's objects."""
+    _event_planners[event] = planner
+
+
 def event_schedule_messages(event: Event) -> list[Message]:
-    """Schedule what every enabled flow this order, shipment or return event starts owes the
-    customer. A shipment event's messages are about the shipment, so a split order gets one per
-    parcel; a return event's are about the return, so an order returned twice gets two."""
+    """Schedule what every enabled flow this order, shipment or other app's event starts owes
+    the customer. A shipment event's messages are about the shipment, so a split order gets one
+    per parcel; a return event's are about the return (its app's planner says so), so an order
+    returned twice gets two."""
     flows = flows_for(shop_id=event.shop_id, trigger=event.name, payload=event.payload)
     if not flows:
         return []
@@ -78,9 +101,9 @@ def event_schedule_messages(event: Event) -> list[Message]:
         .prefetch_related("line_items")
         .get(pk=event.payload["order_id"])
     )
-    return_id = event.payload.get("return_id")
-    if return_id:
-        planned = return_plans(flows=flows, order=order, return_id=return_id, now=timezone.now())
+    planner = _event_planners.get(event.name)
+    if planner is not None:
+        planned = planner(flows=flows, order=order, payload=event.payload, now=timezone.now())
         return [
             message
             for flow, plan in planned
@@ -92,20 +115,14 @@ def event_schedule_messages(event: Event) -> list[Message]:
         shipment = Shipment.objects.get(pk=shipment_id, order=order)
     scheduled = []
     for flow in flows:
-        planner = _PLANNERS.get(flow.kind, _plan_now)
-        for plan in planner(flow, order, shipment):
+        plans = _PLANNERS.get(flow.kind, _plan_now)
+        for plan in plans(flow, order, shipment):
             scheduled += flow_schedule(flow=flow, order=order, plan=plan)
     return scheduled
 
 
 def order_cancelled_cancel_messages(event: Event) -> int:
     return messages_cancel(order_id=event.payload["order_id"], reason="the order was cancelled")
-
-
-def return_cancelled_cancel_messages(event: Event) -> int:
-    return messages_cancel(
-        about=("return", event.payload["return_id"]), reason="the return was cancelled"
-    )
 
 
 def order_placed_cancel_replenishment(event: Event) -> int:

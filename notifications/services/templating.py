@@ -12,7 +12,7 @@ mappings and tuples) before rendering, so a template cannot call a method that c
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -36,12 +36,10 @@ from notifications.models import MessageTemplate
 from notifications.services.links import preferences_url
 from notifications.services.planning import order_context, shipment_context
 from notifications.services.recommendations import recommendations_context
-from notifications.services.returns import RETURN_KINDS, return_context
 from orders.models import Channel, Order, Shop
 from orders.tenancy import staff_permission_require
 from postpurchase import permissions
 from postpurchase.exceptions import DomainError
-from returns.selectors import return_request_latest_for_message  # a read, for the preview
 
 # --- The variables each kind offers ----------------------------------------------------------
 
@@ -592,6 +590,17 @@ def message_template_lookup(
 
 # --- The editor's preview --------------------------------------------------------------------
 
+PreviewContext = Callable[[Order], Mapping[str, Any]]
+# Kind → what an app above notifications adds to its preview (returns: the order's latest
+# return), registered from that app's `ready()`.
+_preview_contexts: dict[str, PreviewContext] = {}
+
+
+def template_preview_context_register(*, kinds: Iterable[str], context: PreviewContext) -> None:
+    """Preview messages of `kinds` with `context(order)` on top of the order's own values."""
+    for kind in kinds:
+        _preview_contexts[kind] = context
+
 
 def template_preview_context(*, shop: Shop, kind: str, order: Order | None) -> dict[str, Any]:
     """What a message of `kind` would carry: the order's own values where it has them (and its
@@ -610,10 +619,8 @@ def template_preview_context(*, shop: Shop, kind: str, order: Order | None) -> d
         real["preferences_url"] = preferences_url(order.customer_id)
     if "recommendations" in names:
         real["recommendations"] = recommendations_context(order)
-    if kind in RETURN_KINDS:
-        request = return_request_latest_for_message(order_id=order.pk)
-        if request is not None:
-            real |= return_context(request, order)
+    if kind in _preview_contexts:
+        real |= _preview_contexts[kind](order)
     return context | {name: value for name, value in real.items() if name in names}
 
 

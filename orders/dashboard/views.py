@@ -1,11 +1,13 @@
-"""The merchant dashboard: overview, orders list and order page (with the customer's tracking
-link, its page views and the problems they reported), and the shop switcher.
+"""The merchant dashboard's orders pages: overview, orders list and order page (with the
+customer's tracking link, its page views and the problems they reported), and the shop switcher.
 
 Views parse the request, call a selector from `orders.selectors` and render; every read is
-scoped to `self.shop`, the staff member's current shop, set by `StaffPermissionMixin`, which
-also enforces the action each view declares (`permission`) against the staff policy.
+scoped to `self.shop`, the staff member's current shop, set by the shell's
+`StaffPermissionMixin`, which also enforces the action each view declares (`permission`)
+against the staff policy.
 """
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib import messages
@@ -16,31 +18,24 @@ from django.urls import reverse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
-from django.views.generic import TemplateView
 
 from orders import selectors
 from orders.dashboard.forms import OrderFilterForm, ShopSelectForm
 from orders.links import tracking_page_path, tracking_page_url
 from orders.services.problem_resolution import problem_report_resolve
 from orders.services.tracking import tracking_link_renew
-from orders.tenancy import StaffPermissionMixin, shop_select
+from orders.tenancy import shop_select
 from postpurchase import permissions
 from postpurchase.exceptions import DomainError
+from postpurchase.shell.nav import Crumb
+from postpurchase.shell.staff import DashboardView, StaffPermissionMixin
 
 ORDERS_PER_PAGE = 50
 LATEST_ORDERS_ON_OVERVIEW = 10
 
 
-class DashboardView(StaffPermissionMixin, TemplateView):
-    # Which top-level navigation entry is marked current; later sections set their own.
-    nav_section = ""
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return super().get_context_data(nav_section=self.nav_section, **kwargs)
-
-
 class OverviewView(DashboardView):
-    template_name = "dashboard/overview.html"
+    template_name = "orders/overview.html"
     nav_section = "overview"
     permission = permissions.DASHBOARD_VIEW
 
@@ -88,6 +83,9 @@ class OrderDetailView(DashboardView):
     template_name = "orders/order_detail.html"
     nav_section = "orders"
     permission = permissions.DASHBOARD_VIEW
+
+    def get_breadcrumbs(self, context: Mapping[str, Any]) -> list[Crumb]:
+        return [Crumb("Orders", reverse("dashboard:order_list")), Crumb(context["order"].number)]
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         order = selectors.order_get_for_shop(shop=self.shop, order_id=self.kwargs["pk"])

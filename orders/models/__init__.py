@@ -1,6 +1,5 @@
 from orders.models.catalog import Product, ProductAffinity, Variant
 from orders.models.customers import Channel, Consent, ConsentStatus, Customer, Purpose
-from orders.models.events import DomainEvent, EventName
 from orders.models.ingestion import (
     ApiKey,
     CarrierAccount,
@@ -44,8 +43,6 @@ __all__ = [
     "ConsentStatus",
     "Customer",
     "DataExport",
-    "DomainEvent",
-    "EventName",
     "FinancialStatus",
     "IdempotencyRecord",
     "LineItem",

@@ -5,10 +5,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from orders import events
+from orders.events import OrderEventName
 from orders.models import (
     ORDER_TRANSITIONS,
-    EventName,
     FinancialStatus,
     LineItem,
     Order,
@@ -21,6 +20,7 @@ from orders.models import (
 from orders.services.customers import customer_upsert
 from orders.services.data import LineItemData, OrderData
 from orders.services.payments import order_payment_status_record, order_refunds_record
+from postpurchase import events
 from postpurchase.locks import row_lock
 from postpurchase.states import transition
 
@@ -110,7 +110,7 @@ def order_ingest(*, shop: Shop, data: OrderData, publish: bool = True) -> OrderI
     )
     if created and publish:
         events.publish(
-            name=EventName.ORDER_PLACED,
+            name=OrderEventName.ORDER_PLACED,
             shop_id=shop.pk,
             order_id=order.pk,
             customer_id=order.customer_id,
@@ -193,7 +193,7 @@ def order_mark_paid(*, order: Order, paid_at=None, publish: bool = True) -> bool
             to_status=FinancialStatus.PAID,
         )
         if publish:
-            events.publish(name=EventName.ORDER_PAID, shop_id=order.shop_id, order_id=order.pk)
+            events.publish(name=OrderEventName.ORDER_PAID, shop_id=order.shop_id, order_id=order.pk)
     return True
 
 
@@ -215,7 +215,10 @@ def order_cancel(
     )
     if publish:
         events.publish(
-            name=EventName.ORDER_CANCELLED, shop_id=order.shop_id, order_id=order.pk, reason=reason
+            name=OrderEventName.ORDER_CANCELLED,
+            shop_id=order.shop_id,
+            order_id=order.pk,
+            reason=reason,
         )
     return order
 

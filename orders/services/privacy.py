@@ -23,12 +23,11 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from orders import events
+from orders.events import OrderEventName
 from orders.models import (
     Consent,
     Customer,
     DataExport,
-    EventName,
     Order,
     OrderEvent,
     Shipment,
@@ -38,6 +37,7 @@ from orders.models import (
 )
 from orders.services.data import AddressData, OrderData
 from orders.tracking.cache import tracking_page_forget
+from postpurchase import events
 
 _CUSTOMER_ERASED: dict[str, Any] = {
     "external_id": "",
@@ -108,7 +108,9 @@ def _erase(shop: Shop, customers: Sequence[Customer], orders: QuerySet[Order]) -
         for pk in order_ids
     )
     for customer_id in customer_ids:
-        events.publish(name=EventName.CUSTOMER_REDACTED, shop_id=shop.pk, customer_id=customer_id)
+        events.publish(
+            name=OrderEventName.CUSTOMER_REDACTED, shop_id=shop.pk, customer_id=customer_id
+        )
     return Erased(customer_ids=customer_ids, order_ids=order_ids)
 
 

@@ -5,11 +5,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from orders import events
+from orders.events import OrderEventName
 from orders.models import (
     ORDER_TRANSITIONS,
     SHIPMENT_TRANSITIONS,
-    EventName,
     Order,
     OrderEvent,
     OrderStatus,
@@ -19,6 +18,7 @@ from orders.models import (
     TrackingEvent,
 )
 from orders.services.data import ShipmentData, TrackingEventData
+from postpurchase import events
 from postpurchase.exceptions import DomainError
 from postpurchase.locks import row_lock
 from postpurchase.states import can_transition, transition
@@ -70,7 +70,7 @@ def shipment_upsert(
             transition(order, to=OrderStatus.SHIPPED, table=ORDER_TRANSITIONS)
         if publish:
             events.publish(
-                name=EventName.SHIPMENT_CREATED,
+                name=OrderEventName.SHIPMENT_CREATED,
                 shop_id=order.shop_id,
                 order_id=order.pk,
                 shipment_id=shipment.pk,
@@ -172,7 +172,7 @@ def shipment_transition(
     transition(shipment, to=to, table=SHIPMENT_TRANSITIONS, actor=actor, extra_fields=extra)
     if publish:
         events.publish(
-            name=EventName.SHIPMENT_STATUS_CHANGED,
+            name=OrderEventName.SHIPMENT_STATUS_CHANGED,
             shop_id=shipment.shop_id,
             order_id=shipment.order_id,
             shipment_id=shipment.pk,
@@ -219,7 +219,7 @@ def order_deliver_if_complete(*, order_id: int, publish: bool = True) -> bool:
     )
     if publish:
         events.publish(
-            name=EventName.ORDER_DELIVERED,
+            name=OrderEventName.ORDER_DELIVERED,
             shop_id=order.shop_id,
             order_id=order.pk,
             delivered_at=order.delivered_at.isoformat(),

@@ -26,7 +26,6 @@ from django.db.models.functions import Replace, Upper
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import translation
-from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
@@ -38,6 +37,7 @@ from orders.tracking.lookup_forms import (
     postcode_normalise,
 )
 from orders.tracking.ratelimit import RateLimit, Verdict
+from postpurchase.shell.customer import customer_page_headers
 
 LOOKUP_LIMIT_PER_ADDRESS = RateLimit("track-lookup-address", limit=10, window=10 * 60)
 LOOKUP_LIMIT_PER_NUMBER = RateLimit("track-lookup-number", limit=5, window=60 * 60)
@@ -147,13 +147,7 @@ def order_lookup_respond(request: HttpRequest, lookup: LookupPage) -> HttpRespon
     language = translation.get_language_from_request(request)
     with translation.override(language):
         response = _lookup(request, lookup) if request.method == "POST" else _page(request, lookup)
-    response["Content-Language"] = language
-    # The form carries a CSRF token and the answers are about someone's order: keep neither.
-    patch_cache_control(response, private=True, no_store=True)
-    response["X-Robots-Tag"] = "noindex"
-    # same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on the POST,
-    # which the CSRF check refuses; other sites still never see where the visitor came from.
-    response["Referrer-Policy"] = "same-origin"
+    customer_page_headers(response, language=language, posts_form=True)
     return response
 
 

@@ -366,6 +366,7 @@ def tracking_stages_for_order(page: TrackingPage) -> list[Stage]:
 def page_context(page: TrackingPage, tracked: TrackedOrder, now: datetime) -> dict[str, Any]:
     return {
         "page": page,
+        "shop": page.shop,
         "order_stages": tracking_stages_for_order(page),
         "language": tracked.language,
         "zone_name": str(tracked.zone).replace("_", " "),
@@ -375,8 +376,8 @@ def page_context(page: TrackingPage, tracked: TrackedOrder, now: datetime) -> di
 
 @dataclass(frozen=True)
 class OrderPageShell:
-    """What the public pages' shell (`orders/tracking/base.html`) needs for its header and
-    footer on a page about one order."""
+    """What a customer page about one order (the problem report, the returns portal) shows of
+    it besides the customer pages' shell (`templates/shell/customer.html`)."""
 
     shop: Shop
     order: Order
@@ -388,6 +389,7 @@ def order_page_context(tracked: TrackedOrder) -> dict[str, Any]:
     order = tracked.order
     return {
         "page": OrderPageShell(shop=order.shop, order=order),
+        "shop": order.shop,
         "brand": shop_brand(order.shop),
         "language": tracked.language,
         "tracking_url": reverse("tracking:page", args=[order.tracking_token]),

@@ -11,37 +11,21 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_http_methods
 
 from orders.models import Order, Shipment
 from orders.services.problems import problem_report_create
 from orders.tracking.page import TrackedOrder, order_page_context, tracking_order_get
 from orders.tracking.problem_forms import ProblemReportForm
+from orders.tracking.views import tracking_link_not_found
 from postpurchase.exceptions import DomainError
+from postpurchase.shell.customer import customer_page_headers
 from postpurchase.tokens import new_public_token
 
 TEMPLATE = "orders/tracking/problem.html"
 # Attempts, not reports: each may make us decode a photo. Room for a customer who fixes a
 # mistake or two, none for a script.
 SUBMISSIONS_PER_DAY = 10
-
-
-def _headers(response: HttpResponse, language: str | None = None) -> HttpResponse:
-    # The customer's words and photo: nothing may keep a copy, no search engine may list it.
-    patch_cache_control(response, private=True, no_store=True)
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    # Not "no-referrer": a browser then sends `Origin: null` with the form's POST, which
-    # Django's CSRF check refuses. Same-origin still keeps the token from other sites.
-    response["Referrer-Policy"] = "same-origin"
-    if language:
-        response["Content-Language"] = language
-    return response
-
-
-def _not_found(request: HttpRequest) -> HttpResponse:
-    with translation.override(translation.get_language_from_request(request)):
-        return _headers(render(request, "orders/tracking/not_found.html", status=404))
 
 
 def _next_midnight(now: datetime) -> datetime:
@@ -110,7 +94,7 @@ def _submit(request: HttpRequest, tracked: TrackedOrder) -> HttpResponse:
 def tracking_problem(request: HttpRequest, token: str) -> HttpResponse:
     tracked = tracking_order_get(token)
     if tracked is None:
-        return _not_found(request)
+        return tracking_link_not_found(request)
     with translation.override(tracked.language):
         if request.method == "POST":
             response = _submit(request, tracked)
@@ -122,4 +106,6 @@ def tracking_problem(request: HttpRequest, token: str) -> HttpResponse:
                 shipments=_shipments(tracked.order),
             )
             response = _render(request, tracked, form=form)
-    return _headers(response, tracked.language)
+    # The customer's words and photo, in a form that posts back.
+    customer_page_headers(response, language=tracked.language, posts_form=True)
+    return response

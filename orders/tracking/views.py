@@ -8,11 +8,11 @@ gets a 304, and only a changed page reads the rest and renders."""
 from datetime import datetime
 
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 from django.views.decorators.http import require_GET
 
@@ -27,6 +27,7 @@ from orders.tracking.invalidation import tracking_page_cached
 from orders.tracking.page import TrackedOrder, page_context, tracking_order_get, tracking_page_build
 from orders.tracking.views_count import tracking_page_view_record
 from postpurchase.redis import redis_client
+from postpurchase.shell.customer import customer_page_headers
 
 # Without Redis (the embedded mode) rendered pages are kept in Django's cache instead.
 PAGE_CACHE_SECONDS = 600
@@ -38,12 +39,18 @@ _TEMPLATES = {
 }
 
 
-def _not_found(request: HttpRequest) -> HttpResponse:
-    with translation.override(translation.get_language_from_request(request)):
-        return render(request, "orders/tracking/not_found.html", status=404)
+def tracking_link_not_found(request: HttpRequest) -> HttpResponse:
+    """The answer to a token that names no order, on every page reached by one (tracking,
+    problem reports, the returns portal), in the visitor's language."""
+    language = translation.get_language_from_request(request)
+    with translation.override(language):
+        context = {"language": language}
+        response = render(request, "orders/tracking/not_found.html", context, status=404)
+    customer_page_headers(response, language=language)
+    return response
 
 
-def _respond(request: HttpRequest, page: CachedPage) -> HttpResponse:
+def _respond(request: HttpRequest, page: CachedPage) -> HttpResponseBase:
     etag = f'"{page.etag}"'
     modified = int(page.last_modified.timestamp())
     response = get_conditional_response(request, etag=etag, last_modified=modified)
@@ -51,12 +58,8 @@ def _respond(request: HttpRequest, page: CachedPage) -> HttpResponse:
         response = HttpResponse(page.body)
     response["ETag"] = etag
     response["Last-Modified"] = http_date(modified)
-    response["Content-Language"] = page.language
-    # Personal data: no shared cache may keep it, and the browser asks before reusing it.
-    patch_cache_control(response, private=True, no_cache=True)
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+    # The browser may keep the page, and asks (with its ETag) before reusing it.
+    return customer_page_headers(response, language=page.language, revalidate=True)
 
 
 def _render(tracked: TrackedOrder, part: str, now: datetime) -> str:
@@ -96,7 +99,7 @@ def _rendered(tracked: TrackedOrder, part: str) -> CachedPage:
     return page
 
 
-def _serve(request: HttpRequest, token: str, part: str) -> HttpResponse:
+def _serve(request: HttpRequest, token: str, part: str) -> HttpResponseBase:
     # Staff opening the page from the dashboard are not the customer looking. (A visitor
     # without a session cookie costs no query here.)
     count_view = part == "page" and not request.user.is_authenticated
@@ -105,7 +108,7 @@ def _serve(request: HttpRequest, token: str, part: str) -> HttpResponse:
         return _respond(request, cached)
     tracked = tracking_order_get(token)
     if tracked is None:
-        return _not_found(request)
+        return tracking_link_not_found(request)
     if count_view:
         tracking_page_view_record(order=tracked.order)
     unchanged = CachedPage(
@@ -124,11 +127,11 @@ def _serve(request: HttpRequest, token: str, part: str) -> HttpResponse:
 
 
 @require_GET
-def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
+def tracking_page(request: HttpRequest, token: str) -> HttpResponseBase:
     return _serve(request, token, "page")
 
 
 @require_GET
-def tracking_shipments(request: HttpRequest, token: str) -> HttpResponse:
+def tracking_shipments(request: HttpRequest, token: str) -> HttpResponseBase:
     """The shipment block alone: what the page polls for while the order is on its way."""
     return _serve(request, token, "shipments")

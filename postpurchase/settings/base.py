@@ -105,6 +105,10 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
     )
 }
 
+# The model every merchant-owned row belongs to. The kernel's own models refer to it by this
+# name, as Django's refer to AUTH_USER_MODEL, so the kernel imports no app.
+TENANT_MODEL = "orders.Shop"
+
 ROOT_URLCONF = "postpurchase.urls"
 WSGI_APPLICATION = "postpurchase.wsgi.application"
 
@@ -118,7 +122,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "orders.context_processors.current_shop",
+                "postpurchase.shell.context_processors.dashboard",
             ],
         },
     },
@@ -180,7 +184,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "domain-events-redeliver": {
-        "task": "orders.tasks.domain_events_redeliver_task",
+        "task": "postpurchase.tasks.domain_events_redeliver_task",
         "schedule": timedelta(minutes=1),
     },
     "webhook-events-resume": {

@@ -22,11 +22,11 @@ from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
-from orders.dashboard.forms import read_only
-from orders.dashboard.views import DashboardView
-from orders.tenancy import StaffPermissionMixin
 from postpurchase import permissions
 from postpurchase.exceptions import DomainError, IllegalTransition
+from postpurchase.shell.forms import read_only
+from postpurchase.shell.nav import Crumb
+from postpurchase.shell.staff import DashboardView, StaffPermissionMixin
 from returns.dashboard import selectors
 from returns.dashboard.forms import (
     BulkActionForm,
@@ -180,6 +180,12 @@ class ReturnDetailView(ReturnsView):
     template_name = "returns/dashboard/return_detail.html"
     tab = "queue"
     permission = permissions.DASHBOARD_VIEW
+
+    def get_breadcrumbs(self, context: Mapping[str, Any]) -> list[Crumb]:
+        return [
+            Crumb("Returns", reverse("returns_dashboard:queue")),
+            Crumb(context["return_request"].rma),
+        ]
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return_request = selectors.return_get_for_shop(shop=self.shop, return_id=self.kwargs["pk"])

@@ -20,7 +20,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
-from django.utils.cache import patch_cache_control
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
@@ -30,7 +29,9 @@ from orders.tracking.lookup import LookupPage, order_lookup_respond
 from orders.tracking.page import TrackedOrder, order_page_context, tracking_order_get
 from orders.tracking.problem_forms import Photo
 from orders.tracking.ratelimit import RateLimit
+from orders.tracking.views import tracking_link_not_found
 from postpurchase.exceptions import DomainError
+from postpurchase.shell.customer import customer_page_headers
 from postpurchase.tokens import new_public_token, sha256_hex
 from returns.models import Resolution, ReturnPolicy, ReturnRequest
 from returns.portal.forms import (
@@ -61,28 +62,10 @@ SUBMIT_LIMIT_PER_ORDER = RateLimit("returns-submit", limit=30, window=60 * 60)
 PHOTOS_KEPT_FOR = 30 * 60
 
 
-def _headers(response: HttpResponse, language: str, *, form: bool = True) -> HttpResponse:
-    # Someone's order and return: no cache may keep it, no search engine may list it.
-    patch_cache_control(response, private=True, no_store=True)
-    response["X-Robots-Tag"] = "noindex"
-    # On pages with a form, same-origin rather than no-referrer: browsers send `Origin: null`
-    # with a no-referrer POST, which the CSRF check refuses.
-    response["Referrer-Policy"] = "same-origin" if form else "no-referrer"
-    response["Content-Language"] = language
-    return response
-
-
 def _see_other(url: str) -> HttpResponse:
     response = HttpResponseRedirect(url)
     response.status_code = 303  # the browser GETs the next page, never re-POSTs
     return response
-
-
-def _not_found(request: HttpRequest) -> HttpResponse:
-    language = translation.get_language_from_request(request)
-    with translation.override(language):
-        response = render(request, "orders/tracking/not_found.html", status=404)
-    return _headers(response, language, form=False)
 
 
 def _render(
@@ -319,7 +302,7 @@ def _submit_limited(request: HttpRequest, tracked: TrackedOrder) -> HttpResponse
 def returns_start(request: HttpRequest, token: str) -> HttpResponse:
     tracked = tracking_order_get(token)
     if tracked is None:
-        return _not_found(request)
+        return tracking_link_not_found(request)
     with translation.override(tracked.language):
         step = request.POST.get("step", "")
         if request.method != "POST":
@@ -337,7 +320,8 @@ def returns_start(request: HttpRequest, token: str) -> HttpResponse:
             response = _start_page(request, tracked, choosing)
         else:
             response = _review(request, tracked)
-    return _headers(response, tracked.language)
+    customer_page_headers(response, language=tracked.language, posts_form=True)
+    return response
 
 
 # --- /returns/<token>/r/<rma>/: the return, its slip ----------------------------------------
@@ -401,7 +385,7 @@ def returns_detail(request: HttpRequest, token: str, rma: str) -> HttpResponse:
     tracked = tracking_order_get(token)
     return_request = tracked and return_request_for_order(order=tracked.order, rma=rma)
     if not return_request:
-        return _not_found(request)
+        return tracking_link_not_found(request)
     with translation.override(tracked.language):
         if request.method == "POST":
             try:
@@ -418,7 +402,8 @@ def returns_detail(request: HttpRequest, token: str, rma: str) -> HttpResponse:
                 response = _see_other(_detail_url(tracked.order, return_request))
         else:
             response = _detail_page(request, tracked, return_request)
-    return _headers(response, tracked.language)
+    customer_page_headers(response, language=tracked.language, posts_form=True)
+    return response
 
 
 def _qr_svg(text: str) -> str:
@@ -432,7 +417,7 @@ def returns_slip(request: HttpRequest, token: str, rma: str) -> HttpResponse:
     tracked = tracking_order_get(token)
     return_request = tracked and return_request_for_order(order=tracked.order, rma=rma)
     if not return_request:
-        return _not_found(request)
+        return tracking_link_not_found(request)
     with translation.override(tracked.language):
         policy = return_policy_for(tracked.order.shop)
         response = _render(
@@ -446,4 +431,5 @@ def returns_slip(request: HttpRequest, token: str, rma: str) -> HttpResponse:
             qr_svg=mark_safe(_qr_svg(return_request.rma)),  # noqa: S308 - our own SVG
             units=sum(item.quantity for item in return_request.items.all()),
         )
-    return _headers(response, tracked.language, form=False)
+    customer_page_headers(response, language=tracked.language)
+    return response

@@ -8,9 +8,10 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from orders import events
-from orders.models import EventName, LineItem, Order
+from orders.models import LineItem, Order
+from postpurchase import events
 from postpurchase.exceptions import DomainError
+from returns.events import ReturnEventName
 from returns.models import (
     Resolution,
     ReturnItem,
@@ -214,7 +215,7 @@ def return_request_create(
     request.record_transition(
         from_status="", to_status=ReturnStatus.REQUESTED, actor=actor, note=""
     )
-    return_event_publish(request, EventName.RETURN_REQUESTED)
+    return_event_publish(request, ReturnEventName.REQUESTED)
     if _auto_approves(policy, quote):
         from returns.services.transitions import return_request_approve
 

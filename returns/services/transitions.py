@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from orders.models import EventName
 from orders.tenancy import staff_permission_require
 from postpurchase import permissions
 from postpurchase.exceptions import DomainError
 from postpurchase.locks import row_lock
 from postpurchase.states import transition
+from returns.events import ReturnEventName
 from returns.models import (
     RETURN_TRANSITIONS,
     ItemCondition,
@@ -23,13 +23,13 @@ from returns.models import (
 from returns.services.requests import return_event_publish
 
 _EVENT_OF = {
-    ReturnStatus.APPROVED: EventName.RETURN_APPROVED,
-    ReturnStatus.REJECTED: EventName.RETURN_REJECTED,
-    ReturnStatus.IN_TRANSIT: EventName.RETURN_IN_TRANSIT,
-    ReturnStatus.RECEIVED: EventName.RETURN_RECEIVED,
-    ReturnStatus.INSPECTED: EventName.RETURN_INSPECTED,
-    ReturnStatus.RESOLVED: EventName.RETURN_RESOLVED,
-    ReturnStatus.CANCELLED: EventName.RETURN_CANCELLED,
+    ReturnStatus.APPROVED: ReturnEventName.APPROVED,
+    ReturnStatus.REJECTED: ReturnEventName.REJECTED,
+    ReturnStatus.IN_TRANSIT: ReturnEventName.IN_TRANSIT,
+    ReturnStatus.RECEIVED: ReturnEventName.RECEIVED,
+    ReturnStatus.INSPECTED: ReturnEventName.INSPECTED,
+    ReturnStatus.RESOLVED: ReturnEventName.RESOLVED,
+    ReturnStatus.CANCELLED: ReturnEventName.CANCELLED,
 }
 
 

@@ -20,8 +20,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from notifications.dashboard.email_frame import email_preview_stash
-from orders.tenancy import StaffPermissionMixin
 from postpurchase import permissions as p
+from postpurchase.shell.staff import StaffPermissionMixin
 from tests.returns.test_dashboard import policy_post
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +35,7 @@ OWNER, MANAGER, AGENT, OTHER_OWNER, ANONYMOUS = (
     "anonymous",
 )
 VISITORS = (ANONYMOUS, OTHER_OWNER, AGENT, MANAGER, OWNER)
-APPS_WITH_SHOP_DATA = ("orders", "notifications", "returns")
+APPS_WITH_SHOP_DATA = ("postpurchase", "orders", "notifications", "returns")
 
 
 @dataclass(frozen=True)

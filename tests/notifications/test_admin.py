@@ -27,7 +27,8 @@ from notifications.models import (
 )
 from notifications.services import message_schedule
 from notifications.tasks import messages_send_batch_task
-from orders.models import EventName, Order
+from orders.events import OrderEventName
+from orders.models import Order
 from tests.factories import OrderFactory, StaffMembershipFactory
 from tests.notifications.test_outbox import confirmation, queued
 
@@ -95,7 +96,7 @@ def outbox(shop) -> SimpleNamespace:
     flow = Flow.objects.create(
         shop=shop,
         kind="review_request",
-        trigger=EventName.ORDER_DELIVERED,
+        trigger=OrderEventName.ORDER_DELIVERED,
         delay=timedelta(days=7),
         channels=["email"],
         purpose=Purpose.MARKETING,
@@ -304,7 +305,7 @@ def test_flow_change_form_saves(admin_client, outbox):
         _url(Flow, "change", outbox.flow.pk),
         {
             "kind": "review_request",
-            "trigger": EventName.ORDER_DELIVERED,
+            "trigger": OrderEventName.ORDER_DELIVERED,
             "delay": "3 00:00:00",
             "channels": '["sms", "email"]',
             "purpose": Purpose.MARKETING,
@@ -327,7 +328,7 @@ def test_flow_change_form_rejects_an_unknown_channel(admin_client, outbox):
         _url(Flow, "change", outbox.flow.pk),
         {
             "kind": "review_request",
-            "trigger": EventName.ORDER_DELIVERED,
+            "trigger": OrderEventName.ORDER_DELIVERED,
             "delay": "7 00:00:00",
             "channels": '["emial"]',
             "purpose": Purpose.MARKETING,

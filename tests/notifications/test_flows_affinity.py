@@ -10,9 +10,10 @@ from notifications.services import messages_claim_due, messages_send
 from notifications.services.lifecycle import event_schedule_messages
 from notifications.services.recommendations import product_affinities_compute
 from notifications.tasks import product_affinities_compute_task
-from orders.events import Event
-from orders.models import EventName, OrderStatus, ProductAffinity
+from orders.events import OrderEventName
+from orders.models import OrderStatus, ProductAffinity
 from orders.recommendations import RecommendedProduct, products_bought_with
+from postpurchase.events import Event
 from tests.factories import (
     CustomerFactory,
     LineItemFactory,
@@ -156,7 +157,7 @@ def test_the_order_confirmation_email_shows_what_is_often_bought_together(shop):
     ProductAffinityFactory(product=tea, related=kettle, lift=3.0)
     order = basket(shop, tea)
     placed = Event(
-        id=1, name=EventName.ORDER_PLACED, shop_id=shop.pk, payload={"order_id": order.pk}
+        id=1, name=OrderEventName.ORDER_PLACED, shop_id=shop.pk, payload={"order_id": order.pk}
     )
 
     (message,) = event_schedule_messages(placed)
@@ -180,7 +181,7 @@ def test_the_order_confirmation_email_shows_what_is_often_bought_together(shop):
 def test_no_block_when_there_is_nothing_to_suggest(shop):
     order = basket(shop, ProductFactory(shop=shop))
     placed = Event(
-        id=1, name=EventName.ORDER_PLACED, shop_id=shop.pk, payload={"order_id": order.pk}
+        id=1, name=OrderEventName.ORDER_PLACED, shop_id=shop.pk, payload={"order_id": order.pk}
     )
 
     (message,) = event_schedule_messages(placed)
@@ -201,7 +202,7 @@ def test_the_delivered_email_carries_suggestions_too(shop):
     shipment = order.shipments.create(shop=shop, status="delivered", delivered_at=timezone.now())
     event = Event(
         id=1,
-        name=EventName.SHIPMENT_STATUS_CHANGED,
+        name=OrderEventName.SHIPMENT_STATUS_CHANGED,
         shop_id=shop.pk,
         payload={"order_id": order.pk, "shipment_id": shipment.pk, "to_status": "delivered"},
     )

@@ -10,9 +10,10 @@ from notifications.flows import flows_ensure_defaults
 from notifications.models import Flow, Message, MessageStatus, Purpose
 from notifications.services import message_render, message_send
 from notifications.services.lifecycle import event_schedule_messages
-from orders.events import Event
-from orders.models import EventName, FinancialStatus, OrderStatus
+from orders.events import OrderEventName
+from orders.models import FinancialStatus, OrderStatus
 from orders.services.payments import order_payment_status_record
+from postpurchase.events import Event
 from tests.factories import (
     ConsentFactory,
     LineItemFactory,
@@ -30,7 +31,7 @@ DELIVERED_AT = datetime(2026, 3, 2, 15, 30, tzinfo=UTC)
 def delivered(shipment) -> Event:
     return Event(
         id=1,
-        name=EventName.SHIPMENT_STATUS_CHANGED,
+        name=OrderEventName.SHIPMENT_STATUS_CHANGED,
         shop_id=shipment.shop_id,
         payload={
             "order_id": shipment.order_id,
@@ -44,7 +45,7 @@ def delivered(shipment) -> Event:
 def order_delivered(order) -> Event:
     return Event(
         id=2,
-        name=EventName.ORDER_DELIVERED,
+        name=OrderEventName.ORDER_DELIVERED,
         shop_id=order.shop_id,
         payload={"order_id": order.pk, "delivered_at": order.delivered_at.isoformat()},
     )

@@ -12,8 +12,9 @@ from notifications.services.lifecycle import (
     order_placed_cancel_replenishment,
 )
 from notifications.services.replenishment import replenishment_predict
-from orders.events import Event
-from orders.models import EventName, OrderStatus
+from orders.events import OrderEventName
+from orders.models import OrderStatus
+from postpurchase.events import Event
 from tests.factories import (
     ConsentFactory,
     CustomerFactory,
@@ -61,7 +62,7 @@ def deliver(line_item) -> list[Message]:
     shipment = ShipmentFactory(order=line_item.order, status="delivered", delivered_at=DELIVERED_AT)
     event = Event(
         id=1,
-        name=EventName.SHIPMENT_STATUS_CHANGED,
+        name=OrderEventName.SHIPMENT_STATUS_CHANGED,
         shop_id=shipment.shop_id,
         payload={
             "order_id": shipment.order_id,
@@ -155,7 +156,12 @@ def test_a_reorder_cancels_the_pending_reminder_for_that_product_only(shop, coff
 
     reorder = bought(customer, coffee, "2026-04-20").order
     cancelled = order_placed_cancel_replenishment(
-        Event(id=2, name=EventName.ORDER_PLACED, shop_id=shop.pk, payload={"order_id": reorder.pk})
+        Event(
+            id=2,
+            name=OrderEventName.ORDER_PLACED,
+            shop_id=shop.pk,
+            payload={"order_id": reorder.pk},
+        )
     )
 
     assert cancelled == 1
@@ -173,7 +179,7 @@ def test_another_customers_order_cancels_nothing(shop, coffee):
     cancelled = order_placed_cancel_replenishment(
         Event(
             id=2,
-            name=EventName.ORDER_PLACED,
+            name=OrderEventName.ORDER_PLACED,
             shop_id=shop.pk,
             payload={"order_id": someone_else.pk},
         )
@@ -198,7 +204,7 @@ def test_each_purchase_gets_its_own_reminder(shop, coffee):
     order_placed_cancel_replenishment(
         Event(
             id=2,
-            name=EventName.ORDER_PLACED,
+            name=OrderEventName.ORDER_PLACED,
             shop_id=shop.pk,
             payload={"order_id": (second := bought(customer, coffee, "2026-04-01")).order_id},
         )

@@ -18,8 +18,10 @@ from notifications.services.templating import (
     message_template_save,
     template_preview_context,
 )
-from orders.events import Event, domain_event_deliver
-from orders.models import Channel, DomainEvent, EventName, Order, OrderStatus
+from orders.models import Channel, Order, OrderStatus
+from postpurchase.events import Event, domain_event_deliver
+from postpurchase.models import DomainEvent
+from returns.events import ReturnEventName
 from returns.models import ReturnPolicy, ReturnRequest, ReturnStatus
 from returns.selectors import customers_with_open_return
 from returns.services import (
@@ -131,7 +133,7 @@ def test_a_filed_return_tells_the_customer_once_by_email_and_by_text_where_they_
     request = awaiting_approval(order, choice(line(order)))
 
     deliver_events()
-    event = DomainEvent.objects.get(name=EventName.RETURN_REQUESTED)
+    event = DomainEvent.objects.get(name=ReturnEventName.REQUESTED)
     domain_event_deliver(event_id=event.pk)  # the same event again
     replay = Event(id=event.pk, name=event.name, shop_id=event.shop_id, payload=event.payload)
     event_schedule_messages(replay)  # and its handler run again

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from notifications.flows import DEFAULT_FLOWS
+from notifications.flows import DEFAULT_FLOWS, PERIODIC_TRIGGERS
 from notifications.models import Flow, Message, MessageStatus
 from notifications.services import message_render
 from notifications.services.lifecycle import (
@@ -14,8 +14,10 @@ from notifications.services.lifecycle import (
     order_context,
     shipment_context,
 )
-from orders.events import Event
-from orders.models import Channel, EventName
+from orders.events import OrderEventName
+from orders.models import Channel
+from postpurchase import events
+from postpurchase.events import Event
 from tests.factories import (
     ConsentFactory,
     CustomerFactory,
@@ -29,7 +31,10 @@ pytestmark = pytest.mark.django_db
 
 def placed(order) -> Event:
     return Event(
-        id=1, name=EventName.ORDER_PLACED, shop_id=order.shop_id, payload={"order_id": order.pk}
+        id=1,
+        name=OrderEventName.ORDER_PLACED,
+        shop_id=order.shop_id,
+        payload={"order_id": order.pk},
     )
 
 
@@ -94,7 +99,7 @@ def test_a_cancelled_order_cancels_what_is_pending_for_it():
     cancelled = order_cancelled_cancel_messages(
         Event(
             id=2,
-            name=EventName.ORDER_CANCELLED,
+            name=OrderEventName.ORDER_CANCELLED,
             shop_id=order.shop_id,
             payload={"order_id": order.pk},
         )
@@ -104,7 +109,7 @@ def test_a_cancelled_order_cancels_what_is_pending_for_it():
     assert Message.objects.get().status == MessageStatus.CANCELLED
 
 
-def shipment_event(shipment, name=EventName.SHIPMENT_CREATED, **payload) -> Event:
+def shipment_event(shipment, name=OrderEventName.SHIPMENT_CREATED, **payload) -> Event:
     return Event(
         id=3,
         name=name,
@@ -147,12 +152,23 @@ def test_each_parcel_of_a_split_order_gets_its_own_message():
 def test_status_changes_start_only_the_flow_whose_condition_they_meet(to_status, kind):
     shipment = ShipmentFactory()
     event = shipment_event(
-        shipment, name=EventName.SHIPMENT_STATUS_CHANGED, from_status="pending", to_status=to_status
+        shipment,
+        name=OrderEventName.SHIPMENT_STATUS_CHANGED,
+        from_status="pending",
+        to_status=to_status,
     )
 
     messages = event_schedule_messages(event)
 
     assert [m.kind for m in messages] == ([kind] if kind else [])
+
+
+@pytest.mark.parametrize("spec", DEFAULT_FLOWS, ids=lambda spec: spec.kind)
+def test_every_default_flow_starts_on_an_event_some_app_declares_or_a_periodic_check(spec):
+    # Flows name other apps' events without importing them: a misspelt name is caught here.
+    assert spec.trigger in PERIODIC_TRIGGERS or events.is_declared(spec.trigger)
+    if spec.trigger not in PERIODIC_TRIGGERS:
+        assert f"notifications.{spec.trigger}" in events.subscribers_of(spec.trigger)
 
 
 @pytest.mark.parametrize("spec", DEFAULT_FLOWS, ids=lambda spec: spec.kind)

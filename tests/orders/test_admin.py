@@ -13,7 +13,6 @@ from django.urls import reverse
 from orders.models import (
     ApiKey,
     DataExport,
-    DomainEvent,
     IdempotencyRecord,
     LineItem,
     Order,
@@ -27,7 +26,7 @@ from orders.models import (
     WebhookEvent,
     WebhookStatus,
 )
-from orders.tasks import domain_event_deliver_task, webhook_event_process_task
+from orders.tasks import webhook_event_process_task
 from postpurchase.tokens import sha256_hex
 from tests.factories import (
     ApiKeyFactory,
@@ -35,7 +34,6 @@ from tests.factories import (
     ConsentFactory,
     CustomerFactory,
     DataExportFactory,
-    DomainEventFactory,
     IdempotencyRecordFactory,
     LineItemFactory,
     OrderEventFactory,
@@ -60,7 +58,6 @@ NO_ADD = {
     ProductAffinity,
     WebhookEvent,
     DataExport,
-    DomainEvent,
     OrderEvent,
     TrackingEvent,
     IdempotencyRecord,
@@ -94,7 +91,6 @@ def rows(shop):
     WebhookEventFactory(shop=shop)
     IdempotencyRecordFactory(shop=shop)
     DataExportFactory(shop=shop)
-    DomainEventFactory(shop=shop)
     return SimpleNamespace(shop=shop, customer=customer, order=order, shipment=shipment)
 
 
@@ -325,15 +321,6 @@ def test_data_export_is_read_only_and_shows_pretty_json(admin_client, shop):
     assert edit.status_code == 403
 
 
-def test_domain_events_are_read_only(admin_client, shop):
-    event = DomainEventFactory(shop=shop)
-
-    response = admin_client.post(_url(DomainEvent, "delete", event.pk), {"post": "yes"})
-
-    assert response.status_code == 403
-    assert DomainEvent.objects.filter(pk=event.pk).exists()
-
-
 def test_secrets_are_editable_but_never_listed(admin_client, shop):
     account = CarrierAccountFactory(shop=shop)
 
@@ -345,25 +332,6 @@ def test_secrets_are_editable_but_never_listed(admin_client, shop):
     assert account.webhook_secret.encode() not in accounts.content
     assert b'name="shopify_webhook_secret"' in shop_form.content
     assert account.webhook_secret.encode() in shop_form.content
-
-
-def test_deliver_again_action_requeues_an_undelivered_domain_event(
-    admin_client, shop, monkeypatch, django_capture_on_commit_callbacks
-):
-    stuck = DomainEventFactory(shop=shop, is_fully_delivered=False, attempts=20)
-    done = DomainEventFactory(shop=shop, is_fully_delivered=True)
-    queued: list[int] = []
-    monkeypatch.setattr(domain_event_deliver_task, "delay", queued.append)
-
-    with django_capture_on_commit_callbacks(execute=True):
-        admin_client.post(
-            _url(DomainEvent, "changelist"),
-            {"action": "deliver_again", "_selected_action": [stuck.pk, done.pk]},
-        )
-
-    stuck.refresh_from_db()
-    assert stuck.attempts == 0
-    assert queued == [stuck.pk]
 
 
 def _save_shop(admin_client, shop, **changes):

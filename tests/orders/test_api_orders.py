@@ -8,8 +8,10 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from orders.models import DomainEvent, EventName, LineItem, Order, OrderEvent, OrderStatus
+from orders.events import OrderEventName
+from orders.models import LineItem, Order, OrderEvent, OrderStatus
 from orders.services.api_keys import api_key_create
+from postpurchase.models import DomainEvent
 from tests.conftest import event_enqueues
 from tests.factories import (
     LineItemFactory,
@@ -57,14 +59,14 @@ def test_create_order_returns_201_with_the_stored_order(api, shop):
 
 
 def test_create_publishes_order_placed(api, shop, subscribed, django_capture_on_commit_callbacks):
-    subscribed(EventName.ORDER_PLACED)
+    subscribed(OrderEventName.ORDER_PLACED)
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = api.post(ORDERS, OrderPayloadFactory(), format="json")
 
     assert response.status_code == 201
     assert len(event_enqueues(callbacks)) == 1
-    event = DomainEvent.objects.get(name=EventName.ORDER_PLACED)
+    event = DomainEvent.objects.get(name=OrderEventName.ORDER_PLACED)
     assert event.payload["order_id"] == response.json()["id"]
 
 
@@ -458,7 +460,7 @@ def test_cancel_placed_order(api, shop, created):
     assert response.json()["cancel_reason"] == "customer changed mind"
     order = Order.objects.get()
     assert order.status == OrderStatus.CANCELLED
-    assert DomainEvent.objects.filter(name=EventName.ORDER_CANCELLED).count() == 1
+    assert DomainEvent.objects.filter(name=OrderEventName.ORDER_CANCELLED).count() == 1
 
 
 def test_cancel_shipped_order_is_422_with_the_reason(api, shop, created):
@@ -474,4 +476,4 @@ def test_cancel_shipped_order_is_422_with_the_reason(api, shop, created):
     assert body["error"] == "illegal transition"
     assert "'shipped' to 'cancelled'" in body["detail"]
     assert Order.objects.get().status == OrderStatus.SHIPPED
-    assert not DomainEvent.objects.filter(name=EventName.ORDER_CANCELLED).exists()
+    assert not DomainEvent.objects.filter(name=OrderEventName.ORDER_CANCELLED).exists()

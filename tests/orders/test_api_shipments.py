@@ -3,16 +3,11 @@
 import pytest
 from rest_framework.test import APIClient
 
-from orders.events import domain_event_deliver
-from orders.models import (
-    DomainEvent,
-    EventName,
-    OrderStatus,
-    Shipment,
-    ShipmentStatus,
-    TrackingEvent,
-)
+from orders.events import OrderEventName
+from orders.models import OrderStatus, Shipment, ShipmentStatus, TrackingEvent
 from orders.services.api_keys import api_key_create
+from postpurchase.events import domain_event_deliver
+from postpurchase.models import DomainEvent
 from tests.conftest import event_enqueues
 from tests.factories import (
     ConsentFactory,
@@ -61,7 +56,7 @@ def _scan(api, shipment_id, status, at="2025-03-03T10:00:00Z", **body):
 def test_shipment_creation_publishes_event_after_commit(
     api, order, subscribed, django_capture_on_commit_callbacks
 ):
-    received = subscribed(EventName.SHIPMENT_CREATED)
+    received = subscribed(OrderEventName.SHIPMENT_CREATED)
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = _ship(api, order, carrier="UPS", tracking_number="1Z999AA10123456784")
@@ -69,7 +64,7 @@ def test_shipment_creation_publishes_event_after_commit(
     assert response.status_code == 201
     assert received == []  # nothing is delivered before the transaction commits
     assert len(event_enqueues(callbacks)) == 1
-    event = DomainEvent.objects.get(name=EventName.SHIPMENT_CREATED)
+    event = DomainEvent.objects.get(name=OrderEventName.SHIPMENT_CREATED)
     assert event.payload == {"order_id": order["id"], "shipment_id": response.json()["id"]}
     domain_event_deliver(event_id=event.pk)
     assert [e.payload["shipment_id"] for e in received] == [response.json()["id"]]
@@ -188,7 +183,7 @@ def test_order_is_delivered_when_all_its_shipments_are(api, order):
     detail = api.get(f"/api/v1/orders/{order['id']}/").json()
     assert detail["status"] == "delivered"
     assert detail["delivered_at"].startswith("2025-03-04T12:00:00")
-    assert DomainEvent.objects.filter(name=EventName.ORDER_DELIVERED).count() == 1
+    assert DomainEvent.objects.filter(name=OrderEventName.ORDER_DELIVERED).count() == 1
 
 
 def test_same_scan_twice_is_recorded_once(api, order):

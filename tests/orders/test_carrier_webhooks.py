@@ -12,17 +12,17 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
+from orders.events import OrderEventName
 from orders.ingest.webhooks import webhook_event_process
 from orders.models import (
     CarrierAccount,
-    DomainEvent,
-    EventName,
     OrderStatus,
     ShipmentStatus,
     TrackingEvent,
     WebhookEvent,
     WebhookStatus,
 )
+from postpurchase.models import DomainEvent
 from tests.factories import OrderFactory, ShipmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -399,7 +399,7 @@ def test_order_is_delivered_once_every_shipment_is(client, shop, account):
     order.refresh_from_db()
     assert first.status == ShipmentStatus.DELIVERED
     assert order.status == OrderStatus.SHIPPED
-    assert not DomainEvent.objects.filter(name=EventName.ORDER_DELIVERED).exists()
+    assert not DomainEvent.objects.filter(name=OrderEventName.ORDER_DELIVERED).exists()
 
     deliver(client, other)
     resent = copy.deepcopy(other)
@@ -408,7 +408,7 @@ def test_order_is_delivered_once_every_shipment_is(client, shop, account):
 
     order.refresh_from_db()
     assert order.status == OrderStatus.DELIVERED
-    assert DomainEvent.objects.filter(name=EventName.ORDER_DELIVERED).count() == 1
+    assert DomainEvent.objects.filter(name=OrderEventName.ORDER_DELIVERED).count() == 1
 
 
 def test_malformed_stored_delivery_fails_on_replay(client, shop, account):

@@ -8,12 +8,11 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from orders.events import OrderEventName
 from orders.ingest.csv_import import csv_rows, order_groups
 from orders.models import (
     PAID_FINANCIAL_STATUSES,
     Customer,
-    DomainEvent,
-    EventName,
     FinancialStatus,
     LineItem,
     Order,
@@ -24,6 +23,7 @@ from orders.models import (
     ShipmentStatus,
     TrackingEvent,
 )
+from postpurchase.models import DomainEvent
 from tests.conftest import event_enqueues
 from tests.factories import VariantFactory
 
@@ -166,7 +166,7 @@ def test_order_with_an_unshipped_line_is_not_delivered(shop):
 def test_no_domain_event_is_published_for_imported_orders(
     shop, subscribed, django_capture_on_commit_callbacks
 ):
-    subscribed(*EventName.values)
+    subscribed(*OrderEventName.values)
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         run(FIXTURES / "orders_good.csv", shop)

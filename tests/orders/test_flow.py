@@ -4,8 +4,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from orders.events import domain_event_deliver
-from orders.models import DomainEvent, EventName, Order, OrderStatus
+from orders.events import OrderEventName
+from orders.models import Order, OrderStatus
 from orders.services import order_ingest, shipment_ingest
 from orders.services.data import (
     CustomerData,
@@ -15,6 +15,8 @@ from orders.services.data import (
     ShipmentItemData,
     TrackingEventData,
 )
+from postpurchase.events import domain_event_deliver
+from postpurchase.models import DomainEvent
 from tests.conftest import event_enqueues
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +46,7 @@ def delivered_scan(at=None) -> TrackingEventData:
 
 
 def test_order_then_shipment_then_delivery(shop, subscribed, django_capture_on_commit_callbacks):
-    got = subscribed(*EventName.values)
+    got = subscribed(*OrderEventName.values)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         result = order_ingest(shop=shop, data=an_order())
         again = order_ingest(shop=shop, data=an_order())
@@ -93,7 +95,7 @@ def test_order_is_delivered_only_when_every_item_has_shipped_and_arrived(shop):
     shipment_ingest(order=order, data=ShipmentData(external_id="s2", events=(delivered_scan(),)))
     order.refresh_from_db()
     assert order.status == OrderStatus.DELIVERED
-    assert DomainEvent.objects.filter(name=EventName.ORDER_DELIVERED).count() == 1
+    assert DomainEvent.objects.filter(name=OrderEventName.ORDER_DELIVERED).count() == 1
 
 
 def test_late_scan_is_kept_but_does_not_move_the_shipment_back(shop):

@@ -6,13 +6,12 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from orders.events import OrderEventName
 from orders.models import (
     Channel,
     Consent,
     Customer,
     DataExport,
-    DomainEvent,
-    EventName,
     Order,
     OrderEvent,
     ShipmentItem,
@@ -28,6 +27,7 @@ from orders.services.privacy import (
     order_is_redacted,
     shop_redact,
 )
+from postpurchase.models import DomainEvent
 from tests.factories import (
     CustomerFactory,
     LineItemFactory,
@@ -148,7 +148,7 @@ def test_redact_records_it_on_the_order_and_publishes_once(shop, customer, order
     assert erased.order_ids == (order.pk,)
     assert OrderEvent.objects.filter(order=order, kind=OrderEvent.Kind.REDACTED).count() == 1
     assert order_is_redacted(shop=shop, external_id=order.external_id)
-    [event] = DomainEvent.objects.filter(name=EventName.CUSTOMER_REDACTED)
+    [event] = DomainEvent.objects.filter(name=OrderEventName.CUSTOMER_REDACTED)
     assert event.payload == {"customer_id": customer.pk}
 
 
@@ -331,7 +331,7 @@ def test_shop_redact_erases_every_customer_and_order(shop, customer, order):
     assert not Customer.objects.filter(shop=shop).exclude(email="").exists()
     assert set(Order.objects.filter(shop=shop).values_list("email", flat=True)) == {""}
     assert guest_order.pk in erased.order_ids
-    assert DomainEvent.objects.filter(name=EventName.CUSTOMER_REDACTED).count() == 2
+    assert DomainEvent.objects.filter(name=OrderEventName.CUSTOMER_REDACTED).count() == 2
     assert not Consent.objects.filter(customer__shop=shop).exists()
 
 

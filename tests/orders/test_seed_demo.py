@@ -13,7 +13,6 @@ from django.core.management import CommandError, call_command
 
 from orders.models import (
     Customer,
-    DomainEvent,
     LineItem,
     Order,
     OrderEvent,
@@ -31,6 +30,7 @@ from orders.models import (
 )
 from orders.models.customers import validate_e164
 from orders.services.api_keys import api_key_authenticate
+from postpurchase.models import DomainEvent
 from tests.conftest import event_enqueues
 from tests.factories import ShopFactory
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from orders.events import OrderEventName
 from orders.ingest import shopify
 from orders.ingest.webhooks import webhook_event_process, webhook_events_dispatch
 from orders.models import (
@@ -22,8 +23,6 @@ from orders.models import (
     ConsentStatus,
     Customer,
     DataExport,
-    DomainEvent,
-    EventName,
     FinancialStatus,
     Order,
     OrderEvent,
@@ -38,6 +37,7 @@ from orders.selectors import order_timeline
 from orders.services import consent_record
 from orders.services.data import ConsentData
 from orders.tasks import webhook_event_process_task, webhook_events_dispatch_task
+from postpurchase.models import DomainEvent
 from tests.factories import ShopFactory
 
 pytestmark = pytest.mark.django_db
@@ -282,7 +282,7 @@ def test_redelivery_is_stored_once_and_makes_one_order(
         webhook_event_process_task(event_id)
         webhook_event_process_task(event_id)
     assert Order.objects.count() == 1
-    assert events_named(EventName.ORDER_PLACED) == 1
+    assert events_named(OrderEventName.ORDER_PLACED) == 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -304,7 +304,7 @@ def test_same_content_under_a_new_event_id_changes_nothing_more(client, shop):
 
     assert second.status == WebhookStatus.IGNORED
     assert Order.objects.count() == 1
-    assert events_named(EventName.ORDER_PLACED) == 1
+    assert events_named(OrderEventName.ORDER_PLACED) == 1
 
 
 def test_webhook_id_stands_in_for_a_missing_event_id(client, shop):
@@ -524,7 +524,7 @@ def test_orders_create_makes_the_order_with_items_totals_and_address(client, sho
     assert lines["976318377106520349"].variant_title == "Walnut"
     assert lines["487817672276298554"].sku == "SKU2006-001"
     assert len(lines) == 3
-    assert events_named(EventName.ORDER_PLACED) == 1
+    assert events_named(OrderEventName.ORDER_PLACED) == 1
 
 
 def test_orders_create_records_the_customer_with_an_e164_phone(client, shop):
@@ -629,7 +629,7 @@ def test_orders_paid_marks_the_order_paid_once(client, shop):
     order = Order.objects.get()
     assert order.financial_status == FinancialStatus.PAID
     assert order.paid_at == datetime(2022, 1, 1, 13, 30, tzinfo=UTC)
-    assert events_named(EventName.ORDER_PAID) == 1
+    assert events_named(OrderEventName.ORDER_PAID) == 1
 
 
 def test_orders_cancelled_cancels_the_order(client, shop):
@@ -648,7 +648,7 @@ def test_orders_cancelled_cancels_the_order(client, shop):
     assert order.status == OrderStatus.CANCELLED
     assert order.cancel_reason == "customer"
     assert order.cancelled_at == datetime(2022, 1, 1, 16, 0, tzinfo=UTC)
-    assert events_named(EventName.ORDER_CANCELLED) == 1
+    assert events_named(OrderEventName.ORDER_CANCELLED) == 1
 
 
 def test_order_processing_is_queued_work_not_done_in_the_request(
@@ -742,7 +742,7 @@ def test_a_second_refund_to_nothing_left_makes_the_order_refunded(client, shop):
     assert order.is_payment_reversed
     amounts = order.events.filter(kind=OrderEvent.Kind.REFUNDED).values_list("data__amount")
     assert sorted(amount for (amount,) in amounts) == ["269.98", "89.99"]
-    assert events_named(EventName.ORDER_PAID) == 1
+    assert events_named(OrderEventName.ORDER_PAID) == 1
 
 
 def test_a_refund_without_a_successful_transaction_has_no_amount(client, shop):
@@ -772,7 +772,7 @@ def test_a_voided_order_stays_voided_and_unpaid(client, shop):
         ("payment_status", "pending", "authorized"),
         ("payment_status", "authorized", "voided"),
     ]
-    assert events_named(EventName.ORDER_PAID) == 0
+    assert events_named(OrderEventName.ORDER_PAID) == 0
 
 
 def test_a_payment_state_shopify_may_add_later_changes_nothing(client, shop):
@@ -805,7 +805,7 @@ def test_fulfillment_creates_the_shipment_and_ships_the_order(client, shop):
     assert shipment.shipped_at == datetime(2022, 1, 2, 15, 0, tzinfo=UTC)
     assert shipment.items.count() == 3
     assert Order.objects.get().status == OrderStatus.SHIPPED
-    assert events_named(EventName.SHIPMENT_CREATED) == 1
+    assert events_named(OrderEventName.SHIPMENT_CREATED) == 1
 
 
 def test_tracking_number_and_url_fall_back_to_the_lists(client, shop):
@@ -852,7 +852,7 @@ def test_fulfillment_delivered_delivers_the_order_and_publishes_once(client, sho
     assert order.status == OrderStatus.DELIVERED
     assert order.delivered_at == datetime(2022, 1, 5, 19, 0, tzinfo=UTC)
     assert Shipment.objects.get().status == ShipmentStatus.DELIVERED
-    assert events_named(EventName.ORDER_DELIVERED) == 1
+    assert events_named(OrderEventName.ORDER_DELIVERED) == 1
 
 
 def test_fulfillment_of_a_cancelled_order_fails(client, shop):
@@ -915,7 +915,7 @@ def test_customers_redact_erases_the_customer_and_keeps_the_figures(client, shop
     order = Order.objects.get()
     assert (order.email, order.shipping_name, order.shipping_postcode) == ("", "", "")
     assert (order.total, order.shipping_country) == (Decimal("359.97"), "US")
-    assert events_named(EventName.CUSTOMER_REDACTED) == 1
+    assert events_named(OrderEventName.CUSTOMER_REDACTED) == 1
 
 
 def test_update_after_redaction_does_not_bring_personal_data_back(client, shop):

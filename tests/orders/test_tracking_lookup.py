@@ -69,7 +69,7 @@ def test_the_form_asks_for_number_and_email_or_postcode_with_labelled_fields(cli
     assert 'name="csrfmiddlewaretoken"' in html
     assert 'method="post"' in html
     assert "<script" not in html
-    assert response["X-Robots-Tag"] == "noindex"
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
 
 
 def test_the_form_refuses_a_post_without_its_csrf_token(order):
@@ -104,7 +104,7 @@ def test_the_right_number_and_email_lead_to_the_tracking_page(client, order, num
     assert response["Location"] == f"/track/{order.tracking_token}/"
     assert "no-store" in response["Cache-Control"]
     assert "private" in response["Cache-Control"]
-    assert response["X-Robots-Tag"] == "noindex"
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
 
 
 @pytest.mark.parametrize("postcode", ["SW1A 1AA", "sw1a1aa", "  Sw1A   1aA  "])

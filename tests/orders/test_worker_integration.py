@@ -4,8 +4,10 @@ import time
 
 import pytest
 
-from orders.models import DomainEvent, EventName, Order, WebhookEvent, WebhookStatus
+from orders.events import OrderEventName
+from orders.models import Order, WebhookEvent, WebhookStatus
 from orders.services import order_ingest
+from postpurchase.models import DomainEvent
 from tests.factories import ShopFactory
 from tests.orders.test_flow import an_order
 from tests.orders.test_shopify_webhooks import deliver, fixture
@@ -22,7 +24,7 @@ def wait_for(predicate, timeout: float = 15.0) -> bool:
 
 @pytest.mark.django_db(transaction=True)
 def test_worker_delivers_a_domain_event_after_commit(celery_worker_live, shop, subscribed):
-    got = subscribed(EventName.ORDER_PLACED)
+    got = subscribed(OrderEventName.ORDER_PLACED)
 
     order = order_ingest(shop=shop, data=an_order()).order
 
@@ -34,7 +36,7 @@ def test_worker_delivers_a_domain_event_after_commit(celery_worker_live, shop, s
 def test_worker_processes_a_shopify_webhook_into_an_order(celery_worker_live, client, subscribed):
 
     shop = ShopFactory()
-    got = subscribed(EventName.ORDER_PLACED)
+    got = subscribed(OrderEventName.ORDER_PLACED)
     payload = fixture("orders_create")
 
     response = deliver(client, shop, "orders/create", payload)

@@ -176,7 +176,7 @@ def test_lookup_wrong_pairs_all_get_the_same_answer(client, order):
         answers[0]["Cache-Control"] == "private, no-store"
         or "no-store" in answers[0]["Cache-Control"]
     )
-    assert answers[0]["X-Robots-Tag"] == "noindex"
+    assert answers[0]["X-Robots-Tag"] == "noindex, nofollow"
     assert answers[0]["Referrer-Policy"] == "same-origin"
 
 
@@ -392,7 +392,7 @@ def test_detail_page_shows_status_history_items_and_instructions(client, order, 
     assert reverse("returns:slip", args=[order.tracking_token, filed.rma]) in html
     assert "Cancel this return" in html
     assert "no-store" in response["Cache-Control"]
-    assert response["X-Robots-Tag"] == "noindex"
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
 
 
 def test_start_page_lists_the_orders_returns(client, order, filed):

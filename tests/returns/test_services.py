@@ -9,9 +9,12 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from orders.models import DomainEvent, EventName, Order, OrderSource, OrderStatus
+from orders.events import OrderEventName
+from orders.models import Order, OrderSource, OrderStatus
 from postpurchase.exceptions import DomainError, IllegalTransition
+from postpurchase.models import DomainEvent
 from postpurchase.states import transition
+from returns.events import ReturnEventName
 from returns.models import (
     RETURN_TRANSITIONS,
     ReturnEvent,
@@ -329,12 +332,12 @@ def test_a_return_travels_from_request_to_refund_with_its_history_and_events(sho
     )
     assert sorted(published) == sorted(
         [
-            EventName.RETURN_REQUESTED,
-            EventName.RETURN_APPROVED,
-            EventName.RETURN_IN_TRANSIT,
-            EventName.RETURN_RECEIVED,
-            EventName.RETURN_INSPECTED,
-            EventName.RETURN_RESOLVED,
+            ReturnEventName.REQUESTED,
+            ReturnEventName.APPROVED,
+            ReturnEventName.IN_TRANSIT,
+            ReturnEventName.RECEIVED,
+            ReturnEventName.INSPECTED,
+            ReturnEventName.RESOLVED,
         ]
     )
 
@@ -406,7 +409,7 @@ def test_an_exchange_becomes_a_new_order_for_the_replacement(shop, policy, staff
     assert replacement.customer_id == item.order.customer_id
     assert [(li.variant_id, li.quantity) for li in replacement.line_items.all()] == [(medium.pk, 1)]
     assert DomainEvent.objects.filter(
-        name=EventName.ORDER_PLACED, payload__order_id=replacement.pk
+        name=OrderEventName.ORDER_PLACED, payload__order_id=replacement.pk
     ).exists()
 
 

@@ -1,12 +1,16 @@
-"""Domain events: written with the publisher's transaction, delivered after commit, once."""
+"""Domain events: declared by the app that publishes them, written with the publisher's
+transaction, delivered after commit, once."""
 
 import pytest
 from django.db import transaction
 
-from orders import events
-from orders.models import DomainEvent, EventName, Order
+from orders.events import OrderEventName
+from orders.models import Order
 from orders.services import order_ingest
-from orders.tasks import domain_event_deliver_task, domain_events_redeliver_task
+from postpurchase import events
+from postpurchase.models import DomainEvent
+from postpurchase.tasks import domain_event_deliver_task, domain_events_redeliver_task
+from returns.events import ReturnEventName
 from tests.conftest import event_enqueues
 from tests.log_privacy import personal_data_in
 from tests.orders.test_flow import an_order
@@ -15,14 +19,14 @@ pytestmark = pytest.mark.django_db
 
 
 def test_event_is_enqueued_only_after_commit(shop, subscribed, django_capture_on_commit_callbacks):
-    got = subscribed(EventName.ORDER_PLACED)
+    got = subscribed(OrderEventName.ORDER_PLACED)
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         order_ingest(shop=shop, data=an_order())
         assert got == []  # nothing is delivered inside the transaction
 
     assert len(event_enqueues(callbacks)) == 1
-    event = DomainEvent.objects.get(name=EventName.ORDER_PLACED)
+    event = DomainEvent.objects.get(name=OrderEventName.ORDER_PLACED)
     domain_event_deliver_task(event.pk)
     assert [e.payload["order_id"] for e in got] == [Order.objects.get().pk]
 
@@ -30,7 +34,7 @@ def test_event_is_enqueued_only_after_commit(shop, subscribed, django_capture_on
 def test_rolled_back_transaction_publishes_nothing(
     shop, subscribed, django_capture_on_commit_callbacks
 ):
-    subscribed(EventName.ORDER_PLACED)
+    subscribed(OrderEventName.ORDER_PLACED)
 
     def ingest_then_fail():
         with transaction.atomic():
@@ -49,9 +53,9 @@ def test_rolled_back_transaction_publishes_nothing(
 
 
 def test_delivering_twice_calls_each_subscriber_once(shop, subscribed):
-    got = subscribed(EventName.ORDER_PLACED)
+    got = subscribed(OrderEventName.ORDER_PLACED)
     order_ingest(shop=shop, data=an_order())
-    event = DomainEvent.objects.get(name=EventName.ORDER_PLACED)
+    event = DomainEvent.objects.get(name=OrderEventName.ORDER_PLACED)
 
     first = events.domain_event_deliver(event_id=event.pk)
     second = events.domain_event_deliver(event_id=event.pk)
@@ -64,7 +68,7 @@ def test_delivering_twice_calls_each_subscriber_once(shop, subscribed):
 
 
 def test_failing_subscriber_is_retried_without_repeating_the_others(shop, subscribed):
-    got = subscribed(EventName.ORDER_PLACED)
+    got = subscribed(OrderEventName.ORDER_PLACED)
     calls = {"n": 0}
 
     def flaky(event):
@@ -72,10 +76,10 @@ def test_failing_subscriber_is_retried_without_repeating_the_others(shop, subscr
         if calls["n"] == 1:
             raise ConnectionError("downstream unavailable")
 
-    events.subscribe(EventName.ORDER_PLACED, flaky, key="tests.flaky")
+    events.subscribe(OrderEventName.ORDER_PLACED, flaky, key="tests.flaky")
     try:
         order_ingest(shop=shop, data=an_order())
-        event = DomainEvent.objects.get(name=EventName.ORDER_PLACED)
+        event = DomainEvent.objects.get(name=OrderEventName.ORDER_PLACED)
 
         with pytest.raises(events.DeliveryFailed):
             events.domain_event_deliver(event_id=event.pk)
@@ -86,7 +90,7 @@ def test_failing_subscriber_is_retried_without_repeating_the_others(shop, subscr
 
         events.domain_event_deliver(event_id=event.pk)
     finally:
-        events.unsubscribe(EventName.ORDER_PLACED, "tests.flaky")
+        events.unsubscribe(OrderEventName.ORDER_PLACED, "tests.flaky")
 
     event.refresh_from_db()
     assert event.is_fully_delivered
@@ -95,7 +99,7 @@ def test_failing_subscriber_is_retried_without_repeating_the_others(shop, subscr
 
 
 def test_repeated_ingest_publishes_one_event(shop, subscribed):
-    subscribed(EventName.ORDER_PLACED, EventName.ORDER_PAID)
+    subscribed(OrderEventName.ORDER_PLACED, OrderEventName.ORDER_PAID)
     data = an_order(is_paid=True)
 
     order_ingest(shop=shop, data=data)
@@ -110,12 +114,12 @@ def test_event_without_subscribers_is_recorded_as_delivered(shop, monkeypatch):
 
     order_ingest(shop=shop, data=an_order())
 
-    event = DomainEvent.objects.get(name=EventName.ORDER_PLACED)
+    event = DomainEvent.objects.get(name=OrderEventName.ORDER_PLACED)
     assert event.is_fully_delivered
 
 
 def test_redeliver_sweep_picks_up_events_whose_task_was_lost(shop, subscribed, monkeypatch):
-    subscribed(EventName.ORDER_PLACED)
+    subscribed(OrderEventName.ORDER_PLACED)
     order_ingest(shop=shop, data=an_order())
     DomainEvent.objects.update(occurred_at=DomainEvent.objects.get().occurred_at.replace(year=2020))
     sent = []
@@ -133,7 +137,7 @@ def test_subscribing_to_an_unknown_event_is_an_error():
 def test_an_event_out_of_attempts_waits_for_ops_then_is_delivered_again(
     shop, subscribed, django_capture_on_commit_callbacks, monkeypatch
 ):
-    got = subscribed(EventName.ORDER_PLACED)
+    got = subscribed(OrderEventName.ORDER_PLACED)
     order_ingest(shop=shop, data=an_order())
     event = DomainEvent.objects.get()
     long_ago = event.occurred_at.replace(year=2020)
@@ -154,21 +158,21 @@ def test_an_event_out_of_attempts_waits_for_ops_then_is_delivered_again(
 def test_a_failing_subscriber_is_logged_with_its_stack_but_no_personal_data(
     shop, subscribed, caplog
 ):
-    subscribed(EventName.ORDER_PLACED)
+    subscribed(OrderEventName.ORDER_PLACED)
 
     def refuses(event):
         raise ValueError("'+14155554567' is not a valid phone number for ada@example.org")
 
-    events.subscribe(EventName.ORDER_PLACED, refuses, key="tests.refuses")
+    events.subscribe(OrderEventName.ORDER_PLACED, refuses, key="tests.refuses")
     try:
         order_ingest(shop=shop, data=an_order())
-        event = DomainEvent.objects.get(name=EventName.ORDER_PLACED)
+        event = DomainEvent.objects.get(name=OrderEventName.ORDER_PLACED)
         with pytest.raises(events.DeliveryFailed) as raised:
             events.domain_event_deliver(event_id=event.pk)
     finally:
-        events.unsubscribe(EventName.ORDER_PLACED, "tests.refuses")
+        events.unsubscribe(OrderEventName.ORDER_PLACED, "tests.refuses")
 
-    [record] = [r for r in caplog.records if r.name == "orders.events"]
+    [record] = [r for r in caplog.records if r.name == "postpurchase.events"]
     logged = record.getMessage()
     assert logged.startswith(f"subscriber tests.refuses failed on event {event.pk}\n")
     assert "in refuses" in logged  # the stack is there
@@ -180,3 +184,28 @@ def test_a_failing_subscriber_is_logged_with_its_stack_but_no_personal_data(
     assert raised.value.__cause__ is None
     event.refresh_from_db()
     assert "+14155554567" in event.last_error  # ops see it whole, on the row
+
+
+def test_publishing_an_undeclared_event_is_an_error_and_records_nothing(shop, subscribed):
+    with pytest.raises(events.UnknownEvent, match="unknown domain event 'order_teleported'"):
+        events.publish(name="order_teleported", shop_id=shop.pk, order_id=1)
+
+    assert not DomainEvent.objects.exists()
+
+
+def test_each_app_declares_its_own_events():
+    declared = events.declared_events()
+
+    assert {name for name, app in declared.items() if app == "orders"} == set(OrderEventName.values)
+    assert {name for name, app in declared.items() if app == "returns"} == set(
+        ReturnEventName.values
+    )
+
+
+def test_two_apps_may_not_declare_one_event():
+    events.declare([OrderEventName.ORDER_PLACED], app="orders")  # its own again: no change
+
+    with pytest.raises(ValueError, match="declared by both orders and returns"):
+        events.declare([OrderEventName.ORDER_PLACED], app="returns")
+
+    assert events.declared_events()[OrderEventName.ORDER_PLACED] == "orders"

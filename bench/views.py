@@ -1,3 +1,6 @@
+"""Reference views for `make bench` (mounted under /bench/ with BENCH_ENDPOINTS=1): the
+framework's ceiling and a one-row read, measured beside the real pages."""
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 

@@ -1,28 +1,37 @@
-"""Messages about a return: requested, approved (with the slip), rejected (with why), received
-and resolved (what the customer got back). Each is about the return, so a repeated event
-schedules nothing more.
+"""What the customer hears about their return: requested, approved (with the slip), rejected
+(with why), received and resolved (what they got back). Each message is about the return, so a
+repeated event schedules nothing more.
 
-Notifications reads returns through `returns.selectors` only (a read; returns never imports
-notifications, it publishes domain events this app subscribes to)."""
+The messaging engine knows no return: at start-up this app hands it the planner of its events'
+messages, the editor's preview of them, and the cancelling of what a cancelled return made
+moot (`returns.apps`). Returns are read through `returns.selectors`."""
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 
 from notifications.models import Flow
+from notifications.services import messages_cancel
 from notifications.services.planning import Plan, order_context
 from orders.links import tracking_page_url
 from orders.models import Order
-from returns.selectors import return_request_for_message
+from postpurchase.events import Event
+from returns.events import ReturnEventName
+from returns.models import ReturnRequest
+from returns.selectors import return_request_for_message, return_request_latest_for_message
 
-if TYPE_CHECKING:  # type hints only: every read goes through returns.selectors
-    from returns.models import ReturnRequest
-
-RETURN_KINDS = frozenset(
-    {"return_requested", "return_approved", "return_rejected", "return_received", "return_resolved"}
+# The events whose flows send a message about the return (of the same name as the kind).
+MESSAGE_EVENTS = (
+    ReturnEventName.REQUESTED,
+    ReturnEventName.APPROVED,
+    ReturnEventName.REJECTED,
+    ReturnEventName.RECEIVED,
+    ReturnEventName.RESOLVED,
 )
+RETURN_KINDS = frozenset(str(name) for name in MESSAGE_EVENTS)
 
 # What the customer does with their parcel, per return method (ReturnMethod's values).
 METHOD_INSTRUCTIONS = {
@@ -55,7 +64,7 @@ def _amount(value: Decimal) -> str:
     return str(value) if value else ""
 
 
-def return_context(request: "ReturnRequest", order: Order) -> dict[str, Any]:
+def return_context(request: ReturnRequest, order: Order) -> dict[str, Any]:
     """The plain values a message about this return may use (on top of the order's)."""
     policy = getattr(request, "policy", None)
     exchange = request.exchange_order
@@ -103,11 +112,11 @@ def _is_moot(kind: str, status: str) -> bool:
 
 
 def return_plans(
-    *, flows: list[Flow], order: Order, return_id: int, now: datetime
+    *, flows: list[Flow], order: Order, payload: Mapping[str, Any], now: datetime
 ) -> list[tuple[Flow, Plan]]:
     """What each flow a return event started owes: one message about the return, due
     `flow.delay` from now, unless the return has already moved past it."""
-    request = return_request_for_message(return_id=return_id)
+    request = return_request_for_message(return_id=payload["return_id"])
     if request is None or request.order_id != order.pk:
         return []
     context = order_context(order) | return_context(request, order)
@@ -116,3 +125,16 @@ def return_plans(
         for flow in flows
         if not _is_moot(flow.kind, request.status)
     ]
+
+
+def return_preview_context(order: Order) -> dict[str, Any]:
+    """What the template editor previews a return message with: the order's latest return."""
+    request = return_request_latest_for_message(order_id=order.pk)
+    return return_context(request, order) if request is not None else {}
+
+
+def return_cancelled_cancel_messages(event: Event) -> int:
+    """A cancelled return's messages still waiting are moot."""
+    return messages_cancel(
+        about=("return", event.payload["return_id"]), reason="the return was cancelled"
+    )

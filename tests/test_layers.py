@@ -1,0 +1,161 @@
+"""The apps depend on one another in one direction only, and never on each other's private names.
+
+The layers, bottom up: the kernel (`postpurchase`) ← `orders` ← `notifications` ← `returns`,
+`feedback`, `loyalty` ← `analytics`. A module may import its own app and the layers below it:
+not a layer above (the kernel imports no app; `orders` nothing of messaging or returns), and not
+an app beside it (returns and loyalty talk through events). A lower layer reaches a higher one
+only the other way round: the higher one subscribes to its events or registers with it. Every
+import counts, at the top of a module or inside a function, for type hints too.
+
+And no module imports (or reads through an imported module) another app's `_private` names:
+what an app offers others has a public name.
+
+The source files are read with `ast`, so the check runs no code and sees every import."""
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+LAYERS = {
+    "postpurchase": 0,
+    "orders": 1,
+    "notifications": 2,
+    "returns": 3,
+    "feedback": 3,
+    "loyalty": 3,
+    "analytics": 4,
+}
+ROOT = Path(settings.BASE_DIR)
+
+
+@dataclass(frozen=True)
+class Offence:
+    path: str
+    line: int
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.what}"
+
+
+def _app_of(module: str) -> str | None:
+    top = module.split(".", 1)[0]
+    return top if top in LAYERS else None
+
+
+def _is_private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def offences(app: str, path: str, source: str) -> Iterator[Offence]:
+    """What a module of `app` imports that the layers forbid."""
+    tree = ast.parse(source, filename=path)
+    # Local names bound to a module of another app (`from orders import events`, `import
+    # orders.tasks`): reading `events._x` through them is reaching for a private name too.
+    foreign_modules: dict[str, str] = {}
+    for node in ast.walk(tree):
+        imported: list[tuple[str, list[str]]] = []
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                imported.append((alias.name, []))
+                if _app_of(alias.name) not in (None, app):
+                    local = alias.asname or alias.name.split(".", 1)[0]
+                    foreign_modules[local] = alias.name
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [alias.name for alias in node.names]
+            imported.append((node.module, names))
+            if _app_of(node.module) not in (None, app):
+                for alias in node.names:
+                    foreign_modules[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        for module, names in imported:
+            other = _app_of(module)
+            if other is None or other == app:
+                continue
+            if LAYERS[other] >= LAYERS[app]:
+                where = "above" if LAYERS[other] > LAYERS[app] else "beside"
+                yield Offence(path, node.lineno, f"{app} imports {module} ({other} is {where} it)")
+            for name in names:
+                if _is_private(name):
+                    yield Offence(path, node.lineno, f"{app} imports {module}.{name} (private)")
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and _is_private(node.attr)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in foreign_modules
+        ):
+            module = foreign_modules[node.value.id]
+            yield Offence(path, node.lineno, f"{app} reads {module}.{node.attr} (private)")
+
+
+def _sources() -> Iterator[tuple[str, Path]]:
+    for app in LAYERS:
+        folder = ROOT / app
+        if folder.is_dir():
+            for path in sorted(folder.rglob("*.py")):
+                yield app, path
+
+
+def test_no_app_imports_a_layer_above_or_beside_it_nor_another_apps_private_names():
+    found = [
+        str(offence)
+        for app, path in _sources()
+        for offence in offences(app, str(path.relative_to(ROOT)), path.read_text("utf-8"))
+    ]
+
+    assert found == []
+
+
+def test_the_walk_reads_every_app():
+    apps_read = {app for app, _path in _sources()}
+
+    assert {"postpurchase", "orders", "notifications", "returns"} <= apps_read
+    assert sum(1 for _ in _sources()) > 100
+
+
+@pytest.mark.parametrize(
+    ("app", "source", "expected"),
+    [
+        ("postpurchase", "from orders.models import Order\n", "postpurchase imports orders.models"),
+        ("orders", "import notifications.tasks\n", "orders imports notifications.tasks"),
+        (
+            "orders",
+            "def f():\n    from returns.selectors import x\n",
+            "orders imports returns.selectors (returns is above it)",
+        ),
+        (
+            "notifications",
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from loyalty import models\n",
+            "notifications imports loyalty",
+        ),
+        ("returns", "from loyalty.services import award\n", "(loyalty is beside it)"),
+        (
+            "returns",
+            "from orders.admin import _pretty_json\n",
+            "orders.admin._pretty_json (private)",
+        ),
+        (
+            "returns",
+            "from orders import events\nevents._subscribers\n",
+            "orders.events._subscribers",
+        ),
+    ],
+)
+def test_the_check_catches_each_kind_of_offence(app, source, expected):
+    assert any(expected in str(o) for o in offences(app, "x.py", source))
+
+
+@pytest.mark.parametrize(
+    ("app", "source"),
+    [
+        ("returns", "from orders.models import Order\nfrom notifications import services\n"),
+        ("orders", "from orders.tracking import _helper\nfrom . import views\n"),
+        ("notifications", "from postpurchase.events import publish\nimport django.db\n"),
+    ],
+)
+def test_the_check_lets_downward_and_own_imports_through(app, source):
+    assert list(offences(app, "x.py", source)) == []
