@@ -26,7 +26,6 @@ from postpurchase.queue import enqueue_on_commit
 from postpurchase.redact import redact, redacted_traceback
 
 logger = logging.getLogger(__name__)
-DELIVER_TASK = "postpurchase.tasks.domain_event_deliver_task"
 
 
 @dataclass(frozen=True)
@@ -104,7 +103,7 @@ def publish(*, name: str, shop_id: int, **payload: Any) -> DomainEvent:
         is_fully_delivered=not _subscribers.get(name),
     )
     if _subscribers.get(name):
-        enqueue_on_commit(DELIVER_TASK, event.pk)
+        enqueue_on_commit("postpurchase.tasks.domain_event_deliver_task", event.pk)
     return event
 
 
@@ -173,4 +172,4 @@ def domain_events_pending(*, older_than: timedelta, limit: int = 500) -> list[in
 def domain_event_redeliver(*, event_id: int) -> None:
     """Give a stuck event a fresh set of attempts and deliver it again after commit."""
     DomainEvent.objects.filter(pk=event_id, is_fully_delivered=False).update(attempts=0)
-    enqueue_on_commit(DELIVER_TASK, event_id)
+    enqueue_on_commit("postpurchase.tasks.domain_event_deliver_task", event_id)

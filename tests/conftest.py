@@ -8,6 +8,7 @@ from celery.contrib.testing.worker import start_worker
 from postpurchase import events
 from postpurchase.celery import app as celery_app
 from postpurchase.queue import Enqueue
+from postpurchase.tasks import domain_event_deliver_task
 from tests.factories import ShopFactory, StaffMembershipFactory
 from tests.log_privacy import customers_personal_data, log_records
 
@@ -105,5 +106,5 @@ def event_enqueues(callbacks: list) -> list[Enqueue]:
     return [
         callback
         for callback in callbacks
-        if isinstance(callback, Enqueue) and callback.name == events.DELIVER_TASK
+        if isinstance(callback, Enqueue) and callback.name == domain_event_deliver_task.name
     ]

@@ -12,9 +12,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from orders.events import OrderEventName
 from orders.models import (
-    DomainEvent,
-    EventName,
     Order,
     OrderEvent,
     OrderStatus,
@@ -30,6 +29,7 @@ from orders.services import (
 )
 from orders.services.data import TrackingEventData
 from postpurchase.exceptions import IllegalTransition
+from postpurchase.models import DomainEvent
 from returns.services import Inspection, return_request_inspect, return_request_receive
 from tests.factories import OrderFactory, ShipmentFactory
 from tests.returns.test_services import choice, delivered_order, file, line
@@ -72,7 +72,7 @@ def test_a_stale_copy_of_a_shipped_order_cannot_cancel_it():
         order_cancel(order=stale, reason="changed my mind")
 
     assert Order.objects.get(pk=order.pk).status == OrderStatus.SHIPPED
-    assert not DomainEvent.objects.filter(name=EventName.ORDER_CANCELLED).exists()
+    assert not DomainEvent.objects.filter(name=OrderEventName.ORDER_CANCELLED).exists()
 
 
 @pytest.mark.django_db
@@ -83,7 +83,7 @@ def test_a_stale_copy_of_a_paid_order_does_not_record_the_payment_again():
     assert order_mark_paid(order=stale) is False
 
     assert not OrderEvent.objects.filter(order=order, kind=OrderEvent.Kind.PAID).exists()
-    assert not DomainEvent.objects.filter(name=EventName.ORDER_PAID).exists()
+    assert not DomainEvent.objects.filter(name=OrderEventName.ORDER_PAID).exists()
 
 
 @pytest.mark.django_db
