@@ -35,12 +35,16 @@ seed: migrate
 services-check: install-dev
 	@$(PY) scripts/check_services.py
 
-test: install-dev services-check
+# On the PostgreSQL and Redis at DATABASE_URL / REDIS_URL (default 127.0.0.1:5432 and :6379)
+# when they answer, else on embedded ones started for the run under var/test/ (EMBEDDED=1:
+# always embedded; EMBEDDED=0: never). See scripts/with_services.py.
+test: install-dev
 	@command -v chromium >/dev/null || scripts/ensure-chromium
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	DJANGO_SETTINGS_MODULE=postpurchase.settings.test $(PY) manage.py makemigrations --check --dry-run
-	$(VENV)/bin/pytest -q -n 2 --create-db
+	$(PY) scripts/with_services.py sh -c '\
+	  DJANGO_SETTINGS_MODULE=postpurchase.settings.test $(PY) manage.py makemigrations --check --dry-run \
+	  && $(VENV)/bin/pytest -q -n 2 --create-db'
 
 # Collect translatable strings into locale/*/LC_MESSAGES/django.po, then compile them.
 messages: install-dev
