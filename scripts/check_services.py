@@ -11,9 +11,9 @@ import os
 import socket
 import sys
 
+import embedded
 import psycopg2
 import redis
-from psycopg2 import sql
 from psycopg2.extensions import parse_dsn
 
 # The defaults of postpurchase/settings/test.py.
@@ -58,23 +58,13 @@ def postgres_answers(url: str) -> bool:
     if not _listening(host, port, unix_path):
         return False
     try:
-        conn = psycopg2.connect(url, dbname="postgres", connect_timeout=3)
+        # The migration check connects to the configured database (the tests use their own
+        # `test_` copy): create it when it is missing.
+        if embedded.database_ensure(url):
+            print(f"Created database {params.get('dbname')}.")
     except psycopg2.Error as exc:
         raise Refused(str(exc).strip()) from exc
-    _database_ensure(conn, params.get("dbname") or "postgres")
     return True
-
-
-def _database_ensure(conn, name: str) -> None:
-    """Create the configured database when it is missing: the migration check connects to it
-    (the tests themselves use their own `test_` copy)."""
-    conn.autocommit = True
-    with conn.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone() is None:
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            print(f"Created database {name}.")
-    conn.close()
 
 
 def redis_answers(url: str) -> bool:

