@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run install install-dev migrate seed test lint format bench lock clean services-check messages
+.PHONY: run install install-dev migrate seed test lint format bench lock reset clean services-check messages
 
 $(VENV)/.installed: requirements/base.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,12 +22,12 @@ install-dev: $(VENV)/.installed-dev
 migrate: install
 	$(PY) manage.py migrate --noinput
 
-# Installs, migrates, seeds a demo shop when the database has none, then starts web, worker
-# and beat under one process manager (Ctrl-C stops all three).
-run: migrate
-	@mkdir -p var
-	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo --if-empty
-	DEBUG=$${DEBUG:-1} $(VENV)/bin/honcho start -f Procfile.dev
+# Installs, then scripts/run.py: starts the embedded PostgreSQL and Valkey (data under var/)
+# unless DATABASE_URL / REDIS_URL name servers, migrates, seeds a demo shop when the database
+# has none, says where to go and how to sign in, and runs web, worker and beat on PORT (8000).
+# Ctrl-C stops them all, and the embedded servers.
+run: install
+	@$(PY) scripts/run.py
 
 seed: migrate
 	$(PY) manage.py seed_demo
@@ -35,12 +35,16 @@ seed: migrate
 services-check: install-dev
 	@$(PY) scripts/check_services.py
 
-test: install-dev services-check
+# On the PostgreSQL and Redis at DATABASE_URL / REDIS_URL (default 127.0.0.1:5432 and :6379)
+# when they answer, else on embedded ones started for the run under var/test/ (EMBEDDED=1:
+# always embedded; EMBEDDED=0: never). See scripts/with_services.py.
+test: install-dev
 	@command -v chromium >/dev/null || scripts/ensure-chromium
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	DJANGO_SETTINGS_MODULE=postpurchase.settings.test $(PY) manage.py makemigrations --check --dry-run
-	$(VENV)/bin/pytest -q -n 2 --create-db
+	$(PY) scripts/with_services.py sh -c '\
+	  DJANGO_SETTINGS_MODULE=postpurchase.settings.test $(PY) manage.py makemigrations --check --dry-run \
+	  && $(VENV)/bin/pytest -q -n 2 --create-db'
 
 # Collect translatable strings into locale/*/LC_MESSAGES/django.po, then compile them.
 messages: install-dev
@@ -62,5 +66,11 @@ lock:
 	$(VENV)/bin/uv pip compile pyproject.toml -o requirements/base.lock --python-version 3.11
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev -o requirements/dev.lock --python-version 3.11
 
-clean:
-	rm -rf $(VENV) var
+# Drop the local data (the embedded servers' databases, the beat schedule, uploads): the next
+# `make run` starts from a fresh demo. Stop `make run` first.
+reset:
+	@if [ -x $(PY) ]; then $(PY) scripts/embedded.py stop; fi
+	rm -rf "$${VAR_DIR:-var}"
+
+clean: reset
+	rm -rf $(VENV)

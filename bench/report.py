@@ -91,17 +91,16 @@ def _verdict(ok: bool) -> str:
 def targets(run: Run) -> list[Target]:
     s = run.summary()
     found = []
-    for key, label in (("seed_postgres", "Postgres"), ("seed_sqlite", "SQLite")):
-        if key in run.seconds:
-            seconds = run.seconds[key]
-            found.append(
-                Target(
-                    f"`seed_demo --scale {run.config['scale']}` on {label}",
-                    f"< {SEED_TARGET_S:.0f} s",
-                    f"{seconds:.1f} s",
-                    _verdict(seconds < SEED_TARGET_S),
-                )
+    if "seed_postgres" in run.seconds:
+        seconds = run.seconds["seed_postgres"]
+        found.append(
+            Target(
+                f"`seed_demo --scale {run.config['scale']}` on Postgres",
+                f"< {SEED_TARGET_S:.0f} s",
+                f"{seconds:.1f} s",
+                _verdict(seconds < SEED_TARGET_S),
             )
+        )
     webhook, row = s.get(WEBHOOK), s.get(ONE_ROW)
     valid = webhook is not None and row is not None and webhook.is_valid and row.is_valid
     why = _invalid_reason(webhook, row)
@@ -291,8 +290,7 @@ def _method_section(run: Run) -> list[str]:
         "## Method",
         "",
         "- **Data.** A dedicated database `pp_bench`, migrated, then "
-        f"`seed_demo --scale {c['scale']}` ({c['orders']} orders). The SQLite figure is the "
-        "embedded `make run` path, timed in a temporary folder.",
+        f"`seed_demo --scale {c['scale']}` ({c['orders']} orders).",
         f"- **Server.** gunicorn serving `postpurchase.wsgi` with production settings "
         "(`DEBUG=0`; `SECURE_SSL_REDIRECT=0` because loopback has no TLS; `BENCH_ENDPOINTS=1`), "
         f"**{c['workers']} sync workers**: one per core. Each request here is short and "
@@ -397,14 +395,11 @@ def _chunk(o: Outbox) -> str:
 
 def _seed_sentence(run: Run) -> str:
     s = run.seconds
-    text = (
+    return (
         f"`seed_demo --scale {run.config['scale']}` (wall clock of the whole command): "
         f"{s['seed_postgres']:.1f} s on PostgreSQL (after {s['migrate_postgres']:.1f} s of "
-        "migrations)"
+        "migrations)."
     )
-    if "seed_sqlite" in s:
-        text += f", {s['seed_sqlite']:.1f} s on SQLite (after {s['migrate_sqlite']:.1f} s)"
-    return text + "."
 
 
 def markdown(run: Run) -> str:

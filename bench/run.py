@@ -3,7 +3,7 @@ intake, the customer's tracking page cached and uncached), then flash-sale proce
 Celery workers and the outbox.
 
 One run, on this machine, against 127.0.0.1 only: create `pp_bench`, migrate, time
-`seed_demo --scale 1.0` (and on SQLite), start gunicorn, warm up, measure each endpoint with
+`seed_demo --scale 1.0`, start gunicorn, warm up, measure each endpoint with
 wrk in interleaved rounds, stop gunicorn, measure the tracking page in one process, then time
 a Celery worker turning a backlog of distinct orders/create deliveries into orders; print a
 table and write docs/performance.md.
@@ -42,7 +42,6 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--scale", type=float, default=1.0, help="seed_demo scale")
-    parser.add_argument("--skip-sqlite", action="store_true", help="skip the SQLite seed timing")
     parser.add_argument(
         "--drain-orders", type=int, default=3000, help="flash-sale deliveries to process (0: skip)"
     )
@@ -97,11 +96,6 @@ def _prepare(args: argparse.Namespace, run: Run) -> None:
     # Statistics for the freshly seeded tables, as autovacuum gathers them within a minute or
     # so; without them the planner guesses, and the tracking page's version subqueries with it.
     stack.execute("ANALYZE")
-    if not args.skip_sqlite:
-        print(f"seed_demo --scale {args.scale} on SQLite ...", flush=True)
-        migrate, seed = stack.sqlite_seed_seconds(args.scale)
-        run.seconds.update(migrate_sqlite=migrate, seed_sqlite=seed)
-        print(f"  {seed:.1f} s", flush=True)
 
 
 def _targets(folder: Path) -> tuple[dict[str, str], dict[str, str]]:

@@ -13,7 +13,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -109,16 +108,6 @@ def manage(args: list[str], env: dict[str, str], timeout_s: int = 300) -> float:
 
 def postgres_env() -> dict[str, str]:
     return django_env(DATABASE_URL=DATABASE_URL, REDIS_URL=REDIS_URL)
-
-
-def sqlite_seed_seconds(scale: float) -> tuple[float, float]:
-    """(migrate, seed) seconds on the embedded SQLite path that `make run` uses by default."""
-    with tempfile.TemporaryDirectory(prefix="pp-bench-sqlite-") as folder:
-        env = django_env(DATABASE_URL=f"sqlite:///{folder}/bench.sqlite3")
-        env.pop("REDIS_URL", None)
-        migrate = manage(["migrate", "--noinput", "-v", "0"], env)
-        seed = manage(["seed_demo", "--scale", str(scale)], env)
-    return migrate, seed
 
 
 @contextmanager

@@ -246,13 +246,12 @@ _VIEWS_TALLY = "pp:track:views:{}"  # the hash `orders.tracking.views_count` wri
 
 
 def _pending_views(order_id: int) -> tuple[int, datetime | None, datetime | None]:
-    """The tally not yet flushed to the database: (count, first, last). Nothing without Redis,
-    and nothing when Redis does not answer: the order page must not fail for a counter."""
-    client = redis_client()
-    if client is None:
-        return 0, None, None
+    """The tally not yet flushed to the database: (count, first, last). Nothing when Redis does
+    not answer: the order page must not fail for a counter."""
     try:
-        count, first, last = client.hmget(_VIEWS_TALLY.format(order_id), "count", "first", "last")
+        count, first, last = redis_client().hmget(
+            _VIEWS_TALLY.format(order_id), "count", "first", "last"
+        )
     except redis.RedisError:
         logger.warning("tracking page views: Redis unavailable, showing stored figures only")
         return 0, None, None

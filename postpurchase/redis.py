@@ -12,6 +12,6 @@ def _client_for(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
 
 
-def redis_client() -> redis.Redis | None:
-    """A client for `REDIS_URL`, or None in the embedded mode (no Redis configured)."""
-    return _client_for(settings.REDIS_URL) if settings.REDIS_URL else None
+def redis_client() -> redis.Redis:
+    """A client for `REDIS_URL`."""
+    return _client_for(settings.REDIS_URL)

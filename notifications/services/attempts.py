@@ -24,7 +24,6 @@ from notifications.models import (
     MESSAGE_TRANSITIONS,
     DeliveryAttempt,
     Message,
-    MessageEvent,
     MessageStatus,
 )
 from orders.models import Channel
@@ -136,12 +135,9 @@ def attempt_write(*, answer: Answer | None, claim: Message | None) -> bool:
     values: dict[str, object] = {"now": now}
     values.update(_answer_values(answer) if answer else {})
     values.update(_claim_values(claim) if claim else {})
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_statement(answer=answer is not None, claim=claim is not None), values)
-            written, attempt_count, email_message_id = cursor.fetchone()
-    else:
-        written, attempt_count, email_message_id = _write_portable(answer, claim, values)
+    with connection.cursor() as cursor:
+        cursor.execute(_statement(answer=answer is not None, claim=claim is not None), values)
+        written, attempt_count, email_message_id = cursor.fetchone()
     if answer is not None and not written:
         _answer_late(answer)
     if claim is None or attempt_count is None:
@@ -150,62 +146,6 @@ def attempt_write(*, answer: Answer | None, claim: Message | None) -> bool:
     claim.status, claim.status_reason = MessageStatus.SENDING, f"attempt {attempt_count}"
     claim.sending_at = now
     return True
-
-
-@transaction.atomic
-def _write_portable(
-    answer: Answer | None, claim: Message | None, values: dict[str, object]
-) -> tuple[bool, int | None, str | None]:
-    """The same writes through the ORM, for the embedded demo (SQLite)."""
-    written = False
-    if answer is not None:
-        message = answer.message
-        fields = ("status", "status_reason", "provider", "provider_message_id", "sent_at")
-        written = bool(
-            Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
-                updated_at=values["now"],
-                send_at=message.send_at,
-                last_error=message.last_error,
-                **{name: getattr(message, name) for name in fields},
-            )
-        )
-        answer.attempt.save()
-        if written:
-            message.record_transition(
-                from_status=MessageStatus.SENDING,
-                to_status=message.status,
-                actor=None,
-                note=answer.note,
-            )
-    if claim is None:
-        return written, None, None
-    row = (
-        Message.objects.select_for_update()
-        .filter(pk=claim.pk, status=MessageStatus.QUEUED)
-        .values_list("attempt_count", "email_message_id")
-        .first()
-    )
-    if row is None:
-        return written, None, None
-    attempt_count, email_message_id = row[0] + 1, row[1] or values["c_email_message_id"]
-    Message.objects.filter(pk=claim.pk).update(
-        status=MessageStatus.SENDING,
-        status_reason=f"attempt {attempt_count}",
-        attempt_count=attempt_count,
-        sending_at=values["now"],
-        updated_at=values["now"],
-        subject=claim.subject,
-        body_text=claim.body_text,
-        body_html=claim.body_html,
-        email_message_id=email_message_id,
-    )
-    MessageEvent.objects.create(
-        message_id=claim.pk,
-        from_status=MessageStatus.QUEUED,
-        to_status=MessageStatus.SENDING,
-        note=f"attempt {attempt_count}",
-    )
-    return written, attempt_count, email_message_id
 
 
 @transaction.atomic

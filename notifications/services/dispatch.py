@@ -28,10 +28,7 @@ def messages_claim_due(*, batch_size: int | None = None) -> list[int]:
     now = timezone.now()
     batch_size = batch_size or settings.NOTIFICATIONS_DISPATCH_BATCH
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            ids = _claim_postgresql(now, batch_size)
-        else:
-            ids = _claim_portable(now, batch_size)
+        ids = _claim(now, batch_size)
         enqueue_after_commit(ids)
     return ids
 
@@ -63,34 +60,10 @@ SELECT id FROM claimed ORDER BY id
 _CLAIM_WITHOUT_WAITING_SQL = "SET LOCAL synchronous_commit TO OFF;" + _CLAIM_SQL
 
 
-def _claim_postgresql(now, batch_size: int) -> list[int]:
+def _claim(now, batch_size: int) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(_CLAIM_WITHOUT_WAITING_SQL, {"now": now, "limit": batch_size})
         return [row[0] for row in cursor.fetchall()]
-
-
-def _claim_portable(now, batch_size: int) -> list[int]:
-    ids = list(
-        Message.objects.select_for_update(skip_locked=True)
-        .filter(status=MessageStatus.SCHEDULED, send_at__lte=now)
-        .order_by("send_at")
-        .values_list("pk", flat=True)[:batch_size]
-    )
-    if ids:
-        Message.objects.filter(pk__in=ids).update(
-            status=MessageStatus.QUEUED, queued_at=now, updated_at=now
-        )
-        MessageEvent.objects.bulk_create(
-            MessageEvent(
-                message_id=pk,
-                from_status=MessageStatus.SCHEDULED,
-                to_status=MessageStatus.QUEUED,
-                note="due",
-                at=now,
-            )
-            for pk in ids
-        )
-    return ids
 
 
 def messages_dispatch_due(*, batch_size: int | None = None, max_batches: int = 100) -> int:

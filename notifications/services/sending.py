@@ -77,11 +77,7 @@ class _Changes:
     def write(self) -> None:
         if not self.messages:
             return
-        fields = sorted(self.fields)
-        if connection.vendor == "postgresql":
-            _update_from_values(self.messages, fields)
-        else:
-            Message.objects.bulk_update(self.messages, fields)
+        _update_from_values(self.messages, sorted(self.fields))
         MessageEvent.objects.bulk_create(self.events)
 
 
@@ -189,9 +185,8 @@ def _commit_without_waiting() -> None:
     """Let the current transaction commit without waiting for the disk: one flush per message
     is already the claim's (about as long as the rest of the message's work on this machine),
     so the commits that can afford to be lost do not add theirs."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _render(message: Message, changes: _Changes) -> bool:

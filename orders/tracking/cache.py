@@ -11,8 +11,7 @@ Entries:
   block) with its ETag, Last-Modified and language. A bumped generation makes it unreachable.
 
 Every entry lives `TTL_SECONDS` at most: the safety net for anything not wired (the nightly
-recommendations, a customer's language or time zone) and for a render that raced a change.
-Without Redis (the embedded mode) nothing is cached here and every view reads the database."""
+recommendations, a customer's language or time zone) and for a render that raced a change."""
 
 import json
 from dataclasses import dataclass
@@ -67,8 +66,6 @@ class CachedPage:
 
 def _serve_script() -> Any:
     client = redis_client()
-    if client is None:
-        return None
     script = _scripts.get(id(client))
     if script is None:
         script = _scripts[id(client)] = client.register_script(_SERVE)
@@ -77,10 +74,8 @@ def _serve_script() -> Any:
 
 def tracking_cache_get(token: str, part: str, *, count_view: bool) -> CachedPage | None:
     """The cached part of the page this token opens, or None (not cached, changed since,
-    unknown, or no Redis): then the caller reads the database."""
+    or unknown): then the caller reads the database."""
     script = _serve_script()
-    if script is None:
-        return None
     now = timezone.now().timestamp()
     raw = script(keys=[_OWNER_KEY.format(token)], args=[part, "1" if count_view else "0", now])
     if not raw:
@@ -95,13 +90,12 @@ def tracking_cache_get(token: str, part: str, *, count_view: bool) -> CachedPage
     )
 
 
-def tracking_cache_generations(*, order_id: int, shop_id: int) -> tuple[str, str] | None:
+def tracking_cache_generations(*, order_id: int, shop_id: int) -> tuple[str, str]:
     """The generations to store a page under: read before rendering, so a change that lands
     during the render leaves the page unreachable rather than stale."""
-    client = redis_client()
-    if client is None:
-        return None
-    order_gen, shop_gen = client.mget(_ORDER_GEN.format(order_id), _SHOP_GEN.format(shop_id))
+    order_gen, shop_gen = redis_client().mget(
+        _ORDER_GEN.format(order_id), _SHOP_GEN.format(shop_id)
+    )
     return (order_gen or b"0").decode(), (shop_gen or b"0").decode()
 
 
@@ -114,9 +108,6 @@ def tracking_cache_put(
     generations: tuple[str, str],
     page: CachedPage,
 ) -> None:
-    client = redis_client()
-    if client is None:
-        return
     head = json.dumps(
         {
             "etag": page.etag,
@@ -124,7 +115,7 @@ def tracking_cache_put(
             "language": page.language,
         }
     )
-    pipe = client.pipeline(transaction=False)
+    pipe = redis_client().pipeline(transaction=False)
     pipe.set(_OWNER_KEY.format(token), f"{order_id}:{shop_id}", ex=TTL_SECONDS)
     pipe.set(_PAGE_KEY.format(order_id, part, *generations), f"{head}\n{page.body}", ex=TTL_SECONDS)
     pipe.execute()
@@ -134,8 +125,6 @@ def _now_and_on_commit(change: Any) -> None:
     """At once, so that this process sees its own change, and again after the commit, so that
     a page rendered meanwhile from the old data is not served either."""
     client = redis_client()
-    if client is None:
-        return
     change(client)
     transaction.on_commit(lambda: change(client))
 

@@ -7,7 +7,6 @@ gets a 304, and only a changed page reads the rest and renders."""
 
 from datetime import datetime
 
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -26,11 +25,8 @@ from orders.tracking.cache import (
 from orders.tracking.invalidation import tracking_page_cached
 from orders.tracking.page import TrackedOrder, page_context, tracking_order_get, tracking_page_build
 from orders.tracking.views_count import tracking_page_view_record
-from postpurchase.redis import redis_client
 from postpurchase.shell.customer import customer_page_headers
 
-# Without Redis (the embedded mode) rendered pages are kept in Django's cache instead.
-PAGE_CACHE_SECONDS = 600
 # How often an undelivered order's page asks for fresh shipment news.
 POLL_SECONDS = 60
 _TEMPLATES = {
@@ -76,13 +72,6 @@ def _render(tracked: TrackedOrder, part: str, now: datetime) -> str:
 def _rendered(tracked: TrackedOrder, part: str) -> CachedPage:
     order = tracked.order
     meta = {"etag": tracked.etag, "last_modified": tracked.last_modified}
-    if redis_client() is None:  # embedded mode: no generations, the version keys the page
-        key = f"track:{order.pk}:{part}:{tracked.etag}"
-        body = cache.get(key)
-        if body is None:
-            body = _render(tracked, part, timezone.now())
-            cache.set(key, body, PAGE_CACHE_SECONDS)
-        return CachedPage(language=tracked.language, body=body, **meta)
     generations = tracking_cache_generations(order_id=order.pk, shop_id=order.shop_id)
     page = CachedPage(
         language=tracked.language, body=_render(tracked, part, timezone.now()), **meta

@@ -1,11 +1,13 @@
 """Settings shared by every mode, read from the environment (and `.env` when present).
 
-With no DATABASE_URL and no REDIS_URL the project runs embedded: a SQLite file and
-Celery's filesystem transport under `var/`, so `make run` works with nothing but Python.
+One engine everywhere: PostgreSQL and Redis in production, in the tests and in the demo. With
+no DATABASE_URL or REDIS_URL, `make run` starts real ones from pip wheels under VAR_DIR
+(`scripts/embedded.py`), so it works with nothing but Python and runs production's code.
 """
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import environ
 from celery.schedules import crontab
@@ -13,10 +15,15 @@ from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# Local state of `make run`: the embedded servers' data, the beat schedule, uploads.
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var"))).resolve()
+# The addresses of the embedded servers a running `make run` started (scripts/embedded.py
+# writes them there), so that `manage.py` run by hand in another terminal reaches them too.
+# Anything set in the environment or in `.env` wins.
+environ.Env.read_env(VAR_DIR / "services.env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="insecure-development-key-change-me")
@@ -130,49 +137,30 @@ TEMPLATES = [
 
 # --- Database -----------------------------------------------------------------------------
 # Persistent connections: a new connection per request costs ten times a one-row read here.
+# The default is the embedded server of `make run`, on the unix socket in its data folder.
 DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'postpurchase.sqlite3'}"),
+    "default": env.db_url(
+        "DATABASE_URL",
+        default=f"postgres://postgres@/postpurchase?host={quote(str(VAR_DIR / 'pg'), safe='/')}",
+    ),
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-IS_EMBEDDED = DATABASES["default"]["ENGINE"].endswith("sqlite3")
-if IS_EMBEDDED:
-    # Several processes (web, worker, beat) share one SQLite file: wait for locks.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: broker and cache ------------------------------------------------------------------
-REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL:
-    CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "pp",
-        }
+REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+CELERY_BROKER_URL = REDIS_URL
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "pp",
     }
-else:
-    _queue_dir = VAR_DIR / "celery"
-    for _folder in ("queue", "processed"):
-        (_queue_dir / _folder).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_queue_dir / "queue"),
-        "data_folder_out": str(_queue_dir / "queue"),
-        "processed_folder": str(_queue_dir / "processed"),
-        "store_processed": False,
-    }
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(VAR_DIR / "cache"),
-        }
-    }
+}
 
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

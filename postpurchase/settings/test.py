@@ -20,10 +20,6 @@ def _redis_db_per_test_process(url: str) -> str:
 os.environ["REDIS_URL"] = _redis_db_per_test_process(os.environ["REDIS_URL"])
 
 from postpurchase.settings.base import *  # noqa: E402, F403
-from postpurchase.settings.base import DATABASES  # noqa: E402
-
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    raise RuntimeError("Tests run on PostgreSQL only: set DATABASE_URL to a postgres:// URL.")
 
 DEBUG = False
 SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdef"  # noqa: S105

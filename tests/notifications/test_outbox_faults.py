@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import redis
@@ -56,6 +57,8 @@ def children(pid: int) -> list[int]:
 def _database_url() -> str:
     db = settings.DATABASES["default"]
     auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    if socket_dir := db["OPTIONS"].get("host"):  # a unix socket: the embedded server's
+        return f"postgres://{auth}@/{db['NAME']}?host={quote(socket_dir, safe='/')}"
     return f"postgres://{auth}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 

@@ -151,9 +151,9 @@ def test_views_only_in_redis_are_shown_before_the_first_flush(shop, order, views
     assert views.first_viewed_at == views.last_viewed_at == datetime(2024, 3, 1, 12, tzinfo=UTC)
 
 
-def test_without_redis_the_stored_views_are_shown(monkeypatch, order):
+def test_while_redis_is_down_the_stored_views_are_shown(settings, order):
     TrackingPageViewsFactory(order=order, view_count=7)
-    monkeypatch.setattr(selectors, "redis_client", lambda: None)
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there: an outage
 
     views = selectors.tracking_page_views_for_order(order=order)
 
