@@ -9,8 +9,8 @@ class NotificationsConfig(AppConfig):
         from anymail.signals import tracking
 
         from notifications import checks, receivers  # noqa: F401 - checks register on import
-        from notifications.flows import event_triggers
-        from notifications.services import lifecycle
+        from notifications.engine.kinds import event_triggers
+        from notifications.flows import lifecycle
         from orders.events import OrderEventName
         from postpurchase import events
         from postpurchase.shell.nav import NavSection, nav_register

@@ -18,7 +18,12 @@ from django.db.models import Prefetch
 from django.dispatch import receiver
 from django.utils import timezone
 
-from notifications.flows import flows_ensure_defaults
+from notifications.engine.kinds import flows_ensure_defaults
+from notifications.engine.planning import order_context, shipment_context
+from notifications.engine.recipients import recipients_for
+from notifications.engine.rendering import message_render
+from notifications.engine.scheduling import MessageRequest, message_schedule
+from notifications.engine.suppression import suppression_key
 from notifications.models import (
     AttemptOutcome,
     DeliveryAttempt,
@@ -29,11 +34,6 @@ from notifications.models import (
     Suppression,
     SuppressionReason,
 )
-from notifications.services.planning import order_context, shipment_context
-from notifications.services.recipients import recipients_for
-from notifications.services.rendering import message_render
-from notifications.services.scheduling import MessageRequest, message_schedule
-from notifications.services.suppression import suppression_key
 from orders.demo import demo_shop_seeded, explicit_timestamps
 from orders.models import Channel, LineItem, Order, OrderEvent, OrderStatus, Shipment, Shop
 

@@ -232,7 +232,7 @@ class DeliveryAttempt(models.Model):
 class Flow(TimeStampedModel):
     """One lifecycle flow of a shop: which event starts it, how long after, on which channels.
 
-    Flows are data: the product ships defaults (`notifications.flows.DEFAULT_FLOWS`) and each
+    Flows are data: the product ships defaults (`notifications.engine.kinds.DEFAULT_FLOWS`) and each
     shop edits its own copy."""
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="flows")

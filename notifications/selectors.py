@@ -16,7 +16,8 @@ from django.db.models.functions import Coalesce, Concat
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from notifications.flows import DEFAULT_FLOWS
+from notifications.engine.kinds import DEFAULT_FLOWS
+from notifications.engine.suppression import suppression_key
 from notifications.models import (
     PENDING_STATES,
     DeliveryAttempt,
@@ -28,7 +29,6 @@ from notifications.models import (
     ProviderEvent,
     Suppression,
 )
-from notifications.services.suppression import suppression_key
 from orders.models import (
     Channel,
     Consent,

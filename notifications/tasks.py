@@ -4,14 +4,14 @@ from celery import Task, shared_task
 from celery.result import AsyncResult
 from django.conf import settings
 
+from notifications.flows.delays import shipments_delayed_schedule
+from notifications.flows.occasions import occasions_schedule_due
+from notifications.flows.recommendations import product_affinities_compute
 from notifications.services import (
     messages_dispatch_due,
     messages_recover_stuck,
     messages_send,
 )
-from notifications.services.delays import shipments_delayed_schedule
-from notifications.services.occasions import occasions_schedule_due
-from notifications.services.recommendations import product_affinities_compute
 from orders.models import Shop
 
 

@@ -6,8 +6,8 @@ class ReturnsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from notifications.services.lifecycle import event_planner_register
-        from notifications.services.templating import template_preview_context_register
+        from notifications.engine.templating import template_preview_context_register
+        from notifications.flows.lifecycle import event_planner_register
         from postpurchase import events
         from postpurchase.shell.nav import NavSection, nav_register
         from returns import messages

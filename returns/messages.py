@@ -13,9 +13,9 @@ from typing import Any
 
 from django.conf import settings
 
+from notifications.engine.planning import Plan, order_context
 from notifications.models import Flow
 from notifications.services import messages_cancel
-from notifications.services.planning import Plan, order_context
 from orders.links import tracking_page_url
 from orders.models import Order
 from postpurchase.events import Event

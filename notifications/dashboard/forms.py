@@ -3,7 +3,7 @@ from typing import Any
 
 from django import forms
 
-from notifications.flows import flow_delay_meaning
+from notifications.engine.kinds import flow_delay_meaning
 from notifications.models import Flow, MessageStatus
 from orders.models import Channel
 

@@ -1,5 +1,5 @@
 """The template editor: each kind's wording per channel and locale, previewed live against one
-of the shop's recent orders. Views parse, call `notifications.services.templating` /
+of the shop's recent orders. Views parse, call `notifications.engine.templating` /
 `rendering`, and render; every read is scoped to the staff member's shop."""
 
 import re
@@ -16,16 +16,15 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views import View
 
-from notifications.channels.sms import sms_encoding, sms_segments
 from notifications.dashboard.email_frame import (
     email_frame_response,
     email_preview_get,
     email_preview_stash,
 )
 from notifications.dashboard.template_forms import MessageTemplateForm
-from notifications.models import MessageTemplate
-from notifications.services.rendering import message_preview
-from notifications.services.templating import (
+from notifications.engine.channels.sms import sms_encoding, sms_segments
+from notifications.engine.rendering import message_preview
+from notifications.engine.templating import (
     KIND_VARIABLES,
     WHATSAPP_CONTENT_VARIABLES,
     TemplateInvalid,
@@ -42,6 +41,7 @@ from notifications.services.templating import (
     template_preview_order,
     template_preview_orders,
 )
+from notifications.models import MessageTemplate
 from orders.models import Channel
 from orders.tenancy import scoped
 from postpurchase import permissions

@@ -6,9 +6,9 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from notifications.flows.lifecycle import event_schedule_messages
+from notifications.flows.recommendations import product_affinities_compute
 from notifications.services import messages_claim_due, messages_send
-from notifications.services.lifecycle import event_schedule_messages
-from notifications.services.recommendations import product_affinities_compute
 from notifications.tasks import product_affinities_compute_task
 from orders.events import OrderEventName
 from orders.models import OrderStatus, ProductAffinity

@@ -5,15 +5,15 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from notifications.flows import DEFAULT_FLOWS, PERIODIC_TRIGGERS
-from notifications.models import Flow, Message, MessageStatus
-from notifications.services import message_render
-from notifications.services.lifecycle import (
+from notifications.engine.kinds import DEFAULT_FLOWS, PERIODIC_TRIGGERS
+from notifications.flows.lifecycle import (
     event_schedule_messages,
     order_cancelled_cancel_messages,
     order_context,
     shipment_context,
 )
+from notifications.models import Flow, Message, MessageStatus
+from notifications.services import message_render
 from orders.events import OrderEventName
 from orders.models import Channel
 from postpurchase import events

@@ -7,14 +7,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.dashboard.email_frame import email_preview_stash
-from notifications.models import Message, MessageStatus, MessageTemplate
-from notifications.services.rendering import message_render, message_render_outbound
-from notifications.services.templating import (
+from notifications.engine.rendering import message_render, message_render_outbound
+from notifications.engine.templating import (
     KIND_VARIABLES,
     TemplateInvalid,
     message_template_save,
     template_render,
 )
+from notifications.models import Message, MessageStatus, MessageTemplate
 from orders.models import Purpose
 from postpurchase.exceptions import DomainError
 from tests.factories import CustomerFactory, OrderFactory, StaffMembershipFactory
@@ -307,7 +307,7 @@ def _default_sources():
 def test_every_variable_of_the_default_templates_is_documented_for_its_kind():
     from django.template import Engine
 
-    from notifications.services.templating import template_unknown_variables
+    from notifications.engine.templating import template_unknown_variables
 
     undocumented = []
     for kind, filename, source in _default_sources():

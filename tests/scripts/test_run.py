@@ -28,8 +28,8 @@ RUN = [sys.executable, str(BASE_DIR / "scripts" / "run.py")]
 CHECKS = """
 import json
 from notifications.models import Flow
-from notifications.services.recommendations import product_affinities_compute
-from notifications.services.replenishment import replenishment_plans
+from notifications.flows.recommendations import product_affinities_compute
+from notifications.flows.replenishment import replenishment_plans
 from orders.models import Shipment, Shop
 
 shop = Shop.objects.get(slug="demo")

@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from notifications.engine.quiet_hours import RecipientPlace
+from notifications.engine.recipients import recipients_for
+from notifications.engine.scheduling import MessageRequest, message_schedule
 from notifications.models import Flow, Message
-from notifications.services.quiet_hours import RecipientPlace
-from notifications.services.recipients import recipients_for
-from notifications.services.scheduling import MessageRequest, message_schedule
 from orders.links import tracking_page_url
 from orders.models import Customer, LineItem, Order, Purpose, Shipment, ShipmentItem
 

@@ -4,13 +4,13 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from notifications.models import MESSAGE_TRANSITIONS, PENDING_STATES, Message, MessageStatus
-from notifications.services.quiet_hours import (
+from notifications.engine.quiet_hours import (
     RecipientPlace,
     obeys_quiet_hours,
     quiet_hours_next_opening,
     quiet_hours_note,
 )
+from notifications.models import MESSAGE_TRANSITIONS, PENDING_STATES, Message, MessageStatus
 from postpurchase.states import transition
 
 

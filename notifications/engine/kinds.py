@@ -76,7 +76,7 @@ DEFAULT_FLOWS: tuple[FlowSpec, ...] = (
     _on_shipment_status("delivered", timedelta(days=2)),
     _on_shipment_status("exception", timedelta(days=3)),
     # Proactive apology for a parcel with no scan for days or past its estimated date, found
-    # by the hourly check (notifications.services.delays).
+    # by the hourly check (notifications.flows.delays).
     FlowSpec(
         kind="shipment_delayed",
         trigger=TRIGGER_SHIPMENT_OVERDUE,

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.http import QueryDict
 from django.utils import timezone
 
+from notifications.engine.suppression import suppression_add
 from notifications.models import (
     MESSAGE_TRANSITIONS,
     Message,
@@ -23,7 +24,6 @@ from notifications.models import (
     ProviderEvent,
     SuppressionReason,
 )
-from notifications.services.suppression import suppression_add
 from orders.models import Channel, Customer, Purpose
 from orders.services.customers import consent_record
 from orders.services.data import ConsentData

@@ -6,6 +6,14 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from notifications.engine.suppression import suppression_add
+from notifications.engine.text_opt_outs import (
+    TEXT_CHANNELS,
+    TextSender,
+    text_opt_in,
+    text_opt_out,
+    text_sender_resolve,
+)
 from notifications.models import (
     MESSAGE_TRANSITIONS,
     InboundMessage,
@@ -13,14 +21,6 @@ from notifications.models import (
     MessageStatus,
     ProviderEvent,
     SuppressionReason,
-)
-from notifications.services.suppression import suppression_add
-from notifications.services.text_opt_outs import (
-    TEXT_CHANNELS,
-    TextSender,
-    text_opt_in,
-    text_opt_out,
-    text_sender_resolve,
 )
 from orders.models import Channel, Customer, Shop
 from postpurchase.states import can_transition, transition

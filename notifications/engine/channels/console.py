@@ -10,7 +10,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from notifications.channels.base import RenderedMessage, SendResult
+from notifications.engine.channels.base import RenderedMessage, SendResult
 from postpurchase.redact import mask_recipient
 
 logger = logging.getLogger(__name__)

@@ -32,10 +32,10 @@ from django.template import (
 from django.template.base import FilterExpression, Lexer, Node, NodeList, TokenType, Variable
 from django.template.smartif import TokenBase
 
+from notifications.engine.links import preferences_url
+from notifications.engine.planning import order_context, shipment_context
+from notifications.flows.recommendations import recommendations_context
 from notifications.models import MessageTemplate
-from notifications.services.links import preferences_url
-from notifications.services.planning import order_context, shipment_context
-from notifications.services.recommendations import recommendations_context
 from orders.models import Channel, Order, Shop
 from orders.tenancy import staff_permission_require
 from postpurchase import permissions

@@ -5,8 +5,8 @@ checked against the staff policy before anything moves."""
 from django.db import transaction
 from django.utils import timezone
 
+from notifications.engine.dispatch import enqueue_after_commit
 from notifications.models import MESSAGE_TRANSITIONS, Message, MessageStatus
-from notifications.services.dispatch import enqueue_after_commit
 from orders.tenancy import staff_permission_require
 from postpurchase import permissions
 from postpurchase.exceptions import DomainError

@@ -1,6 +1,6 @@
 """Who may receive a flow's message, and on which channels."""
 
-from notifications.services.compliance import consent_map, consent_refusal
+from notifications.engine.compliance import consent_map, consent_refusal
 from orders.models import Channel, Order, Purpose
 
 

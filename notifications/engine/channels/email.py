@@ -33,7 +33,7 @@ from django.conf import settings
 from django.core.mail import BadHeaderError, EmailMultiAlternatives, get_connection
 from urllib3.exceptions import ProtocolError
 
-from notifications.channels.base import (
+from notifications.engine.channels.base import (
     PermanentSendError,
     RenderedMessage,
     SendError,

@@ -5,8 +5,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
+from notifications.engine.suppression import suppression_add, suppression_key
 from notifications.models import Suppression, SuppressionReason
-from notifications.services.suppression import suppression_add, suppression_key
 from orders.models import Channel
 from orders.models.customers import validate_e164
 from orders.tenancy import staff_permission_require

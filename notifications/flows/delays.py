@@ -9,14 +9,14 @@ from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from notifications.flows import flows_enabled_for_kind
-from notifications.models import Message
-from notifications.services.planning import (
+from notifications.engine.kinds import flows_enabled_for_kind
+from notifications.engine.planning import (
     Plan,
     flow_schedule,
     order_context,
     shipment_context,
 )
+from notifications.models import Message
 from orders.models import OrderStatus, Shipment, ShipmentStatus, Shop
 
 KIND = "shipment_delayed"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
+from notifications.engine.suppression import suppression_add, suppression_key
 from notifications.models import (
     MESSAGE_TRANSITIONS,
     PENDING_STATES,
@@ -23,7 +24,6 @@ from notifications.models import (
     Suppression,
     SuppressionReason,
 )
-from notifications.services.suppression import suppression_add, suppression_key
 from orders.models import Channel, Customer, Shop
 from postpurchase.states import transition
 

@@ -19,7 +19,7 @@ from functools import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
-from notifications.channels.email import email_message_id_new
+from notifications.engine.channels.email import email_message_id_new
 from notifications.models import (
     MESSAGE_TRANSITIONS,
     DeliveryAttempt,

@@ -9,21 +9,21 @@ from typing import Any, Protocol
 
 from django.utils import timezone
 
-from notifications.flows import flows_for
-from notifications.models import Flow, Message
-from notifications.services.followups import care_guide_plans, review_request_plans
-from notifications.services.planning import (
+from notifications.engine.kinds import flows_for
+from notifications.engine.planning import (
     Plan,
     flow_schedule,
     order_context,
     shipment_context,
 )
-from notifications.services.recommendations import recommendations_context
-from notifications.services.replenishment import (
+from notifications.engine.scheduling import messages_cancel
+from notifications.flows.followups import care_guide_plans, review_request_plans
+from notifications.flows.recommendations import recommendations_context
+from notifications.flows.replenishment import (
     replenishment_cancel_on_reorder,
     replenishment_plans,
 )
-from notifications.services.scheduling import messages_cancel
+from notifications.models import Flow, Message
 from orders.models import Order, Shipment
 from postpurchase.events import Event
 

@@ -18,7 +18,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioS
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from notifications.channels.base import (
+from notifications.engine.channels.base import (
     PermanentSendError,
     RenderedMessage,
     SendError,
@@ -70,7 +70,7 @@ def _reset_client(*, setting: str, **kwargs: object) -> None:
         twilio_client.cache_clear()
 
 
-setting_changed.connect(_reset_client, dispatch_uid="notifications.channels.sms.reset")
+setting_changed.connect(_reset_client, dispatch_uid="notifications.engine.channels.sms.reset")
 
 
 def send_error_from_twilio(exc: Exception) -> SendError:

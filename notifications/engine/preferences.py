@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from notifications.services.links import customer_id_from_preferences_token
+from notifications.engine.links import customer_id_from_preferences_token
 from orders.models import Channel, ConsentStatus, Customer, Purpose
 from orders.services.customers import consent_record
 from orders.services.data import ConsentData

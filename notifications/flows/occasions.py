@@ -16,9 +16,9 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from notifications.flows import flows_enabled_for_kind
+from notifications.engine.kinds import flows_enabled_for_kind
+from notifications.engine.planning import Plan, customer_as_recipient, flow_schedule
 from notifications.models import Flow, Message
-from notifications.services.planning import Plan, customer_as_recipient, flow_schedule
 from orders.models import Customer, Order, OrderStatus
 
 BIRTHDAY = "birthday"

@@ -15,14 +15,14 @@ from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
 
 DEFAULT_CHANNELS: dict[str, str] = {
-    "email": "notifications.channels.email.EmailChannel",
-    "sms": "notifications.channels.sms.SmsChannel",
-    "whatsapp": "notifications.channels.sms.WhatsAppChannel",
+    "email": "notifications.engine.channels.email.EmailChannel",
+    "sms": "notifications.engine.channels.sms.SmsChannel",
+    "whatsapp": "notifications.engine.channels.sms.WhatsAppChannel",
 }
-CONSOLE_CHANNEL = "notifications.channels.console.ConsoleChannel"
+CONSOLE_CHANNEL = "notifications.engine.channels.console.ConsoleChannel"
 # Only our own Twilio adapters fall back to the console; an adapter named explicitly in
 # settings is used as given.
-_TWILIO_ADAPTERS_PREFIX = "notifications.channels.sms."
+_TWILIO_ADAPTERS_PREFIX = "notifications.engine.channels.sms."
 
 
 @dataclass(frozen=True)
@@ -127,4 +127,4 @@ def _reset_channels(*, setting: str, **kwargs: object) -> None:
         _channel_for.cache_clear()
 
 
-setting_changed.connect(_reset_channels, dispatch_uid="notifications.channels.reset")
+setting_changed.connect(_reset_channels, dispatch_uid="notifications.engine.channels.reset")

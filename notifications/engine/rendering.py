@@ -25,15 +25,15 @@ from django.utils.html import escape, linebreaks
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
-from notifications.models import InboundMessage, Message, MessageStatus, MessageTemplate
-from notifications.services.links import preferences_url, tracking_page_url
-from notifications.services.templating import (
+from notifications.engine.links import preferences_url, tracking_page_url
+from notifications.engine.templating import (
     TemplateParts,
     locale_candidates,
     template_render,
     template_validate,
     whatsapp_content_variables,
 )
+from notifications.models import InboundMessage, Message, MessageStatus, MessageTemplate
 from orders.models import Channel, Purpose, Shop
 from postpurchase.exceptions import DomainError
 

@@ -4,8 +4,8 @@ usage guide and the review request."""
 from django.conf import settings
 from django.core import signing
 
+from notifications.engine.planning import Plan, order_context, shipment_line_items
 from notifications.models import Flow
-from notifications.services.planning import Plan, order_context, shipment_line_items
 from orders.models import Order, Shipment
 
 _FEEDBACK_SALT = "feedback.order"

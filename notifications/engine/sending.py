@@ -4,7 +4,7 @@ A batch goes a chunk at a time (`NOTIFICATIONS_SEND_CHUNK`): one transaction set
 chunk's messages that must not go out (moot, blocked, waiting, over a cap) and renders the
 rest, and one email connection serves the chunk. Then each message is claimed on its own, just
 before its provider call (`queued → sending`, committed before the call), and its answer is
-recorded right after, with the next message's claim (see `notifications.services.attempts`).
+recorded right after, with the next message's claim (see `notifications.engine.attempts`).
 So a worker killed mid-chunk leaves only the one message it was sending in doubt (held for
 review by `messages_recover_stuck`, never resent on its own) and the rest `queued`, sent by the
 next sweep; and two workers handed the same message never both send it: only one claim still
@@ -22,7 +22,8 @@ from django.urls import reverse
 from django.utils import timezone
 from psycopg2.extras import execute_values
 
-from notifications.channels.base import (
+from notifications.engine.attempts import Answer, attempt_write
+from notifications.engine.channels.base import (
     PermanentSendError,
     RenderedMessage,
     SendError,
@@ -30,6 +31,17 @@ from notifications.channels.base import (
     TransientSendError,
     channel_for,
 )
+from notifications.engine.compliance import (
+    Hold,
+    MarketingCap,
+    consent_refusal,
+    consents_by_customer,
+    sending_holds,
+)
+from notifications.engine.links import email_headers
+from notifications.engine.rendering import message_render_outbound, templates_for_batch
+from notifications.engine.suppression import suppression_add, suppression_key
+from notifications.engine.text_opt_outs import TEXT_CHANNELS, texts_opted_out
 from notifications.models import (
     AttemptOutcome,
     DeliveryAttempt,
@@ -39,18 +51,6 @@ from notifications.models import (
     Suppression,
     SuppressionReason,
 )
-from notifications.services.attempts import Answer, attempt_write
-from notifications.services.compliance import (
-    Hold,
-    MarketingCap,
-    consent_refusal,
-    consents_by_customer,
-    sending_holds,
-)
-from notifications.services.links import email_headers
-from notifications.services.rendering import message_render_outbound, templates_for_batch
-from notifications.services.suppression import suppression_add, suppression_key
-from notifications.services.text_opt_outs import TEXT_CHANNELS, texts_opted_out
 from orders.models import Channel, OrderStatus, Purpose
 from postpurchase.exceptions import DomainError
 

@@ -12,12 +12,12 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django.utils.module_loading import import_string
 
-from notifications.models import Message, MessageStatus
-from notifications.services.quiet_hours import (
+from notifications.engine.quiet_hours import (
     obeys_quiet_hours,
     quiet_hours_next_opening,
     quiet_hours_note,
 )
+from notifications.models import Message, MessageStatus
 from orders.models import Channel, Consent, ConsentStatus, Purpose, Shipment, ShipmentStatus
 
 # (channel, purpose) -> consent status, for one customer.

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 
 from django.db import connection
 
+from notifications.engine.planning import Plan, order_context, shipment_line_items
+from notifications.engine.scheduling import messages_cancel
 from notifications.models import PENDING_STATES, Flow, Message
-from notifications.services.planning import Plan, order_context, shipment_line_items
-from notifications.services.scheduling import messages_cancel
 from orders.models import LineItem, Order, OrderStatus, Shipment
 
 KIND = "replenishment"
