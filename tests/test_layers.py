@@ -110,6 +110,28 @@ def test_no_app_imports_a_layer_above_or_beside_it_nor_another_apps_private_name
     assert found == []
 
 
+def _imported_modules(tree: ast.AST) -> Iterator[tuple[int, str]]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from ((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.lineno, node.module
+            yield from ((node.lineno, f"{node.module}.{alias.name}") for alias in node.names)
+
+
+def test_the_messaging_engine_imports_nothing_of_the_flows_built_on_it():
+    """`notifications.engine` sends whatever message kinds are registered; the flows in
+    `notifications.flows` register theirs like any app and use the engine, never the reverse."""
+    found = [
+        f"{path.relative_to(ROOT)}:{line}: imports {module}"
+        for path in sorted((ROOT / "notifications" / "engine").rglob("*.py"))
+        for line, module in _imported_modules(ast.parse(path.read_text("utf-8")))
+        if module == "notifications.flows" or module.startswith("notifications.flows.")
+    ]
+
+    assert found == []
+
+
 def test_the_walk_reads_every_app():
     apps_read = {app for app, _path in _sources()}
 

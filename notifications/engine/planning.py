@@ -1,77 +1,23 @@
-"""What a flow's message says and when it is due, and scheduling it on the channels the
-customer can receive. Shared by the event-driven flows and the periodic ones."""
+"""Turning the plans of the registered kinds into scheduled messages: an event is handed to every
+enabled flow it starts, each kind's planner (`postpurchase.message_kinds`) says what its flow
+owes, and each plan is scheduled on the flow's channels the customer can receive. The periodic
+flows schedule their plans through `flow_schedule` too.
 
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+The engine knows the kinds only through the registry: it subscribes to the event of every kind
+registered with a planner, whichever app registers it, and loads the order the event is about
+(every kind's event names one)."""
 
+from django.utils import timezone
+
+from notifications.engine.kinds import ensured_shops_forget, flows_for
 from notifications.engine.quiet_hours import RecipientPlace
 from notifications.engine.recipients import recipients_for
-from notifications.engine.scheduling import MessageRequest, message_schedule
+from notifications.engine.scheduling import MessageRequest, message_schedule, messages_cancel
 from notifications.models import Flow, Message
-from orders.links import tracking_page_url
-from orders.models import Customer, LineItem, Order, Purpose, Shipment, ShipmentItem
-
-
-@dataclass(frozen=True)
-class Plan:
-    """One message a flow owes: what it is about, when it is due, and what it says."""
-
-    about: tuple[str, int]
-    due: datetime
-    context: dict[str, Any]
-
-
-def order_context(order: Order) -> dict[str, Any]:
-    """The plain values order templates may use, and nothing else."""
-    customer = order.customer
-    return {
-        "shop_name": order.shop.name,
-        "order_number": order.number,
-        "customer_first_name": customer.first_name if customer else "",
-        "items": [
-            {
-                "quantity": line.quantity,
-                "title": line.title,
-                "variant_title": line.variant_title,
-                "total": str(line.line_total),
-            }
-            for line in order.line_items.all()
-        ],
-        "total": str(order.total),
-        "currency": order.currency,
-        "tracking_url": tracking_page_url(order),
-    }
-
-
-def shipment_context(shipment: Shipment) -> dict[str, Any]:
-    return {
-        "carrier": shipment.carrier,
-        "tracking_number": shipment.tracking_number,
-        "carrier_tracking_url": shipment.tracking_url,
-        "estimated_delivery_date": (
-            shipment.estimated_delivery_date.isoformat() if shipment.estimated_delivery_date else ""
-        ),
-        "shipment_status": shipment.get_status_display(),
-    }
-
-
-def shipment_line_items(shipment: Shipment) -> list[LineItem]:
-    """The order lines travelling in this parcel. A shipment without an item list carries
-    every line no other shipment lists (as `order_deliver_if_complete` reads it too)."""
-    listed = ShipmentItem.objects.filter(shipment=shipment).select_related("line_item__product")
-    lines = [item.line_item for item in listed]
-    if lines:
-        return lines
-    elsewhere = ShipmentItem.objects.filter(shipment__order_id=shipment.order_id).values(
-        "line_item_id"
-    )
-    return list(
-        LineItem.objects.filter(order_id=shipment.order_id, requires_shipping=True)
-        .exclude(pk__in=elsewhere)
-        .select_related("product")
-        .order_by("pk")
-    )
+from orders.models import Customer, Order, Purpose
+from postpurchase import events, message_kinds
+from postpurchase.events import Event
+from postpurchase.message_kinds import MessageKind, MessagePlan, Planner, PlanRequest
 
 
 def customer_as_recipient(customer: Customer) -> Order:
@@ -81,7 +27,7 @@ def customer_as_recipient(customer: Customer) -> Order:
     return Order(shop_id=customer.shop_id, customer=customer)
 
 
-def flow_schedule(*, flow: Flow, order: Order, plan: Plan) -> list[Message]:
+def flow_schedule(*, flow: Flow, order: Order, plan: MessagePlan) -> list[Message]:
     """Schedule the planned message on every channel of the flow the customer can receive.
     `order` may be unsaved (see `customer_as_recipient`): the message is then about no order.
 
@@ -114,3 +60,57 @@ def flow_schedule(*, flow: Flow, order: Order, plan: Plan) -> list[Message]:
         )
         scheduled.append(message)
     return scheduled
+
+
+def event_schedule_messages(event: Event) -> list[Message]:
+    """Schedule what every enabled flow this event starts owes the customer, as its kind's
+    planner says. A shipment event's messages are about the shipment, so a split order gets one
+    per parcel; a return event's are about the return, so an order returned twice gets two."""
+    flows = flows_for(shop_id=event.shop_id, trigger=event.name, payload=event.payload)
+    planned: list[tuple[Flow, Planner]] = []
+    for flow in flows:
+        # A flow of a kind no app registers any more (an app uninstalled) owes nothing.
+        kind = message_kinds.message_kind_find(flow.kind)
+        if kind is not None and kind.planner is not None:
+            planned.append((flow, kind.planner))
+    if not planned:
+        return []
+    order = (
+        Order.objects.select_related("shop", "customer")
+        .prefetch_related("line_items")
+        .get(pk=event.payload["order_id"])
+    )
+    now = timezone.now()
+    scheduled = []
+    for flow, planner in planned:
+        request = PlanRequest(kind=flow.kind, event=event, order=order, delay=flow.delay, now=now)
+        for plan in planner(request):
+            scheduled += flow_schedule(flow=flow, order=order, plan=plan)
+    return scheduled
+
+
+def order_cancelled_cancel_messages(event: Event) -> int:
+    """A cancelled order's messages still waiting are moot, whatever their kind."""
+    return messages_cancel(order_id=event.payload["order_id"], reason="the order was cancelled")
+
+
+def _subscriber_key(trigger: str) -> str:
+    # The subscriber's name in the events' delivery records: stable across releases.
+    return f"notifications.{trigger}"
+
+
+def kind_registered(kind: MessageKind, *, registered: bool) -> None:
+    """Listen to the event of every kind registered with a planner (and stop when the last kind
+    it starts is unregistered); shops get a newly registered kind's flow on their next event."""
+    ensured_shops_forget()
+    if kind.is_periodic:
+        return
+    if registered:
+        events.subscribe(kind.trigger, event_schedule_messages, key=_subscriber_key(kind.trigger))
+        return
+    still_planned = any(
+        other.trigger == kind.trigger and not other.is_periodic
+        for other in message_kinds.message_kinds()
+    )
+    if not still_planned:
+        events.unsubscribe(kind.trigger, _subscriber_key(kind.trigger))

@@ -1,7 +1,9 @@
 """Turning a message's context into text. Adapters only ever receive what this produces.
 
-Each kind has default templates under `templates/notifications/<kind>/` (subject.txt, body.txt
-and body.html for email; sms.txt for SMS and WhatsApp). A shop may replace them with its own
+Each kind has default templates in the folder its declaration names (`MessageKind.templates`,
+"notifications/<kind>/" in the template folders of the app that declares it: subject.txt,
+body.txt and body.html for email; sms.txt for SMS and WhatsApp), which share the engine's layout
+("notifications/_layout.html"). A shop may replace them with its own
 wording per channel and locale (`MessageTemplate`, run in the restricted engine of
 `templating`). Texts carry what the law expects of them: the shop's name on the first text a
 number receives from the shop, and how to opt out on it and on every marketing text.
@@ -36,6 +38,7 @@ from notifications.engine.templating import (
 from notifications.models import InboundMessage, Message, MessageStatus, MessageTemplate
 from orders.models import Channel, Purpose, Shop
 from postpurchase.exceptions import DomainError
+from postpurchase.message_kinds import message_kind_find
 
 WHATSAPP_SESSION_WINDOW = timedelta(hours=24)
 WHATSAPP_NEEDS_TEMPLATE = (
@@ -105,8 +108,15 @@ def _in_layout(inner_html: str, context: Mapping[str, Any]) -> str:
     return wrapper.render({**context, "shop_content": mark_safe(inner_html)}).strip()  # noqa: S308
 
 
+def _default_folder(kind: str) -> str:
+    found = message_kind_find(kind)
+    # A kind no app registers any more (its messages outlive it) is looked for where kinds
+    # keep their templates by default.
+    return found.template_folder if found else f"notifications/{kind}"
+
+
 def _render_default(kind: str, channel: str, context: Mapping[str, Any]) -> RenderedText:
-    base = f"notifications/{kind}"
+    base = _default_folder(kind)
     try:
         if channel == Channel.EMAIL:
             return RenderedText(

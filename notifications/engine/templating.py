@@ -12,7 +12,7 @@ mappings and tuples) before rendering, so a template cannot call a method that c
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -32,234 +32,24 @@ from django.template import (
 from django.template.base import FilterExpression, Lexer, Node, NodeList, TokenType, Variable
 from django.template.smartif import TokenBase
 
+from notifications.engine.kinds import kind_exists, kind_variables
 from notifications.engine.links import preferences_url
-from notifications.engine.planning import order_context, shipment_context
-from notifications.flows.recommendations import recommendations_context
 from notifications.models import MessageTemplate
 from orders.models import Channel, Order, Shop
 from orders.tenancy import staff_permission_require
 from postpurchase import permissions
 from postpurchase.exceptions import DomainError
+from postpurchase.message_kinds import message_kind, message_kind_find
 
-# --- The variables each kind offers ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TemplateVariable:
-    name: str
-    description: str
-    # Shown in the editor's preview when no real order supplies the value.
-    sample: Any = ""
-
-
-_ORDER_VARIABLES = (
-    TemplateVariable("shop_name", "The shop's name", "Acme Tea"),
-    TemplateVariable("customer_first_name", "The customer's first name (may be blank)", "Ada"),
-    TemplateVariable("order_number", "The order number the customer sees", "#1001"),
-    TemplateVariable(
-        "items",
-        "The order's lines: each has quantity, title, variant_title and total",
-        [{"quantity": 2, "title": "Green tea", "variant_title": "250 g", "total": "18.00"}],
-    ),
-    TemplateVariable("total", "The order's total, e.g. 42.50", "18.00"),
-    TemplateVariable("currency", "The order's currency code, e.g. EUR", "USD"),
-    TemplateVariable(
-        "tracking_url", "Link to the order's tracking page", "https://example.com/track/4mKx…/"
-    ),
-    TemplateVariable(
-        "preferences_url",
-        "Link to the customer's message preferences (unsubscribe)",
-        "https://example.com/preferences/sample/",
-    ),
-)
-_SHIPMENT_VARIABLES = (
-    TemplateVariable("carrier", "The carrier's name, e.g. UPS (may be blank)", "UPS"),
-    TemplateVariable("tracking_number", "The parcel's tracking number", "1Z999AA10123456784"),
-    TemplateVariable(
-        "carrier_tracking_url",
-        "The carrier's own tracking page (may be blank)",
-        "https://carrier.example/track/1Z999AA10123456784",
-    ),
-    TemplateVariable(
-        "estimated_delivery_date", "Expected delivery date, YYYY-MM-DD (may be blank)", "2026-06-02"
-    ),
-    TemplateVariable("shipment_status", "The parcel's status, e.g. In transit", "In transit"),
-)
-_RECOMMENDATIONS = TemplateVariable(
-    "recommendations",
-    "Up to three products often bought with these: each has title, url and image_url",
-    [{"title": "Tea infuser", "url": "https://example.com/infuser", "image_url": ""}],
-)
-
-_RETURN_VARIABLES = (
-    TemplateVariable(
-        "rma", "The return's number (RMA) the customer and the slip show", "R1001-3F2A"
-    ),
-    TemplateVariable(
-        "return_items",
-        "The items coming back: each has quantity, title, variant_title, reason, resolution "
-        "(e.g. Refund to the original payment), exchange_variant_title (may be blank) and amount",
-        [
-            {
-                "quantity": 1,
-                "title": "Green tea",
-                "variant_title": "250 g",
-                "reason": "Changed my mind",
-                "resolution": "Refund to the original payment",
-                "exchange_variant_title": "",
-                "amount": "18.00",
-            }
-        ],
-    ),
-    TemplateVariable(
-        "return_method", "How the items come back, e.g. Drop off at a carrier point", "Drop off"
-    ),
-    TemplateVariable(
-        "refund_total", "What is refunded to the original payment (blank when nothing)", "13.05"
-    ),
-    TemplateVariable("credit_total", "What is given as store credit (blank when nothing)", "19.80"),
-    TemplateVariable("fee_total", "The return fee deducted (blank when none)", "4.95"),
-    TemplateVariable(
-        "returns_url",
-        "Link to the return's page",
-        "https://example.com/returns/4mKx…/r/R1001-3F2A/",
-    ),
-)
-_RETURN_SLIP_VARIABLES = (
-    TemplateVariable(
-        "method_instructions",
-        "What the customer does with the parcel for the return method",
-        "Pack the items, print the return slip and stick it on the parcel, then drop it off "
-        "at a carrier point.",
-    ),
-    TemplateVariable(
-        "return_instructions", "The shop's own return instructions (may be blank)", "Pack well."
-    ),
-    TemplateVariable(
-        "return_address", "Where the parcel goes (blank when nothing is sent back)", "1 Tea Lane"
-    ),
-    TemplateVariable(
-        "slip_url",
-        "Link to the printable return slip (blank when nothing is sent back)",
-        "https://example.com/returns/4mKx…/r/R1001-3F2A/slip/",
-    ),
-)
-_EXCHANGE_VARIABLES = (
-    TemplateVariable(
-        "exchange_order_number",
-        "The order sending the replacement items (blank when nothing is exchanged)",
-        "#1001-X7",
-    ),
-    TemplateVariable(
-        "exchange_tracking_url",
-        "Link to the replacement order's tracking page (blank when nothing is exchanged)",
-        "https://example.com/track/7pQz…/",
-    ),
-)
-
-# The one place that says what a template of each kind may use. A kind not listed here does
-# not exist, and a template naming a variable not listed for its kind is refused.
-KIND_VARIABLES: dict[str, tuple[TemplateVariable, ...]] = {
-    "order_confirmation": (*_ORDER_VARIABLES, _RECOMMENDATIONS),
-    "shipment_shipped": (*_ORDER_VARIABLES, *_SHIPMENT_VARIABLES),
-    "shipment_out_for_delivery": (*_ORDER_VARIABLES, *_SHIPMENT_VARIABLES),
-    "shipment_delivered": (*_ORDER_VARIABLES, *_SHIPMENT_VARIABLES, _RECOMMENDATIONS),
-    "shipment_exception": (*_ORDER_VARIABLES, *_SHIPMENT_VARIABLES),
-    "shipment_delayed": (
-        *_ORDER_VARIABLES,
-        *_SHIPMENT_VARIABLES,
-        TemplateVariable(
-            "delay_reason",
-            'Why it is late: "no_scan" (no tracking update for days) or "past_estimate"',
-            "no_scan",
-        ),
-    ),
-    "care_guide": (
-        *_ORDER_VARIABLES,
-        TemplateVariable(
-            "guides",
-            "The care guides of the parcel's products: each has title and care_guide",
-            [{"title": "Green tea", "care_guide": "Keep it dry and away from light."}],
-        ),
-    ),
-    "review_request": (
-        *_ORDER_VARIABLES,
-        TemplateVariable("review_url", "Link to the review page", "https://example.com/feedback/"),
-    ),
-    "replenishment": (
-        *_ORDER_VARIABLES,
-        TemplateVariable("product_title", "The product running out", "Green tea"),
-        TemplateVariable("product_url", "Link to reorder the product", "https://example.com/tea"),
-        TemplateVariable("product_image_url", "The product's image (may be blank)", ""),
-        TemplateVariable("quantity", "How many the customer bought last time", 2),
-        TemplateVariable("runs_out_on", "When it should run out, YYYY-MM-DD", "2026-07-01"),
-    ),
-    "return_requested": (*_ORDER_VARIABLES, *_RETURN_VARIABLES),
-    "return_approved": (*_ORDER_VARIABLES, *_RETURN_VARIABLES, *_RETURN_SLIP_VARIABLES),
-    "return_rejected": (
-        *_ORDER_VARIABLES,
-        *_RETURN_VARIABLES,
-        TemplateVariable(
-            "status_reason", "Why the return was rejected, as staff wrote it", "Past the window"
-        ),
-    ),
-    "return_received": (*_ORDER_VARIABLES, *_RETURN_VARIABLES),
-    "return_resolved": (*_ORDER_VARIABLES, *_RETURN_VARIABLES, *_EXCHANGE_VARIABLES),
-    "birthday": (
-        TemplateVariable("shop_name", "The shop's name", "Acme Tea"),
-        TemplateVariable("customer_first_name", "The customer's first name (may be blank)", "Ada"),
-        TemplateVariable("shop_url", "The shop's website", "https://example.com/"),
-        _ORDER_VARIABLES[-1],
-    ),
-    "first_order_anniversary": (
-        TemplateVariable("shop_name", "The shop's name", "Acme Tea"),
-        TemplateVariable("customer_first_name", "The customer's first name (may be blank)", "Ada"),
-        TemplateVariable("shop_url", "The shop's website", "https://example.com/"),
-        TemplateVariable("years", "How many years since their first order", 1),
-        TemplateVariable("order_number", "Their first order's number", "#1001"),
-        TemplateVariable(
-            "first_order_date", "The date of their first order, YYYY-MM-DD", "2025-06-10"
-        ),
-        _ORDER_VARIABLES[-1],
-    ),
-}
-
-# WhatsApp content templates take numbered variables: what each number carries, per kind. The
-# approved template registered with Twilio must use the same numbers.
-_ORDER_UPDATE = ("customer_first_name", "order_number", "tracking_url")
-_RETURN_UPDATE = ("customer_first_name", "rma", "returns_url")
-WHATSAPP_CONTENT_VARIABLES: dict[str, tuple[str, ...]] = {
-    "order_confirmation": _ORDER_UPDATE,
-    "shipment_shipped": _ORDER_UPDATE,
-    "shipment_out_for_delivery": _ORDER_UPDATE,
-    "shipment_delivered": _ORDER_UPDATE,
-    "shipment_exception": _ORDER_UPDATE,
-    "shipment_delayed": _ORDER_UPDATE,
-    "care_guide": _ORDER_UPDATE,
-    "review_request": ("customer_first_name", "order_number", "review_url"),
-    "replenishment": ("customer_first_name", "product_title", "product_url"),
-    "return_requested": _RETURN_UPDATE,
-    "return_approved": ("customer_first_name", "rma", "slip_url"),
-    "return_rejected": _RETURN_UPDATE,
-    "return_received": _RETURN_UPDATE,
-    "return_resolved": _RETURN_UPDATE,
-    "birthday": ("customer_first_name", "shop_name"),
-    "first_order_anniversary": ("customer_first_name", "shop_name"),
-}
-
-
-def kind_exists(kind: str) -> bool:
-    return kind in KIND_VARIABLES
-
-
-def kind_label(kind: str) -> str:
-    """How staff read a kind: "shipment_out_for_delivery" → "Shipment out for delivery"."""
-    return kind.replace("_", " ").capitalize()
+# --- What each kind offers ------------------------------------------------------------------
+# Each kind declares its variables (`MessageKind.variables`): a kind no app registers does not
+# exist here, and a template naming a variable not declared for its kind is refused.
 
 
 def whatsapp_content_variables(kind: str, context: Mapping[str, Any]) -> dict[str, str]:
     """The numbered variables of the kind's WhatsApp content template, from the context."""
-    names = WHATSAPP_CONTENT_VARIABLES.get(kind, ())
+    found = message_kind_find(kind)
+    names = found.whatsapp_variables if found else ()
     # Twilio refuses empty values and newlines, tabs or long runs of spaces (error 21656): a
     # value is sent on one line, and a blank one is left out so the template's own default
     # placeholder value is used.
@@ -464,7 +254,7 @@ def template_check(source: str, *, field: str, kind: str, html: bool) -> None:
         template = template_compile(source, html=html)
     except TemplateInvalid as exc:
         raise TemplateInvalid(exc.reason, field=field, line=exc.line) from exc
-    allowed = [variable.name for variable in KIND_VARIABLES[kind]]
+    allowed = [variable.name for variable in kind_variables(kind)]
     unknown = template_unknown_variables(template, allowed)
     if unknown:
         name, line = unknown[0]
@@ -590,38 +380,20 @@ def message_template_lookup(
 
 # --- The editor's preview --------------------------------------------------------------------
 
-PreviewContext = Callable[[Order], Mapping[str, Any]]
-# Kind → what an app above notifications adds to its preview (returns: the order's latest
-# return), registered from that app's `ready()`.
-_preview_contexts: dict[str, PreviewContext] = {}
-
-
-def template_preview_context_register(*, kinds: Iterable[str], context: PreviewContext) -> None:
-    """Preview messages of `kinds` with `context(order)` on top of the order's own values."""
-    for kind in kinds:
-        _preview_contexts[kind] = context
-
 
 def template_preview_context(*, shop: Shop, kind: str, order: Order | None) -> dict[str, Any]:
-    """What a message of `kind` would carry: the order's own values where it has them (and its
-    latest parcel's), the documented sample values for the rest. Plain values only."""
-    context = {variable.name: variable.sample for variable in KIND_VARIABLES[kind]}
+    """What a message of `kind` would carry: the values the kind's own preview builder reads
+    from the order (and its latest parcel, return, …) where it has them, the documented sample
+    values for the rest. Plain values only."""
+    found = message_kind(kind)
+    context = {variable.name: variable.sample for variable in found.variables}
     context["shop_name"] = shop.name
     if order is None:
         return context
-    # The flows' own builders, so the preview shows what the messages will carry.
-    names = set(context)
-    real = order_context(order)
-    shipment = order.shipments.order_by("-created_at").first()
-    if shipment is not None:
-        real |= shipment_context(shipment)
+    real: dict[str, Any] = dict(found.preview_context(order)) if found.preview_context else {}
     if order.customer_id:
         real["preferences_url"] = preferences_url(order.customer_id)
-    if "recommendations" in names:
-        real["recommendations"] = recommendations_context(order)
-    if kind in _preview_contexts:
-        real |= _preview_contexts[kind](order)
-    return context | {name: value for name, value in real.items() if name in names}
+    return context | {name: value for name, value in real.items() if name in context}
 
 
 def template_preview_orders(*, shop: Shop, limit: int = 10) -> list[Order]:

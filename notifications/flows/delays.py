@@ -10,14 +10,11 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from notifications.engine.kinds import flows_enabled_for_kind
-from notifications.engine.planning import (
-    Plan,
-    flow_schedule,
-    order_context,
-    shipment_context,
-)
+from notifications.engine.planning import flow_schedule
 from notifications.models import Message
+from orders.messages import order_context, shipment_context
 from orders.models import OrderStatus, Shipment, ShipmentStatus, Shop
+from postpurchase.message_kinds import MessagePlan
 
 KIND = "shipment_delayed"
 
@@ -80,6 +77,6 @@ def shipments_delayed_schedule(*, now: datetime | None = None) -> list[Message]:
             | shipment_context(shipment)
             | {"delay_reason": _why(shipment, now, silent_for)}
         )
-        plan = Plan(about=("shipment", shipment.pk), due=now + flow.delay, context=context)
+        plan = MessagePlan(about=("shipment", shipment.pk), due=now + flow.delay, context=context)
         scheduled += flow_schedule(flow=flow, order=order, plan=plan)
     return scheduled

@@ -4,9 +4,10 @@ usage guide and the review request."""
 from django.conf import settings
 from django.core import signing
 
-from notifications.engine.planning import Plan, order_context, shipment_line_items
-from notifications.models import Flow
-from orders.models import Order, Shipment
+from orders.messages import event_shipment, order_context
+from orders.models import Order
+from orders.selectors import shipment_line_items
+from postpurchase.message_kinds import MessagePlan, PlanRequest
 
 _FEEDBACK_SALT = "feedback.order"
 
@@ -19,13 +20,15 @@ def feedback_url(order: Order) -> str:
     return f"{settings.PUBLIC_BASE_URL}/feedback/{token}/"
 
 
-def care_guide_plans(*, flow: Flow, order: Order, shipment: Shipment) -> list[Plan]:
-    """One message with the guides of the parcel's products that have one; none otherwise."""
-    if shipment.delivered_at is None:
+def care_guide_plan(request: PlanRequest) -> list[MessagePlan]:
+    """One message with the guides of the delivered parcel's products that have one, `delay`
+    after delivery; none otherwise."""
+    shipment = event_shipment(request)
+    if shipment is None or shipment.delivered_at is None:
         return []
     guides = []
     seen: set[int] = set()
-    for line in shipment_line_items(shipment):
+    for line in shipment_line_items(shipment=shipment):
         product = line.product
         if product is None or not product.care_guide.strip() or product.pk in seen:
             continue
@@ -33,15 +36,16 @@ def care_guide_plans(*, flow: Flow, order: Order, shipment: Shipment) -> list[Pl
         guides.append({"title": product.title, "care_guide": product.care_guide.strip()})
     if not guides:
         return []
-    context = order_context(order) | {"guides": guides}
-    due = shipment.delivered_at + flow.delay
-    return [Plan(about=("shipment", shipment.pk), due=due, context=context)]
+    context = order_context(request.order) | {"guides": guides}
+    due = shipment.delivered_at + request.delay
+    return [MessagePlan(about=("shipment", shipment.pk), due=due, context=context)]
 
 
-def review_request_plans(*, flow: Flow, order: Order) -> list[Plan]:
-    """One request per order, `flow.delay` after its last parcel arrived."""
+def review_request_plan(request: PlanRequest) -> list[MessagePlan]:
+    """One request per order, `delay` after its last parcel arrived."""
+    order: Order = request.order
     if order.delivered_at is None:
         return []
     context = order_context(order) | {"review_url": feedback_url(order)}
-    due = order.delivered_at + flow.delay
-    return [Plan(about=("order", order.pk), due=due, context=context)]
+    due = order.delivered_at + request.delay
+    return [MessagePlan(about=("order", order.pk), due=due, context=context)]

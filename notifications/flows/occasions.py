@@ -17,9 +17,10 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from notifications.engine.kinds import flows_enabled_for_kind
-from notifications.engine.planning import Plan, customer_as_recipient, flow_schedule
+from notifications.engine.planning import customer_as_recipient, flow_schedule
 from notifications.models import Flow, Message
 from orders.models import Customer, Order, OrderStatus
+from postpurchase.message_kinds import MessagePlan
 
 BIRTHDAY = "birthday"
 ANNIVERSARY = "first_order_anniversary"
@@ -163,7 +164,7 @@ def _schedule(kind: str, flows: dict[int, Flow], due: list[_Due]) -> list[Messag
     scheduled = []
     for item in todo:
         customer = customers[item.customer_id]
-        plan = Plan(about=("year", item.year), due=item.due, context=item.context)
+        plan = MessagePlan(about=("year", item.year), due=item.due, context=item.context)
         recipient = customer_as_recipient(customer)
         scheduled += flow_schedule(flow=flows[customer.shop_id], order=recipient, plan=plan)
     return scheduled

@@ -1,15 +1,12 @@
 """Frequently bought together: product affinities from the shop's own orders, and the few
 products worth suggesting next to an order."""
 
-from dataclasses import asdict
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from orders.models import Order, OrderStatus, ProductAffinity
-from orders.recommendations import products_bought_with
+from orders.models import OrderStatus, ProductAffinity
 
 AFFINITY_WINDOW = timedelta(days=365)
 AFFINITY_MIN_ORDERS_TOGETHER = 2
@@ -75,12 +72,3 @@ def product_affinities_compute(*, shop_id: int, now: datetime | None = None) -> 
             },
         )
         return cursor.rowcount
-
-
-def recommendations_context(order: Order) -> list[dict[str, Any]]:
-    """The "Often bought together" block of an order's messages, as plain values."""
-    product_ids = [line.product_id for line in order.line_items.all() if line.product_id]
-    found = products_bought_with(
-        shop_id=order.shop_id, product_ids=product_ids, customer_id=order.customer_id
-    )
-    return [asdict(product) for product in found]

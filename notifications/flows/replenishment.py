@@ -6,10 +6,13 @@ from datetime import datetime, timedelta
 
 from django.db import connection
 
-from notifications.engine.planning import Plan, order_context, shipment_line_items
 from notifications.engine.scheduling import messages_cancel
-from notifications.models import PENDING_STATES, Flow, Message
+from notifications.models import PENDING_STATES, Message
+from orders.messages import event_shipment, order_context
 from orders.models import LineItem, Order, OrderStatus, Shipment
+from orders.selectors import shipment_line_items
+from postpurchase.events import Event
+from postpurchase.message_kinds import MessagePlan, PlanRequest
 
 KIND = "replenishment"
 
@@ -97,15 +100,15 @@ def _reordered_since(line_item: LineItem) -> bool:
     )
 
 
-def replenishment_plans(*, flow: Flow, order: Order, shipment: Shipment) -> list[Plan]:
-    """One reminder per consumable line in the delivered parcel, `flow.delay` (a lead time)
+def replenishment_plans(*, delay: timedelta, order: Order, shipment: Shipment) -> list[MessagePlan]:
+    """One reminder per consumable line in the delivered parcel, `delay` (a lead time)
     before the predicted run-out counted from delivery. A line the customer already reordered
     gets none; a reminder that would fall before delivery is due at delivery."""
     delivered_at = shipment.delivered_at
     if order.customer_id is None or delivered_at is None:
         return []
     plans = []
-    for line in shipment_line_items(shipment):
+    for line in shipment_line_items(shipment=shipment):
         line.order = order  # the order in hand: no query per line
         prediction = replenishment_predict(line_item=line)
         if prediction is None or _reordered_since(line):
@@ -118,9 +121,17 @@ def replenishment_plans(*, flow: Flow, order: Order, shipment: Shipment) -> list
             "quantity": line.quantity,
             "runs_out_on": runs_out_at.date().isoformat(),
         }
-        due = max(runs_out_at - flow.delay, delivered_at)
-        plans.append(Plan(about=("line_item", line.pk), due=due, context=context))
+        due = max(runs_out_at - delay, delivered_at)
+        plans.append(MessagePlan(about=("line_item", line.pk), due=due, context=context))
     return plans
+
+
+def replenishment_plan(request: PlanRequest) -> list[MessagePlan]:
+    """The reminders a parcel's delivery owes (the kind's planner)."""
+    shipment = event_shipment(request)
+    if shipment is None:
+        return []
+    return replenishment_plans(delay=request.delay, order=request.order, shipment=shipment)
 
 
 def replenishment_cancel_on_reorder(*, order_id: int) -> int:
@@ -149,3 +160,7 @@ def replenishment_cancel_on_reorder(*, order_id: int) -> int:
         messages_cancel(reason=reason, about=("line_item", line_id), kinds=(KIND,))
         for line_id in abouts
     )
+
+
+def order_placed_cancel_replenishment(event: Event) -> int:
+    return replenishment_cancel_on_reorder(order_id=event.payload["order_id"])

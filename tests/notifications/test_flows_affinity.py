@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from notifications.flows.lifecycle import event_schedule_messages
+from notifications.engine.planning import event_schedule_messages
 from notifications.flows.recommendations import product_affinities_compute
 from notifications.services import messages_claim_due, messages_send
 from notifications.tasks import product_affinities_compute_task

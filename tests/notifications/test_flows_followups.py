@@ -7,7 +7,7 @@ from django.core import mail, signing
 from django.utils import timezone
 
 from notifications.engine.kinds import flows_ensure_defaults
-from notifications.flows.lifecycle import event_schedule_messages
+from notifications.engine.planning import event_schedule_messages
 from notifications.models import Flow, Message, MessageStatus, Purpose
 from notifications.services import message_render, message_send
 from orders.events import OrderEventName

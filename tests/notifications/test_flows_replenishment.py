@@ -5,11 +5,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from notifications.flows.lifecycle import (
-    event_schedule_messages,
+from notifications.engine.planning import event_schedule_messages
+from notifications.flows.replenishment import (
     order_placed_cancel_replenishment,
+    replenishment_predict,
 )
-from notifications.flows.replenishment import replenishment_predict
 from notifications.models import Message, MessageStatus, Purpose
 from notifications.services import message_render
 from orders.events import OrderEventName

@@ -9,13 +9,13 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from notifications.engine.planning import event_schedule_messages
 from notifications.engine.rendering import message_render_outbound
 from notifications.engine.templating import (
     TemplateInvalid,
     message_template_save,
     template_preview_context,
 )
-from notifications.flows.lifecycle import event_schedule_messages
 from notifications.models import Message, MessageStatus, Purpose
 from notifications.services import MessageRequest, message_schedule, message_send
 from orders.models import Channel, Order, OrderStatus

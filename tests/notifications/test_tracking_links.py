@@ -3,9 +3,9 @@
 import pytest
 from django.core import mail
 
-from notifications.engine.planning import order_context
 from notifications.models import MessageStatus
 from notifications.services import message_send
+from orders.messages import order_context
 from orders.services.tracking import tracking_link_renew
 from tests.factories import OrderFactory
 from tests.notifications.test_outbox import queued

@@ -43,7 +43,9 @@ delivered = (
     .distinct()
     .order_by("-delivered_at")[:50]
 )
-plans = [p for s in delivered for p in replenishment_plans(flow=flow, order=s.order, shipment=s)]
+plans = [
+    p for s in delivered for p in replenishment_plans(delay=flow.delay, order=s.order, shipment=s)
+]
 print(json.dumps({"pairs": pairs, "plans": len(plans)}))
 """
 
