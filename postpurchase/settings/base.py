@@ -196,7 +196,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=7),
     },
     "product-affinities-compute": {
-        "task": "notifications.tasks.product_affinities_compute_all_task",
+        "task": "orders.tasks.product_affinities_compute_all_task",
         "schedule": crontab(minute=40, hour=2),
     },
     "idempotency-keys-purge": {

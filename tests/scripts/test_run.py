@@ -28,7 +28,7 @@ RUN = [sys.executable, str(BASE_DIR / "scripts" / "run.py")]
 CHECKS = """
 import json
 from notifications.models import Flow
-from notifications.flows.recommendations import product_affinities_compute
+from orders.services import product_affinities_compute
 from notifications.flows.replenishment import replenishment_plans
 from orders.models import Shipment, Shop
 

@@ -1,5 +1,6 @@
-"""Frequently bought together: product affinities from the shop's own orders, and the few
-products worth suggesting next to an order."""
+"""Frequently bought together: the nightly computation of product affinities from the shop's
+own orders. It reads the orders' lines and writes `ProductAffinity`, both this app's tables; the
+pages and messages read the pairs through `orders.recommendations`."""
 
 from datetime import datetime, timedelta
 
