@@ -125,8 +125,8 @@ class BulkActionView(StaffPermissionMixin, View):
         back = _queue_url(request, request.POST.get("next", ""))
         if not form.is_valid():
             for errors in form.errors.values():
-                for error in errors:
-                    messages.error(request, error)
+                for error in errors:  # ErrorList hands out each error as its message
+                    messages.error(request, str(error))
             return HttpResponseRedirect(back)
         ids = form.cleaned_data["ids"]
         action = form.cleaned_data["action"]
@@ -311,6 +311,8 @@ class ReturnItemPhotoView(StaffPermissionMixin, View):
         item = selectors.return_item_photo_get_for_shop(
             shop=self.shop, return_id=pk, item_id=item_id
         )
+        if item.photo is None:  # the selector finds only items with one
+            raise Http404("This item has no photo.")
         content_type = item.photo_content_type
         inline = content_type in INLINE_PHOTO_TYPES
         response = HttpResponse(
