@@ -238,7 +238,9 @@ def _resolutions(returned: QuerySet[ReturnItem]) -> tuple[list[ShareRow], int, D
     return result, units, value
 
 
-def returns_report(*, shop: Shop, days: int = DEFAULT_PERIOD, now: datetime | None = None):
+def returns_report(
+    *, shop: Shop, days: int = DEFAULT_PERIOD, now: datetime | None = None
+) -> ReturnsReport:
     """The shop's returns report for the last `days` days (see the module's definitions)."""
     days = days if days in PERIODS else DEFAULT_PERIOD
     now = now or timezone.now()

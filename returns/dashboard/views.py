@@ -381,19 +381,19 @@ class ReportView(ReturnsView):
         form = ReportPeriodForm(self.request.GET or None)
         report = returns_report(shop=self.shop, days=form.period())
         top = sorted(
-            (row for row in report.products if row.item_rate is not None),
-            key=lambda row: row.item_rate,
+            ((row, row.item_rate) for row in report.products if row.item_rate is not None),
+            key=lambda pair: pair[1],
             reverse=True,
         )[:CHART_ROWS]
         # Bars are drawn against the largest value shown, the shop's average included.
-        rates = [row.item_rate for row in top]
+        rates = [rate for _, rate in top]
         if report.item_rate is not None:
             rates.append(report.item_rate)
         largest = float(max(rates, default=0)) or 1.0
         return super().get_context_data(
             form=form,
             report=report,
-            chart=[(row, float(row.item_rate) * 100 / largest) for row in top],
+            chart=[(row, float(rate) * 100 / largest) for row, rate in top],
             shop_rate_x=float(report.item_rate) * 100 / largest
             if report.item_rate is not None
             else None,
