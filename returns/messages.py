@@ -20,8 +20,11 @@ from orders.links import tracking_page_url
 from orders.models import Order
 from postpurchase.events import Event
 from returns.events import ReturnEventName
-from returns.models import ReturnRequest
-from returns.selectors import return_request_for_message, return_request_latest_for_message
+from returns.selectors import (
+    ReturnForMessage,
+    return_request_for_message,
+    return_request_latest_for_message,
+)
 
 # The events whose flows send a message about the return (of the same name as the kind).
 MESSAGE_EVENTS = (
@@ -64,9 +67,9 @@ def _amount(value: Decimal) -> str:
     return str(value) if value else ""
 
 
-def return_context(request: ReturnRequest, order: Order) -> dict[str, Any]:
+def return_context(found: ReturnForMessage, order: Order) -> dict[str, Any]:
     """The plain values a message about this return may use (on top of the order's)."""
-    policy = getattr(request, "policy", None)
+    request, policy = found.request, found.policy
     exchange = request.exchange_order
     has_slip = request.method not in _NO_SLIP
     return {
@@ -116,10 +119,11 @@ def return_plans(
 ) -> list[tuple[Flow, Plan]]:
     """What each flow a return event started owes: one message about the return, due
     `flow.delay` from now, unless the return has already moved past it."""
-    request = return_request_for_message(return_id=payload["return_id"])
-    if request is None or request.order_id != order.pk:
+    found = return_request_for_message(return_id=payload["return_id"])
+    if found is None or found.request.order_id != order.pk:
         return []
-    context = order_context(order) | return_context(request, order)
+    request = found.request
+    context = order_context(order) | return_context(found, order)
     return [
         (flow, Plan(about=("return", request.pk), due=now + flow.delay, context=context))
         for flow in flows
@@ -129,8 +133,8 @@ def return_plans(
 
 def return_preview_context(order: Order) -> dict[str, Any]:
     """What the template editor previews a return message with: the order's latest return."""
-    request = return_request_latest_for_message(order_id=order.pk)
-    return return_context(request, order) if request is not None else {}
+    found = return_request_latest_for_message(order_id=order.pk)
+    return return_context(found, order) if found is not None else {}
 
 
 def return_cancelled_cancel_messages(event: Event) -> int:
