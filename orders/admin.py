@@ -149,10 +149,10 @@ class ApiKeyAdmin(OpsAdmin):
     def is_active(self, obj: ApiKey) -> bool:
         return obj.is_active
 
-    def get_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> tuple[str, ...]:
         if obj is None:
-            return ["shop", "name"]
-        return ["shop", "name", "prefix", "key_hash", "created_at", "last_used_at", "revoked_at"]
+            return ("shop", "name")
+        return ("shop", "name", "prefix", "key_hash", "created_at", "last_used_at", "revoked_at")
 
     def get_readonly_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> list[str]:
         if obj is None:

@@ -15,6 +15,7 @@ from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from orders.events import OrderEventName
@@ -172,7 +173,7 @@ _TEXTS = (Channel.EMAIL.value, Channel.SMS.value)
 
 
 def _on_shipment_status(
-    status: str, label: str, useful_for: timedelta, *, recommending: bool = False
+    status: str, label: str | Promise, useful_for: timedelta, *, recommending: bool = False
 ) -> MessageKind:
     """A transactional message when a parcel reaches `status`, e.g. `shipment_delivered`."""
     return MessageKind(

@@ -159,7 +159,7 @@ def _status_label(
         return value
 
 
-_EVENT_TITLES = {
+_EVENT_TITLES: dict[str, str] = {
     OrderEvent.Kind.CREATED: "Order received",
     OrderEvent.Kind.UPDATED: "Order updated",
     OrderEvent.Kind.PAID: "Payment received",
@@ -257,7 +257,7 @@ def _pending_views(order_id: int) -> tuple[int, datetime | None, datetime | None
         logger.warning("tracking page views: Redis unavailable, showing stored figures only")
         return 0, None, None
 
-    def moment(raw: bytes | None) -> datetime | None:
+    def moment(raw: bytes | str | None) -> datetime | None:
         return datetime.fromtimestamp(float(raw), tz=UTC) if raw else None
 
     return int(count or 0), moment(first), moment(last)

@@ -1,6 +1,7 @@
 """Thin Celery entry points; each calls one service and is safe to run twice."""
 
 from datetime import timedelta
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
@@ -12,7 +13,7 @@ from orders.services.affinities import product_affinities_compute
 from orders.services.problems import problem_report_notify_shop
 from orders.tracking.views_count import tracking_page_views_flush
 
-_RETRY = {
+_RETRY: dict[str, Any] = {
     "retry_backoff": True,
     "retry_backoff_max": 600,
     "retry_jitter": True,

@@ -9,8 +9,10 @@ declares the action it needs (`postpurchase.shell.staff.StaffPermissionMixin`), 
 that change money, policy or settings check their actor (`staff_permission_require`).
 """
 
-from typing import TypeVar
+from typing import TypeAlias, TypeVar
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import F, Model, QuerySet
 from django.http import Http404, HttpRequest
 
@@ -18,6 +20,8 @@ from orders.models import Shop, StaffMembership
 from postpurchase import permissions
 
 M = TypeVar("M", bound=Model)
+# Whoever asks: a role is only ever found for a signed-in user.
+AnyUser: TypeAlias = AbstractBaseUser | AnonymousUser
 SESSION_KEY = "current_shop_id"
 
 
@@ -26,20 +30,16 @@ def scoped(model: type[M], shop: Shop) -> QuerySet[M]:
     return model._default_manager.filter(shop=shop)
 
 
-def staff_shops(user) -> QuerySet[Shop]:
+def staff_shops(user: AnyUser) -> QuerySet[Shop]:
     """The active shops the user is staff of, each with `staff_role`, their role there."""
     if not user.is_authenticated:
         return Shop.objects.none()
     # The annotation reads the same membership row the filter joined.
     return (
-        Shop.objects.filter(memberships__user=user, is_active=True)
+        Shop.objects.filter(memberships__user_id=user.pk, is_active=True)
         .annotate(staff_role=F("memberships__role"))
         .order_by("name")
     )
-
-
-def membership_for(user, shop: Shop) -> StaffMembership | None:
-    return StaffMembership.objects.filter(user=user, shop=shop).first()
 
 
 def current_shop(request: HttpRequest) -> Shop | None:
@@ -58,18 +58,18 @@ def shop_select(request: HttpRequest, shop_id: int) -> Shop:
     return shop
 
 
-def staff_role(user, shop_id: int) -> str | None:
+def staff_role(user: AnyUser | None, shop_id: int) -> str | None:
     """The user's role in the shop, None when they are not its staff."""
     if user is None or not user.is_authenticated:
         return None
     return (
-        StaffMembership.objects.filter(user=user, shop_id=shop_id)
+        StaffMembership.objects.filter(user_id=user.pk, shop_id=shop_id)
         .values_list("role", flat=True)
         .first()
     )
 
 
-def staff_permission_require(*, actor, shop_id: int, action: str) -> None:
+def staff_permission_require(*, actor: AnyUser | None, shop_id: int, action: str) -> None:
     """Raise `StaffPermissionDenied` (a DomainError) unless `actor` may take `action` in the
     shop. No actor is the system itself (a task, a rule of the shop's own policy): allowed."""
     if actor is None or permissions.is_ops(actor):

@@ -36,7 +36,9 @@ admin.site.site_title = "Postpurchase ops"
 admin.site.index_title = "Shops, orders and ingestion"
 
 # Links typed by ops without a scheme are https ones (also Django 6's default).
-URL_FIELDS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
+URL_FIELDS_ASSUME_HTTPS: "dict[type[models.Field[Any, Any]], dict[str, Any]]" = {
+    models.URLField: {"assume_scheme": "https"}
+}
 
 
 class OpsAdmin(admin.ModelAdmin):

@@ -36,7 +36,8 @@ class Event:
     payload: dict[str, Any]
 
 
-Handler = Callable[[Event], None]
+# What a handler returns (a count, the rows it made) is for its own callers: delivery ignores it.
+Handler = Callable[[Event], object]
 # Failed deliveries of one event before the beat sweep stops retrying it on its own.
 MAX_DELIVERY_ATTEMPTS = 20
 # Event name → the app that declared it.

@@ -12,12 +12,20 @@ member's role in a shop, enforces it through `staff_permission_require` in every
 changes money, policy or settings.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeAlias
 
 from django.core.exceptions import PermissionDenied
 
 from postpurchase.exceptions import DomainError
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+# Who takes an action, as services receive it: a signed-in user (a staff member, or the
+# platform's ops), or None for the system itself (a task, a rule of the shop's own policy).
+Actor: TypeAlias = "User | None"
 
 AGENT = "agent"
 MANAGER = "manager"
@@ -135,7 +143,7 @@ class AllowedActions(Mapping[str, bool]):
             raise KeyError(action)
         return self._everything or role_allows(self.role, action)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(POLICY)
 
     def __len__(self) -> int:

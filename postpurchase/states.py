@@ -1,16 +1,17 @@
 """The one way an object changes state: check the table, write the status, record the event."""
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Protocol
 
 from postpurchase.exceptions import IllegalTransition
+from postpurchase.permissions import Actor
 
 
 class HasStatus(Protocol):
     status: str
 
     def record_transition(
-        self, *, from_status: str, to_status: str, actor: Any, note: str
+        self, *, from_status: str, to_status: str, actor: Actor, note: str
     ) -> None: ...
 
     def save(self, *, update_fields: list[str]) -> None: ...
@@ -22,7 +23,8 @@ def can_transition(current: str, to: str, table: Mapping[str, set[str]]) -> bool
 
 def can_reach(current: str, to: str, table: Mapping[str, set[str]]) -> bool:
     """Whether `to` lies ahead of `current`, in one move or several."""
-    seen, ahead = set(), set(table.get(current, set()))
+    seen: set[str] = set()
+    ahead = set(table.get(current, set()))
     while ahead - seen:
         state = (ahead - seen).pop()
         seen.add(state)
@@ -35,7 +37,7 @@ def transition(
     *,
     to: str,
     table: Mapping[str, set[str]],
-    actor: Any = None,
+    actor: Actor = None,
     note: str = "",
     extra_fields: tuple[str, ...] = (),
 ) -> None:

@@ -73,11 +73,18 @@ def demo_returns_seed(*, shop: Shop, now: datetime, seed: int, **kwargs: Any) ->
 
 
 class _History:
-    def __init__(self, rng, shop, reasons, now, bonus) -> None:
+    def __init__(
+        self,
+        rng: random.Random,
+        shop: Shop,
+        reasons: dict[str, ReturnReason],
+        now: datetime,
+        bonus: Decimal,
+    ) -> None:
         self.rng, self.shop, self.reasons, self.now, self.bonus = rng, shop, reasons, now, bonus
-        self.items: list[ReturnItem] = []
-        self.events: list[ReturnEvent] = []
-        self.credits: list[StoreCreditEntry] = []
+        # Each with the return it belongs to: the return has no id until it is created.
+        self.events: list[tuple[ReturnRequest, ReturnEvent]] = []
+        self.credits: list[tuple[ReturnRequest, StoreCreditEntry]] = []
 
     def _orders(self) -> list[Order]:
         return list(
@@ -110,23 +117,25 @@ class _History:
         requests = []
         for order in self._orders():
             line = self._pick(order)
-            if line is not None:
-                requests.append(self._request(order, line))
+            if line is not None and order.delivered_at is not None:
+                requests.append(self._request(order, line, order.delivered_at))
         if not requests:
             return 0
         ReturnRequest.objects.bulk_create([r for r, _ in requests])
         for request, item in requests:
             item.return_request = request
-        for event in self.events:
-            event.return_request = event._owner
+        for request, event in self.events:
+            event.return_request = request
         ReturnItem.objects.bulk_create([item for _, item in requests])
-        ReturnEvent.objects.bulk_create(self.events)
-        for credit in self.credits:
-            credit.return_request = credit._owner
-        StoreCreditEntry.objects.bulk_create(self.credits)
+        ReturnEvent.objects.bulk_create([event for _, event in self.events])
+        for request, credit in self.credits:
+            credit.return_request = request
+        StoreCreditEntry.objects.bulk_create([credit for _, credit in self.credits])
         return len(requests)
 
-    def _request(self, order: Order, line: LineItem) -> tuple[ReturnRequest, ReturnItem]:
+    def _request(
+        self, order: Order, line: LineItem, delivered_at: datetime
+    ) -> tuple[ReturnRequest, ReturnItem]:
         rng = self.rng
         code = (
             rng.choice(["defective", "damaged"])
@@ -137,16 +146,15 @@ class _History:
         resolution = rng.choices(list(_RESOLUTIONS), weights=list(_RESOLUTIONS.values()))[0]
         exchange_variant = None
         if resolution == Resolution.EXCHANGE:
-            others = [v for v in line.product.variants.all() if v.pk != line.variant_id]
+            variants = line.product.variants.all() if line.product else []
+            others = [v for v in variants if v.pk != line.variant_id]
             exchange_variant = others[0] if others else None
             resolution = Resolution.EXCHANGE if exchange_variant else Resolution.REFUND
         line_value = line.unit_price * line.quantity - line.discount_total
         value = returned_value(line_value, line.quantity, 1)
         amount = with_bonus(value, self.bonus) if resolution == Resolution.STORE_CREDIT else value
         fee = reason.fee
-        requested_at = order.delivered_at + timedelta(
-            days=rng.randint(1, 20), hours=rng.randint(0, 23)
-        )
+        requested_at = delivered_at + timedelta(days=rng.randint(1, 20), hours=rng.randint(0, 23))
         steps = (
             _PATH if requested_at < self.now - timedelta(days=14) else _PATH[: rng.randint(1, 4)]
         )
@@ -188,8 +196,7 @@ class _History:
         previous = ""
         for step, at in zip(steps, moments, strict=True):
             event = ReturnEvent(from_status=previous, to_status=step, at=at)
-            event._owner = request
-            self.events.append(event)
+            self.events.append((request, event))
             previous = step
         if (
             status == ReturnStatus.RESOLVED
@@ -205,6 +212,5 @@ class _History:
                 dedupe_key=f"return:demo:{order.pk}",
                 created_at=moments[-1],
             )
-            credit._owner = request
-            self.credits.append(credit)
+            self.credits.append((request, credit))
         return request, item

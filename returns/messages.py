@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from notifications.services import messages_cancel
@@ -23,8 +24,11 @@ from orders.models import Channel, Order, Purpose
 from postpurchase.events import Event
 from postpurchase.message_kinds import MessageKind, MessagePlan, PlanRequest, TemplateVariable
 from returns.events import ReturnEventName
-from returns.models import ReturnRequest
-from returns.selectors import return_request_for_message, return_request_latest_for_message
+from returns.selectors import (
+    ReturnForMessage,
+    return_request_for_message,
+    return_request_latest_for_message,
+)
 
 # What the customer does with their parcel, per return method (ReturnMethod's values).
 METHOD_INSTRUCTIONS = {
@@ -57,9 +61,9 @@ def _amount(value: Decimal) -> str:
     return str(value) if value else ""
 
 
-def return_context(request: ReturnRequest, order: Order) -> dict[str, Any]:
+def return_context(found: ReturnForMessage, order: Order) -> dict[str, Any]:
     """The plain values a message about this return may use (on top of the order's)."""
-    policy = getattr(request, "policy", None)
+    request, policy = found.request, found.policy
     exchange = request.exchange_order
     has_slip = request.method not in _NO_SLIP
     return {
@@ -109,12 +113,13 @@ def return_plans(request: PlanRequest) -> list[MessagePlan]:
     already moved past it or is not the order's."""
     order: Order = request.order
     found = return_request_for_message(return_id=request.event.payload["return_id"])
-    if found is None or found.order_id != order.pk or _is_moot(request.kind, found.status):
+    if found is None or found.request.order_id != order.pk:
+        return []
+    if _is_moot(request.kind, found.request.status):
         return []
     context = order_context(order) | return_context(found, order)
-    return [
-        MessagePlan(about=("return", found.pk), due=request.now + request.delay, context=context)
-    ]
+    due = request.now + request.delay
+    return [MessagePlan(about=("return", found.request.pk), due=due, context=context)]
 
 
 def return_preview_context(order: Order) -> dict[str, Any]:
@@ -122,7 +127,7 @@ def return_preview_context(order: Order) -> dict[str, Any]:
     its latest return's."""
     found = return_request_latest_for_message(order_id=order.pk)
     context = order_context(order)
-    return context | return_context(found, order) if found is not None else context
+    return (context | return_context(found, order)) if found is not None else context
 
 
 def return_cancelled_cancel_messages(event: Event) -> int:
@@ -207,7 +212,7 @@ _RETURN_UPDATE_WHATSAPP = ("customer_first_name", "rma", "returns_url")
 
 def _on_return(
     event: ReturnEventName,
-    label: Any,
+    label: str | Promise,
     useful_for: timedelta,
     *extra: TemplateVariable,
     whatsapp: tuple[str, ...] = _RETURN_UPDATE_WHATSAPP,

@@ -2,6 +2,7 @@
 pause read returns through these, never the models directly."""
 
 from collections.abc import Collection
+from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet
 
@@ -25,7 +26,17 @@ def customers_with_open_return(customer_ids: Collection[int]) -> dict[int, str]:
     return dict.fromkeys(rows, OPEN_RETURN_REASON)
 
 
-def _with_message_details(requests: QuerySet[ReturnRequest]) -> ReturnRequest | None:
+@dataclass(frozen=True)
+class ReturnForMessage:
+    """A return with what a message about it says: its items (with their lines, reasons and
+    exchange variants) and exchange order loaded, and its shop's return policy (None when the
+    shop has none)."""
+
+    request: ReturnRequest
+    policy: ReturnPolicy | None
+
+
+def _with_message_details(requests: QuerySet[ReturnRequest]) -> ReturnForMessage | None:
     request = (
         requests.select_related("exchange_order")
         .prefetch_related(
@@ -38,19 +49,19 @@ def _with_message_details(requests: QuerySet[ReturnRequest]) -> ReturnRequest | 
         )
         .first()
     )
-    if request is not None:
-        request.policy = ReturnPolicy.objects.filter(shop_id=request.shop_id).first()
-    return request
+    if request is None:
+        return None
+    policy = ReturnPolicy.objects.filter(shop_id=request.shop_id).first()
+    return ReturnForMessage(request=request, policy=policy)
 
 
-def return_request_for_message(*, return_id: int) -> ReturnRequest | None:
-    """The return with what a message about it says: its items (with their lines, reasons and
-    exchange variants), the exchange order, and the shop's policy as `policy` (None when the
-    shop has none). None when the return does not exist. Three queries."""
+def return_request_for_message(*, return_id: int) -> ReturnForMessage | None:
+    """The return with what a message about it says (`ReturnForMessage`); None when the
+    return does not exist. Three queries."""
     return _with_message_details(ReturnRequest.objects.filter(pk=return_id))
 
 
-def return_request_latest_for_message(*, order_id: int) -> ReturnRequest | None:
+def return_request_latest_for_message(*, order_id: int) -> ReturnForMessage | None:
     """The order's latest return, loaded as `return_request_for_message` does (the template
     editor previews return messages with it); None when the order has no return."""
     return _with_message_details(

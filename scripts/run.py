@@ -170,7 +170,7 @@ def _welcome(local: str, var: Path, servers: list) -> str:
         f"                {login(ADMIN_USERNAME)}",
         f"  Order lookup  {local}/track/  (an order number with its email or postcode)",
     ]
-    if order is not None:
+    if order is not None and order.customer is not None:  # the query found one with an email
         lines += [
             f"                try {order.number} with {order.customer.email}, or open its page:",
             f"                {local}{tracking_page_path(order)}",

@@ -4,11 +4,11 @@ request is scoped to that shop."""
 from dataclasses import dataclass
 
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from orders.models import ApiKey
+from orders.models import ApiKey, Shop
 from orders.services.api_keys import api_key_authenticate
 
 SCHEME = b"bearer"
@@ -45,6 +45,14 @@ class ShopApiKeyAuthentication(BaseAuthentication):
     def authenticate_header(self, request: Request) -> str:
         # Makes DRF answer 401 (not 403) and tell the client which scheme to use.
         return 'Bearer realm="api"'
+
+
+def request_shop(request: Request) -> Shop:
+    """The shop whose key authenticated the request (`HasShopApiKey` lets no other in)."""
+    key = request.auth
+    if not isinstance(key, ApiKey):
+        raise NotAuthenticated()
+    return key.shop
 
 
 class HasShopApiKey(BasePermission):

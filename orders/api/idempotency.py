@@ -22,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
+from orders.api.auth import request_shop
 from orders.api.errors import domain_error_body
 from orders.models import IdempotencyRecord, Shop
 from postpurchase.exceptions import DomainError
@@ -98,10 +99,11 @@ def idempotency_claim(
         return record, True
     except IntegrityError:
         pass
-    record = IdempotencyRecord.objects.filter(shop=shop, key=key).first()
-    if record is None:
+    found = IdempotencyRecord.objects.filter(shop=shop, key=key).first()
+    if found is None:
         # The first request failed and released the key between our insert and this read.
         raise IdempotencyKeyInFlight()
+    record = found
     if record.request_hash != request_hash:
         raise IdempotencyKeyReused(key)
     if record.response_status is not None:
@@ -174,14 +176,13 @@ def idempotent(handler: Handler) -> Handler:
         key = _key_from(request)
         if not key:
             return handler(view, request, *args, **kwargs)
+        method = request.method or ""
         record, is_owner = idempotency_claim(
-            shop=request.auth.shop,
+            shop=request_shop(request),
             key=key,
-            method=request.method,
+            method=method,
             path=request.path,
-            request_hash=request_fingerprint(
-                method=request.method, path=request.path, body=request.data
-            ),
+            request_hash=request_fingerprint(method=method, path=request.path, body=request.data),
         )
         if not is_owner:
             return Response(

@@ -211,7 +211,7 @@ class OrderInput(JsonInput):
     )
 
     def validate_line_items(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        seen: set[str] = set()
+        seen: set[str | None] = set()
         errors: dict[int, dict[str, list[str]]] = {}
         for index, item in enumerate(items):
             external_id = item.get("external_id")

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
 from orders.api import inputs, mapping, selectors
+from orders.api.auth import request_shop
 from orders.api.idempotency import idempotent
 from orders.api.schema import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
 from orders.api.serializers import (
@@ -47,7 +48,7 @@ class ShopApiViewSet(GenericViewSet):
 
     @property
     def shop(self) -> Shop:
-        return self.request.auth.shop
+        return request_shop(self.request)
 
 
 class OrderViewSet(ShopApiViewSet):

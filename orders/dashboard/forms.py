@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 
 from orders.models import OrderStatus
@@ -24,8 +26,9 @@ class OrderFilterForm(forms.Form):
         label="Placed to", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         start, end = cleaned.get("placed_from"), cleaned.get("placed_to")
         if start and end and start > end:
             self.add_error("placed_to", "The end date is before the start date.")

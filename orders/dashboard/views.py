@@ -28,7 +28,7 @@ from orders.tenancy import shop_select
 from postpurchase import permissions
 from postpurchase.exceptions import DomainError
 from postpurchase.shell.nav import Crumb
-from postpurchase.shell.staff import DashboardView, StaffPermissionMixin
+from postpurchase.shell.staff import DashboardView, StaffPermissionMixin, StaffRequest
 
 ORDERS_PER_PAGE = 50
 LATEST_ORDERS_ON_OVERVIEW = 10
@@ -51,6 +51,7 @@ class OrderListView(DashboardView):
     partial_template_name = "orders/partials/_order_rows.html"
     nav_section = "orders"
     permission = permissions.DASHBOARD_VIEW
+    request: StaffRequest
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         form = OrderFilterForm(self.request.GET)
@@ -114,7 +115,7 @@ class TrackingLinkRenewView(StaffPermissionMixin, View):
     http_method_names = ["post"]
     permission = permissions.TRACKING_LINK_RENEW
 
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def post(self, request: StaffRequest, pk: int) -> HttpResponse:
         order = selectors.order_get_for_shop(shop=self.shop, order_id=pk)
         tracking_link_renew(order=order, actor=request.user)
         messages.success(
@@ -128,7 +129,7 @@ class ProblemReportResolveView(StaffPermissionMixin, View):
     http_method_names = ["post"]
     permission = permissions.CASE_HANDLE
 
-    def post(self, request: HttpRequest, pk: int, report_id: int) -> HttpResponse:
+    def post(self, request: StaffRequest, pk: int, report_id: int) -> HttpResponse:
         report = selectors.problem_report_get_for_shop(
             shop=self.shop, order_id=pk, report_id=report_id
         )

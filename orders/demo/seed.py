@@ -413,7 +413,7 @@ def _orders_plan(
 def _basket(
     rng: random.Random, items: Sequence[CatalogItem], weights: Sequence[float], size: int
 ) -> list[tuple[CatalogItem, int]]:
-    chosen: dict[int, tuple[CatalogItem, int]] = {}
+    chosen: dict[str, tuple[CatalogItem, int]] = {}
     while len(chosen) < size:
         item = rng.choices(items, weights)[0]
         qty = 1 if rng.random() < 0.8 else rng.randint(2, 3)
@@ -885,7 +885,7 @@ def _ship(
 
 def _track(shipment: Shipment, scans: Sequence[TrackingEvent], timeline: Timeline) -> None:
     """Record the scans and move the shipment as the tracking service would."""
-    status = ShipmentStatus.PENDING
+    status: str = ShipmentStatus.PENDING
     for scan in scans:
         scan.shop_id, scan.shipment = shipment.shop_id, shipment
         scan.source, scan.created_at = "easypost", scan.occurred_at + timedelta(seconds=20)

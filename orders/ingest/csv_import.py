@@ -44,7 +44,13 @@ T = TypeVar("T")
 ZERO = Decimal("0.00")
 MONEY_LIMIT = Decimal("1e10")  # what DecimalField(max_digits=12, decimal_places=2) holds
 
-REQUIRED_COLUMNS = ("order_id", "order_number", "placed_at", "currency", "quantity")
+REQUIRED_COLUMNS: tuple[str, ...] = (
+    "order_id",
+    "order_number",
+    "placed_at",
+    "currency",
+    "quantity",
+)
 REQUIRED_COLUMNS += ("unit_price", "total")
 ONE_OF_COLUMNS = (("email", "phone"), ("sku", "product_title"))
 # Values that describe the order, not the line: equal on every row of an order (or blank).
@@ -319,8 +325,8 @@ class _OrderReader:
         shipments = self._shipments(lines, fields["placed_at"])
         if fields["subtotal"] is None:
             # A missing subtotal is what the lines add up to, as on the storefront.
-            fields["subtotal"] = _lines_total(lines.values())
-            if fields["subtotal"] >= MONEY_LIMIT:
+            fields["subtotal"] = subtotal = _lines_total(lines.values())
+            if subtotal >= MONEY_LIMIT:
                 self.problems.add(first.number, "subtotal", "the lines add up to too much")
         if self.problems.errors or order_id is None:
             return None

@@ -1,5 +1,6 @@
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -22,6 +23,7 @@ from orders.services.data import LineItemData, OrderData
 from orders.services.payments import order_payment_status_record, order_refunds_record
 from postpurchase import events
 from postpurchase.locks import row_lock
+from postpurchase.permissions import Actor
 from postpurchase.states import transition
 
 
@@ -173,7 +175,7 @@ def _line_items_sync(order: Order, items: tuple[LineItemData, ...]) -> None:
         line.save()
 
 
-def order_mark_paid(*, order: Order, paid_at=None, publish: bool = True) -> bool:
+def order_mark_paid(*, order: Order, paid_at: datetime | None = None, publish: bool = True) -> bool:
     """Record payment once; returns whether this call recorded it."""
     if order.paid_at is not None:  # a payment is never undone: no lock needed to see it
         return False
@@ -199,7 +201,12 @@ def order_mark_paid(*, order: Order, paid_at=None, publish: bool = True) -> bool
 
 @transaction.atomic
 def order_cancel(
-    *, order: Order, reason: str = "", at=None, actor=None, publish: bool = True
+    *,
+    order: Order,
+    reason: str = "",
+    at: datetime | None = None,
+    actor: Actor = None,
+    publish: bool = True,
 ) -> Order:
     """Cancel an order that has not shipped; raises IllegalTransition otherwise."""
     row_lock(order)
@@ -224,7 +231,7 @@ def order_cancel(
 
 
 @transaction.atomic
-def order_transition(*, order_id: int, to: str, actor=None, note: str = "") -> Order:
+def order_transition(*, order_id: int, to: str, actor: Actor = None, note: str = "") -> Order:
     """Move an order by hand (staff or API): lock, check the table, record."""
     order = Order.objects.select_for_update().get(pk=order_id)
     if to == OrderStatus.CANCELLED:

@@ -1,6 +1,5 @@
 """Staff's hand on the problems customers report from the tracking page: marking one resolved."""
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
@@ -8,12 +7,11 @@ from orders.models import OrderEvent, ProblemReport, ProblemStatus
 from orders.tenancy import staff_permission_require
 from postpurchase import permissions
 from postpurchase.exceptions import DomainError
+from postpurchase.permissions import Actor
 
 
 @transaction.atomic
-def problem_report_resolve(
-    *, report: ProblemReport, actor: AbstractBaseUser | None
-) -> ProblemReport:
+def problem_report_resolve(*, report: ProblemReport, actor: Actor) -> ProblemReport:
     """Mark an open report resolved and note it on the order's timeline. A report already
     resolved (two staff clicking at once, or a stale page) raises DomainError, nothing changed."""
     staff_permission_require(actor=actor, shop_id=report.shop_id, action=permissions.CASE_HANDLE)

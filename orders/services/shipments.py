@@ -1,5 +1,5 @@
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -21,6 +21,7 @@ from orders.services.data import ShipmentData, TrackingEventData
 from postpurchase import events
 from postpurchase.exceptions import DomainError
 from postpurchase.locks import row_lock
+from postpurchase.permissions import Actor
 from postpurchase.states import can_transition, transition
 
 
@@ -47,10 +48,9 @@ def shipment_upsert(
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.status == OrderStatus.CANCELLED:
         raise DomainError(f"Order {order.number} is cancelled; it cannot ship.")
-    shipment = _find_shipment(order, data)
-    created = shipment is None
-    if created:
-        shipment = Shipment(shop_id=order.shop_id, order=order, external_id=data.external_id)
+    found = _find_shipment(order, data)
+    created = found is None
+    shipment = found or Shipment(shop_id=order.shop_id, order=order, external_id=data.external_id)
     for name in ("carrier", "tracking_number", "tracking_url", "estimated_delivery_date"):
         value = getattr(data, name)
         if value not in ("", None):
@@ -156,8 +156,8 @@ def shipment_transition(
     *,
     shipment: Shipment,
     to: str,
-    at=None,
-    actor=None,
+    at: datetime | None = None,
+    actor: Actor = None,
     tracking_event_id: int | None = None,
     publish: bool = True,
 ) -> Shipment:

@@ -7,13 +7,14 @@ from orders.tenancy import staff_permission_require
 from orders.tracking.cache import tracking_token_forget
 from postpurchase import permissions
 from postpurchase.exceptions import DomainError
+from postpurchase.permissions import Actor
 from postpurchase.tokens import new_public_token
 
 RETURN_WINDOW_MAX_DAYS = 365
 
 
 @transaction.atomic
-def tracking_link_renew(*, order: Order, actor=None) -> Order:
+def tracking_link_renew(*, order: Order, actor: Actor = None) -> Order:
     """Give the order a new tracking token: the old link stops working at once (a forwarded or
     leaked link is revoked), and every message sent from now on carries the new one."""
     staff_permission_require(
@@ -33,7 +34,7 @@ def tracking_link_renew(*, order: Order, actor=None) -> Order:
     return order
 
 
-def shop_return_window_set(*, shop: Shop, days: int, actor=None) -> Shop:
+def shop_return_window_set(*, shop: Shop, days: int, actor: Actor = None) -> Shop:
     """How many days after delivery customers may start a return: the tracking page shows its
     return link within it, and the returns app accepts returns within it. Policy: only the
     shop's owner may change it."""

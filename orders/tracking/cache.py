@@ -96,7 +96,14 @@ def tracking_cache_generations(*, order_id: int, shop_id: int) -> tuple[str, str
     order_gen, shop_gen = redis_client().mget(
         _ORDER_GEN.format(order_id), _SHOP_GEN.format(shop_id)
     )
-    return (order_gen or b"0").decode(), (shop_gen or b"0").decode()
+    return _generation(order_gen), _generation(shop_gen)
+
+
+def _generation(raw: bytes | str | None) -> str:
+    """A generation as stored ("0" when never bumped); the client answers in bytes."""
+    if not raw:
+        return "0"
+    return raw.decode() if isinstance(raw, bytes) else raw
 
 
 def tracking_cache_put(

@@ -19,6 +19,7 @@ limited request reads nothing):
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Q, Value
@@ -38,6 +39,9 @@ from orders.tracking.lookup_forms import (
 )
 from orders.tracking.ratelimit import RateLimit, Verdict
 from postpurchase.shell.customer import customer_page_headers
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 LOOKUP_LIMIT_PER_ADDRESS = RateLimit("track-lookup-address", limit=10, window=10 * 60)
 LOOKUP_LIMIT_PER_NUMBER = RateLimit("track-lookup-number", limit=5, window=60 * 60)
@@ -96,8 +100,8 @@ class LookupPage:
     """What a lookup page says and where a match leads: the tracking page's, or another page
     keyed by the order's token (the returns portal's), on the same rules and counters."""
 
-    title: str
-    intro: str
+    title: "StrOrPromise"
+    intro: "StrOrPromise"
     action: str
     destination: Callable[[Order], str]
 

@@ -9,7 +9,7 @@ import hashlib
 import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import Max, OuterRef, Prefetch, Subquery
@@ -30,9 +30,13 @@ from orders.models import (
 )
 from orders.recommendations import RecommendedProduct, products_bought_with
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 # The stages a customer understands, in order; a shipment's status maps onto one of them.
 STAGES = ("ordered", "shipped", "in_transit", "out_for_delivery", "delivered")
-_STAGE_OF_STATUS = {
+# Keyed by the stored values (str enums): looked up with a shipment's or a scan's status.
+_STAGE_OF_STATUS: dict[str, int] = {
     ShipmentStatus.PENDING: 0,
     ShipmentStatus.LABEL_CREATED: 1,
     ShipmentStatus.IN_TRANSIT: 2,
@@ -63,7 +67,7 @@ STAGE_LABELS = {
     "out_for_delivery": gettext_lazy("Out for delivery"),
     "delivered": gettext_lazy("Delivered"),
 }
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, "StrOrPromise"] = {
     ShipmentStatus.PENDING: gettext_lazy("Preparing"),
     ShipmentStatus.LABEL_CREATED: gettext_lazy("Shipped"),
     ShipmentStatus.IN_TRANSIT: gettext_lazy("In transit"),
@@ -242,7 +246,7 @@ def _stages(status: str, scans: list[TrackingEvent]) -> list[Stage]:
     ]
 
 
-_TROUBLE_OF_STATUS = {
+_TROUBLE_OF_STATUS: dict[str, str] = {
     ShipmentStatus.EXCEPTION: "exception",
     ShipmentStatus.RETURNED_TO_SENDER: "returned",
 }
@@ -311,8 +315,9 @@ def _unshipped(lines: list[LineItem], shipments: list[Shipment]) -> list[Item]:
 def _care_guides(lines: list[LineItem]) -> list[CareGuide]:
     seen: dict[int, CareGuide] = {}
     for line in lines:
-        if line.product and line.product.care_guide and line.product_id not in seen:
-            seen[line.product_id] = CareGuide(line.product.title, line.product.care_guide)
+        product = line.product
+        if product and product.care_guide and product.pk not in seen:
+            seen[product.pk] = CareGuide(product.title, product.care_guide)
     return list(seen.values())
 
 

@@ -71,10 +71,12 @@ def _render(tracked: TrackedOrder, part: str, now: datetime) -> str:
 
 def _rendered(tracked: TrackedOrder, part: str) -> CachedPage:
     order = tracked.order
-    meta = {"etag": tracked.etag, "last_modified": tracked.last_modified}
     generations = tracking_cache_generations(order_id=order.pk, shop_id=order.shop_id)
     page = CachedPage(
-        language=tracked.language, body=_render(tracked, part, timezone.now()), **meta
+        etag=tracked.etag,
+        last_modified=tracked.last_modified,
+        language=tracked.language,
+        body=_render(tracked, part, timezone.now()),
     )
     tracking_page_cached(order.pk)
     tracking_cache_put(

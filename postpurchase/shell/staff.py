@@ -6,18 +6,34 @@ too low for it gets a 403 page saying who may. Pages (`DashboardView`) also say 
 of the navigation they belong to and what their breadcrumbs are.
 """
 
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.template.response import TemplateResponse
 from django.views.generic import TemplateView
+from django_htmx.middleware import HtmxDetails
 
 from postpurchase import permissions
 from postpurchase.shell.nav import Crumb
 from postpurchase.shell.shops import shop_directory
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
+class StaffRequest(HttpRequest):
+    """A dashboard view's request as the shell hands it over: its user is signed in (anyone
+    else was sent to sign in first), `shop` is their current shop and `staff_may` what their
+    role there allows. A type only: the object is Django's request with those two set."""
+
+    user: "User"
+    shop: Any  # the tenant model (settings.TENANT_MODEL): the kernel names no app
+    staff_may: permissions.AllowedActions
+    htmx: HtmxDetails
 
 
 class ShopStaffMixin(LoginRequiredMixin):
@@ -25,20 +41,24 @@ class ShopStaffMixin(LoginRequiredMixin):
     may then refuse the request (`refusal`) before the view runs."""
 
     shop: Any
+    # Set by the view this is mixed into (Django's `View`).
+    request: HttpRequest
+    http_method_names: Sequence[str]
 
-    def dispatch(self, request, *args, **kwargs):
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return self.handle_no_permission()
+        staff = cast(StaffRequest, request)  # signed in: from here on, what the shell makes it
         shop = shop_directory().current_shop(request)
         if shop is None:
             raise Http404("You are not a member of any shop.")
-        self.shop = request.shop = shop
-        refusal = self.refusal(request)
+        self.shop = staff.shop = shop
+        refusal = self.refusal(staff)
         if refusal is not None:
             return refusal
         return super().dispatch(request, *args, **kwargs)
 
-    def refusal(self, request: HttpRequest) -> HttpResponse | None:
+    def refusal(self, request: StaffRequest) -> HttpResponse | None:
         """A response that ends the request before the view runs, or None."""
         return None
 
@@ -54,6 +74,9 @@ class StaffPermissionMixin(ShopStaffMixin):
 
     permission: ClassVar[str | Mapping[str, str] | None] = None
     forbidden_template_name = "shell/forbidden.html"
+    # What the staff member's role allows in the current shop, set before the view runs (and
+    # on the request, for the shell's templates).
+    staff_may: permissions.AllowedActions
 
     def required_permission(self) -> str:
         declared = self.permission
@@ -67,7 +90,7 @@ class StaffPermissionMixin(ShopStaffMixin):
             )
         return declared[method]
 
-    def refusal(self, request: HttpRequest) -> HttpResponse | None:
+    def refusal(self, request: StaffRequest) -> HttpResponse | None:
         if (request.method or "").lower() not in self.http_method_names:
             return None  # the view answers 405, whoever asks
         action = self.required_permission()
@@ -75,13 +98,13 @@ class StaffPermissionMixin(ShopStaffMixin):
         allowed = permissions.AllowedActions(
             self.shop.staff_role, everything=permissions.is_ops(request.user)
         )
-        request.staff_may = allowed
+        self.staff_may = request.staff_may = allowed
         if allowed[action]:
             return None
         return self.forbidden(request, permissions.StaffPermissionDenied(action, allowed.role))
 
     def forbidden(
-        self, request: HttpRequest, refusal: permissions.StaffPermissionDenied
+        self, request: StaffRequest, refusal: permissions.StaffPermissionDenied
     ) -> HttpResponse:
         context: dict[str, Any] = {"refusal": refusal, "shop": self.shop}
         return TemplateResponse(request, self.forbidden_template_name, context, status=403)

@@ -1,7 +1,7 @@
 """Forms of the returns dashboard: the queue's filters, bulk and single actions, inspection,
 the policy editor (window, policy, reasons) and the report's period."""
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.text import slugify
@@ -50,8 +50,8 @@ class ReturnFilterForm(forms.Form):
 
     def __init__(self, *args: Any, reasons, products, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["reason"].queryset = reasons
-        self.fields["product"].queryset = products
+        cast(forms.ModelChoiceField, self.fields["reason"]).queryset = reasons
+        cast(forms.ModelChoiceField, self.fields["product"]).queryset = products
 
     @property
     def narrowing_fields(self) -> list[forms.BoundField]:
@@ -63,7 +63,8 @@ class ReturnFilterForm(forms.Form):
         return any(self.data.get(name) for name in self.fields)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         start, end = cleaned.get("created_from"), cleaned.get("created_to")
         if start and end and start > end:
             self.add_error("created_to", "The end date is before the start date.")
@@ -92,10 +93,13 @@ class BulkActionForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Any ids are accepted here; the view only ever loads the shop's own.
         raw = self.data.getlist("ids") if hasattr(self.data, "getlist") else []
-        self.fields["ids"].choices = [(v, v) for v in raw[:BULK_LIMIT] if str(v).isdigit()]
+        cast(forms.ChoiceField, self.fields["ids"]).choices = [
+            (v, v) for v in raw[:BULK_LIMIT] if str(v).isdigit()
+        ]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("action") == "reject" and not (cleaned.get("reason") or "").strip():
             self.add_error("reason", "Say why these returns are rejected: customers read it.")
         return cleaned
@@ -215,22 +219,23 @@ class ReturnPolicyForm(forms.ModelForm):
 
     def __init__(self, *args: Any, shop: Shop, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["non_returnable_products"].queryset = Product.objects.filter(
-            shop=shop
-        ).order_by("title", "pk")
-        self.fields["non_returnable_variants"].queryset = (
+        cast(
+            forms.ModelChoiceField, self.fields["non_returnable_products"]
+        ).queryset = Product.objects.filter(shop=shop).order_by("title", "pk")
+        cast(forms.ModelChoiceField, self.fields["non_returnable_variants"]).queryset = (
             Variant.objects.filter(shop=shop)
             .select_related("product")
             .order_by("product__title", "title", "pk")
         )
-        self.fields["auto_approve_reasons"].choices = list(
+        cast(forms.ChoiceField, self.fields["auto_approve_reasons"]).choices = list(
             ReturnReason.objects.filter(shop=shop)
             .order_by("position", "pk")
             .values_list("code", "label")
         )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         offers = ("offers_exchange", "offers_store_credit", "offers_refund")
         if not any(cleaned.get(name) for name in offers):
             raise forms.ValidationError("Offer at least one resolution.")

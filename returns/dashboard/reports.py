@@ -22,9 +22,11 @@ Definitions (the page repeats them):
   not flag a product that sold twice).
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.db.models import Avg, Count, DecimalField, ExpressionWrapper, F, QuerySet, Sum
 from django.utils import timezone
@@ -215,7 +217,7 @@ def _reasons(returned: QuerySet[ReturnItem], total_units: int) -> list[ShareRow]
 
 
 def _resolutions(returned: QuerySet[ReturnItem]) -> tuple[list[ShareRow], int, Decimal]:
-    rows = {
+    rows: dict[str, Mapping[str, Any]] = {
         row["resolution"]: row
         for row in returned.values("resolution").annotate(units=Sum("quantity"), value=Sum("value"))
     }
@@ -236,7 +238,9 @@ def _resolutions(returned: QuerySet[ReturnItem]) -> tuple[list[ShareRow], int, D
     return result, units, value
 
 
-def returns_report(*, shop: Shop, days: int = DEFAULT_PERIOD, now: datetime | None = None):
+def returns_report(
+    *, shop: Shop, days: int = DEFAULT_PERIOD, now: datetime | None = None
+) -> ReturnsReport:
     """The shop's returns report for the last `days` days (see the module's definitions)."""
     days = days if days in PERIODS else DEFAULT_PERIOD
     now = now or timezone.now()

@@ -9,6 +9,7 @@ from django.db.models import (
     Count,
     DecimalField,
     Exists,
+    Field,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -39,7 +40,7 @@ def _shop_day_start(shop: Shop, day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=ZoneInfo(shop.timezone))
 
 
-def _item_sums(field: str, output):
+def _item_sums(field: str, output: Field) -> Coalesce:
     # A correlated subquery rather than a JOIN + GROUP BY keeps the pagination count free of
     # the item join and only sums the rows of the page shown.
     return Coalesce(

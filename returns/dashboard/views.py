@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -26,7 +26,7 @@ from postpurchase import permissions
 from postpurchase.exceptions import DomainError, IllegalTransition
 from postpurchase.shell.forms import read_only
 from postpurchase.shell.nav import Crumb
-from postpurchase.shell.staff import DashboardView, StaffPermissionMixin
+from postpurchase.shell.staff import DashboardView, StaffPermissionMixin, StaffRequest
 from returns.dashboard import selectors
 from returns.dashboard.forms import (
     BulkActionForm,
@@ -107,7 +107,7 @@ class QueueView(ReturnsView):
             page_obj=page,
             page_range=paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
             returns=page.object_list,
-            can_bulk=self.request.staff_may[permissions.RETURN_DECIDE]
+            can_bulk=self.staff_may[permissions.RETURN_DECIDE]
             and any(r.can_decide for r in page.object_list),
             **kwargs,
         )
@@ -120,13 +120,13 @@ class BulkActionView(StaffPermissionMixin, View):
     http_method_names = ["post"]
     permission = permissions.RETURN_DECIDE
 
-    def post(self, request: HttpRequest) -> HttpResponse:
+    def post(self, request: StaffRequest) -> HttpResponse:
         form = BulkActionForm(request.POST)
         back = _queue_url(request, request.POST.get("next", ""))
         if not form.is_valid():
             for errors in form.errors.values():
-                for error in errors:
-                    messages.error(request, error)
+                for error in errors:  # ErrorList hands out each error as its message
+                    messages.error(request, str(error))
             return HttpResponseRedirect(back)
         ids = form.cleaned_data["ids"]
         action = form.cleaned_data["action"]
@@ -190,7 +190,7 @@ class ReturnDetailView(ReturnsView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return_request = selectors.return_get_for_shop(shop=self.shop, return_id=self.kwargs["pk"])
         items = list(return_request.items.all())
-        may = self.request.staff_may
+        may = self.staff_may
         # What the return's status allows and the staff member's role may do.
         actions = [
             action
@@ -212,16 +212,16 @@ class ReturnDetailView(ReturnsView):
 
 @dataclass(frozen=True)
 class _Done:
-    run: Callable[[HttpRequest, ReturnRequest], ReturnRequest]
+    run: Callable[[StaffRequest, ReturnRequest], ReturnRequest]
     message: str
     permission: str
 
 
-def _approve(request: HttpRequest, rr: ReturnRequest) -> ReturnRequest:
+def _approve(request: StaffRequest, rr: ReturnRequest) -> ReturnRequest:
     return return_request_approve(return_request=rr, actor=request.user)
 
 
-def _reject(request: HttpRequest, rr: ReturnRequest) -> ReturnRequest:
+def _reject(request: StaffRequest, rr: ReturnRequest) -> ReturnRequest:
     form = RejectForm(request.POST)
     if not form.is_valid():
         raise DomainError("Say why the return is rejected: the customer will read it.")
@@ -230,15 +230,15 @@ def _reject(request: HttpRequest, rr: ReturnRequest) -> ReturnRequest:
     )
 
 
-def _in_transit(request: HttpRequest, rr: ReturnRequest) -> ReturnRequest:
+def _in_transit(request: StaffRequest, rr: ReturnRequest) -> ReturnRequest:
     return return_request_mark_in_transit(return_request=rr, actor=request.user)
 
 
-def _receive(request: HttpRequest, rr: ReturnRequest) -> ReturnRequest:
+def _receive(request: StaffRequest, rr: ReturnRequest) -> ReturnRequest:
     return return_request_receive(return_request=rr, actor=request.user)
 
 
-def _inspect(request: HttpRequest, rr: ReturnRequest) -> ReturnRequest:
+def _inspect(request: StaffRequest, rr: ReturnRequest) -> ReturnRequest:
     form = InspectForm(request.POST, items=list(rr.items.defer("photo").order_by("pk")))
     if not form.is_valid():
         raise DomainError("Choose each item's condition.")
@@ -249,7 +249,7 @@ def _inspect(request: HttpRequest, rr: ReturnRequest) -> ReturnRequest:
     return return_request_inspect(return_request=rr, actor=request.user, inspections=inspections)
 
 
-def _resolve(request: HttpRequest, rr: ReturnRequest) -> ReturnRequest:
+def _resolve(request: StaffRequest, rr: ReturnRequest) -> ReturnRequest:
     return return_request_resolve(return_request=rr, actor=request.user)
 
 
@@ -276,7 +276,7 @@ class ReturnActionView(StaffPermissionMixin, View):
             raise Http404("No such action")
         return todo.permission
 
-    def post(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    def post(self, request: StaffRequest, pk: int, action: str) -> HttpResponse:
         return_request = selectors.return_get_for_shop(shop=self.shop, return_id=pk)
         todo = _ACTIONS[action]
         try:
@@ -311,6 +311,8 @@ class ReturnItemPhotoView(StaffPermissionMixin, View):
         item = selectors.return_item_photo_get_for_shop(
             shop=self.shop, return_id=pk, item_id=item_id
         )
+        if item.photo is None:  # the selector finds only items with one
+            raise Http404("This item has no photo.")
         content_type = item.photo_content_type
         inline = content_type in INLINE_PHOTO_TYPES
         response = HttpResponse(
@@ -335,7 +337,7 @@ class PolicyView(ReturnsView):
     tab = "policy"
     permission = {"GET": permissions.DASHBOARD_VIEW, "POST": permissions.RETURN_POLICY_EDIT}
 
-    def _forms(self, data=None) -> dict[str, Any]:
+    def _forms(self, data: QueryDict | None = None) -> dict[str, Any]:
         policy = return_policy_for(self.shop)
         return {
             "window_form": ReturnWindowForm(data, instance=self.shop, prefix="window"),
@@ -345,11 +347,11 @@ class PolicyView(ReturnsView):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         forms = self._forms()
-        if not request.staff_may[permissions.RETURN_POLICY_EDIT]:
+        if not self.staff_may[permissions.RETURN_POLICY_EDIT]:
             read_only(*forms.values())
         return self.render_to_response(self.get_context_data(**forms))
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def post(self, request: StaffRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         forms = self._forms(request.POST)
         if all(form.is_valid() for form in forms.values()):
             try:
@@ -379,19 +381,19 @@ class ReportView(ReturnsView):
         form = ReportPeriodForm(self.request.GET or None)
         report = returns_report(shop=self.shop, days=form.period())
         top = sorted(
-            (row for row in report.products if row.item_rate is not None),
-            key=lambda row: row.item_rate,
+            ((row, row.item_rate) for row in report.products if row.item_rate is not None),
+            key=lambda pair: pair[1],
             reverse=True,
         )[:CHART_ROWS]
         # Bars are drawn against the largest value shown, the shop's average included.
-        rates = [row.item_rate for row in top]
+        rates = [rate for _, rate in top]
         if report.item_rate is not None:
             rates.append(report.item_rate)
         largest = float(max(rates, default=0)) or 1.0
         return super().get_context_data(
             form=form,
             report=report,
-            chart=[(row, float(row.item_rate) * 100 / largest) for row in top],
+            chart=[(row, float(rate) * 100 / largest) for row, rate in top],
             shop_rate_x=float(report.item_rate) * 100 / largest
             if report.item_rate is not None
             else None,

@@ -7,6 +7,7 @@ a photo); whether the choices make a return is the service's call (`return_quote
 
 import re
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.utils.translation import gettext
@@ -23,14 +24,18 @@ from returns.models import Resolution, ReturnMethod, ReturnPolicy, ReturnReason,
 from returns.services import ItemChoice, ReturnableLine
 from returns.services.eligibility import ALL_RETURNED, FINAL_SALE, NOT_DELIVERED, WINDOW_CLOSED
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 _SUBMISSION_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
-METHOD_LABELS = {
+# Keyed by the stored values (the choices are str enums): looked up with a model's field.
+METHOD_LABELS: dict[str, "StrOrPromise"] = {
     ReturnMethod.DROP_OFF: _("Drop it off at a carrier point"),
     ReturnMethod.PICKUP: _("Have it picked up from your address"),
     ReturnMethod.KEEP_ITEM: _("Keep the item, no need to send it back"),
 }
-METHOD_INSTRUCTIONS = {
+METHOD_INSTRUCTIONS: dict[str, "StrOrPromise"] = {
     ReturnMethod.DROP_OFF: _(
         "Pack the items securely, put the printed return slip inside the parcel and take it to "
         "a carrier drop-off point. Keep the receipt until your return is complete."
@@ -43,19 +48,19 @@ METHOD_INSTRUCTIONS = {
         "You do not need to send anything back. You can keep, donate or recycle the item."
     ),
 }
-RESOLUTION_LABELS = {
+RESOLUTION_LABELS: dict[str, "StrOrPromise"] = {
     Resolution.EXCHANGE: _("Exchange for another size or colour"),
     Resolution.STORE_CREDIT: _("Store credit"),
     Resolution.REFUND: _("Refund to how you paid"),
 }
 # The service's reasons are plain English for staff; the customer reads these.
-BLOCKED_LABELS = {
+BLOCKED_LABELS: dict[str, "StrOrPromise"] = {
     NOT_DELIVERED: _("Not delivered yet."),
     WINDOW_CLOSED: _("The return window for this item has closed."),
     FINAL_SALE: _("Final sale: this item cannot be returned."),
     ALL_RETURNED: _("Already returned."),
 }
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, "StrOrPromise"] = {
     ReturnStatus.REQUESTED: _("Requested"),
     ReturnStatus.APPROVED: _("Approved"),
     ReturnStatus.REJECTED: _("Not accepted"),
@@ -117,7 +122,7 @@ class ReturnForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.lines = [line for line in lines if line.is_returnable]
         self.policy = policy
-        self.fields["method"].choices = [
+        cast(forms.ChoiceField, self.fields["method"]).choices = [
             (method, str(METHOD_LABELS.get(method, method))) for method in policy.methods
         ]
         if len(policy.methods) == 1:
@@ -133,7 +138,7 @@ class ReturnForm(forms.Form):
             choices=[(n, str(n)) for n in range(entry.returnable_quantity + 1)],
             coerce=int,
             required=False,
-            empty_value=0,
+            empty_value=0,  # type: ignore[arg-type]  # the stubs allow only str; an int is fine
             initial=0,
         )
         self.fields[f"reason_{pk}"] = forms.ChoiceField(
@@ -175,8 +180,9 @@ class ReturnForm(forms.Form):
             raise forms.ValidationError(_("Please reload the page and try again."), code="key")
         return key
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         for entry in self.lines:
             name = f"photo_{entry.line.pk}"
             upload = cleaned.get(name)
@@ -202,7 +208,7 @@ class ReturnForm(forms.Form):
                 "variant": self[f"variant_{entry.line.pk}"],
                 "offers_exchange": any(
                     value == Resolution.EXCHANGE
-                    for value, _label in self.fields[f"resolution_{entry.line.pk}"].choices
+                    for value, _label in resolutions_offered(self.policy, entry)
                 ),
             }
             for entry in self.lines

@@ -12,11 +12,12 @@ on "Confirm"; if it has expired by then, the service asks for it again and the f
 with the choices kept."""
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import segno
 from django.core.cache import cache
 from django.db import IntegrityError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
@@ -24,7 +25,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from orders.models import Order, Variant
+from orders.models import LineItem, Order, Variant
 from orders.tracking.lookup import LookupPage, order_lookup_respond
 from orders.tracking.page import TrackedOrder, order_page_context, tracking_order_get
 from orders.tracking.problem_forms import Photo
@@ -50,12 +51,16 @@ from returns.portal.selectors import (
 )
 from returns.services import (
     Quote,
+    ReturnableLine,
     return_policy_for,
     return_quote,
     return_request_cancel,
     return_request_create,
     returnable_lines,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # Each POST may decode photos: room for a customer correcting a few mistakes, none for a script.
 SUBMIT_LIMIT_PER_ORDER = RateLimit("returns-submit", limit=30, window=60 * 60)
@@ -122,17 +127,29 @@ def _photos_keep(order: Order, submission_key: str, photos: dict[int, Photo]) ->
     cache.set(_photos_key(order, submission_key), stored, timeout=PHOTOS_KEPT_FOR)
 
 
+@dataclass(frozen=True)
+class BlockedLine:
+    """A line of the order that cannot be returned, and why, in the customer's words."""
+
+    line: LineItem
+    label: "StrOrPromise"
+
+
 @dataclass
 class Choosing:
     """Everything the start page is built from."""
 
     policy: ReturnPolicy
     form: ReturnForm
-    lines: list
+    lines: list[ReturnableLine]
 
     @property
-    def blocked(self) -> list:
-        return [entry for entry in self.lines if not entry.is_returnable]
+    def blocked(self) -> list[BlockedLine]:
+        return [
+            BlockedLine(entry.line, BLOCKED_LABELS.get(entry.blocked_by, entry.blocked_by))
+            for entry in self.lines
+            if not entry.is_returnable
+        ]
 
 
 def _choosing(
@@ -140,13 +157,16 @@ def _choosing(
 ) -> Choosing:
     policy = return_policy_for(order.shop)
     lines = returnable_lines(order, policy)
-    kwargs = {"lines": lines, "reasons": return_reasons_active(shop=order.shop), "policy": policy}
+    reasons = return_reasons_active(shop=order.shop)
     if bound:
-        form = ReturnForm(request.POST, request.FILES, **kwargs)
+        form = ReturnForm(request.POST, request.FILES, lines=lines, reasons=reasons, policy=policy)
     else:
-        form = ReturnForm(initial=initial or {"submission_key": new_public_token()}, **kwargs)
-    for entry in lines:
-        entry.blocked_label = BLOCKED_LABELS.get(entry.blocked_by, entry.blocked_by)
+        form = ReturnForm(
+            initial=initial or {"submission_key": new_public_token()},
+            lines=lines,
+            reasons=reasons,
+            policy=policy,
+        )
     return Choosing(policy=policy, form=form, lines=lines)
 
 
@@ -208,13 +228,13 @@ def _review_rows(quote: Quote, choosing: Choosing) -> list[dict]:
     return rows
 
 
-def _hidden_fields(form: ReturnForm) -> list[tuple[str, str]]:
-    """Every choice as it was sent, for the confirm step; files cannot travel this way."""
+def _hidden_fields(form: ReturnForm, sent: QueryDict) -> list[tuple[str, str]]:
+    """Every choice as it was `sent`, for the confirm step; files cannot travel this way."""
     return [
         (name, value)
         for name in form.fields
         if not name.startswith("photo_")
-        for value in form.data.getlist(name)
+        for value in sent.getlist(name)
     ]
 
 
@@ -245,7 +265,7 @@ def _review(request: HttpRequest, tracked: TrackedOrder) -> HttpResponse:
         rows=_review_rows(quote, choosing),
         method_label=METHOD_LABELS.get(method, method),
         instructions=METHOD_INSTRUCTIONS.get(method, ""),
-        hidden=_hidden_fields(form),
+        hidden=_hidden_fields(form, request.POST),
         chosen=chosen,
         # A fee only ever comes off money going back: an exchange alone pays none.
         pays_back=bool(chosen & {Resolution.REFUND, Resolution.STORE_CREDIT}),
@@ -383,8 +403,8 @@ def _detail_page(
 @require_http_methods(["GET", "POST"])
 def returns_detail(request: HttpRequest, token: str, rma: str) -> HttpResponse:
     tracked = tracking_order_get(token)
-    return_request = tracked and return_request_for_order(order=tracked.order, rma=rma)
-    if not return_request:
+    return_request = return_request_for_order(order=tracked.order, rma=rma) if tracked else None
+    if tracked is None or return_request is None:
         return tracking_link_not_found(request)
     with translation.override(tracked.language):
         if request.method == "POST":
@@ -415,8 +435,8 @@ def _qr_svg(text: str) -> str:
 @require_GET
 def returns_slip(request: HttpRequest, token: str, rma: str) -> HttpResponse:
     tracked = tracking_order_get(token)
-    return_request = tracked and return_request_for_order(order=tracked.order, rma=rma)
-    if not return_request:
+    return_request = return_request_for_order(order=tracked.order, rma=rma) if tracked else None
+    if tracked is None or return_request is None:
         return tracking_link_not_found(request)
     with translation.override(tracked.language):
         policy = return_policy_for(tracked.order.shop)

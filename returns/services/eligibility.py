@@ -74,7 +74,9 @@ def _exchange_variants(lines: list[LineItem]) -> dict[int, list[Variant]]:
         if variant.inventory_quantity is None or variant.inventory_quantity > 0:
             by_product[variant.product_id].append(variant)
     return {
-        line.pk: [v for v in by_product.get(line.product_id, []) if v.pk != line.variant_id]
+        line.pk: [v for v in by_product[line.product_id] if v.pk != line.variant_id]
+        if line.product_id
+        else []
         for line in lines
     }
 

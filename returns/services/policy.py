@@ -11,6 +11,7 @@ from orders.models import Shop
 from orders.services.tracking import shop_return_window_set
 from orders.tenancy import staff_permission_require
 from postpurchase import permissions
+from postpurchase.permissions import Actor
 from returns.models import ReturnMethod, ReturnPolicy, ReturnReason
 
 # (code, label, the shop's fault, photo required, fee)
@@ -58,7 +59,7 @@ class PolicyEdit(Protocol):
 
 @transaction.atomic
 def return_policy_save(
-    *, shop: Shop, actor, return_window_days: int, edits: Sequence[PolicyEdit]
+    *, shop: Shop, actor: Actor, return_window_days: int, edits: Sequence[PolicyEdit]
 ) -> ReturnPolicy:
     """Save the shop's return policy: its window and the policy's and reasons' validated edits,
     all or nothing. Only the shop's owner may (StaffPermissionDenied otherwise, nothing saved)."""

@@ -122,6 +122,10 @@ class ShopifyRefunds:
 
     def request_refund(self, *, return_request: ReturnRequest, amount: Decimal) -> RefundResult:
         order, shop = return_request.order, return_request.order.shop
+        domain, token = shop.domain, shop.shopify_access_token
+        if not domain or not token:
+            # Removed from the shop since the refund was queued: nothing to ask Shopify with.
+            raise RefundRefused("the shop has no Shopify domain or Admin API token any more")
         lines = [
             {
                 "line_item_id": int(item.line_item.external_id),
@@ -133,8 +137,8 @@ class ShopifyRefunds:
         ]
         path = f"/orders/{order.external_id}/refunds"
         calculated = self._post(
-            shop.domain,
-            shop.shopify_access_token,
+            domain,
+            token,
             f"{path}/calculate.json",
             {"refund": {"currency": return_request.currency, "refund_line_items": lines}},
         )["refund"]
@@ -154,8 +158,8 @@ class ShopifyRefunds:
             )
             left -= part
         created = self._post(
-            shop.domain,
-            shop.shopify_access_token,
+            domain,
+            token,
             f"{path}.json",
             {
                 "refund": {

@@ -11,6 +11,7 @@ from django.utils import timezone
 from orders.models import LineItem, Order
 from postpurchase import events
 from postpurchase.exceptions import DomainError
+from postpurchase.permissions import Actor
 from returns.events import ReturnEventName
 from returns.models import (
     Resolution,
@@ -57,7 +58,7 @@ class Quote:
 
 
 def _offered(policy: ReturnPolicy) -> set[str]:
-    offered = set()
+    offered: set[str] = set()
     if policy.offers_exchange:
         offered.add(Resolution.EXCHANGE)
     if policy.offers_store_credit:
@@ -69,7 +70,8 @@ def _offered(policy: ReturnPolicy) -> set[str]:
 
 def _check_item(
     choice: ItemChoice, line: ReturnableLine | None, reason: ReturnReason | None, offered: set[str]
-) -> None:
+) -> tuple[ReturnableLine, ReturnReason]:
+    """The line and reason the customer chose, once they are sure to exist and fit."""
     if line is None:
         raise DomainError("That item is not part of this order.")
     if not line.is_returnable:
@@ -91,6 +93,7 @@ def _check_item(
                 f"The variant you chose for {line.line.title} is out of stock; choose another "
                 "or a refund."
             )
+    return line, reason
 
 
 def return_quote(
@@ -110,8 +113,9 @@ def return_quote(
     offered = _offered(policy)
     quote = Quote()
     for choice in items:
-        line, reason = lines.get(choice.line_item_id), reasons.get(choice.reason_code)
-        _check_item(choice, line, reason, offered)
+        line, reason = _check_item(
+            choice, lines.get(choice.line_item_id), reasons.get(choice.reason_code), offered
+        )
         value = returned_value(line.value, line.line.quantity, choice.quantity)
         amount = value
         if choice.resolution == Resolution.STORE_CREDIT:
@@ -169,7 +173,12 @@ def _auto_approves(policy: ReturnPolicy, quote: Quote) -> bool:
 
 @transaction.atomic
 def return_request_create(
-    *, order: Order, items: list[ItemChoice], method: str, submission_key: str, actor=None
+    *,
+    order: Order,
+    items: list[ItemChoice],
+    method: str,
+    submission_key: str,
+    actor: Actor = None,
 ) -> tuple[ReturnRequest, bool]:
     """File a return. Idempotent on `submission_key` (a double submit returns the first). The
     order's lines are locked first, so two submissions for the same items queue up and the

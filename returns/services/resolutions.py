@@ -13,11 +13,28 @@ from orders.services import order_ingest
 from orders.services.data import AddressData, CustomerData, LineItemData, OrderData
 from postpurchase import permissions
 from postpurchase.exceptions import DomainError
+from postpurchase.permissions import Actor
 from postpurchase.queue import enqueue_on_commit
 from returns.models import Resolution, ReturnItem, ReturnRequest, ReturnStatus
 from returns.services.credit import store_credit_issue
 from returns.services.refunds import SHOPIFY_PENDING, ShopifyRefunds, refund_gateway_for
 from returns.services.transitions import _move, _require
+
+
+def _exchange_line(item: ReturnItem) -> LineItemData:
+    variant = item.exchange_variant
+    if variant is None:  # a constraint on ReturnItem rules it out for an exchange
+        raise DomainError(f"Exchange item {item.pk} names no variant.")
+    return LineItemData(
+        external_id=f"exchange:{item.pk}",
+        title=variant.product.title,
+        variant_title=variant.title,
+        sku=variant.sku,
+        quantity=item.quantity,
+        unit_price=Decimal("0.00"),
+        product_external_id=variant.product.external_id,
+        variant_external_id=variant.external_id,
+    )
 
 
 def _exchange_order_data(request: ReturnRequest, items: list[ReturnItem]) -> OrderData:
@@ -30,19 +47,7 @@ def _exchange_order_data(request: ReturnRequest, items: list[ReturnItem]) -> Ord
         currency=order.currency,
         total=Decimal("0.00"),
         source=OrderSource.EXCHANGE,
-        line_items=tuple(
-            LineItemData(
-                external_id=f"exchange:{item.pk}",
-                title=item.exchange_variant.product.title,
-                variant_title=item.exchange_variant.title,
-                sku=item.exchange_variant.sku,
-                quantity=item.quantity,
-                unit_price=Decimal("0.00"),
-                product_external_id=item.exchange_variant.product.external_id,
-                variant_external_id=item.exchange_variant.external_id,
-            )
-            for item in items
-        ),
+        line_items=tuple(_exchange_line(item) for item in items),
         customer=CustomerData(external_id=customer.external_id, email=customer.email)
         if customer
         else None,
@@ -63,7 +68,7 @@ def _exchange_order_data(request: ReturnRequest, items: list[ReturnItem]) -> Ord
 
 
 @transaction.atomic
-def return_request_resolve(*, return_request: ReturnRequest, actor=None) -> ReturnRequest:
+def return_request_resolve(*, return_request: ReturnRequest, actor: Actor = None) -> ReturnRequest:
     # The refund: only a role that may move the shop's money.
     _require(return_request, actor, permissions.RETURN_RESOLVE)
     request = (

@@ -10,6 +10,7 @@ from orders.tenancy import staff_permission_require
 from postpurchase import permissions
 from postpurchase.exceptions import DomainError
 from postpurchase.locks import row_lock
+from postpurchase.permissions import Actor
 from postpurchase.states import transition
 from returns.events import ReturnEventName
 from returns.models import (
@@ -33,15 +34,15 @@ _EVENT_OF = {
 }
 
 
-def _require(return_request: ReturnRequest, actor, action: str) -> None:
+def _require(return_request: ReturnRequest, actor: Actor, action: str) -> None:
     staff_permission_require(actor=actor, shop_id=return_request.shop_id, action=action)
 
 
 def _move(
     return_request: ReturnRequest,
-    to: str,
+    to: ReturnStatus,
     *,
-    actor=None,
+    actor: Actor = None,
     note: str = "",
     extra_fields: tuple[str, ...] = (),
 ) -> ReturnRequest:
@@ -57,14 +58,16 @@ def _move(
 
 @transaction.atomic
 def return_request_approve(
-    *, return_request: ReturnRequest, actor=None, note: str = ""
+    *, return_request: ReturnRequest, actor: Actor = None, note: str = ""
 ) -> ReturnRequest:
     _require(return_request, actor, permissions.RETURN_DECIDE)
     return _move(return_request, ReturnStatus.APPROVED, actor=actor, note=note)
 
 
 @transaction.atomic
-def return_request_reject(*, return_request: ReturnRequest, actor, reason: str) -> ReturnRequest:
+def return_request_reject(
+    *, return_request: ReturnRequest, actor: Actor, reason: str
+) -> ReturnRequest:
     _require(return_request, actor, permissions.RETURN_DECIDE)
     if not reason.strip():
         raise DomainError("Say why the return is rejected: the customer will read it.")
@@ -79,7 +82,7 @@ def return_request_reject(*, return_request: ReturnRequest, actor, reason: str) 
 
 
 @transaction.atomic
-def return_request_cancel(*, return_request: ReturnRequest, actor=None) -> ReturnRequest:
+def return_request_cancel(*, return_request: ReturnRequest, actor: Actor = None) -> ReturnRequest:
     """The customer changed their mind: possible until the parcel is on its way."""
     return _move(
         return_request, ReturnStatus.CANCELLED, actor=actor, note="cancelled by the customer"
@@ -87,7 +90,9 @@ def return_request_cancel(*, return_request: ReturnRequest, actor=None) -> Retur
 
 
 @transaction.atomic
-def return_request_mark_in_transit(*, return_request: ReturnRequest, actor=None) -> ReturnRequest:
+def return_request_mark_in_transit(
+    *, return_request: ReturnRequest, actor: Actor = None
+) -> ReturnRequest:
     _require(return_request, actor, permissions.RETURN_HANDLE)
     if return_request.method == ReturnMethod.KEEP_ITEM:
         raise DomainError("A kept item is not sent back.")
@@ -95,7 +100,7 @@ def return_request_mark_in_transit(*, return_request: ReturnRequest, actor=None)
 
 
 @transaction.atomic
-def return_request_receive(*, return_request: ReturnRequest, actor) -> ReturnRequest:
+def return_request_receive(*, return_request: ReturnRequest, actor: Actor) -> ReturnRequest:
     _require(return_request, actor, permissions.RETURN_RECEIVE)
     if return_request.method == ReturnMethod.KEEP_ITEM:
         raise DomainError("A kept item is not sent back.")
@@ -111,7 +116,7 @@ class Inspection:
 
 @transaction.atomic
 def return_request_inspect(
-    *, return_request: ReturnRequest, actor, inspections: dict[int, Inspection]
+    *, return_request: ReturnRequest, actor: Actor, inspections: dict[int, Inspection]
 ) -> ReturnRequest:
     """Record each item's condition and whether it goes back on the shelf."""
     _require(return_request, actor, permissions.RETURN_RECEIVE)

@@ -124,6 +124,19 @@ def test_a_refusal_is_recorded_for_staff_and_not_retried(
     assert "already refunded" in request.status_reason
 
 
+def test_a_token_removed_after_the_refund_was_queued_is_held_for_staff_asking_nothing(
+    shop, staff, shopify, django_capture_on_commit_callbacks
+):
+    request, _ = resolved(shopify_order(shop), staff, django_capture_on_commit_callbacks)
+    shop.shopify_access_token = ""
+    shop.save()
+
+    assert return_refund_request(return_id=request.pk) == "shopify:refused"
+    request.refresh_from_db()
+    assert "no Shopify domain or Admin API token" in request.status_reason
+    assert len(shopify.log) == 0
+
+
 def test_a_shopify_outage_is_retried(shop, staff, shopify, django_capture_on_commit_callbacks):
     shopify.expect_request(
         "/admin/api/2024-10/orders/450789469/refunds/calculate.json", method="POST"
