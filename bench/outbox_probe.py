@@ -281,9 +281,9 @@ def claim(args: argparse.Namespace) -> dict:
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from notifications.engine import dispatch
     from notifications.engine.dispatch import messages_claim_due
     from notifications.models import Message
-    from notifications.engine import dispatch
 
     # One row to copy: every column a real message has, then 1,000,000 copies in one
     # INSERT … SELECT (far faster than bulk_create), most due in the future.
