@@ -9,8 +9,8 @@ delivery attempts. And a handful of messages for the newest orders, scheduled th
 
 Which messages: those of every registered kind that goes out at once, for the order's sake
 (transactional, no delay), on an event of the order's timeline (placed, a parcel shipped or
-moving on), planned by the kind's own planner as if the event had just happened. The demo
-names no kind.
+moving on), planned by the kind's own planner as if the event had just happened (the history
+as a backfill, never sent). The demo names no kind.
 """
 
 import random
@@ -80,7 +80,7 @@ def demo_messages_seed(*, shop: Shop, now: datetime, seed: int, **kwargs: Any) -
     with explicit_timestamps(Message, MessageEvent, Suppression):
         history = _History(rng, shop)
         for order in past:
-            for due in _owed(order, flows):
+            for due in _owed(order, flows, is_backfill=True):
                 history.add(due)
         history.build()
         history.save()
@@ -135,7 +135,7 @@ class _Due:
     context: dict[str, Any]
 
 
-def _owed(order: Order, flows: dict[str, list[Flow]]) -> list[_Due]:
+def _owed(order: Order, flows: dict[str, list[Flow]], *, is_backfill: bool) -> list[_Due]:
     """What the flows would have sent for this order, from its timeline: each entry replayed
     as the event it published, through the planner of each kind that event starts."""
     owed = []
@@ -154,7 +154,12 @@ def _owed(order: Order, flows: dict[str, list[Flow]]) -> list[_Due]:
             if kind is None or kind.planner is None or not flow.applies_to(payload):
                 continue
             request = PlanRequest(
-                kind=flow.kind, event=event, order=order, delay=flow.delay, now=entry.at
+                kind=flow.kind,
+                event=event,
+                order=order,
+                delay=flow.delay,
+                now=entry.at,
+                is_backfill=is_backfill,
             )
             owed += [
                 _Due(order, flow, plan.about, plan.due, plan.context)
@@ -336,7 +341,7 @@ def _upcoming_schedule(
     is owed next, due at moments spread over the next few minutes."""
     start, scheduled = timezone.now(), 0
     for n, order in enumerate(orders):
-        owed = _owed(order, flows)
+        owed = _owed(order, flows, is_backfill=False)
         if not owed or order.status == OrderStatus.CANCELLED:
             continue
         due = owed[-1]

@@ -156,7 +156,10 @@ def order_update_plans(request: PlanRequest) -> list[MessagePlan]:
 
 
 def _recommending_plans(request: PlanRequest) -> list[MessagePlan]:
-    """As `order_update_plans`, with what is often bought with the order's products."""
+    """As `order_update_plans`, with what is often bought with the order's products (pairs
+    computed nightly: a backfilled message, never sent, goes without)."""
+    if request.is_backfill:
+        return order_update_plans(request)
     return [
         MessagePlan(
             about=plan.about,

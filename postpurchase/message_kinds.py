@@ -92,6 +92,10 @@ class PlanRequest:
     # The shop's own delay for this kind (the kind's default unless staff changed it).
     delay: timedelta
     now: datetime
+    # The event is replayed to backfill messages that are recorded as already sent and never go
+    # out (the demo's history, `now` being when the event happened): a planner may leave out
+    # what only a message sent today needs, such as today's recommendations.
+    is_backfill: bool = False
 
 
 # The messages a kind owes for one event: none when the object has moved past it.
