@@ -26,6 +26,7 @@ from notifications.services import (
     messages_claim_due,
     messages_recover_stuck,
     messages_send,
+    sending,
 )
 from notifications.tasks import messages_send_batch_task
 from orders.models import OrderStatus
@@ -149,6 +150,26 @@ def test_the_sweep_leaves_a_message_sent_long_ago_alone(sent_chunks):
 def test_the_batch_send_refuses_to_send_when_the_table_forbids_queued_to_sending(forbid):
     message = queued(OrderFactory())
     forbid(_M.QUEUED, _M.SENDING)
+
+    assert messages_send(message_ids=[message.pk]) == {}
+
+    assert _status(message) == _M.QUEUED
+    assert _history(message) == []
+    assert not DeliveryAttempt.objects.filter(message=message).exists()
+    assert mail.outbox == []
+
+
+def test_the_send_claim_itself_asks_the_table(forbid, monkeypatch):
+    """Forbidden after the chunk was prepared: the claim just before the call refuses too."""
+    message = queued(OrderFactory())
+    prepare = sending._prepare
+
+    def prepare_then_forbid(message_ids: list[int]) -> list[Message]:
+        ready = prepare(message_ids)
+        forbid(_M.QUEUED, _M.SENDING)
+        return ready
+
+    monkeypatch.setattr(sending, "_prepare", prepare_then_forbid)
 
     assert messages_send(message_ids=[message.pk]) == {}
 
