@@ -347,7 +347,7 @@ def claim(args: argparse.Namespace) -> dict:
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(
             "EXPLAIN (ANALYZE, BUFFERS) " + dispatch._CLAIM_SQL,
-            {"now": timezone.now(), "limit": 100},
+            dispatch._claim_values(timezone.now(), 100),
         )
         plan = "\n".join(r[0] for r in cur.fetchall())
         transaction.set_rollback(True)

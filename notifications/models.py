@@ -186,6 +186,15 @@ class Message(TimeStampedModel):
             message=self, from_status=from_status, to_status=to_status, actor=actor, note=note
         )
 
+    @classmethod
+    def transition_event(
+        cls, *, pk: int, from_status: str, to_status: str, actor, note: str
+    ) -> "MessageEvent":
+        """The history row of one message moved with others (`states.transition_rows`)."""
+        return MessageEvent(
+            message_id=pk, from_status=from_status, to_status=to_status, actor=actor, note=note
+        )
+
 
 class MessageEvent(models.Model):
     """The message's history: every state change with when and why."""

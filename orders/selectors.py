@@ -243,7 +243,7 @@ class TrackingPageViewsSummary:
     pending_count: int
 
 
-_VIEWS_TALLY = "pp:track:views:{}"  # the hash `orders.tracking.views_count` writes
+_VIEWS_TALLY = "pp:track:views:{}"  # the hash `orders.services.page_view_counts` writes
 
 
 def _pending_views(order_id: int) -> tuple[int, datetime | None, datetime | None]:

@@ -10,8 +10,8 @@ from orders.api.idempotency import idempotency_records_purge
 from orders.ingest import webhooks
 from orders.models import Shop
 from orders.services.affinities import product_affinities_compute
+from orders.services.page_view_counts import tracking_page_views_flush
 from orders.services.problems import problem_report_notify_shop
-from orders.tracking.views_count import tracking_page_views_flush
 
 _RETRY: dict[str, Any] = {
     "retry_backoff": True,

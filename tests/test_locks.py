@@ -37,24 +37,70 @@ from tests.returns.test_services import choice, delivered_order, file, line
 APPS = ("postpurchase", "orders", "notifications", "returns", "feedback", "loyalty")
 
 
+def _is_view_module(path: Path) -> bool:
+    return path.stem == "views" or path.stem.startswith("views_") or path.stem.endswith("_views")
+
+
 def _is_surface(path: Path) -> bool:
-    """Views, forms, selectors and admin: code that reads for a page or parses a request."""
-    return bool({"dashboard", "portal", "api"} & set(path.parts)) or path.name.endswith(
-        ("views.py", "forms.py", "selectors.py", "admin.py", "lookup.py")
+    """Views, forms, selectors and admin: code that reads for a page or parses a request. Every
+    module of the packages that serve pages or the API counts, whatever it is called."""
+    return (
+        bool({"dashboard", "portal", "api", "tracking", "pages"} & set(path.parts))
+        or _is_view_module(path)
+        or path.name.endswith(("forms.py", "selectors.py", "admin.py", "lookup.py"))
+    )
+
+
+def _app_modules(wanted) -> list[tuple[Path, ast.Module]]:
+    root = Path(settings.BASE_DIR)
+    return [
+        (path.relative_to(root), ast.parse(path.read_text()))
+        for app in APPS
+        for path in sorted((root / app).rglob("*.py"))
+        if "migrations" not in path.parts and wanted(path.relative_to(root))
+    ]
+
+
+def _named(node: ast.AST, name: str) -> bool:
+    return (isinstance(node, ast.Attribute) and node.attr == name) or (
+        isinstance(node, ast.Name) and node.id == name
     )
 
 
 def test_no_view_form_or_selector_takes_a_lock():
-    root = Path(settings.BASE_DIR)
     locks = [
-        f"{path.relative_to(root)}:{node.lineno}"
-        for app in APPS
-        for path in sorted((root / app).rglob("*.py"))
-        if "migrations" not in path.parts and _is_surface(path.relative_to(root))
-        for node in ast.walk(ast.parse(path.read_text()))
-        if isinstance(node, ast.Attribute) and node.attr == "select_for_update"
+        f"{path}:{node.lineno}"
+        for path, tree in _app_modules(_is_surface)
+        for node in ast.walk(tree)
+        if _named(node, "select_for_update") or _named(node, "row_lock")
     ]
     assert locks == [], "lock the row in the service that changes it"
+
+
+def test_no_view_opens_a_transaction():
+    """A view calls one service, which is its own transaction: a transaction opened around it
+    would keep the service's locks (and any provider call it makes) inside the view's."""
+    opened = [
+        f"{path}:{node.lineno}"
+        for path, tree in _app_modules(_is_view_module)
+        for node in ast.walk(tree)
+        if _named(node, "atomic")
+    ]
+    assert opened == [], "let the service open its transaction"
+
+
+def test_the_scans_find_the_surfaces():
+    found = {str(path) for path, _tree in _app_modules(_is_surface)}
+
+    assert {
+        "orders/tracking/views.py",
+        "orders/api/views.py",
+        "returns/dashboard/views.py",
+        "returns/portal/views.py",
+        "notifications/dashboard/template_views.py",
+        "orders/ingest/shopify_views.py",
+    } <= found
+    assert "orders/services/page_view_counts.py" not in found
 
 
 def _moved_by_someone_else(obj, **values):

@@ -20,6 +20,7 @@ from orders.models import (
     WebhookEvent,
     WebhookStatus,
 )
+from orders.tracking.page import Stage
 from returns.models import RETURN_TRANSITIONS, ReturnMethod, ReturnRequest, ReturnStatus
 
 _R, _M = ReturnStatus, MessageStatus
@@ -128,10 +129,24 @@ def test_a_webhook_delivery_is_ignored_only_when_stored_as_ignored():
     assert _holding(WebhookEvent, "is_ignored", WebhookStatus.values) == {WebhookStatus.IGNORED}
 
 
+@pytest.mark.parametrize(
+    ("predicate", "expected"), [("is_done", {"done"}), ("is_current", {"current"})]
+)
+def test_a_tracking_page_stage_answers_where_the_parcel_is(predicate, expected):
+    states = ("done", "current", "todo")
+    held = {state for state in states if getattr(Stage("shipped", state), predicate)}
+
+    assert held == expected
+
+
 # --- nobody else compares statuses -----------------------------------------------------------
 
 APPS = ("postpurchase", "orders", "notifications", "returns", "feedback", "loyalty")
-_TEMPLATE_STATUS_TEST = re.compile(r"\{%[^%]*\.status\s*(==|!=|in\b|not in\b)[^%]*%\}")
+# In an `if` or `elif` (the only tags that compare): `x.status`, a bare `status` handed to the
+# template, or a page's `x.state`.
+_TEMPLATE_STATUS_TEST = re.compile(
+    r"\{%\s*(?:el)?if\b[^%]*(?:\.|\b)(?:status|state)\s*(==|!=|in\b|not in\b)[^%]*%\}"
+)
 
 
 def test_no_template_compares_a_status():

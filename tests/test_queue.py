@@ -1,6 +1,7 @@
 """Work is handed to Celery in one way: `postpurchase.queue.enqueue_on_commit`, after the
 transaction commits, with the task named by its registered name. The scans below keep it so:
-no service sends a task itself, and none imports a tasks module to reach one."""
+no service sends a task itself, and none imports a tasks module or a task to reach one, at the
+top of the module or inside a function."""
 
 import ast
 from pathlib import Path
@@ -47,15 +48,42 @@ def _names_a_tasks_module(node: ast.Import | ast.ImportFrom) -> bool:
     return any(alias.name.endswith(".tasks") for alias in node.names)
 
 
+def _reaches_a_task(node: ast.AST) -> bool:
+    """An import of a tasks module or of a task by its name (`*_task`), at the top of a module
+    or inside a function, or a tasks module imported by its dotted name as a string."""
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        from_celery = isinstance(node, ast.ImportFrom) and node.module == "celery"  # shared_task
+        return _names_a_tasks_module(node) or any(
+            alias.name.endswith("_task") and not from_celery for alias in node.names
+        )
+    if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) in (
+        "import_module",
+        "__import__",
+    ):
+        return any(
+            isinstance(arg, ast.Constant)
+            and isinstance(arg.value, str)
+            and (arg.value == "tasks" or arg.value.endswith(".tasks"))
+            for arg in node.args
+        )
+    return False
+
+
+def _sends_a_task(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("delay", "apply_async", "send_task")
+    )
+
+
 def test_no_module_but_the_helper_and_the_tasks_sends_a_task_itself():
     sends = [
         f"{path}:{node.lineno}"
         for path in _app_modules()
         if path != HELPER and not _is_tasks_module(path)
         for node in ast.walk(_tree(path))
-        if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr in ("delay", "apply_async")
+        if _sends_a_task(node)
     ]
     assert sends == [], "send tasks with postpurchase.queue.enqueue_on_commit"
 
@@ -66,9 +94,36 @@ def test_no_module_but_the_tasks_imports_a_tasks_module():
         for path in _app_modules()
         if not _is_tasks_module(path)
         for node in ast.walk(_tree(path))
-        if isinstance(node, ast.Import | ast.ImportFrom) and _names_a_tasks_module(node)
+        if _reaches_a_task(node)
     ]
     assert imports == [], "name the task: enqueue_on_commit('app.tasks.some_task', ...)"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from orders.tasks import webhook_events_dispatch_task\n",
+        "def f():\n    from orders.tasks import webhook_events_dispatch_task\n",
+        "def f():\n    from orders import tasks\n",
+        "def f():\n    import orders.tasks\n",
+        "def f():\n    from orders.jobs import webhook_events_dispatch_task\n",
+        "def f():\n    importlib.import_module('orders.tasks')\n",
+        "class C:\n    def f(self):\n        from . import tasks\n",
+    ],
+)
+def test_the_scan_sees_a_task_reached_for_inside_a_function(source):
+    assert any(_reaches_a_task(node) for node in ast.walk(ast.parse(source)))
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "def f():\n    current_app.send_task('orders.tasks.x_task')\n",
+        "def f():\n    x_task.apply_async(countdown=1)\n",
+    ],
+)
+def test_the_scan_sees_a_task_sent_inside_a_function(source):
+    assert any(_sends_a_task(node) for node in ast.walk(ast.parse(source)))
 
 
 def _named_enqueues() -> list[tuple[str, str]]:

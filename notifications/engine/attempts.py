@@ -2,16 +2,21 @@
 after it.
 
 The claim moves one message `queued → sending` only if it is still queued (another worker, or
-staff, may have moved it since its chunk was prepared), stores what is about to be sent (the
-rendered text, the email's Message-ID) and writes the history. It commits durably before the
-call: were it lost, the message would look unsent and could go out twice.
+staff, may have moved it since its chunk was prepared) and the transition table allows the
+move, stores what is about to be sent (the rendered text, the email's Message-ID) and writes
+the history. It commits durably before the call: were it lost, the message would look unsent
+and could go out twice.
 
 The answer writes the message's new state where it is still `sending` (the sweep may have held
-a call that outlived its timeout), its history and the attempt. A worker writes the answer of
-one message together with the claim of the next, in one round trip and one commit, so that
-each message costs one of each; the answer of a chunk's last message is written alone, without
-waiting for the disk (lost in a crash of PostgreSQL, it would leave the message `sending`:
-held for review, never resent)."""
+a call that outlived its timeout) and the table allows the move, its history and the attempt.
+
+Each statement's guard is the status the worker saw and whether the table allows the move from
+it, both parameters: no status is written into the SQL. (An equality rather than `status =
+ANY(…)`, which measured a tenth of a millisecond slower per message: the planner chose
+differently for it.) A worker writes the answer of one message together with the claim of the
+next, in one round trip and one commit, so that each message costs one of each; the answer of
+a chunk's last message is written alone, without waiting for the disk (lost in a crash of
+PostgreSQL, it would leave the message `sending`: held for review, never resent)."""
 
 from dataclasses import dataclass
 from functools import cache
@@ -27,7 +32,7 @@ from notifications.models import (
     MessageStatus,
 )
 from orders.models import Channel
-from postpurchase.states import transition
+from postpurchase.states import can_transition, transition
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,7 @@ class Answer:
     message: Message
     attempt: DeliveryAttempt
     note: str
+    from_status: str  # what the message was when its call was made
 
 
 _ANSWERED = """
@@ -46,11 +52,11 @@ answered AS (
     SET status = %(a_status)s, status_reason = %(a_status_reason)s, updated_at = %(now)s,
         provider = %(a_provider)s, provider_message_id = %(a_provider_message_id)s,
         sent_at = %(a_sent_at)s, send_at = %(a_send_at)s, last_error = %(a_last_error)s
-    WHERE id = %(a_id)s AND status = 'sending'
+    WHERE id = %(a_id)s AND status = %(a_from)s AND %(a_allowed)s
     RETURNING id
 ), answered_history AS (
     INSERT INTO notifications_messageevent (message_id, from_status, to_status, note, at)
-    SELECT id, 'sending', %(a_status)s, %(a_note)s, %(now)s FROM answered
+    SELECT id, %(a_from)s, %(a_status)s, %(a_note)s, %(now)s FROM answered
 ), answered_attempt AS (
     INSERT INTO notifications_deliveryattempt
         (message_id, started_at, finished_at, outcome, provider_message_id, error)
@@ -63,15 +69,15 @@ answered AS (
 _CLAIMED = """
 claimed AS (
     UPDATE notifications_message
-    SET status = 'sending', status_reason = 'attempt ' || (attempt_count + 1),
+    SET status = %(c_status)s, status_reason = 'attempt ' || (attempt_count + 1),
         attempt_count = attempt_count + 1, sending_at = %(now)s, updated_at = %(now)s,
         subject = %(c_subject)s, body_text = %(c_body_text)s, body_html = %(c_body_html)s,
         email_message_id = COALESCE(NULLIF(email_message_id, ''), %(c_email_message_id)s)
-    WHERE id = %(c_id)s AND status = 'queued'
+    WHERE id = %(c_id)s AND status = %(c_from)s AND %(c_allowed)s
     RETURNING id, attempt_count, email_message_id
 ), claimed_history AS (
     INSERT INTO notifications_messageevent (message_id, from_status, to_status, note, at)
-    SELECT id, 'queued', 'sending', 'attempt ' || attempt_count, %(now)s FROM claimed
+    SELECT id, %(c_from)s, %(c_status)s, 'attempt ' || attempt_count, %(now)s FROM claimed
 )"""
 
 
@@ -98,6 +104,8 @@ def _answer_values(answer: Answer) -> dict:
     message, attempt = answer.message, answer.attempt
     return {
         "a_id": message.pk,
+        "a_from": answer.from_status,
+        "a_allowed": can_transition(answer.from_status, message.status, MESSAGE_TRANSITIONS),
         "a_status": message.status,
         "a_status_reason": message.status_reason,
         "a_note": answer.note,
@@ -117,6 +125,9 @@ def _answer_values(answer: Answer) -> dict:
 def _claim_values(message: Message) -> dict:
     return {
         "c_id": message.pk,
+        "c_from": message.status,
+        "c_allowed": can_transition(message.status, MessageStatus.SENDING, MESSAGE_TRANSITIONS),
+        "c_status": MessageStatus.SENDING,
         "c_subject": message.subject,
         "c_body_text": message.body_text,
         "c_body_html": message.body_html,
@@ -128,7 +139,8 @@ def attempt_write(*, answer: Answer | None, claim: Message | None) -> bool:
     """Write the answer of one call and claim the next message, in one round trip; either may
     be missing. Returns whether `claim` was claimed: it is then `sending` (in memory too), with
     its attempt count and Message-ID; if not, it is not ours to send. An answer that found its
-    message no longer `sending` is settled by `_answer_late`."""
+    message no longer `sending` is settled by `_answer_late`; one the table refuses leaves the
+    message `sending`, held for review by the sweep, with the attempt on record."""
     if answer is None and claim is None:
         return False
     now = timezone.now()

@@ -6,8 +6,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from notifications.models import Message, MessageEvent, MessageStatus
+from notifications.models import MESSAGE_TRANSITIONS, Message, MessageStatus
 from postpurchase.queue import enqueue_on_commit
+from postpurchase.states import allowed_from, transition_rows
 
 
 def enqueue_after_commit(ids: list[int]) -> None:
@@ -34,21 +35,23 @@ def messages_claim_due(*, batch_size: int | None = None) -> list[int]:
 
 
 # One round trip claims the batch, marks it queued and writes its history: the tick runs every
-# few seconds under load, and per-row ORM work, then each extra round trip, was its cost.
+# few seconds under load, and per-row ORM work, then each extra round trip, was its cost. The
+# states it claims from come from the transition table (`_claim_values`); each history row
+# takes the status its message left, read under the row's lock.
 _CLAIM_SQL = """
-WITH claimed AS (
-    UPDATE notifications_message
-    SET status = 'queued', queued_at = %(now)s, updated_at = %(now)s
-    WHERE id IN (
-        SELECT id FROM notifications_message
-        WHERE status = 'scheduled' AND send_at <= %(now)s
-        ORDER BY send_at LIMIT %(limit)s
-        FOR UPDATE SKIP LOCKED
-    )
-    RETURNING id
+WITH due AS (
+    SELECT id, status FROM notifications_message
+    WHERE status = ANY(%(from)s) AND send_at <= %(now)s
+    ORDER BY send_at LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE notifications_message AS m
+    SET status = %(to)s, queued_at = %(now)s, updated_at = %(now)s
+    FROM due WHERE m.id = due.id
+    RETURNING m.id, due.status AS from_status
 ), history AS (
     INSERT INTO notifications_messageevent (message_id, from_status, to_status, note, at)
-    SELECT id, 'scheduled', 'queued', 'due', %(now)s FROM claimed
+    SELECT id, from_status, %(to)s, 'due', %(now)s FROM claimed
 )
 SELECT id FROM claimed ORDER BY id
 """
@@ -60,9 +63,19 @@ SELECT id FROM claimed ORDER BY id
 _CLAIM_WITHOUT_WAITING_SQL = "SET LOCAL synchronous_commit TO OFF;" + _CLAIM_SQL
 
 
+def _claim_values(now, batch_size: int) -> dict:
+    """The claim's parameters. A due message is a `scheduled` one whose time has come; staff
+    may also move a failed or held one to `queued`, but a passing `send_at` never does. Of
+    those, the table says which may be claimed."""
+    due_from = allowed_from(
+        MessageStatus.QUEUED, MESSAGE_TRANSITIONS, among=(MessageStatus.SCHEDULED,)
+    )
+    return {"now": now, "limit": batch_size, "from": sorted(due_from), "to": MessageStatus.QUEUED}
+
+
 def _claim(now, batch_size: int) -> list[int]:
     with connection.cursor() as cursor:
-        cursor.execute(_CLAIM_WITHOUT_WAITING_SQL, {"now": now, "limit": batch_size})
+        cursor.execute(_CLAIM_WITHOUT_WAITING_SQL, _claim_values(now, batch_size))
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -87,30 +100,30 @@ def messages_recover_stuck(
 
     Returns (requeued ids, held ids)."""
     now = timezone.now()
+    # Stuck in `queued`: enqueued again for the send's claim, so only from where the table
+    # lets that claim take a message to `sending`.
+    sendable = allowed_from(
+        MessageStatus.SENDING, MESSAGE_TRANSITIONS, among=(MessageStatus.QUEUED,)
+    )
+    reason = "outcome unknown: the send was interrupted; held for review, not resent"
     with transaction.atomic():
         requeued = list(
             Message.objects.select_for_update(skip_locked=True)
-            .filter(status=MessageStatus.QUEUED, queued_at__lt=now - queued_for)
+            .filter(status__in=sorted(sendable), queued_at__lt=now - queued_for)
             .values_list("pk", flat=True)[:limit]
         )
         Message.objects.filter(pk__in=requeued).update(queued_at=now, updated_at=now)
         enqueue_after_commit(requeued)
-        held = list(
-            Message.objects.select_for_update(skip_locked=True)
-            .filter(status=MessageStatus.SENDING, sending_at__lt=now - sending_for)
-            .values_list("pk", flat=True)[:limit]
+        # Stuck in `sending`: a `sending_at` left from an earlier attempt of a message now in
+        # another state says nothing about it.
+        held = transition_rows(
+            Message.objects.filter(sending_at__lt=now - sending_for),
+            to=MessageStatus.HELD,
+            table=MESSAGE_TRANSITIONS,
+            among=(MessageStatus.SENDING,),
+            note=reason,
+            values={"status_reason": reason[:255], "updated_at": now},
+            limit=limit,
+            skip_locked=True,
         )
-        reason = "outcome unknown: the send was interrupted; held for review, not resent"
-        Message.objects.filter(pk__in=held).update(
-            status=MessageStatus.HELD, status_reason=reason[:255], updated_at=now
-        )
-        MessageEvent.objects.bulk_create(
-            MessageEvent(
-                message_id=pk,
-                from_status=MessageStatus.SENDING,
-                to_status=MessageStatus.HELD,
-                note=reason,
-            )
-            for pk in held
-        )
-    return requeued, held
+    return requeued, [row.pk for row in held]

@@ -11,7 +11,7 @@ from notifications.engine.quiet_hours import (
     quiet_hours_note,
 )
 from notifications.models import MESSAGE_TRANSITIONS, PENDING_STATES, Message, MessageStatus
-from postpurchase.states import transition
+from postpurchase.states import transition_rows
 
 
 @dataclass(frozen=True)
@@ -116,22 +116,21 @@ def messages_cancel(
     replenishment reminder. Returns how many were cancelled."""
     if order_id is None and about is None:
         raise ValueError("say which order or object the messages are about")
-    pending = Message.objects.select_for_update().filter(status__in=PENDING_STATES)
+    pending = Message.objects.all()
     if order_id is not None:
         pending = pending.filter(order_id=order_id)
     if about is not None:
         pending = pending.filter(about_type=about[0], about_id=about[1])
     if kinds:
         pending = pending.filter(kind__in=kinds)
-    cancelled = 0
-    for message in pending:
-        message.status_reason = reason[:255]
-        transition(
-            message,
-            to=MessageStatus.CANCELLED,
-            table=MESSAGE_TRANSITIONS,
-            note=reason,
-            extra_fields=("status_reason",),
-        )
-        cancelled += 1
-    return cancelled
+    # Pending: not yet in a provider's hands. (The send path may also cancel a message mid-send,
+    # which this must not.)
+    cancelled = transition_rows(
+        pending.order_by("pk"),
+        to=MessageStatus.CANCELLED,
+        table=MESSAGE_TRANSITIONS,
+        among=PENDING_STATES,
+        note=reason,
+        values={"status_reason": reason[:255]},
+    )
+    return len(cancelled)

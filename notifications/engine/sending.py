@@ -10,6 +10,7 @@ review by `messages_recover_stuck`, never resent on its own) and the rest `queue
 next sweep; and two workers handed the same message never both send it: only one claim still
 finds it `queued`."""
 
+import logging
 import random
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
@@ -43,6 +44,7 @@ from notifications.engine.rendering import message_render_outbound, templates_fo
 from notifications.engine.suppression import suppression_add, suppression_key
 from notifications.engine.text_opt_outs import TEXT_CHANNELS, texts_opted_out
 from notifications.models import (
+    MESSAGE_TRANSITIONS,
     AttemptOutcome,
     DeliveryAttempt,
     Message,
@@ -53,6 +55,9 @@ from notifications.models import (
 )
 from orders.models import Channel, OrderStatus, Purpose
 from postpurchase.exceptions import DomainError
+from postpurchase.states import allowed_from, can_transition
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -63,7 +68,12 @@ class _Changes:
     events: list[MessageEvent] = field(default_factory=list)
     fields: set[str] = field(default_factory=lambda: {"status", "status_reason", "updated_at"})
 
-    def move(self, message: Message, to: str, reason: str, *extra: str) -> None:
+    def move(self, message: Message, to: str, reason: str, *extra: str) -> bool:
+        """Move the message (in memory, written by `write`) if the table allows it; a move it
+        forbids leaves the message as it is, unsent, and records nothing."""
+        if not can_transition(message.status, to, MESSAGE_TRANSITIONS):
+            logger.warning("message %s left %s: no move to %s", message.pk, message.status, to)
+            return False
         self.events.append(
             MessageEvent(
                 message=message, from_status=message.status, to_status=to, note=reason[:500]
@@ -73,6 +83,7 @@ class _Changes:
         message.updated_at = timezone.now()
         self.messages.append(message)
         self.fields.update(extra)
+        return True
 
     def write(self) -> None:
         if not self.messages:
@@ -213,14 +224,18 @@ def _prepare(message_ids: list[int]) -> list[Message]:
     """Lock the chunk's queued messages (skipping any another worker holds), settle the ones
     that must not go out (moot, blocked, over the weekly marketing cap), put back the ones that
     must wait (quiet hours, a marketing pause), and render the rest. Those stay `queued` until
-    each is claimed just before its own provider call."""
+    each is claimed just before its own provider call. Only the states from which the table
+    allows the send's claim are taken: the rest of the chunk is left as it is."""
     # Lost in a crash of PostgreSQL, these changes would leave the chunk queued, prepared
     # again by the next sweep.
     _commit_without_waiting()
+    sendable = allowed_from(
+        MessageStatus.SENDING, MESSAGE_TRANSITIONS, among=(MessageStatus.QUEUED,)
+    )
     messages = list(
         Message.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("shop", "order", "customer")
-        .filter(pk__in=message_ids, status=MessageStatus.QUEUED)
+        .filter(pk__in=message_ids, status__in=sorted(sendable))
         .order_by("pk")
     )
     now, changes, ready = timezone.now(), _Changes(), []
@@ -291,6 +306,7 @@ def _retry_at(attempt: int, now: datetime) -> datetime:
 def _answer(outcome: _Outcome) -> Answer:
     """Move the message (in memory) to what the provider's answer means."""
     message, error = outcome.message, outcome.error
+    was = message.status
     attempt = DeliveryAttempt(
         message=message, started_at=outcome.started_at, finished_at=outcome.finished_at
     )
@@ -320,7 +336,7 @@ def _answer(outcome: _Outcome) -> Answer:
     if error is not None:
         message.last_error = attempt.error = str(error)
     message.status, message.status_reason = to, reason[:255]
-    return Answer(message, attempt, reason[:500])
+    return Answer(message, attempt, reason[:500], from_status=was)
 
 
 def _suppress_if_bad(outcome: _Outcome) -> None:

@@ -25,7 +25,7 @@ from notifications.models import (
     SuppressionReason,
 )
 from orders.models import Channel, Customer, Shop
-from postpurchase.states import transition
+from postpurchase.states import transition_rows
 
 TEXT_CHANNELS = (Channel.SMS, Channel.WHATSAPP)
 # How a message suppressed for a STOP says why: the words sending uses for any suppression.
@@ -77,24 +77,18 @@ def text_opt_out(*, sender: TextSender, detail: str) -> int:
             channel=sender.channel,
             our_number=sender.our_number,
         )
-    pending = Message.objects.select_for_update().filter(
-        shop__in=sender.shops,
-        recipient=sender.phone,
-        channel=sender.channel,
-        status__in=PENDING_STATES,
+    pending = Message.objects.filter(
+        shop__in=sender.shops, recipient=sender.phone, channel=sender.channel
     )
-    suppressed = 0
-    for message in pending.order_by("pk"):
-        message.status_reason = STOPPED_REASON
-        transition(
-            message,
-            to=MessageStatus.SUPPRESSED,
-            table=MESSAGE_TRANSITIONS,
-            note=f"{STOPPED_REASON} ({detail})"[:500],
-            extra_fields=("status_reason",),
-        )
-        suppressed += 1
-    return suppressed
+    suppressed = transition_rows(
+        pending.order_by("pk"),
+        to=MessageStatus.SUPPRESSED,
+        table=MESSAGE_TRANSITIONS,
+        among=PENDING_STATES,
+        note=f"{STOPPED_REASON} ({detail})"[:500],
+        values={"status_reason": STOPPED_REASON},
+    )
+    return len(suppressed)
 
 
 def text_opt_in(*, sender: TextSender) -> None:

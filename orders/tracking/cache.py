@@ -31,8 +31,9 @@ _ORDER_GEN = "pp:track:gen:o:{}"
 _SHOP_GEN = "pp:track:gen:s:{}"
 _PAGE_KEY = "pp:track:page:{}:{}:{}:{}"
 
-# Looks the token up, fetches the part at the current generations, and (when asked) counts
-# the view exactly as `views_count.tracking_page_view_record` does: one round trip.
+# Looks the token up, fetches the part at the current generations, and (when asked) counts the
+# view exactly as `orders.services.page_view_counts.tracking_page_view_record` does: one
+# round trip.
 _SERVE = """
 local owner = redis.call('GET', KEYS[1])
 if not owner then return false end

@@ -95,6 +95,14 @@ class Stage:
     def label(self) -> str:
         return str(STAGE_LABELS[self.key])
 
+    @property
+    def is_done(self) -> bool:
+        return self.state == "done"
+
+    @property
+    def is_current(self) -> bool:
+        return self.state == "current"
+
 
 @dataclass(frozen=True)
 class Scan:

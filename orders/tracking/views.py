@@ -16,6 +16,7 @@ from django.utils.http import http_date
 from django.views.decorators.http import require_GET
 
 from orders.branding import shop_brand
+from orders.services.page_view_counts import tracking_page_view_record
 from orders.tracking.cache import (
     CachedPage,
     tracking_cache_generations,
@@ -24,7 +25,6 @@ from orders.tracking.cache import (
 )
 from orders.tracking.invalidation import tracking_page_cached
 from orders.tracking.page import TrackedOrder, page_context, tracking_order_get, tracking_page_build
-from orders.tracking.views_count import tracking_page_view_record
 from postpurchase.shell.customer import customer_page_headers
 
 # How often an undelivered order's page asks for fresh shipment news.

@@ -15,7 +15,6 @@ from typing import Any, ClassVar
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
@@ -280,9 +279,9 @@ class ReturnActionView(StaffPermissionMixin, View):
         return_request = selectors.return_get_for_shop(shop=self.shop, return_id=pk)
         todo = _ACTIONS[action]
         try:
-            # One transaction: a refusal part-way (say, inspection) leaves nothing changed.
-            with transaction.atomic():
-                todo.run(request, return_request)
+            # Each move is one service, which locks the return and is its own transaction: a
+            # refusal part-way (say, inspection) leaves nothing changed.
+            todo.run(request, return_request)
         except IllegalTransition:
             messages.error(
                 request,

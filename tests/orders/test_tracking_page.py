@@ -9,8 +9,8 @@ from django.test import Client
 from django.utils import timezone
 
 from orders.models import OrderStatus, ShipmentStatus, TrackingPageViews
+from orders.services.page_view_counts import tracking_page_views_flush
 from orders.services.tracking import tracking_link_renew
-from orders.tracking.views_count import tracking_page_views_flush
 from postpurchase.redis import redis_client
 from tests.factories import (
     CustomerFactory,
