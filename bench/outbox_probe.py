@@ -129,8 +129,8 @@ def schedule(args: argparse.Namespace) -> dict:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
+    from notifications.engine.scheduling import MessageRequest, message_schedule
     from notifications.models import Channel, Purpose
-    from notifications.services.scheduling import MessageRequest, message_schedule
 
     row = _contexts(1)[0]
     order = row["order"]
@@ -168,10 +168,10 @@ def profile(args: argparse.Namespace) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from notifications.channels.email import EmailChannel
+    from notifications.engine.channels.email import EmailChannel
+    from notifications.engine.rendering import message_render
+    from notifications.engine.sending import _rendered_message, message_send
     from notifications.models import DeliveryAttempt, Message
-    from notifications.services.rendering import message_render
-    from notifications.services.sending import _rendered_message, message_send
 
     rows = _messages(args.count, args.prefix, "queued")
     Message.objects.bulk_create(rows)
@@ -251,8 +251,8 @@ def _batch_profile(args: argparse.Namespace) -> tuple[float, int]:
     per chunk, one email connection per chunk)."""
     from django.conf import settings
 
+    from notifications.engine.sending import messages_send
     from notifications.models import Message
-    from notifications.services.sending import messages_send
 
     size = settings.NOTIFICATIONS_DISPATCH_BATCH
     prefix = f"{args.prefix}-batch"
@@ -281,9 +281,9 @@ def claim(args: argparse.Namespace) -> dict:
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from notifications.engine import dispatch
+    from notifications.engine.dispatch import messages_claim_due
     from notifications.models import Message
-    from notifications.services import dispatch
-    from notifications.services.dispatch import messages_claim_due
 
     # One row to copy: every column a real message has, then 1,000,000 copies in one
     # INSERT … SELECT (far faster than bulk_create), most due in the future.

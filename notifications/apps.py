@@ -9,10 +9,11 @@ class NotificationsConfig(AppConfig):
         from anymail.signals import tracking
 
         from notifications import checks, receivers  # noqa: F401 - checks register on import
-        from notifications.flows import event_triggers
-        from notifications.services import lifecycle
+        from notifications.engine import planning
+        from notifications.flows import messages
+        from notifications.flows.replenishment import order_placed_cancel_replenishment
         from orders.events import OrderEventName
-        from postpurchase import events
+        from postpurchase import events, message_kinds
         from postpurchase.shell.nav import NavSection, nav_register
 
         nav_register(
@@ -24,20 +25,18 @@ class NotificationsConfig(AppConfig):
             )
         )
 
-        # Every event a default flow starts on, by name: orders' and the apps' above (returns'
-        # own messages are planned by returns, which registers its planner).
-        for trigger in event_triggers():
-            events.subscribe(
-                trigger, lifecycle.event_schedule_messages, key=f"notifications.{trigger}"
-            )
+        # The engine plans the messages of every kind any app registers, before or after this
+        # app's own: it listens to the registry, not to the apps.
+        message_kinds.listen(planning.kind_registered)
+        message_kinds.register(messages.KINDS, app=self.name)
         events.subscribe(
             OrderEventName.ORDER_CANCELLED,
-            lifecycle.order_cancelled_cancel_messages,
+            planning.order_cancelled_cancel_messages,
             key="notifications.order_cancelled",
         )
         events.subscribe(
             OrderEventName.ORDER_PLACED,
-            lifecycle.order_placed_cancel_replenishment,
+            order_placed_cancel_replenishment,
             key="notifications.order_placed.replenishment_cancel",
         )
         tracking.connect(

@@ -6,6 +6,11 @@ ends in (delivered, opened, clicked, bounced, suppressed, failed), each with its
 delivery attempts. And a handful of messages for the newest orders, scheduled through
 `message_schedule` to fall due over the next few minutes, so that the worker and beat of
 `make run` send them while the message log is open.
+
+Which messages: those of every registered kind that goes out at once, for the order's sake
+(transactional, no delay), on an event of the order's timeline (placed, a parcel shipped or
+moving on), planned by the kind's own planner as if the event had just happened (the history
+as a backfill, never sent). The demo names no kind.
 """
 
 import random
@@ -18,7 +23,11 @@ from django.db.models import Prefetch
 from django.dispatch import receiver
 from django.utils import timezone
 
-from notifications.flows import flows_ensure_defaults
+from notifications.engine.kinds import flows_ensure_defaults
+from notifications.engine.recipients import recipients_for
+from notifications.engine.rendering import message_render
+from notifications.engine.scheduling import MessageRequest, message_schedule
+from notifications.engine.suppression import suppression_key
 from notifications.models import (
     AttemptOutcome,
     DeliveryAttempt,
@@ -29,13 +38,20 @@ from notifications.models import (
     Suppression,
     SuppressionReason,
 )
-from notifications.services.planning import order_context, shipment_context
-from notifications.services.recipients import recipients_for
-from notifications.services.rendering import message_render
-from notifications.services.scheduling import MessageRequest, message_schedule
-from notifications.services.suppression import suppression_key
 from orders.demo import demo_shop_seeded, explicit_timestamps
-from orders.models import Channel, LineItem, Order, OrderEvent, OrderStatus, Shipment, Shop
+from orders.events import OrderEventName
+from orders.models import (
+    Channel,
+    LineItem,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    Purpose,
+    Shipment,
+    Shop,
+)
+from postpurchase.events import Event
+from postpurchase.message_kinds import PlanRequest, message_kind_find
 
 HISTORY = timedelta(days=21)
 # The newest orders get their messages live instead: the history stops short of them.
@@ -44,11 +60,11 @@ UPCOMING_WITHIN = timedelta(minutes=10)
 BATCH = 1000
 PROVIDERS = {Channel.EMAIL: "demo-email", Channel.SMS: "demo-sms", Channel.WHATSAPP: "demo-sms"}
 
-# Which timeline entry starts which message kind.
-_SHIPMENT_KINDS = {
-    "out_for_delivery": "shipment_out_for_delivery",
-    "delivered": "shipment_delivered",
-    "exception": "shipment_exception",
+# The domain event each entry of an order's timeline published.
+_TIMELINE_EVENTS = {
+    OrderEvent.Kind.CREATED: OrderEventName.ORDER_PLACED,
+    OrderEvent.Kind.SHIPMENT_CREATED: OrderEventName.SHIPMENT_CREATED,
+    OrderEvent.Kind.SHIPMENT_STATUS: OrderEventName.SHIPMENT_STATUS_CHANGED,
 }
 
 
@@ -57,19 +73,36 @@ def demo_messages_seed(*, shop: Shop, now: datetime, seed: int, **kwargs: Any) -
     """Give the freshly seeded demo shop its flows, its message history and a few messages
     due in the next minutes. Returns what it created, for the seed's summary."""
     flows_ensure_defaults(shop_id=shop.pk)
-    flows = {flow.kind: flow for flow in Flow.objects.filter(shop=shop)}
+    flows = _flows_at_once(shop)
     orders = _recent_orders(shop, now)
     upcoming, past = orders[:UPCOMING_ORDERS], orders[UPCOMING_ORDERS:]
     rng = random.Random(f"{seed}:messages")  # noqa: S311 - demo data, not secrets
     with explicit_timestamps(Message, MessageEvent, Suppression):
         history = _History(rng, shop)
         for order in past:
-            for due in _owed(order, flows):
+            for due in _owed(order, flows, is_backfill=True):
                 history.add(due)
         history.build()
         history.save()
     scheduled = _upcoming_schedule(rng, upcoming, flows)
     return {"messages": len(history.messages) + scheduled, "messages_scheduled": scheduled}
+
+
+def _flows_at_once(shop: Shop) -> dict[str, list[Flow]]:
+    """The shop's enabled flows of kinds that go out at once for the order's sake, by the
+    event that starts them."""
+    found: dict[str, list[Flow]] = {}
+    for flow in Flow.objects.filter(
+        shop=shop,
+        is_enabled=True,
+        trigger__in=_TIMELINE_EVENTS.values(),
+        purpose=Purpose.TRANSACTIONAL,
+        delay=timedelta(0),
+    ).order_by("pk"):
+        kind = message_kind_find(flow.kind)
+        if kind is not None and kind.planner is not None:
+            found.setdefault(flow.trigger, []).append(flow)
+    return found
 
 
 def _recent_orders(shop: Shop, now: datetime) -> list[Order]:
@@ -82,12 +115,7 @@ def _recent_orders(shop: Shop, now: datetime) -> list[Order]:
             Prefetch("shipments", queryset=Shipment.objects.order_by("pk")),
             Prefetch(
                 "events",
-                queryset=OrderEvent.objects.filter(
-                    kind__in=(OrderEvent.Kind.CREATED, OrderEvent.Kind.SHIPMENT_CREATED)
-                )
-                | OrderEvent.objects.filter(
-                    kind=OrderEvent.Kind.SHIPMENT_STATUS, to_status__in=_SHIPMENT_KINDS
-                ),
+                queryset=OrderEvent.objects.filter(kind__in=_TIMELINE_EVENTS),
                 to_attr="message_events",
             ),
             "customer__consents",
@@ -107,23 +135,36 @@ class _Due:
     context: dict[str, Any]
 
 
-def _owed(order: Order, flows: dict[str, Flow]) -> list[_Due]:
-    """What the flows would have sent for this order, from its timeline."""
-    shipments = {s.pk: s for s in order.shipments.all()}
+def _owed(order: Order, flows: dict[str, list[Flow]], *, is_backfill: bool) -> list[_Due]:
+    """What the flows would have sent for this order, from its timeline: each entry replayed
+    as the event it published, through the planner of each kind that event starts."""
     owed = []
-    for event in order.message_events:
-        shipment = shipments.get(event.data.get("shipment_id"))
-        if event.kind == OrderEvent.Kind.CREATED:
-            kind, about, context = "order_confirmation", ("order", order.pk), order_context(order)
-        elif shipment is None:
-            continue
-        else:
-            kind = _SHIPMENT_KINDS.get(event.to_status, "shipment_shipped")
-            about = ("shipment", shipment.pk)
-            context = order_context(order) | shipment_context(shipment)
-        flow = flows.get(kind)
-        if flow is not None and flow.is_enabled:
-            owed.append(_Due(order, flow, about, event.at + flow.delay, context))
+    for entry in order.message_events:
+        name = _TIMELINE_EVENTS[entry.kind]
+        payload: dict[str, Any] = {"order_id": order.pk}
+        if name != OrderEventName.ORDER_PLACED:
+            if not entry.data.get("shipment_id"):
+                continue
+            payload["shipment_id"] = entry.data["shipment_id"]
+        if entry.kind == OrderEvent.Kind.SHIPMENT_STATUS:
+            payload |= {"from_status": entry.from_status, "to_status": entry.to_status}
+        event = Event(id=0, name=name, shop_id=order.shop_id, payload=payload)
+        for flow in flows.get(name, []):
+            kind = message_kind_find(flow.kind)
+            if kind is None or kind.planner is None or not flow.applies_to(payload):
+                continue
+            request = PlanRequest(
+                kind=flow.kind,
+                event=event,
+                order=order,
+                delay=flow.delay,
+                now=entry.at,
+                is_backfill=is_backfill,
+            )
+            owed += [
+                _Due(order, flow, plan.about, plan.due, plan.context)
+                for plan in kind.planner(request)
+            ]
     return owed
 
 
@@ -293,12 +334,14 @@ class _History:
         Suppression.objects.bulk_create(self.suppressed.values(), batch_size=BATCH)
 
 
-def _upcoming_schedule(rng: random.Random, orders: list[Order], flows: dict[str, Flow]) -> int:
+def _upcoming_schedule(
+    rng: random.Random, orders: list[Order], flows: dict[str, list[Flow]]
+) -> int:
     """Schedule, through the service every flow uses, the message each of the newest orders
     is owed next, due at moments spread over the next few minutes."""
     start, scheduled = timezone.now(), 0
     for n, order in enumerate(orders):
-        owed = _owed(order, flows)
+        owed = _owed(order, flows, is_backfill=False)
         if not owed or order.status == OrderStatus.CANCELLED:
             continue
         due = owed[-1]

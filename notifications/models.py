@@ -241,8 +241,8 @@ class DeliveryAttempt(models.Model):
 class Flow(TimeStampedModel):
     """One lifecycle flow of a shop: which event starts it, how long after, on which channels.
 
-    Flows are data: the product ships defaults (`notifications.flows.DEFAULT_FLOWS`) and each
-    shop edits its own copy."""
+    Flows are data: each registered message kind (`postpurchase.message_kinds`) brings its
+    defaults, and each shop edits its own copy."""
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="flows")
     kind = models.CharField(max_length=64, help_text="The message kind; names its templates.")
@@ -391,7 +391,7 @@ class QuietHoursRule(models.Model):
 
 class MessageTemplate(TimeStampedModel):
     """A shop's own wording of one kind of message on one channel and locale; without one the
-    product's default under `templates/notifications/<kind>/` is used."""
+    kind's default templates (in the folder its declaration names) are used."""
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="message_templates")
     kind = models.CharField(max_length=64)

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from notifications.services.preferences import (
+from notifications.engine.preferences import (
     PreferenceOption,
     preferences_customer_get,
     preferences_options,

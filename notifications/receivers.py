@@ -5,7 +5,7 @@ from typing import Any
 
 from anymail.signals import AnymailTrackingEvent
 
-from notifications.services.tracking import email_tracking_record
+from notifications.engine.receipts.email import email_tracking_record
 
 
 def email_tracking_received(

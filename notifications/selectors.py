@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce, Concat
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from notifications.flows import DEFAULT_FLOWS
+from notifications.engine.suppression import suppression_key
 from notifications.models import (
     PENDING_STATES,
     DeliveryAttempt,
@@ -28,7 +28,6 @@ from notifications.models import (
     ProviderEvent,
     Suppression,
 )
-from notifications.services.suppression import suppression_key
 from orders.models import (
     Channel,
     Consent,
@@ -38,6 +37,7 @@ from orders.models import (
     Shop,
 )
 from orders.tenancy import scoped
+from postpurchase.message_kinds import message_kinds
 
 RATES_WINDOW = timedelta(days=30)
 TIMELINE_LIMIT = 100
@@ -63,9 +63,9 @@ def _person_search(query: str, prefix: str = "") -> Q:
 
 
 def message_kinds_for_shop(*, shop: Shop) -> list[str]:
-    """The kinds staff can filter by: the shop's flows and the product's defaults."""
+    """The kinds staff can filter by: the shop's flows and every registered kind."""
     kinds = set(scoped(Flow, shop).values_list("kind", flat=True))
-    kinds.update(spec.kind for spec in DEFAULT_FLOWS)
+    kinds.update(kind.name for kind in message_kinds())
     return sorted(kinds)
 
 
@@ -239,7 +239,7 @@ def message_html_preview(*, message: Message) -> str:
 
 def flow_list_for_shop(*, shop: Shop) -> list[Flow]:
     """The shop's flows, the product's defaults first in their own order, then the rest."""
-    position = {spec.kind: index for index, spec in enumerate(DEFAULT_FLOWS)}
+    position = {kind.name: index for index, kind in enumerate(message_kinds())}
     flows = list(scoped(Flow, shop))
     return sorted(flows, key=lambda flow: (position.get(flow.kind, len(position)), flow.kind))
 

@@ -4,15 +4,13 @@ from celery import Task, shared_task
 from celery.result import AsyncResult
 from django.conf import settings
 
+from notifications.flows.delays import shipments_delayed_schedule
+from notifications.flows.occasions import occasions_schedule_due
 from notifications.services import (
     messages_dispatch_due,
     messages_recover_stuck,
     messages_send,
 )
-from notifications.services.delays import shipments_delayed_schedule
-from notifications.services.occasions import occasions_schedule_due
-from notifications.services.recommendations import product_affinities_compute
-from orders.models import Shop
 
 
 @shared_task(soft_time_limit=50, time_limit=60)
@@ -54,17 +52,3 @@ def occasions_schedule_due_task() -> int:
 @shared_task(soft_time_limit=300, time_limit=360)
 def shipments_delayed_schedule_task() -> int:
     return len(shipments_delayed_schedule())
-
-
-@shared_task(soft_time_limit=60, time_limit=90)
-def product_affinities_compute_all_task() -> int:
-    """Nightly: one task per active shop, so a large shop neither delays nor fails the rest."""
-    shop_ids = list(Shop.objects.filter(is_active=True).values_list("pk", flat=True))
-    for shop_id in shop_ids:
-        product_affinities_compute_task.delay(shop_id)
-    return len(shop_ids)
-
-
-@shared_task(soft_time_limit=900, time_limit=960)
-def product_affinities_compute_task(shop_id: int) -> int:
-    return product_affinities_compute(shop_id=shop_id)

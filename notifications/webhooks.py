@@ -7,7 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 
-from notifications.services.inbound import twilio_inbound_record, twilio_status_record
+from notifications.engine.receipts.twilio import twilio_inbound_record, twilio_status_record
 
 
 def _signature_is_valid(request: HttpRequest) -> bool:

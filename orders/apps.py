@@ -6,11 +6,12 @@ class OrdersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from orders import tenancy
+        from orders import messages, tenancy
 
         # Each provider module registers its webhook processor on import.
         from orders.ingest import easypost, shopify  # noqa: F401
         from orders.tracking import invalidation  # noqa: F401  (connects its receivers)
+        from postpurchase import message_kinds
         from postpurchase.shell.nav import NavSection, nav_register
         from postpurchase.shell.shops import ShopDirectory, shop_directory_register
 
@@ -24,3 +25,6 @@ class OrdersConfig(AppConfig):
         nav_register(
             NavSection(key="orders", label="Orders", url_name="dashboard:order_list", order=20)
         )
+        # What this app's events owe the customer: the confirmation and the parcels' updates,
+        # declared in the kernel's terms for the messaging engine, which this app never imports.
+        message_kinds.register(messages.KINDS, app=self.name)

@@ -1,6 +1,6 @@
 """Frequently bought together, as read by the customer's pages and messages: the few products
-the shop's own orders show go with these ones (the pairs are computed nightly by the
-notifications app into `ProductAffinity`)."""
+the shop's own orders show go with these ones (the pairs are computed nightly into
+`ProductAffinity` by `orders.services.affinities`)."""
 
 from dataclasses import dataclass
 

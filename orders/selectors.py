@@ -30,6 +30,7 @@ from orders.models import (
     ProblemKind,
     ProblemReport,
     Shipment,
+    ShipmentItem,
     ShipmentStatus,
     Shop,
     TrackingEvent,
@@ -347,4 +348,22 @@ def shop_overview(*, shop: Shop) -> ShopOverview:
         orders_in_transit=counts["in_transit"],
         shipments_in_exception=exceptions,
         delivered_last_30_days=counts["delivered"],
+    )
+
+
+def shipment_line_items(*, shipment: Shipment) -> list[LineItem]:
+    """The order lines travelling in this parcel. A shipment without an item list carries
+    every line no other shipment lists (as `order_deliver_if_complete` reads it too)."""
+    listed = ShipmentItem.objects.filter(shipment=shipment).select_related("line_item__product")
+    lines = [item.line_item for item in listed]
+    if lines:
+        return lines
+    elsewhere = ShipmentItem.objects.filter(shipment__order_id=shipment.order_id).values(
+        "line_item_id"
+    )
+    return list(
+        LineItem.objects.filter(order_id=shipment.order_id, requires_shipping=True)
+        .exclude(pk__in=elsewhere)
+        .select_related("product")
+        .order_by("pk")
     )

@@ -8,6 +8,8 @@ from django.conf import settings
 
 from orders.api.idempotency import idempotency_records_purge
 from orders.ingest import webhooks
+from orders.models import Shop
+from orders.services.affinities import product_affinities_compute
 from orders.services.page_view_counts import tracking_page_views_flush
 from orders.services.problems import problem_report_notify_shop
 
@@ -51,3 +53,17 @@ def tracking_page_views_flush_task() -> int:
 @shared_task(autoretry_for=(Exception,), soft_time_limit=60, time_limit=90, **_RETRY)
 def problem_report_notify_shop_task(report_id: int) -> bool:
     return problem_report_notify_shop(report_id=report_id)
+
+
+@shared_task(soft_time_limit=60, time_limit=90)
+def product_affinities_compute_all_task() -> int:
+    """Nightly: one task per active shop, so a large shop neither delays nor fails the rest."""
+    shop_ids = list(Shop.objects.filter(is_active=True).values_list("pk", flat=True))
+    for shop_id in shop_ids:
+        product_affinities_compute_task.delay(shop_id)
+    return len(shop_ids)
+
+
+@shared_task(soft_time_limit=900, time_limit=960)
+def product_affinities_compute_task(shop_id: int) -> int:
+    return product_affinities_compute(shop_id=shop_id)

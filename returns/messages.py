@@ -2,39 +2,33 @@
 (with why), received and resolved (what they got back). Each message is about the return, so a
 repeated event schedules nothing more.
 
-The messaging engine knows no return: at start-up this app hands it the planner of its events'
-messages, the editor's preview of them, and the cancelling of what a cancelled return made
-moot (`returns.apps`). Returns are read through `returns.selectors`."""
+`returns` publishes the events that start them (`returns.events`), so its kinds are declared
+here, once, in the kernel's terms (`postpurchase.message_kinds`), with their default templates
+in this app (`returns/templates/notifications/return_*/`), and registered from
+`ReturnsConfig.ready()`: the messaging engine knows no return. Returns are read through
+`returns.selectors`; what a cancelled return made moot is cancelled through the engine's public
+services."""
 
-from collections.abc import Mapping
-from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
-from notifications.models import Flow
 from notifications.services import messages_cancel
-from notifications.services.planning import Plan, order_context
 from orders.links import tracking_page_url
-from orders.models import Order
+from orders.messages import ORDER_VARIABLES, order_context
+from orders.models import Channel, Order, Purpose
 from postpurchase.events import Event
+from postpurchase.message_kinds import MessageKind, MessagePlan, PlanRequest, TemplateVariable
 from returns.events import ReturnEventName
 from returns.selectors import (
     ReturnForMessage,
     return_request_for_message,
     return_request_latest_for_message,
 )
-
-# The events whose flows send a message about the return (of the same name as the kind).
-MESSAGE_EVENTS = (
-    ReturnEventName.REQUESTED,
-    ReturnEventName.APPROVED,
-    ReturnEventName.REJECTED,
-    ReturnEventName.RECEIVED,
-    ReturnEventName.RESOLVED,
-)
-RETURN_KINDS = frozenset(str(name) for name in MESSAGE_EVENTS)
 
 # What the customer does with their parcel, per return method (ReturnMethod's values).
 METHOD_INSTRUCTIONS = {
@@ -114,27 +108,26 @@ def _is_moot(kind: str, status: str) -> bool:
     return False
 
 
-def return_plans(
-    *, flows: list[Flow], order: Order, payload: Mapping[str, Any], now: datetime
-) -> list[tuple[Flow, Plan]]:
-    """What each flow a return event started owes: one message about the return, due
-    `flow.delay` from now, unless the return has already moved past it."""
-    found = return_request_for_message(return_id=payload["return_id"])
+def return_plans(request: PlanRequest) -> list[MessagePlan]:
+    """One message about the return the event names, `delay` from now, unless the return has
+    already moved past it or is not the order's."""
+    order: Order = request.order
+    found = return_request_for_message(return_id=request.event.payload["return_id"])
     if found is None or found.request.order_id != order.pk:
         return []
-    request = found.request
+    if _is_moot(request.kind, found.request.status):
+        return []
     context = order_context(order) | return_context(found, order)
-    return [
-        (flow, Plan(about=("return", request.pk), due=now + flow.delay, context=context))
-        for flow in flows
-        if not _is_moot(flow.kind, request.status)
-    ]
+    due = request.now + request.delay
+    return [MessagePlan(about=("return", found.request.pk), due=due, context=context)]
 
 
 def return_preview_context(order: Order) -> dict[str, Any]:
-    """What the template editor previews a return message with: the order's latest return."""
+    """What the template editor previews a return message with: the order's own values and
+    its latest return's."""
     found = return_request_latest_for_message(order_id=order.pk)
-    return return_context(found, order) if found is not None else {}
+    context = order_context(order)
+    return (context | return_context(found, order)) if found is not None else context
 
 
 def return_cancelled_cancel_messages(event: Event) -> int:
@@ -142,3 +135,118 @@ def return_cancelled_cancel_messages(event: Event) -> int:
     return messages_cancel(
         about=("return", event.payload["return_id"]), reason="the return was cancelled"
     )
+
+
+# --- What templates about a return may use ---------------------------------------------------
+
+_RETURN_VARIABLES = (
+    TemplateVariable(
+        "rma", "The return's number (RMA) the customer and the slip show", "R1001-3F2A"
+    ),
+    TemplateVariable(
+        "return_items",
+        "The items coming back: each has quantity, title, variant_title, reason, resolution "
+        "(e.g. Refund to the original payment), exchange_variant_title (may be blank) and amount",
+        [
+            {
+                "quantity": 1,
+                "title": "Green tea",
+                "variant_title": "250 g",
+                "reason": "Changed my mind",
+                "resolution": "Refund to the original payment",
+                "exchange_variant_title": "",
+                "amount": "18.00",
+            }
+        ],
+    ),
+    TemplateVariable(
+        "return_method", "How the items come back, e.g. Drop off at a carrier point", "Drop off"
+    ),
+    TemplateVariable(
+        "refund_total", "What is refunded to the original payment (blank when nothing)", "13.05"
+    ),
+    TemplateVariable("credit_total", "What is given as store credit (blank when nothing)", "19.80"),
+    TemplateVariable("fee_total", "The return fee deducted (blank when none)", "4.95"),
+    TemplateVariable(
+        "returns_url",
+        "Link to the return's page",
+        "https://example.com/returns/4mKx…/r/R1001-3F2A/",
+    ),
+)
+_RETURN_SLIP_VARIABLES = (
+    TemplateVariable(
+        "method_instructions",
+        "What the customer does with the parcel for the return method",
+        "Pack the items, print the return slip and stick it on the parcel, then drop it off "
+        "at a carrier point.",
+    ),
+    TemplateVariable(
+        "return_instructions", "The shop's own return instructions (may be blank)", "Pack well."
+    ),
+    TemplateVariable(
+        "return_address", "Where the parcel goes (blank when nothing is sent back)", "1 Tea Lane"
+    ),
+    TemplateVariable(
+        "slip_url",
+        "Link to the printable return slip (blank when nothing is sent back)",
+        "https://example.com/returns/4mKx…/r/R1001-3F2A/slip/",
+    ),
+)
+_EXCHANGE_VARIABLES = (
+    TemplateVariable(
+        "exchange_order_number",
+        "The order sending the replacement items (blank when nothing is exchanged)",
+        "#1001-X7",
+    ),
+    TemplateVariable(
+        "exchange_tracking_url",
+        "Link to the replacement order's tracking page (blank when nothing is exchanged)",
+        "https://example.com/track/7pQz…/",
+    ),
+)
+_STATUS_REASON = TemplateVariable(
+    "status_reason", "Why the return was rejected, as staff wrote it", "Past the window"
+)
+_RETURN_UPDATE_WHATSAPP = ("customer_first_name", "rma", "returns_url")
+
+
+def _on_return(
+    event: ReturnEventName,
+    label: str | Promise,
+    useful_for: timedelta,
+    *extra: TemplateVariable,
+    whatsapp: tuple[str, ...] = _RETURN_UPDATE_WHATSAPP,
+) -> MessageKind:
+    """A transactional message about a return when it reaches a step, started by the event of
+    the same name (e.g. `return_approved`)."""
+    return MessageKind(
+        name=str(event),
+        label=label,
+        trigger=event,
+        channels=(Channel.EMAIL.value, Channel.SMS.value),
+        purpose=Purpose.TRANSACTIONAL,
+        useful_for=useful_for,
+        variables=(*ORDER_VARIABLES, *_RETURN_VARIABLES, *extra),
+        planner=return_plans,
+        preview_context=return_preview_context,
+        whatsapp_variables=whatsapp,
+    )
+
+
+# Each step the customer waits on. The approval carries the slip, so it stays useful for longer
+# than the other steps.
+KINDS: tuple[MessageKind, ...] = (
+    _on_return(ReturnEventName.REQUESTED, _("Return requested"), timedelta(days=2)),
+    _on_return(
+        ReturnEventName.APPROVED,
+        _("Return approved"),
+        timedelta(days=7),
+        *_RETURN_SLIP_VARIABLES,
+        whatsapp=("customer_first_name", "rma", "slip_url"),
+    ),
+    _on_return(ReturnEventName.REJECTED, _("Return rejected"), timedelta(days=7), _STATUS_REASON),
+    _on_return(ReturnEventName.RECEIVED, _("Return received"), timedelta(days=3)),
+    _on_return(
+        ReturnEventName.RESOLVED, _("Return resolved"), timedelta(days=7), *_EXCHANGE_VARIABLES
+    ),
+)

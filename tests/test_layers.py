@@ -13,6 +13,7 @@ what an app offers others has a public name.
 The source files are read with `ast`, so the check runs no code and sees every import."""
 
 import ast
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,6 +109,116 @@ def test_no_app_imports_a_layer_above_or_beside_it_nor_another_apps_private_name
     ]
 
     assert found == []
+
+
+def _imported_modules(tree: ast.AST) -> Iterator[tuple[int, str]]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from ((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.lineno, node.module
+            yield from ((node.lineno, f"{node.module}.{alias.name}") for alias in node.names)
+
+
+def test_the_messaging_engine_imports_nothing_of_the_flows_built_on_it():
+    """`notifications.engine` sends whatever message kinds are registered; the flows in
+    `notifications.flows` register theirs like any app and use the engine, never the reverse."""
+    found = [
+        f"{path.relative_to(ROOT)}:{line}: imports {module}"
+        for path in sorted((ROOT / "notifications" / "engine").rglob("*.py"))
+        for line, module in _imported_modules(ast.parse(path.read_text("utf-8")))
+        if module == "notifications.flows" or module.startswith("notifications.flows.")
+    ]
+
+    assert found == []
+
+
+_WRITES = frozenset(
+    {
+        "create",
+        "bulk_create",
+        "bulk_update",
+        "get_or_create",
+        "update_or_create",
+        "update",
+        "delete",
+    }
+)
+_SQL_WRITE = re.compile(
+    r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+([a-z]+)_[a-z]+", re.IGNORECASE
+)
+
+
+def writes_to_other_apps(app: str, path: str, source: str) -> Iterator[Offence]:
+    """Where a module of `app` writes another app's table itself, through that app's models'
+    managers (`Model.objects….update()`) or in SQL, rather than by calling its services."""
+    tree = ast.parse(source, filename=path)
+    foreign_models = {
+        alias.asname or alias.name: node.module.split(".", 1)[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        and node.level == 0
+        and node.module
+        and _app_of(node.module) not in (None, app)
+        and ".models" in node.module
+        for alias in node.names
+    }
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr not in _WRITES:
+                continue
+            chain, value = [], node.func.value
+            while isinstance(value, ast.Attribute | ast.Call):
+                if isinstance(value, ast.Attribute):
+                    chain.append(value.attr)
+                    value = value.value
+                else:
+                    value = value.func
+            if isinstance(value, ast.Name) and value.id in foreign_models and "objects" in chain:
+                owner = foreign_models[value.id]
+                yield Offence(path, node.lineno, f"{app} writes {owner}.{value.id} itself")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            for table_app in _SQL_WRITE.findall(node.value):
+                if table_app in LAYERS and table_app != app:
+                    yield Offence(path, node.lineno, f"{app} writes a {table_app} table in SQL")
+
+
+def test_no_app_writes_another_apps_tables_but_through_its_services():
+    found = [
+        str(offence)
+        for app, path in _sources()
+        if "migrations" not in path.parts
+        for offence in writes_to_other_apps(
+            app, str(path.relative_to(ROOT)), path.read_text("utf-8")
+        )
+    ]
+
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("from orders.models import Shop\nShop.objects.filter(pk=1).update(name='x')\n", "Shop"),
+        ("from orders.models import Product\nProduct.objects.create(title='x')\n", "Product"),
+        ('SQL = "INSERT INTO orders_productaffinity (shop_id) VALUES (1)"\n', "in SQL"),
+    ],
+)
+def test_the_write_check_catches_a_write_to_another_apps_table(source, expected):
+    found = [str(o) for o in writes_to_other_apps("notifications", "x.py", source)]
+
+    assert any(expected in offence for offence in found)
+
+
+def test_the_write_check_lets_reads_locks_and_own_writes_through():
+    source = (
+        "from orders.models import Customer\nfrom notifications.models import Message\n"
+        "Customer.objects.select_for_update().get(pk=1)\n"
+        "Message.objects.filter(pk=1).update(status='sent')\n"
+        'SQL = "UPDATE notifications_message SET status = 1"\n'
+    )
+
+    assert list(writes_to_other_apps("notifications", "x.py", source)) == []
 
 
 def test_the_walk_reads_every_app():

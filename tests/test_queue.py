@@ -193,3 +193,13 @@ def test_a_countdown_is_passed_to_the_broker(monkeypatch, django_capture_on_comm
         enqueue_on_commit(webhook_events_dispatch_task, countdown=0.25)
 
     assert asked == [{"countdown": 0.25}]
+
+
+def test_every_task_beat_runs_is_a_registered_task():
+    # The test settings run no beat; the schedule the deployed beat runs is the base one.
+    from postpurchase.settings import base
+
+    tasks = [entry["task"] for entry in base.CELERY_BEAT_SCHEDULE.values()]
+
+    assert "orders.tasks.product_affinities_compute_all_task" in tasks
+    assert all(task_named(name).name == name for name in tasks)

@@ -22,10 +22,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils import timezone
 
 from notifications.dashboard.email_frame import email_preview_stash
-from notifications.flows import flows_ensure_defaults
+from notifications.engine.kinds import flows_ensure_defaults
+from notifications.engine.templating import message_template_save
 from notifications.models import Flow, Message, SuppressionReason
 from notifications.services import MessageRequest, message_schedule, suppression_add
-from notifications.services.templating import message_template_save
 from orders.links import preferences_token
 from orders.models import OrderStatus, Purpose, StaffRole
 from returns.services import ItemChoice, return_request_create

@@ -3,7 +3,7 @@ from typing import Any
 
 from django import forms
 
-from notifications.flows import flow_delay_meaning
+from notifications.engine.kinds import flow_delay_meaning, kind_label
 from notifications.models import Flow, MessageStatus
 from orders.models import Channel
 
@@ -55,7 +55,7 @@ class MessageFilterForm(_FilterForm):
         # is still a valid filter: it only matches fewer rows.
         asked = (self.data.get("kind") or "").strip()[:64]
         known = sorted({*kinds, asked} - {""})
-        self.fields["kind"].choices = [("", "Any kind"), *((k, _kind_label(k)) for k in known)]
+        self.fields["kind"].choices = [("", "Any kind"), *((k, kind_label(k)) for k in known)]
 
     @property
     def narrowing_fields(self) -> list[forms.BoundField]:
@@ -82,10 +82,6 @@ class MessageFilterForm(_FilterForm):
             "created_from": values["created_from"],
             "created_to": values["created_to"],
         }
-
-
-def _kind_label(kind: str) -> str:
-    return kind.replace("_", " ").capitalize()
 
 
 class SearchForm(_FilterForm):

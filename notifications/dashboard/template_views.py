@@ -1,5 +1,5 @@
 """The template editor: each kind's wording per channel and locale, previewed live against one
-of the shop's recent orders. Views parse, call `notifications.services.templating` /
+of the shop's recent orders. Views parse, call `notifications.engine.templating` /
 `rendering`, and render; every read is scoped to the staff member's shop."""
 
 import re
@@ -16,22 +16,18 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views import View
 
-from notifications.channels.sms import sms_encoding, sms_segments
 from notifications.dashboard.email_frame import (
     email_frame_response,
     email_preview_get,
     email_preview_stash,
 )
 from notifications.dashboard.template_forms import MessageTemplateForm
-from notifications.models import MessageTemplate
-from notifications.services.rendering import message_preview
-from notifications.services.templating import (
-    KIND_VARIABLES,
-    WHATSAPP_CONTENT_VARIABLES,
+from notifications.engine.channels.sms import sms_encoding, sms_segments
+from notifications.engine.kinds import kind_exists, kind_label
+from notifications.engine.rendering import message_preview
+from notifications.engine.templating import (
     TemplateInvalid,
     TemplateParts,
-    kind_exists,
-    kind_label,
     locale_normalise,
     message_template_get,
     message_template_reset,
@@ -42,18 +38,21 @@ from notifications.services.templating import (
     template_preview_order,
     template_preview_orders,
 )
+from notifications.models import MessageTemplate
 from orders.models import Channel
 from orders.tenancy import scoped
 from postpurchase import permissions
+from postpurchase.message_kinds import TEMPLATE_FILES, message_kind, message_kinds
 from postpurchase.shell.nav import Crumb
 from postpurchase.shell.staff import DashboardView, StaffPermissionMixin
 
 # Beyond this many segments a text costs enough per customer to say how much.
 COSTLY_SEGMENTS = 3
-_DEFAULT_FILES = {
-    Channel.EMAIL: {"subject": "subject.txt", "body_text": "body.txt", "body_html": "body.html"},
-    Channel.SMS: {"body_text": "sms.txt"},
-    Channel.WHATSAPP: {"body_text": "sms.txt"},
+# The form's fields, in the order of each channel's default template files (`TEMPLATE_FILES`).
+_FIELDS = {
+    Channel.EMAIL: ("subject", "body_text", "body_html"),
+    Channel.SMS: ("body_text",),
+    Channel.WHATSAPP: ("body_text",),
 }
 # The defaults' HTML extends the shared layout; a shop's HTML is only the layout's content.
 _LAYOUT_WRAPPER = re.compile(
@@ -101,9 +100,10 @@ def default_sources(kind: str, channel: str) -> dict[str, str]:
     every field of it is a valid shop template; else nothing, and the page starts empty while
     the preview shows the default."""
     sources = {}
-    for name, filename in _DEFAULT_FILES[channel].items():
+    folder = message_kind(kind).template_folder
+    for name, filename in zip(_FIELDS[channel], TEMPLATE_FILES[channel], strict=True):
         try:
-            source = get_template(f"notifications/{kind}/{filename}").template.source
+            source = get_template(f"{folder}/{filename}").template.source
         except TemplateDoesNotExist:
             continue
         wrapped = _LAYOUT_WRAPPER.match(source)
@@ -175,7 +175,7 @@ def preview_for(request: HttpRequest, form: MessageTemplateForm, kind: str) -> d
     if channel == Channel.WHATSAPP:
         result["content_variables"] = [
             (number, name, context.get(name, ""))
-            for number, name in enumerate(WHATSAPP_CONTENT_VARIABLES.get(kind, ()), 1)
+            for number, name in enumerate(message_kind(kind).whatsapp_variables, 1)
         ]
     return result
 
@@ -203,18 +203,20 @@ class TemplateListView(DashboardView):
         overrides = message_templates_for_shop(shop=self.shop)
         rows = [
             {
-                "kind": kind,
-                "label": kind_label(kind),
+                "kind": kind.name,
+                "label": kind_label(kind.name),
                 "cells": [
                     {
                         "channel": label,
-                        "url": edit_url(kind, channel),
-                        "locales": [t.locale or "any" for t in overrides.get((kind, channel), [])],
+                        "url": edit_url(kind.name, channel),
+                        "locales": [
+                            t.locale or "any" for t in overrides.get((kind.name, channel), [])
+                        ],
                     }
                     for channel, label in Channel.choices
                 ],
             }
-            for kind in KIND_VARIABLES
+            for kind in message_kinds()
         ]
         return super().get_context_data(rows=rows, channels=Channel.choices, **kwargs)
 
@@ -303,7 +305,7 @@ class TemplateEditView(DashboardView):
             template=template,
             channel_tabs=[(c, label, edit_url(kind, c)) for c, label in Channel.choices],
             locales=[(t.locale or "any", edit_url(kind, channel, t.locale)) for t in overrides],
-            variables=KIND_VARIABLES[kind],
+            variables=message_kind(kind).variables,
             orders=template_preview_orders(shop=self.shop),
             preview=preview_for(self.request, form, kind),
         )

@@ -32,16 +32,16 @@ from notifications.dashboard.forms import (
     SuppressionAddForm,
     SuppressionFilterForm,
 )
-from notifications.flows import flows_ensure_defaults
-from notifications.models import Flow, Message, MessageStatus
-from notifications.services.flow_settings import flow_update
-from notifications.services.operations import (
+from notifications.engine.flow_settings import flow_update
+from notifications.engine.kinds import flows_ensure_defaults
+from notifications.engine.operations import (
     message_cancel,
     message_retry,
     message_send_now,
     message_settle,
 )
-from notifications.services.suppression_list import suppression_add_by_staff, suppression_remove
+from notifications.engine.suppression_list import suppression_add_by_staff, suppression_remove
+from notifications.models import Flow, Message, MessageStatus
 from postpurchase import permissions
 from postpurchase.exceptions import DomainError
 from postpurchase.shell.forms import read_only

@@ -1,3 +1,4 @@
+from orders.services.affinities import product_affinities_compute
 from orders.services.customers import consent_record, customer_upsert, phone_to_e164
 from orders.services.orders import (
     OrderIngestResult,
@@ -35,6 +36,7 @@ __all__ = [
     "problem_report_create",
     "problem_report_notify_shop",
     "problem_report_recipients",
+    "product_affinities_compute",
     "shipment_ingest",
     "shipment_tracking_info_update",
     "shipment_transition",

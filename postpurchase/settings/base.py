@@ -196,7 +196,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=7),
     },
     "product-affinities-compute": {
-        "task": "notifications.tasks.product_affinities_compute_all_task",
+        "task": "orders.tasks.product_affinities_compute_all_task",
         "schedule": crontab(minute=40, hour=2),
     },
     "idempotency-keys-purge": {
@@ -323,9 +323,9 @@ TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
 # Only for tests and local fakes: replaces https://api.twilio.com.
 TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
 NOTIFICATIONS_CHANNELS = {
-    "email": "notifications.channels.email.EmailChannel",
-    "sms": "notifications.channels.sms.SmsChannel",
-    "whatsapp": "notifications.channels.sms.WhatsAppChannel",
+    "email": "notifications.engine.channels.email.EmailChannel",
+    "sms": "notifications.engine.channels.sms.SmsChannel",
+    "whatsapp": "notifications.engine.channels.sms.WhatsAppChannel",
 }
 NOTIFICATIONS_EMAIL_TIMEOUT = env.float("NOTIFICATIONS_EMAIL_TIMEOUT", default=10.0)
 # Mail Django sends itself (password resets, error reports) waits no longer than ours.
@@ -389,7 +389,7 @@ WEBHOOK_DISPATCH_DELAY = timedelta(milliseconds=env.int("WEBHOOK_DISPATCH_DELAY_
 # --- Outbox ---------------------------------------------------------------------------------
 # Due messages claimed in one transaction and handed to one send task (one enqueue per batch).
 NOTIFICATIONS_DISPATCH_BATCH = 100
-# Messages a send task claims, sends and records per commit (see notifications.services.sending).
+# Messages a send task claims, sends and records per commit (see notifications.engine.sending).
 NOTIFICATIONS_SEND_CHUNK = 50
 # Provider calls per message before a temporary failure becomes final ("gave up"). Between
 # them the message waits `scheduled`, due again after a backoff that doubles from
@@ -419,8 +419,8 @@ if NOTIFICATIONS_SENDING_TIMEOUT.total_seconds() <= 2 * max(
 # A parcel with no carrier scan for this many days gets the `shipment_delayed` apology.
 NOTIFICATIONS_SHIPMENT_SILENT_DAYS = env.int("NOTIFICATIONS_SHIPMENT_SILENT_DAYS", default=3)
 # Checks that hold marketing back while a customer has a problem open (see
-# notifications.services.compliance.customers_with_shipment_exception for the signature).
+# notifications.engine.compliance.customers_with_shipment_exception for the signature).
 NOTIFICATIONS_MARKETING_PAUSE_CHECKS = [
-    "notifications.services.compliance.customers_with_shipment_exception",
+    "notifications.engine.compliance.customers_with_shipment_exception",
     "returns.selectors.customers_with_open_return",
 ]

@@ -8,6 +8,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
+from notifications.engine.operations import message_retry, message_settle
 from notifications.models import (
     AttemptOutcome,
     DeliveryAttempt,
@@ -15,7 +16,6 @@ from notifications.models import (
     MessageEvent,
     MessageStatus,
 )
-from notifications.services.operations import message_retry, message_settle
 from notifications.tasks import messages_send_batch_task
 from postpurchase.exceptions import DomainError
 from tests.factories import StaffMembershipFactory

@@ -10,16 +10,16 @@ from typing import Any
 import pytest
 from django.db import transaction
 
-from notifications.models import Message, MessageStatus, MessageTemplate
-from notifications.services.flow_settings import flow_update
-from notifications.services.operations import (
+from notifications.engine.flow_settings import flow_update
+from notifications.engine.operations import (
     message_cancel,
     message_retry,
     message_send_now,
     message_settle,
 )
-from notifications.services.suppression_list import suppression_add_by_staff, suppression_remove
-from notifications.services.templating import message_template_reset, message_template_save
+from notifications.engine.suppression_list import suppression_add_by_staff, suppression_remove
+from notifications.engine.templating import message_template_reset, message_template_save
+from notifications.models import Message, MessageStatus, MessageTemplate
 from orders.services.problem_resolution import problem_report_resolve
 from orders.services.tracking import shop_return_window_set, tracking_link_renew
 from postpurchase import permissions as p

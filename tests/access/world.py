@@ -5,7 +5,8 @@ from types import SimpleNamespace
 
 from django.utils import timezone
 
-from notifications.flows import flows_ensure_defaults
+from notifications.engine.kinds import flows_ensure_defaults
+from notifications.engine.templating import message_template_save
 from notifications.models import (
     Flow,
     Message,
@@ -14,7 +15,6 @@ from notifications.models import (
     Suppression,
     SuppressionReason,
 )
-from notifications.services.templating import message_template_save
 from orders.models import Purpose, StaffRole
 from tests.factories import (
     OrderFactory,

@@ -17,16 +17,16 @@ from django.core import mail
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from notifications.channels import console
-from notifications.channels.base import (
+from notifications.engine.channels import console
+from notifications.engine.channels.base import (
     PermanentSendError,
     RenderedMessage,
     TransientSendError,
     channel_for,
 )
-from notifications.channels.console import ConsoleChannel
-from notifications.channels.email import EmailChannel
-from notifications.channels.sms import SmsChannel, WhatsAppChannel, sms_segments
+from notifications.engine.channels.console import ConsoleChannel
+from notifications.engine.channels.email import EmailChannel
+from notifications.engine.channels.sms import SmsChannel, WhatsAppChannel, sms_segments
 from tests.notifications.fake_twilio import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -743,7 +743,9 @@ def test_channel_for_uses_twilio_when_configured_and_caches(settings) -> None:
 
 def test_channel_for_honours_the_setting(settings) -> None:
     settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
-    settings.NOTIFICATIONS_CHANNELS = {"sms": "notifications.channels.console.ConsoleChannel"}
+    settings.NOTIFICATIONS_CHANNELS = {
+        "sms": "notifications.engine.channels.console.ConsoleChannel"
+    }
 
     assert isinstance(channel_for("sms"), ConsoleChannel)
     with pytest.raises(ValueError, match="email"):
@@ -761,7 +763,7 @@ def console_outbox() -> Iterator[None]:
 def test_console_logs_and_records_the_message(caplog: pytest.LogCaptureFixture) -> None:
     msg = sms_message()
 
-    with caplog.at_level(logging.DEBUG, logger="notifications.channels.console"):
+    with caplog.at_level(logging.DEBUG, logger="notifications.engine.channels.console"):
         first = ConsoleChannel().send(msg)
         second = ConsoleChannel().send(msg)
 

@@ -10,16 +10,16 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
-from notifications.models import Message, MessageStatus, Purpose, QuietHoursRule
-from notifications.services import MessageRequest, message_schedule, message_send, messages_send
-from notifications.services.compliance import MarketingCap, sending_holds
-from notifications.services.quiet_hours import (
+from notifications.engine.compliance import MarketingCap, sending_holds
+from notifications.engine.quiet_hours import (
     RecipientPlace,
     Window,
     quiet_hours_rules_forget,
 )
-from notifications.services.recipients import recipients_for
-from notifications.services.sending import _blocked
+from notifications.engine.recipients import recipients_for
+from notifications.engine.sending import _blocked
+from notifications.models import Message, MessageStatus, Purpose, QuietHoursRule
+from notifications.services import MessageRequest, message_schedule, message_send, messages_send
 from orders.models import ConsentStatus, ShipmentStatus
 from orders.services.customers import consent_record
 from orders.services.data import ConsentData

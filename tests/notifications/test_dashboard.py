@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from notifications.flows import flows_ensure_defaults
+from notifications.engine.kinds import flows_ensure_defaults
 from notifications.models import (
     AttemptOutcome,
     DeliveryAttempt,
@@ -615,7 +615,7 @@ def test_flow_list_creates_and_shows_the_default_flows(staff_client, shop):
 def test_flow_edit_saves_only_that_shops_flow(staff_client, shop, other_shop):
     staff_client.get(FLOWS_URL)
     flow = Flow.objects.get(shop=shop, kind="shipment_delivered")
-    from notifications.flows import flows_ensure_defaults
+    from notifications.engine.kinds import flows_ensure_defaults
 
     flows_ensure_defaults(shop_id=other_shop.pk)
     theirs = Flow.objects.get(shop=other_shop, kind="shipment_delivered")
@@ -698,7 +698,7 @@ def test_flow_edit_rejects_bad_input_and_changes_nothing(staff_client, shop, ove
 
 
 def test_another_shops_flow_is_404_and_unchanged(staff_client, other_shop):
-    from notifications.flows import flows_ensure_defaults
+    from notifications.engine.kinds import flows_ensure_defaults
 
     flows_ensure_defaults(shop_id=other_shop.pk)
     theirs = Flow.objects.get(shop=other_shop, kind="order_confirmation")

@@ -4,13 +4,13 @@ from datetime import timedelta
 
 import pytest
 
-from notifications.flows import flows_ensure_defaults
-from notifications.models import Flow, Suppression, SuppressionReason
-from notifications.services.flow_settings import flow_update
-from notifications.services.suppression_list import (
+from notifications.engine.flow_settings import flow_update
+from notifications.engine.kinds import flows_ensure_defaults
+from notifications.engine.suppression_list import (
     suppression_add_by_staff,
     suppression_remove,
 )
+from notifications.models import Flow, Suppression, SuppressionReason
 from orders.models import StaffRole
 from postpurchase.exceptions import DomainError
 from postpurchase.permissions import StaffPermissionDenied

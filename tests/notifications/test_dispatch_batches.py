@@ -16,7 +16,7 @@ from django.utils import timezone
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from notifications.channels.email import EmailChannel
+from notifications.engine.channels.email import EmailChannel
 from notifications.models import DeliveryAttempt, Message, MessageEvent, MessageStatus
 from notifications.services import (
     message_schedule,

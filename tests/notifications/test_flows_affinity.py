@@ -6,13 +6,13 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from notifications.engine.planning import event_schedule_messages
 from notifications.services import messages_claim_due, messages_send
-from notifications.services.lifecycle import event_schedule_messages
-from notifications.services.recommendations import product_affinities_compute
-from notifications.tasks import product_affinities_compute_task
 from orders.events import OrderEventName
 from orders.models import OrderStatus, ProductAffinity
 from orders.recommendations import RecommendedProduct, products_bought_with
+from orders.services import product_affinities_compute
+from orders.tasks import product_affinities_compute_task
 from postpurchase.events import Event
 from tests.factories import (
     CustomerFactory,

@@ -4,10 +4,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from notifications.flows import flows_ensure_defaults
+from notifications.engine.kinds import flows_ensure_defaults
+from notifications.flows.delays import shipments_delayed_schedule
 from notifications.models import Flow, Message, MessageStatus, Purpose
 from notifications.services import message_render, messages_cancel
-from notifications.services.delays import shipments_delayed_schedule
 from notifications.tasks import shipments_delayed_schedule_task
 from orders.models import OrderStatus
 from tests.factories import OrderFactory, ShipmentFactory, ShopFactory

@@ -6,10 +6,10 @@ import pytest
 from django.core import mail, signing
 from django.utils import timezone
 
-from notifications.flows import flows_ensure_defaults
+from notifications.engine.kinds import flows_ensure_defaults
+from notifications.engine.planning import event_schedule_messages
 from notifications.models import Flow, Message, MessageStatus, Purpose
 from notifications.services import message_render, message_send
-from notifications.services.lifecycle import event_schedule_messages
 from orders.events import OrderEventName
 from orders.models import FinancialStatus, OrderStatus
 from orders.services.payments import order_payment_status_record

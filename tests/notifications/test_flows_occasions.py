@@ -7,10 +7,10 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from notifications.flows import flows_ensure_defaults
+from notifications.engine.kinds import flows_ensure_defaults
+from notifications.flows.occasions import occasion_date, occasions_schedule_due
 from notifications.models import Flow, Message, Purpose
 from notifications.services import message_render
-from notifications.services.occasions import occasion_date, occasions_schedule_due
 from notifications.tasks import occasions_schedule_due_task
 from orders.models import OrderStatus
 from tests.factories import ConsentFactory, CustomerFactory, OrderFactory

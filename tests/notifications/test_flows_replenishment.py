@@ -5,13 +5,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from notifications.engine.planning import event_schedule_messages
+from notifications.flows.replenishment import (
+    order_placed_cancel_replenishment,
+    replenishment_predict,
+)
 from notifications.models import Message, MessageStatus, Purpose
 from notifications.services import message_render
-from notifications.services.lifecycle import (
-    event_schedule_messages,
-    order_placed_cancel_replenishment,
-)
-from notifications.services.replenishment import replenishment_predict
 from orders.events import OrderEventName
 from orders.models import OrderStatus
 from postpurchase.events import Event

@@ -9,15 +9,15 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from notifications.models import Message, MessageStatus, Purpose
-from notifications.services import MessageRequest, message_schedule, message_send
-from notifications.services.lifecycle import event_schedule_messages
-from notifications.services.rendering import message_render_outbound
-from notifications.services.templating import (
+from notifications.engine.planning import event_schedule_messages
+from notifications.engine.rendering import message_render_outbound
+from notifications.engine.templating import (
     TemplateInvalid,
     message_template_save,
     template_preview_context,
 )
+from notifications.models import Message, MessageStatus, Purpose
+from notifications.services import MessageRequest, message_schedule, message_send
 from orders.models import Channel, Order, OrderStatus
 from postpurchase.events import Event, domain_event_deliver
 from postpurchase.models import DomainEvent

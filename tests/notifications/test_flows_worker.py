@@ -9,12 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from notifications.models import Message, Purpose
-from notifications.tasks import (
-    product_affinities_compute_all_task,
-    shipments_delayed_schedule_task,
-)
+from notifications.tasks import shipments_delayed_schedule_task
 from orders.models import OrderStatus, ProductAffinity
 from orders.services.shipments import shipment_transition
+from orders.tasks import product_affinities_compute_all_task
 from tests.factories import (
     ConsentFactory,
     LineItemFactory,

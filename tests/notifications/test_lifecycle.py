@@ -5,19 +5,18 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from notifications.flows import DEFAULT_FLOWS, PERIODIC_TRIGGERS
-from notifications.models import Flow, Message, MessageStatus
-from notifications.services import message_render
-from notifications.services.lifecycle import (
+from notifications.engine.planning import (
     event_schedule_messages,
     order_cancelled_cancel_messages,
-    order_context,
-    shipment_context,
 )
+from notifications.models import Flow, Message, MessageStatus
+from notifications.services import message_render
 from orders.events import OrderEventName
+from orders.messages import order_context, shipment_context
 from orders.models import Channel
 from postpurchase import events
 from postpurchase.events import Event
+from postpurchase.message_kinds import message_kinds
 from tests.factories import (
     ConsentFactory,
     CustomerFactory,
@@ -83,13 +82,13 @@ def test_the_same_event_twice_schedules_nothing_more():
 def test_every_shop_gets_the_default_flows_once_and_a_disabled_flow_sends_nothing():
     order = OrderFactory()
     event_schedule_messages(placed(order))
-    assert Flow.objects.filter(shop=order.shop).count() == len(DEFAULT_FLOWS)
+    assert Flow.objects.filter(shop=order.shop).count() == len(message_kinds())
 
     Flow.objects.filter(shop=order.shop).update(is_enabled=False)
     second = OrderFactory(shop=order.shop)
 
     assert event_schedule_messages(placed(second)) == []
-    assert Flow.objects.filter(shop=order.shop).count() == len(DEFAULT_FLOWS)
+    assert Flow.objects.filter(shop=order.shop).count() == len(message_kinds())
 
 
 def test_a_cancelled_order_cancels_what_is_pending_for_it():
@@ -163,25 +162,25 @@ def test_status_changes_start_only_the_flow_whose_condition_they_meet(to_status,
     assert [m.kind for m in messages] == ([kind] if kind else [])
 
 
-@pytest.mark.parametrize("spec", DEFAULT_FLOWS, ids=lambda spec: spec.kind)
+@pytest.mark.parametrize("spec", message_kinds(), ids=lambda spec: spec.name)
 def test_every_default_flow_starts_on_an_event_some_app_declares_or_a_periodic_check(spec):
     # Flows name other apps' events without importing them: a misspelt name is caught here.
-    assert spec.trigger in PERIODIC_TRIGGERS or events.is_declared(spec.trigger)
-    if spec.trigger not in PERIODIC_TRIGGERS:
+    assert spec.is_periodic or events.is_declared(spec.trigger)
+    if not spec.is_periodic:
         assert f"notifications.{spec.trigger}" in events.subscribers_of(spec.trigger)
 
 
-@pytest.mark.parametrize("spec", DEFAULT_FLOWS, ids=lambda spec: spec.kind)
+@pytest.mark.parametrize("spec", message_kinds(), ids=lambda spec: spec.name)
 @pytest.mark.parametrize("channel", ["email", "sms"])
 def test_every_default_flow_renders_on_every_channel(spec, channel):
     order = OrderFactory()
     LineItemFactory(order=order, title="Green tea")
     context = order_context(order) | shipment_context(ShipmentFactory(order=order, carrier="DHL"))
 
-    text = message_render(kind=spec.kind, channel=channel, context=context)
+    text = message_render(kind=spec.name, channel=channel, context=context)
 
     # A birthday is about the customer, not an order: it names them instead.
-    about = context["customer_first_name"] if spec.kind == "birthday" else order.number
+    about = context["customer_first_name"] if spec.name == "birthday" else order.number
     assert about in (text.subject + text.body_text)
     if channel == "email":
         assert text.subject

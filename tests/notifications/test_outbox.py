@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from notifications.engine.sending import _retry_at
 from notifications.models import (
     MESSAGE_TRANSITIONS,
     AttemptOutcome,
@@ -29,7 +30,6 @@ from notifications.services import (
     messages_send,
     suppression_add,
 )
-from notifications.services.sending import _retry_at
 from notifications.tasks import messages_send_batch_task
 from orders.models import OrderStatus
 from postpurchase.exceptions import IllegalTransition

@@ -3,7 +3,7 @@
 import pytest
 from django.core import mail
 
-from notifications.channels import console
+from notifications.engine.channels import console
 from notifications.models import Message, MessageStatus
 from notifications.services import message_schedule
 from notifications.tasks import messages_dispatch_due_task

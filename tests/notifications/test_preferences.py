@@ -10,10 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.checks import public_base_url_is_https
+from notifications.engine.links import email_headers, preferences_token, preferences_url
+from notifications.engine.preferences import preferences_options, preferences_update
 from notifications.models import MessageStatus, Purpose
 from notifications.services import message_render, message_send
-from notifications.services.links import email_headers, preferences_token, preferences_url
-from notifications.services.preferences import preferences_options, preferences_update
 from orders.models import Channel, Consent, ConsentStatus
 from tests.factories import ConsentFactory, CustomerFactory, OrderFactory, ShopFactory
 from tests.notifications.test_outbox import queued

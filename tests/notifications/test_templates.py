@@ -7,17 +7,20 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.dashboard.email_frame import email_preview_stash
-from notifications.models import Message, MessageStatus, MessageTemplate
-from notifications.services.rendering import message_render, message_render_outbound
-from notifications.services.templating import (
-    KIND_VARIABLES,
+from notifications.engine.rendering import message_render, message_render_outbound
+from notifications.engine.templating import (
     TemplateInvalid,
     message_template_save,
     template_render,
 )
+from notifications.models import Message, MessageStatus, MessageTemplate
 from orders.models import Purpose
 from postpurchase.exceptions import DomainError
+from postpurchase.message_kinds import message_kinds
 from tests.factories import CustomerFactory, OrderFactory, StaffMembershipFactory
+
+# What each registered kind's templates may use.
+KIND_VARIABLES = {kind.name: kind.variables for kind in message_kinds()}
 
 CONTEXT = {
     "shop_name": "Acme Tea",
@@ -288,15 +291,25 @@ def _default_sources():
     from pathlib import Path
 
     from django.conf import settings
+    from django.template.loader import get_template
+    from django.template.utils import get_app_template_dirs
 
-    root = Path(settings.BASE_DIR) / "templates"
-    for folder in (root / "notifications").iterdir():
+    # Each app keeps its kinds' defaults in its own template folder.
+    roots = [Path(settings.BASE_DIR) / "templates", *get_app_template_dirs("templates")]
+    folders = [
+        f
+        for root in roots
+        if (root / "notifications").is_dir()
+        for f in (root / "notifications").iterdir()
+    ]
+    for folder in folders:
         if not (folder / "sms.txt").exists():
             continue
         for file in folder.iterdir():
             source = file.read_text()
             for name in re.findall(r'\{% include "([^"]+)" %\}', source):
-                source = source.replace(f'{{% include "{name}" %}}', (root / name).read_text())
+                included = get_template(name).template.source
+                source = source.replace(f'{{% include "{name}" %}}', included)
             yield (
                 folder.name,
                 file.name,
@@ -307,7 +320,7 @@ def _default_sources():
 def test_every_variable_of_the_default_templates_is_documented_for_its_kind():
     from django.template import Engine
 
-    from notifications.services.templating import template_unknown_variables
+    from notifications.engine.templating import template_unknown_variables
 
     undocumented = []
     for kind, filename, source in _default_sources():

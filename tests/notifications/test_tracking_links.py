@@ -5,7 +5,7 @@ from django.core import mail
 
 from notifications.models import MessageStatus
 from notifications.services import message_send
-from notifications.services.planning import order_context
+from orders.messages import order_context
 from orders.services.tracking import tracking_link_renew
 from tests.factories import OrderFactory
 from tests.notifications.test_outbox import queued

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
+from notifications.engine import sending
 from notifications.models import (
     MESSAGE_TRANSITIONS,
     DeliveryAttempt,
@@ -26,7 +27,6 @@ from notifications.services import (
     messages_claim_due,
     messages_recover_stuck,
     messages_send,
-    sending,
 )
 from notifications.tasks import messages_send_batch_task
 from orders.models import OrderStatus
@@ -263,7 +263,7 @@ def test_cancelling_never_takes_a_message_from_a_provider_it_may_already_be_with
 
 # --- No status written by hand ---------------------------------------------------------------
 
-SQL_MODULES = ("notifications/services/dispatch.py", "notifications/services/attempts.py")
+SQL_MODULES = ("notifications/engine/dispatch.py", "notifications/engine/attempts.py")
 _A_STATUS = re.compile("'(" + "|".join(MessageStatus.values) + ")'")
 
 

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
+from notifications.engine.receipts.twilio import keyword_of
 from notifications.models import (
     InboundMessage,
     Message,
@@ -17,7 +18,6 @@ from notifications.models import (
     SuppressionReason,
 )
 from notifications.services import message_schedule, message_send, suppression_add
-from notifications.services.inbound import keyword_of
 from tests.factories import ConsentFactory, CustomerFactory, OrderFactory, ShopFactory
 from tests.notifications.fake_twilio import FROM_NUMBER, twilio_accepts, twilio_form
 from tests.notifications.test_outbox import confirmation, queued

@@ -9,10 +9,10 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from notifications.engine.rendering import WHATSAPP_NEEDS_TEMPLATE
+from notifications.engine.templating import message_template_save
 from notifications.models import InboundMessage, Message, MessageStatus
 from notifications.services import message_send
-from notifications.services.rendering import WHATSAPP_NEEDS_TEMPLATE
-from notifications.services.templating import message_template_save
 from orders.models import Consent, ConsentStatus, Purpose
 from tests.factories import OrderFactory
 from tests.notifications.fake_twilio import twilio_accepts, twilio_form
@@ -194,7 +194,7 @@ def test_only_this_customers_whatsapp_message_to_this_shop_opens_the_window(
 
 
 def test_a_content_sid_must_look_like_one(shop):
-    from notifications.services.templating import TemplateInvalid
+    from notifications.engine.templating import TemplateInvalid
 
     with pytest.raises(TemplateInvalid) as refused:
         content_template(shop, sid="not-a-sid")
@@ -217,7 +217,7 @@ def test_an_sms_carries_the_shop_name_and_stop_first_then_not(order, fake_twilio
 
 
 def test_content_variables_leave_out_blanks_and_keep_to_one_line():
-    from notifications.services.templating import whatsapp_content_variables
+    from notifications.engine.templating import whatsapp_content_variables
 
     variables = whatsapp_content_variables(
         "shipment_shipped",

@@ -28,8 +28,8 @@ RUN = [sys.executable, str(BASE_DIR / "scripts" / "run.py")]
 CHECKS = """
 import json
 from notifications.models import Flow
-from notifications.services.recommendations import product_affinities_compute
-from notifications.services.replenishment import replenishment_plans
+from orders.services import product_affinities_compute
+from notifications.flows.replenishment import replenishment_plans
 from orders.models import Shipment, Shop
 
 shop = Shop.objects.get(slug="demo")
@@ -43,7 +43,9 @@ delivered = (
     .distinct()
     .order_by("-delivered_at")[:50]
 )
-plans = [p for s in delivered for p in replenishment_plans(flow=flow, order=s.order, shipment=s)]
+plans = [
+    p for s in delivered for p in replenishment_plans(delay=flow.delay, order=s.order, shipment=s)
+]
 print(json.dumps({"pairs": pairs, "plans": len(plans)}))
 """
 

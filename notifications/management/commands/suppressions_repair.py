@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from notifications.services.suppression_repair import (
+from notifications.engine.suppression_repair import (
     suppressions_from_temporary_refusals,
     suppressions_lift_temporary_refusals,
 )

@@ -1,0 +1,181 @@
+"""Birthday and first-purchase anniversary messages, on the customer's own date.
+
+An hourly tick looks for customers whose occasion is today where they live (their zone, else
+the shop's) and whose local send time (the start of that day plus the flow's delay, 10:00 by
+default) has come. SQL narrows the customers to the few calendar dates that are "today"
+somewhere on Earth; only those candidates are checked in Python. Each customer gets one
+message per occasion and year: the message is about the year."""
+
+import calendar
+import zoneinfo
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from notifications.engine.kinds import flows_enabled_for_kind
+from notifications.engine.planning import customer_as_recipient, flow_schedule
+from notifications.models import Flow, Message
+from orders.models import Customer, Order, OrderStatus
+from postpurchase.message_kinds import MessagePlan
+
+BIRTHDAY = "birthday"
+ANNIVERSARY = "first_order_anniversary"
+
+
+def occasion_date(month: int, day: int, year: int) -> date:
+    """The day an occasion falls on in `year`: Feb 29 is kept on Feb 28 in other years."""
+    if (month, day) == (2, 29) and not calendar.isleap(year):
+        return date(year, 2, 28)
+    return date(year, month, day)
+
+
+def _month_days(days: Iterable[date]) -> set[tuple[int, int]]:
+    """The (month, day) pairs of `days`, with Feb 29 when a non-leap Feb 28 is among them."""
+    pairs = {(d.month, d.day) for d in days}
+    pairs |= {(2, 29) for d in days if (d.month, d.day) == (2, 28) and not calendar.isleap(d.year)}
+    return pairs
+
+
+def _matching(field: str, days: list[date]) -> Q:
+    """`field`'s month and day is one of `days`': a filter in SQL, whatever the year."""
+    condition = Q(pk__in=[])
+    for month, day in sorted(_month_days(days)):
+        condition |= Q(**{f"{field}__month": month, f"{field}__day": day})
+    return condition
+
+
+def _today_somewhere(now: datetime, margin: int = 1) -> list[date]:
+    """Every calendar date it is somewhere on Earth at `now` (zones span UTC-12 to UTC+14),
+    widened by `margin` days on each side."""
+    today = now.astimezone(zoneinfo.ZoneInfo("UTC")).date()
+    return [today + timedelta(days=offset) for offset in range(-margin, margin + 1)]
+
+
+@dataclass(frozen=True)
+class _Due:
+    customer_id: int
+    year: int
+    due: datetime
+    context: dict[str, Any]
+
+
+def _local_due(
+    flow: Flow, zone_name: str, month: int, day: int, now: datetime
+) -> tuple[int, datetime] | None:
+    """(year, due time) when the occasion is today in the zone and its send time has come."""
+    zone = zoneinfo.ZoneInfo(zone_name)
+    local_today = now.astimezone(zone).date()
+    if occasion_date(month, day, local_today.year) != local_today:
+        return None
+    due = datetime.combine(local_today, time(0), tzinfo=zone) + flow.delay
+    return (local_today.year, due) if due <= now else None
+
+
+def _birthdays_due(flows: dict[int, Flow], now: datetime) -> list[_Due]:
+    candidates = Customer.objects.filter(
+        _matching("birthday", _today_somewhere(now)),
+        shop_id__in=list(flows),
+        redacted_at__isnull=True,
+    ).values(
+        "pk",
+        "shop_id",
+        "first_name",
+        "birthday",
+        "timezone",
+        "shop__timezone",
+        "shop__name",
+        "shop__website_url",
+    )
+    found = []
+    for row in candidates:
+        zone = row["timezone"] or row["shop__timezone"]
+        hit = _local_due(
+            flows[row["shop_id"]], zone, row["birthday"].month, row["birthday"].day, now
+        )
+        if hit:
+            context = {
+                "shop_name": row["shop__name"],
+                "shop_url": row["shop__website_url"],
+                "customer_first_name": row["first_name"],
+            }
+            found.append(_Due(row["pk"], hit[0], hit[1], context))
+    return found
+
+
+def _anniversaries_due(flows: dict[int, Flow], now: datetime) -> list[_Due]:
+    # A first order's local date may be a day off its UTC date: look one day further out.
+    counted = ~Q(status=OrderStatus.CANCELLED)
+    earlier = Order.objects.filter(
+        counted, customer_id=OuterRef("customer_id"), placed_at__lt=OuterRef("placed_at")
+    )
+    candidates = (
+        Order.objects.filter(
+            counted,
+            _matching("placed_at", _today_somewhere(now, margin=2)),
+            shop_id__in=list(flows),
+            customer__isnull=False,
+            customer__redacted_at__isnull=True,
+            placed_at__lt=now - timedelta(days=300),
+        )
+        .exclude(Exists(earlier))
+        .values(
+            "customer_id",
+            "shop_id",
+            "number",
+            "placed_at",
+            "customer__first_name",
+            "customer__timezone",
+            "shop__timezone",
+            "shop__name",
+            "shop__website_url",
+        )
+    )
+    found = []
+    for row in candidates:
+        zone = row["customer__timezone"] or row["shop__timezone"]
+        placed = row["placed_at"].astimezone(zoneinfo.ZoneInfo(zone)).date()
+        hit = _local_due(flows[row["shop_id"]], zone, placed.month, placed.day, now)
+        if hit and hit[0] > placed.year:
+            context = {
+                "shop_name": row["shop__name"],
+                "shop_url": row["shop__website_url"],
+                "customer_first_name": row["customer__first_name"],
+                "years": hit[0] - placed.year,
+                "order_number": row["number"],
+                "first_order_date": placed.isoformat(),
+            }
+            found.append(_Due(row["customer_id"], hit[0], hit[1], context))
+    return found
+
+
+def _schedule(kind: str, flows: dict[int, Flow], due: list[_Due]) -> list[Message]:
+    """Schedule what is due, skipping (in one query) the customers already owed it this year."""
+    done = set(
+        Message.objects.filter(
+            kind=kind, about_type="year", customer_id__in=[d.customer_id for d in due]
+        ).values_list("customer_id", "about_id")
+    )
+    todo = [d for d in due if (d.customer_id, d.year) not in done]
+    customers = Customer.objects.prefetch_related("consents").in_bulk([d.customer_id for d in todo])
+    scheduled = []
+    for item in todo:
+        customer = customers[item.customer_id]
+        plan = MessagePlan(about=("year", item.year), due=item.due, context=item.context)
+        recipient = customer_as_recipient(customer)
+        scheduled += flow_schedule(flow=flows[customer.shop_id], order=recipient, plan=plan)
+    return scheduled
+
+
+def occasions_schedule_due(*, now: datetime | None = None) -> list[Message]:
+    """Schedule the birthday and anniversary messages whose local send time has come."""
+    now = now or timezone.now()
+    scheduled = []
+    for kind, find in ((BIRTHDAY, _birthdays_due), (ANNIVERSARY, _anniversaries_due)):
+        flows = flows_enabled_for_kind(kind=kind)
+        if flows:
+            scheduled += _schedule(kind, flows, find(flows, now))
+    return scheduled

@@ -1,0 +1,36 @@
+"""The messaging engine's public entry points, for the other apps and for ops: what they call
+to owe a customer a message, cancel what became moot, send, render and suppress. The code lives
+in `notifications.engine`; this module only names what others may use."""
+
+from notifications.engine.dispatch import (
+    messages_claim_due,
+    messages_dispatch_due,
+    messages_recover_stuck,
+)
+from notifications.engine.operations import (
+    message_cancel,
+    message_retry,
+    message_send_now,
+    message_settle,
+)
+from notifications.engine.rendering import message_render
+from notifications.engine.scheduling import MessageRequest, message_schedule, messages_cancel
+from notifications.engine.sending import message_send, messages_send
+from notifications.engine.suppression import suppression_add
+
+__all__ = [
+    "MessageRequest",
+    "message_cancel",
+    "message_render",
+    "message_retry",
+    "message_schedule",
+    "message_send",
+    "message_send_now",
+    "message_settle",
+    "messages_cancel",
+    "messages_claim_due",
+    "messages_dispatch_due",
+    "messages_recover_stuck",
+    "messages_send",
+    "suppression_add",
+]
