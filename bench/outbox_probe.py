@@ -170,7 +170,7 @@ def profile(args: argparse.Namespace) -> dict:
 
     from notifications.engine.channels.email import EmailChannel
     from notifications.engine.rendering import message_render
-    from notifications.engine.sending import _rendered_message, message_send
+    from notifications.engine.sending import _Ready, _rendered_message, message_send
     from notifications.models import DeliveryAttempt, Message
 
     rows = _messages(args.count, args.prefix, "queued")
@@ -206,7 +206,7 @@ def profile(args: argparse.Namespace) -> dict:
         started = time.perf_counter()
         message_render(kind=message.kind, channel=message.channel, context=message.context)
         renders.append((time.perf_counter() - started) * 1000)
-        rendered = _rendered_message(message)
+        rendered = _rendered_message(_Ready(message))
         started = time.perf_counter()
         channel.send(rendered)
         sends.append((time.perf_counter() - started) * 1000)
