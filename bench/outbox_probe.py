@@ -73,7 +73,7 @@ def _contexts(count: int) -> list[dict[str, Any]]:
                 "context": {
                     "shop_name": shop.name,
                     "order_number": order.number,
-                    "customer_first_name": order.customer.first_name,
+                    "customer_first_name": order.customer.first_name if order.customer else "",
                     "items": items,
                     "total": str(order.total),
                     "currency": order.currency,
@@ -292,7 +292,7 @@ def claim(args: argparse.Namespace) -> dict:
     columns = [
         f.column
         for f in Message._meta.concrete_fields
-        if f.column not in ("id", "dedupe_key", "send_at")
+        if f.column is not None and f.column not in ("id", "dedupe_key", "send_at")
     ]
     # Enough due rows for every timed claim to take 100 new ones and still leave `--due` due.
     due = args.due + args.repeat * 100
