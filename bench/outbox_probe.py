@@ -73,7 +73,7 @@ def _contexts(count: int) -> list[dict[str, Any]]:
                 "context": {
                     "shop_name": shop.name,
                     "order_number": order.number,
-                    "customer_first_name": order.customer.first_name,
+                    "customer_first_name": order.customer.first_name if order.customer else "",
                     "items": items,
                     "total": str(order.total),
                     "currency": order.currency,
@@ -170,7 +170,7 @@ def profile(args: argparse.Namespace) -> dict:
 
     from notifications.engine.channels.email import EmailChannel
     from notifications.engine.rendering import message_render
-    from notifications.engine.sending import _rendered_message, message_send
+    from notifications.engine.sending import _Ready, _rendered_message, message_send
     from notifications.models import DeliveryAttempt, Message
 
     rows = _messages(args.count, args.prefix, "queued")
@@ -206,7 +206,7 @@ def profile(args: argparse.Namespace) -> dict:
         started = time.perf_counter()
         message_render(kind=message.kind, channel=message.channel, context=message.context)
         renders.append((time.perf_counter() - started) * 1000)
-        rendered = _rendered_message(message)
+        rendered = _rendered_message(_Ready(message))
         started = time.perf_counter()
         channel.send(rendered)
         sends.append((time.perf_counter() - started) * 1000)
@@ -292,7 +292,7 @@ def claim(args: argparse.Namespace) -> dict:
     columns = [
         f.column
         for f in Message._meta.concrete_fields
-        if f.column not in ("id", "dedupe_key", "send_at")
+        if f.column is not None and f.column not in ("id", "dedupe_key", "send_at")
     ]
     # Enough due rows for every timed claim to take 100 new ones and still leave `--due` due.
     due = args.due + args.repeat * 100

@@ -102,9 +102,12 @@ def targets(run: Run) -> list[Target]:
             )
         )
     webhook, row = s.get(WEBHOOK), s.get(ONE_ROW)
-    valid = webhook is not None and row is not None and webhook.is_valid and row.is_valid
     why = _invalid_reason(webhook, row)
-    ratio = webhook.rps / row.rps if valid else None
+    ratio = (
+        webhook.rps / row.rps
+        if webhook is not None and row is not None and webhook.is_valid and row.is_valid
+        else None
+    )
     found.append(
         Target(
             "webhook rps / one-row rps",

@@ -156,7 +156,7 @@ def _measure(
     common = {"connections": args.connections, "threads": args.threads}
 
     def once(name: str, url: str, script: str, seconds: int, label: str) -> Measurement:
-        if name == TRACKING_UNCACHED:
+        if name == TRACKING_UNCACHED and run.tracking is not None:
             # The whole page cache is dropped, so each request is an order's first view.
             pages, keys = tracking.page_cache_purge()
             run.tracking.pages_purged += pages

@@ -6,10 +6,11 @@ import hashlib
 import hmac
 import json
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 CENT = Decimal("0.01")
 ORDER_ID_BASE = 5_990_000_000_000
@@ -29,7 +30,7 @@ def sign(secret: str, body: bytes) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
-def _line_item(number: int, n: int, variant: dict) -> dict:
+def _line_item(number: int, n: int, variant: Mapping[str, Any]) -> dict:
     price = Decimal(variant["price"])
     # Shopify's line item ids are unique across the shop, not only within the order.
     item_id = 14_100_000_000_000 + number * 10 + n
@@ -63,7 +64,7 @@ def _line_item(number: int, n: int, variant: dict) -> dict:
     }
 
 
-def _address(customer: dict) -> dict:
+def _address(customer: Mapping[str, Any]) -> dict:
     return {
         "first_name": customer["first_name"],
         "last_name": customer["last_name"],
@@ -83,7 +84,7 @@ def _address(customer: dict) -> dict:
     }
 
 
-def _customer(customer: dict, at: str) -> dict:
+def _customer(customer: Mapping[str, Any], at: str) -> dict:
     return {
         "id": int(customer["external_id"]),
         "admin_graphql_api_id": f"gid://shopify/Customer/{customer['external_id']}",
@@ -107,7 +108,9 @@ def _customer(customer: dict, at: str) -> dict:
     }
 
 
-def orders_create_body(*, customer: dict, variants: list[dict], number: int) -> bytes:
+def orders_create_body(
+    *, customer: Mapping[str, Any], variants: Sequence[Mapping[str, Any]], number: int
+) -> bytes:
     """The JSON Shopify posts for a new paid order (fields as in its documented example)."""
     at = datetime.now(tz=UTC).replace(microsecond=0).isoformat()
     order_id = ORDER_ID_BASE + number
@@ -201,7 +204,12 @@ class FlashOrder:
 
 
 def flash_sale_orders(
-    *, count: int, first_number: int, variants: list[dict], returning: list[dict], seed: int = 7
+    *,
+    count: int,
+    first_number: int,
+    variants: Sequence[Mapping[str, Any]],
+    returning: Sequence[Mapping[str, Any]],
+    seed: int = 7,
 ) -> Iterator[FlashOrder]:
     """`count` distinct orders/create bodies: each its own order id, name and customer, with one
     to three line items from the shop's catalogue. The first customers are the `returning`

@@ -22,11 +22,12 @@ import pstats
 import statistics
 import sys
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -56,12 +57,12 @@ class _Timers:
     """Wall time spent in named steps, and in SQL as the driver timed it, request by request."""
 
     def __init__(self) -> None:
-        self.seconds: Counter[str] = Counter()
-        self.requests: list[Counter[str]] = []
+        self.seconds: defaultdict[str, float] = defaultdict(float)
+        self.requests: list[defaultdict[str, float]] = []
 
     def next_request(self) -> None:
         self.requests.append(self.seconds)
-        self.seconds = Counter()
+        self.seconds = defaultdict(float)
 
     def medians_ms(self) -> dict[str, float]:
         """Each step's median over the requests (a request that skipped it counts 0): this
@@ -119,15 +120,12 @@ def _redis_calls() -> Iterator[list[str]]:
         pending.append(f"pipeline of {len(names)} ({', '.join(names)})")
         return pipeline_execute(self, raise_on_error)
 
-    AbstractConnection.send_packed_command = sent
-    Redis.execute_command = one
-    Pipeline.execute = many
-    try:
+    with (
+        patch.object(AbstractConnection, "send_packed_command", sent),
+        patch.object(Redis, "execute_command", one),
+        patch.object(Pipeline, "execute", many),
+    ):
         yield trips
-    finally:
-        AbstractConnection.send_packed_command = send
-        Redis.execute_command = execute
-        Pipeline.execute = pipeline_execute
 
 
 class _Probe:
@@ -371,7 +369,10 @@ def _sizes(probe: _Probe) -> dict[str, Any]:
 
     probe.uncache()
     html = probe.get().content
-    css = Path(finders.find("css/track.css")).read_bytes()
+    css_path = finders.find("css/track.css")
+    if not isinstance(css_path, str):
+        raise SystemExit("css/track.css is not among the static files")
+    css = Path(css_path).read_bytes()
     largest = (
         Order.objects.filter(shop__slug="demo")
         .annotate(items=Count("line_items", distinct=True))
@@ -381,6 +382,8 @@ def _sizes(probe: _Probe) -> dict[str, Any]:
         .values("pk", "number", "tracking_token", "items", "scans", "parcels")
         .first()
     )
+    if largest is None:
+        raise SystemExit("The demo shop has no orders: run `seed_demo` first")
     largest_html = probe.get(f"/track/{largest['tracking_token']}/").content
     return {
         "html_bytes": len(html),

@@ -4,6 +4,7 @@ Takes the per-endpoint summaries (`bench.report.Run.summary()`) and the `Trackin
 returns lines and plain target rows, so that `bench.report` stays the one place that writes
 the page."""
 
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from bench.tracking import Tracking
@@ -35,7 +36,7 @@ class _Summary(Protocol):
     def is_valid(self) -> bool: ...
 
 
-def _valid(summaries: dict[str, _Summary], *names: str) -> bool:
+def _valid(summaries: Mapping[str, _Summary], *names: str) -> bool:
     return all(name in summaries and summaries[name].is_valid for name in names)
 
 
@@ -93,7 +94,7 @@ def _fmt_ratio(value: float | None) -> str:
     return f"{value:.2f}" if value is not None else "-"
 
 
-def _load_table(t: Tracking, s: dict[str, _Summary]) -> list[str]:
+def _load_table(t: Tracking, s: Mapping[str, _Summary]) -> list[str]:
     page = s.get(TRACKING)
     rows = [
         "| view, same run and server | requests/s | p50 | p99 | cached tracking page's "
@@ -256,7 +257,7 @@ def _profile(p: dict[str, Any]) -> list[str]:
     return rows
 
 
-def _reading(t: Tracking, s: dict[str, _Summary]) -> list[str]:
+def _reading(t: Tracking, s: Mapping[str, _Summary]) -> list[str]:
     """The in-process figures that explain the ratio, whichever way it went."""
     ratio = _ratio(s.get(TRACKING), s.get(ONE_ROW))
     p = t.probe
@@ -293,7 +294,7 @@ def _reading(t: Tracking, s: dict[str, _Summary]) -> list[str]:
     ]
 
 
-def section(t: Tracking, s: dict[str, _Summary]) -> list[str]:
+def section(t: Tracking, s: Mapping[str, _Summary]) -> list[str]:
     o = t.order
     lines = [
         "### Tracking page",
@@ -345,10 +346,10 @@ def section(t: Tracking, s: dict[str, _Summary]) -> list[str]:
     return [*lines, *(["", *reading] if reading else [])]
 
 
-def targets(t: Tracking, s: dict[str, _Summary]) -> list[tuple[str, str, str, str]]:
+def targets(t: Tracking, s: Mapping[str, _Summary]) -> list[tuple[str, str, str, str]]:
     page, row = s.get(TRACKING), s.get(ONE_ROW)
     found = []
-    if _valid(s, TRACKING, ONE_ROW):
+    if page is not None and row is not None and page.is_valid and row.is_valid:
         ratio = page.rps / row.rps
         found.append(
             (
@@ -394,7 +395,7 @@ def targets(t: Tracking, s: dict[str, _Summary]) -> list[tuple[str, str, str, st
     return found
 
 
-def console(t: Tracking, s: dict[str, _Summary]) -> list[str]:
+def console(t: Tracking, s: Mapping[str, _Summary]) -> list[str]:
     page, row, hello = s.get(TRACKING), s.get(ONE_ROW), s.get(HELLO)
     lines = [f"tracking page: order {t.order.number} (cached steady state)"]
     for ref, label in ((row, "one-row"), (hello, "hello")):

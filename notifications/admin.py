@@ -16,6 +16,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import flatten_fieldsets
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -131,7 +132,7 @@ class MessageAdmin(ReadOnlyAdmin):
         ("Content", {"fields": ("subject", "body_text_pre", "body_html_pre", "context_pretty")}),
         ("History", {"fields": ("created_at", "updated_at")}),
     )
-    readonly_fields = tuple(f for _, opts in fieldsets for f in opts["fields"])
+    readonly_fields = tuple(flatten_fieldsets(fieldsets))
 
     @admin.display(description="Attempts", ordering="attempt_count")
     def attempts(self, obj: Message) -> int:
@@ -323,8 +324,8 @@ class FlowAdmin(OpsAdmin):
             return ["created_at", "updated_at"]
         return ["shop", "created_at", "updated_at"]
 
-    def get_fields(self, request: HttpRequest, obj: Flow | None = None) -> list[str]:
-        return [*FlowForm.Meta.fields, "created_at", "updated_at"]
+    def get_fields(self, request: HttpRequest, obj: Flow | None = None) -> tuple[str, ...]:
+        return (*FlowForm.Meta.fields, "created_at", "updated_at")
 
 
 @admin.register(Suppression)

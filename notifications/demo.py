@@ -42,6 +42,7 @@ from orders.demo import demo_shop_seeded, explicit_timestamps
 from orders.events import OrderEventName
 from orders.models import (
     Channel,
+    Customer,
     LineItem,
     Order,
     OrderEvent,
@@ -58,10 +59,14 @@ HISTORY = timedelta(days=21)
 UPCOMING_ORDERS = 24
 UPCOMING_WITHIN = timedelta(minutes=10)
 BATCH = 1000
-PROVIDERS = {Channel.EMAIL: "demo-email", Channel.SMS: "demo-sms", Channel.WHATSAPP: "demo-sms"}
+PROVIDERS: dict[str, str] = {
+    Channel.EMAIL: "demo-email",
+    Channel.SMS: "demo-sms",
+    Channel.WHATSAPP: "demo-sms",
+}
 
 # The domain event each entry of an order's timeline published.
-_TIMELINE_EVENTS = {
+_TIMELINE_EVENTS: dict[str, str] = {
     OrderEvent.Kind.CREATED: OrderEventName.ORDER_PLACED,
     OrderEvent.Kind.SHIPMENT_CREATED: OrderEventName.SHIPMENT_CREATED,
     OrderEvent.Kind.SHIPMENT_STATUS: OrderEventName.SHIPMENT_STATUS_CHANGED,
@@ -79,8 +84,8 @@ def demo_messages_seed(*, shop: Shop, now: datetime, seed: int, **kwargs: Any) -
     rng = random.Random(f"{seed}:messages")  # noqa: S311 - demo data, not secrets
     with explicit_timestamps(Message, MessageEvent, Suppression):
         history = _History(rng, shop)
-        for order in past:
-            for due in _owed(order, flows, is_backfill=True):
+        for recent in past:
+            for due in _owed(recent, flows, is_backfill=True):
                 history.add(due)
         history.build()
         history.save()
@@ -105,23 +110,38 @@ def _flows_at_once(shop: Shop) -> dict[str, list[Flow]]:
     return found
 
 
-def _recent_orders(shop: Shop, now: datetime) -> list[Order]:
+@dataclass(frozen=True)
+class _RecentOrder:
+    """An order of the last weeks, its customer, and the entries of its timeline that
+    published an event a message kind plans from."""
+
+    order: Order
+    customer: Customer
+    timeline: list[OrderEvent]
+
+
+def _recent_orders(shop: Shop, now: datetime) -> list[_RecentOrder]:
     """The shop's orders of the last weeks, newest first, with what their messages say."""
-    return list(
+    orders = list(
         Order.objects.filter(shop=shop, placed_at__gte=now - HISTORY, customer__isnull=False)
         .select_related("shop", "customer")
         .prefetch_related(
             Prefetch("line_items", queryset=LineItem.objects.order_by("pk")),
             Prefetch("shipments", queryset=Shipment.objects.order_by("pk")),
-            Prefetch(
-                "events",
-                queryset=OrderEvent.objects.filter(kind__in=_TIMELINE_EVENTS),
-                to_attr="message_events",
-            ),
             "customer__consents",
         )
         .order_by("-placed_at")
     )
+    timelines: dict[int, list[OrderEvent]] = {}
+    for entry in OrderEvent.objects.filter(
+        order__in=[order.pk for order in orders], kind__in=_TIMELINE_EVENTS
+    ):
+        timelines.setdefault(entry.order_id, []).append(entry)
+    return [
+        _RecentOrder(order, customer, timelines.get(order.pk, []))
+        for order in orders
+        if (customer := order.customer) is not None  # all of them: the filter asked for one
+    ]
 
 
 @dataclass(frozen=True)
@@ -129,17 +149,18 @@ class _Due:
     """One message the flows owed: for which order (and parcel), of which kind, when."""
 
     order: Order
+    customer: Customer
     flow: Flow
     about: tuple[str, int]
     at: datetime
     context: dict[str, Any]
 
 
-def _owed(order: Order, flows: dict[str, list[Flow]], *, is_backfill: bool) -> list[_Due]:
+def _owed(recent: _RecentOrder, flows: dict[str, list[Flow]], *, is_backfill: bool) -> list[_Due]:
     """What the flows would have sent for this order, from its timeline: each entry replayed
     as the event it published, through the planner of each kind that event starts."""
-    owed = []
-    for entry in order.message_events:
+    order, owed = recent.order, []
+    for entry in recent.timeline:
         name = _TIMELINE_EVENTS[entry.kind]
         payload: dict[str, Any] = {"order_id": order.pk}
         if name != OrderEventName.ORDER_PLACED:
@@ -162,7 +183,7 @@ def _owed(order: Order, flows: dict[str, list[Flow]], *, is_backfill: bool) -> l
                 is_backfill=is_backfill,
             )
             owed += [
-                _Due(order, flow, plan.about, plan.due, plan.context)
+                _Due(order, recent.customer, flow, plan.about, plan.due, plan.context)
                 for plan in kind.planner(request)
             ]
     return owed
@@ -215,16 +236,15 @@ class _History:
     def _message(self, due: _Due, channel: str, recipient: str, key: str) -> None:
         text = message_render(kind=due.flow.kind, channel=channel, context=due.context)
         at = due.at + timedelta(seconds=self.rng.uniform(2, 40))
-        customer = due.order.customer
         message = Message(
             shop=self.shop,
-            customer=customer,
+            customer=due.customer,
             order=due.order,
             kind=due.flow.kind,
             channel=channel,
             purpose=due.flow.purpose,
             recipient=recipient,
-            timezone=customer.timezone,
+            timezone=due.customer.timezone,
             about_type=due.about[0],
             about_id=due.about[1],
             context=due.context,
@@ -252,11 +272,12 @@ class _History:
         if message.recipient in self.unreachable:
             self._fail(message, at + timedelta(milliseconds=400))
             return
-        self._sent(message, at + timedelta(milliseconds=self.rng.uniform(150, 900)))
+        sent_at = at + timedelta(milliseconds=self.rng.uniform(150, 900))
+        self._sent(message, sent_at)
         if message.recipient in self.bouncing:
-            self._bounce(message, message.sent_at + timedelta(seconds=self.rng.uniform(5, 90)))
+            self._bounce(message, sent_at + timedelta(seconds=self.rng.uniform(5, 90)))
         else:
-            self._deliver(message)
+            self._deliver(message, sent_at)
 
     def _sent(self, message: Message, at: datetime) -> None:
         message.provider = PROVIDERS[message.channel]
@@ -265,15 +286,16 @@ class _History:
         self._attempt(message, AttemptOutcome.SENT, at)
         self._move(message, "sending", "sent", "", at)
 
-    def _deliver(self, message: Message) -> None:
-        delivered = message.sent_at + timedelta(seconds=self.rng.uniform(2, 60))
+    def _deliver(self, message: Message, sent_at: datetime) -> None:
+        delivered = sent_at + timedelta(seconds=self.rng.uniform(2, 60))
         message.delivered_at = delivered
         self._move(message, "sent", "delivered", "delivered: reported by the provider", delivered)
         if message.channel != Channel.EMAIL or self.rng.random() >= 0.58:
             return
-        message.opened_at = delivered + timedelta(minutes=self.rng.expovariate(1 / 90))
+        opened = delivered + timedelta(minutes=self.rng.expovariate(1 / 90))
+        message.opened_at = opened
         if self.rng.random() < 0.3:
-            message.clicked_at = message.opened_at + timedelta(seconds=self.rng.uniform(5, 240))
+            message.clicked_at = opened + timedelta(seconds=self.rng.uniform(5, 240))
 
     def _bounce(self, message: Message, at: datetime) -> None:
         detail = "550 5.1.1 The email account that you tried to reach does not exist"
@@ -335,13 +357,14 @@ class _History:
 
 
 def _upcoming_schedule(
-    rng: random.Random, orders: list[Order], flows: dict[str, list[Flow]]
+    rng: random.Random, orders: list[_RecentOrder], flows: dict[str, list[Flow]]
 ) -> int:
     """Schedule, through the service every flow uses, the message each of the newest orders
     is owed next, due at moments spread over the next few minutes."""
     start, scheduled = timezone.now(), 0
-    for n, order in enumerate(orders):
-        owed = _owed(order, flows, is_backfill=False)
+    for n, recent in enumerate(orders):
+        order = recent.order
+        owed = _owed(recent, flows, is_backfill=False)
         if not owed or order.status == OrderStatus.CANCELLED:
             continue
         due = owed[-1]

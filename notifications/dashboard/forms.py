@@ -1,5 +1,5 @@
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -55,7 +55,8 @@ class MessageFilterForm(_FilterForm):
         # is still a valid filter: it only matches fewer rows.
         asked = (self.data.get("kind") or "").strip()[:64]
         known = sorted({*kinds, asked} - {""})
-        self.fields["kind"].choices = [("", "Any kind"), *((k, kind_label(k)) for k in known)]
+        kind = cast(forms.ChoiceField, self.fields["kind"])
+        kind.choices = [("", "Any kind"), *((k, kind_label(k)) for k in known)]
 
     @property
     def narrowing_fields(self) -> list[forms.BoundField]:
@@ -64,7 +65,8 @@ class MessageFilterForm(_FilterForm):
         return [self[name] for name in names]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         start, end = cleaned.get("created_from"), cleaned.get("created_to")
         if start and end and start > end:
             self.add_error("created_to", "The end date is before the start date.")

@@ -10,8 +10,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
+from django.template import Engine, TemplateDoesNotExist
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views import View
@@ -44,12 +43,12 @@ from orders.tenancy import scoped
 from postpurchase import permissions
 from postpurchase.message_kinds import TEMPLATE_FILES, message_kind, message_kinds
 from postpurchase.shell.nav import Crumb
-from postpurchase.shell.staff import DashboardView, StaffPermissionMixin
+from postpurchase.shell.staff import DashboardView, StaffPermissionMixin, StaffRequest
 
 # Beyond this many segments a text costs enough per customer to say how much.
 COSTLY_SEGMENTS = 3
 # The form's fields, in the order of each channel's default template files (`TEMPLATE_FILES`).
-_FIELDS = {
+_FIELDS: dict[str, tuple[str, ...]] = {
     Channel.EMAIL: ("subject", "body_text", "body_html"),
     Channel.SMS: ("body_text",),
     Channel.WHATSAPP: ("body_text",),
@@ -66,8 +65,13 @@ _LAYOUT_WRAPPER = re.compile(
 _SNIPPET = re.compile(r'\{% include "(notifications/_[a-z_]+\.(?:txt|html))" %\}')
 
 
+def _template_source(name: str) -> str:
+    """A template file's source, as the (only, Django) template engine finds it."""
+    return Engine.get_default().get_template(name).source
+
+
 def _snippet_source(match: re.Match[str]) -> str:
-    return str(get_template(match.group(1)).template.source).strip()
+    return _template_source(match.group(1)).strip()
 
 
 def edit_url(kind: str, channel: str, locale: str = "") -> str:
@@ -103,7 +107,7 @@ def default_sources(kind: str, channel: str) -> dict[str, str]:
     folder = message_kind(kind).template_folder
     for name, filename in zip(_FIELDS[channel], TEMPLATE_FILES[channel], strict=True):
         try:
-            source = get_template(f"{folder}/{filename}").template.source
+            source = _template_source(f"{folder}/{filename}")
         except TemplateDoesNotExist:
             continue
         wrapped = _LAYOUT_WRAPPER.match(source)
@@ -135,7 +139,7 @@ def _text_stats(label: str, body: str) -> dict[str, Any]:
     }
 
 
-def preview_for(request: HttpRequest, form: MessageTemplateForm, kind: str) -> dict[str, Any]:
+def preview_for(request: StaffRequest, form: MessageTemplateForm, kind: str) -> dict[str, Any]:
     """Render the form's draft against the chosen order (or sample values): what the preview
     partial shows, including an invalid draft's error."""
     shop, channel = request.shop, form.channel
@@ -228,6 +232,7 @@ class TemplateEditView(DashboardView):
     template_name = "notifications/dashboard/template_edit.html"
     nav_section = "messages"
     permission = {"GET": permissions.DASHBOARD_VIEW, "POST": permissions.TEMPLATE_EDIT}
+    request: StaffRequest
 
     def get_breadcrumbs(self, context: Mapping[str, Any]) -> list[Crumb]:
         return [
@@ -254,7 +259,7 @@ class TemplateEditView(DashboardView):
         )  # bound, so the first preview renders the same draft the page shows
         return self.render_page(form, kind, template)
 
-    def post(self, request: HttpRequest, kind: str) -> HttpResponse:
+    def post(self, request: StaffRequest, kind: str) -> HttpResponse:
         kind = _kind_or_404(kind)
         channel = _channel_or_404(request.POST.get("channel"))
         form = MessageTemplateForm(request.POST, channel=channel)
@@ -319,7 +324,7 @@ class TemplatePreviewView(StaffPermissionMixin, View):
     http_method_names = ["post"]
     permission = permissions.DASHBOARD_VIEW
 
-    def post(self, request: HttpRequest, kind: str) -> HttpResponse:
+    def post(self, request: StaffRequest, kind: str) -> HttpResponse:
         kind = _kind_or_404(kind)
         channel = _channel_or_404(request.POST.get("channel"))
         form = MessageTemplateForm(request.POST, channel=channel)
@@ -344,7 +349,7 @@ class TemplateResetView(StaffPermissionMixin, View):
     http_method_names = ["post"]
     permission = permissions.TEMPLATE_EDIT
 
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def post(self, request: StaffRequest, pk: int) -> HttpResponse:
         template = get_object_or_404(scoped(MessageTemplate, self.shop), pk=pk)
         kind, channel, locale = template.kind, template.channel, template.locale
         message_template_reset(template=template, actor=request.user)

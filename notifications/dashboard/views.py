@@ -46,7 +46,7 @@ from postpurchase import permissions
 from postpurchase.exceptions import DomainError
 from postpurchase.shell.forms import read_only
 from postpurchase.shell.nav import Crumb
-from postpurchase.shell.staff import DashboardView, StaffPermissionMixin
+from postpurchase.shell.staff import DashboardView, StaffPermissionMixin, StaffRequest
 
 PER_PAGE = 50
 
@@ -60,21 +60,21 @@ class MessagingView(DashboardView):
         return super().get_context_data(tab=self.tab, **kwargs)
 
 
-class _PartialMixin:
+class _PartialView(DashboardView):
     """Answers an htmx request with the results fragment only (not on a history restore,
     which needs the whole page)."""
 
     partial_template_name = ""
-    request: HttpRequest
+    request: StaffRequest
 
     def get_template_names(self) -> list[str]:
         htmx = self.request.htmx
         if htmx and not htmx.history_restore_request:
             return [self.partial_template_name]
-        return super().get_template_names()  # type: ignore[misc]
+        return super().get_template_names()
 
     def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
-        response = super().render_to_response(context, **kwargs)  # type: ignore[misc]
+        response = super().render_to_response(context, **kwargs)
         # Same URL, two bodies (page or fragment): caches must keep them apart.
         patch_vary_headers(response, ["HX-Request"])
         return response
@@ -104,7 +104,7 @@ class OverviewView(MessagingView):
 # Message log and message page ----------------------------------------------------------------
 
 
-class MessageListView(_PartialMixin, MessagingView):
+class MessageListView(_PartialView, MessagingView):
     template_name = "notifications/dashboard/message_list.html"
     partial_template_name = "notifications/dashboard/partials/_message_results.html"
     tab = "log"
@@ -182,7 +182,7 @@ def _never(message: Message) -> bool:
 @dataclass(frozen=True)
 class _Action:
     label: str
-    run: Callable[[HttpRequest, Message, Any], Message]
+    run: Callable[[StaffRequest, Message, Any], Message]
     done: str
     # Whether the message's state offers it: the model's predicate (`Message.can_retry`, …).
     offered: Callable[[Message], bool]
@@ -193,15 +193,15 @@ class _Action:
     permission: str = permissions.MESSAGE_OPERATE
 
 
-def _send_now(request: HttpRequest, message: Message, form: Any) -> Message:
+def _send_now(request: StaffRequest, message: Message, form: Any) -> Message:
     return message_send_now(message_id=message.pk, actor=request.user)
 
 
-def _cancel(request: HttpRequest, message: Message, form: Any) -> Message:
+def _cancel(request: StaffRequest, message: Message, form: Any) -> Message:
     return message_cancel(message_id=message.pk, actor=request.user)
 
 
-def _retry(request: HttpRequest, message: Message, form: Any) -> Message:
+def _retry(request: StaffRequest, message: Message, form: Any) -> Message:
     return message_retry(
         message_id=message.pk,
         actor=request.user,
@@ -209,7 +209,7 @@ def _retry(request: HttpRequest, message: Message, form: Any) -> Message:
     )
 
 
-def _settle(request: HttpRequest, message: Message, form: Any) -> Message:
+def _settle(request: StaffRequest, message: Message, form: Any) -> Message:
     return message_settle(
         message_id=message.pk,
         actor=request.user,
@@ -292,7 +292,7 @@ class MessageActionView(MessagingView):
             return self._detail(message)
         return self._page(message, todo, todo.form() if todo.form else None)
 
-    def post(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    def post(self, request: StaffRequest, pk: int, action: str) -> HttpResponse:
         message = selectors.message_get_for_shop(shop=self.shop, message_id=pk)
         todo = self._action()
         form = todo.form(request.POST) if todo.form else None
@@ -384,11 +384,11 @@ class FlowEditView(MessagingView):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         flow = selectors.flow_get_for_shop(shop=self.shop, flow_id=self.kwargs["pk"])
         form = FlowForm.for_flow(flow)
-        if not request.staff_may[permissions.FLOW_EDIT]:
+        if not self.staff_may[permissions.FLOW_EDIT]:
             read_only(form)
         return self.render_to_response(self.get_context_data(flow=flow, form=form))
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def post(self, request: StaffRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         flow = selectors.flow_get_for_shop(shop=self.shop, flow_id=self.kwargs["pk"])
         form = FlowForm(request.POST)
         form.explain_delay(flow)
@@ -413,13 +413,13 @@ class FlowEditView(MessagingView):
 # Suppression list -----------------------------------------------------------------------------
 
 
-class SuppressionListView(_PartialMixin, MessagingView):
+class SuppressionListView(_PartialView, MessagingView):
     template_name = "notifications/dashboard/suppression_list.html"
     partial_template_name = "notifications/dashboard/partials/_suppression_results.html"
     tab = "suppressions"
     permission = {"GET": permissions.DASHBOARD_VIEW, "POST": permissions.SUPPRESSION_EDIT}
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def post(self, request: StaffRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         """Add an address by hand."""
         form = SuppressionAddForm(request.POST)
         if form.is_valid():
@@ -462,7 +462,7 @@ class SuppressionRemoveView(StaffPermissionMixin, View):
     http_method_names = ["post"]
     permission = permissions.SUPPRESSION_EDIT
 
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def post(self, request: StaffRequest, pk: int) -> HttpResponse:
         suppression = selectors.suppression_get_for_shop(shop=self.shop, suppression_id=pk)
         suppression_remove(shop_id=self.shop.pk, suppression_id=suppression.pk, actor=request.user)
         messages.success(request, f"{suppression.address} may receive messages again.")
@@ -472,7 +472,7 @@ class SuppressionRemoveView(StaffPermissionMixin, View):
 # Customers ------------------------------------------------------------------------------------
 
 
-class CustomerListView(_PartialMixin, DashboardView):
+class CustomerListView(_PartialView):
     template_name = "notifications/dashboard/customer_list.html"
     partial_template_name = "notifications/dashboard/partials/_customer_results.html"
     nav_section = "customers"

@@ -20,6 +20,7 @@ PostgreSQL, it would leave the message `sending`: held for review, never resent)
 
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -100,7 +101,7 @@ def _statement(*, answer: bool, claim: bool) -> str:
     )
 
 
-def _answer_values(answer: Answer) -> dict:
+def _answer_values(answer: Answer) -> dict[str, Any]:
     message, attempt = answer.message, answer.attempt
     return {
         "a_id": message.pk,
@@ -122,7 +123,7 @@ def _answer_values(answer: Answer) -> dict:
     }
 
 
-def _claim_values(message: Message) -> dict:
+def _claim_values(message: Message) -> dict[str, Any]:
     return {
         "c_id": message.pk,
         "c_from": message.status,
@@ -144,7 +145,7 @@ def attempt_write(*, answer: Answer | None, claim: Message | None) -> bool:
     if answer is None and claim is None:
         return False
     now = timezone.now()
-    values: dict[str, object] = {"now": now}
+    values: dict[str, Any] = {"now": now}
     values.update(_answer_values(answer) if answer else {})
     values.update(_claim_values(claim) if claim else {})
     with connection.cursor() as cursor:

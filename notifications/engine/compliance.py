@@ -184,11 +184,15 @@ class MarketingCap:
         cap = message.shop.marketing_weekly_cap
         if cap == 0:
             return "the shop sends no marketing (weekly cap 0)"
+        if message.customer_id is None:
+            # The cap counts per customer; marketing to no customer has no consent either, and
+            # is refused for that before the cap is asked (`consent_refusal`).
+            return ""
         sent = self._sent[message.customer_id]
         if sent >= cap:
             return f"weekly marketing cap reached: {sent} sent in the last 7 days (cap {cap})"
         return ""
 
     def count(self, message: Message) -> None:
-        if message.purpose == Purpose.MARKETING:
+        if message.purpose == Purpose.MARKETING and message.customer_id is not None:
             self._sent[message.customer_id] += 1

@@ -1,6 +1,7 @@
 """Claiming due messages for sending, and recovering the ones a crash left behind."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -63,7 +64,7 @@ SELECT id FROM claimed ORDER BY id
 _CLAIM_WITHOUT_WAITING_SQL = "SET LOCAL synchronous_commit TO OFF;" + _CLAIM_SQL
 
 
-def _claim_values(now, batch_size: int) -> dict:
+def _claim_values(now: datetime, batch_size: int) -> dict[str, Any]:
     """The claim's parameters. A due message is a `scheduled` one whose time has come; staff
     may also move a failed or held one to `queued`, but a passing `send_at` never does. Of
     those, the table says which may be claimed."""
@@ -73,7 +74,7 @@ def _claim_values(now, batch_size: int) -> dict:
     return {"now": now, "limit": batch_size, "from": sorted(due_from), "to": MessageStatus.QUEUED}
 
 
-def _claim(now, batch_size: int) -> list[int]:
+def _claim(now: datetime, batch_size: int) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(_CLAIM_WITHOUT_WAITING_SQL, _claim_values(now, batch_size))
         return [row[0] for row in cursor.fetchall()]

@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from notifications.models import Flow
@@ -10,6 +9,7 @@ from orders.models import Channel
 from orders.tenancy import staff_permission_require
 from postpurchase import permissions
 from postpurchase.exceptions import DomainError
+from postpurchase.permissions import Actor
 
 # A flow may wait up to a year: anything later is a different campaign, not a follow-up.
 MAX_FLOW_DELAY = timedelta(days=365)
@@ -38,7 +38,7 @@ def flow_update(
     channels: list[str],
     delay: timedelta,
     useful_for: timedelta | None,
-    actor: AbstractBaseUser | None,
+    actor: Actor,
 ) -> Flow:
     """Change one of the shop's flows; a flow of another shop is `Flow.DoesNotExist`.
 

@@ -10,13 +10,14 @@ from notifications.models import MESSAGE_TRANSITIONS, Message, MessageStatus
 from orders.tenancy import staff_permission_require
 from postpurchase import permissions
 from postpurchase.exceptions import DomainError
+from postpurchase.permissions import Actor
 from postpurchase.states import transition
 
 # What staff may find out about a held message: it did go out, or it did not.
 SETTLE_OUTCOMES = (MessageStatus.SENT, MessageStatus.FAILED)
 
 
-def _locked_for(actor, message_id: int) -> Message:
+def _locked_for(actor: Actor, message_id: int) -> Message:
     message = Message.objects.select_for_update().get(pk=message_id)
     staff_permission_require(
         actor=actor, shop_id=message.shop_id, action=permissions.MESSAGE_OPERATE
@@ -25,7 +26,7 @@ def _locked_for(actor, message_id: int) -> Message:
 
 
 @transaction.atomic
-def message_send_now(*, message_id: int, actor=None) -> Message:
+def message_send_now(*, message_id: int, actor: Actor = None) -> Message:
     """Make a scheduled message due at once and hand it to a worker."""
     message = _locked_for(actor, message_id)
     if not message.can_send_now:
@@ -48,7 +49,9 @@ def message_send_now(*, message_id: int, actor=None) -> Message:
 
 
 @transaction.atomic
-def message_cancel(*, message_id: int, actor=None, reason: str = "cancelled by staff") -> Message:
+def message_cancel(
+    *, message_id: int, actor: Actor = None, reason: str = "cancelled by staff"
+) -> Message:
     message = _locked_for(actor, message_id)
     message.status_reason = reason[:255]
     transition(
@@ -63,7 +66,7 @@ def message_cancel(*, message_id: int, actor=None, reason: str = "cancelled by s
 
 
 @transaction.atomic
-def message_retry(*, message_id: int, actor=None, held_confirmed: bool = False) -> Message:
+def message_retry(*, message_id: int, actor: Actor = None, held_confirmed: bool = False) -> Message:
     """Send a failed message again, or one held for review. Only ever by a person: a held
     message may have reached the customer, so it is retried only by someone who confirmed
     they know that (`held_confirmed`), and never on its own. The row is locked and moved to
@@ -100,7 +103,7 @@ def message_retry(*, message_id: int, actor=None, held_confirmed: bool = False) 
 
 
 @transaction.atomic
-def message_settle(*, message_id: int, actor, outcome: str, note: str) -> Message:
+def message_settle(*, message_id: int, actor: Actor, outcome: str, note: str) -> Message:
     """Settle a message held for review with what staff found out: it did go out (`sent`; the
     customer has it, in their mailbox or in the provider's log) or it did not (`failed`; it
     may then be retried). The note says how they know and goes into the history."""

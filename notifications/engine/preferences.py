@@ -5,6 +5,7 @@ where it came from, so the history of who agreed to what stays in one place."""
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from notifications.engine.links import customer_id_from_preferences_token
@@ -16,7 +17,7 @@ PREFERENCES_SOURCE = "preferences page"
 # Order updates by email are part of the purchase (receipt, shipping, delivery problems): the
 # page does not offer to turn them off. Texts need their own consent, so they are offered.
 _TEXT_CHANNELS = (Channel.SMS, Channel.WHATSAPP)
-_LABELS = {
+_LABELS: dict[tuple[str, str], Promise] = {
     (Channel.SMS, Purpose.TRANSACTIONAL): _("Order updates by SMS"),
     (Channel.WHATSAPP, Purpose.TRANSACTIONAL): _("Order updates on WhatsApp"),
     (Channel.EMAIL, Purpose.MARKETING): _("News and offers by email"),

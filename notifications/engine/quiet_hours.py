@@ -166,16 +166,16 @@ class RecipientPlace:
                     shop_timezone=row["shop__timezone"],
                 )
         if customer_id is not None:
-            row = (
+            customer = (
                 Customer.objects.filter(pk=customer_id)
                 .values("timezone", "phone", "shop__timezone")
                 .first()
             )
-            if row:
+            if customer:
                 return cls(
-                    customer_timezone=row["timezone"],
-                    phone=row["phone"],
-                    shop_timezone=row["shop__timezone"],
+                    customer_timezone=customer["timezone"],
+                    phone=customer["phone"],
+                    shop_timezone=customer["shop__timezone"],
                 )
         shop_zone = Shop.objects.filter(pk=shop_id).values_list("timezone", flat=True).first()
         return cls(shop_timezone=shop_zone or "UTC")
@@ -196,7 +196,7 @@ class RecipientPlace:
         if country and country != "US":
             return country[:2]
         number_country = phonenumbers.region_code_for_number(number) if number else None
-        if number_country == "US":
+        if number is not None and number_country == "US":
             state = us_state_code(geocoder.description_for_number(number, "en"))
             return f"US-{state}" if state else "US"
         return country or (number_country or "")
@@ -229,7 +229,12 @@ def _phone_zone(phone: str, at: datetime) -> str:
     ]
     if not zones:
         return ""
-    return max(sorted(zones), key=lambda zone: at.astimezone(zoneinfo.ZoneInfo(zone)).utcoffset())
+    return max(sorted(zones), key=lambda zone: _utc_offset(at, zone))
+
+
+def _utc_offset(at: datetime, zone: str) -> timedelta:
+    # Never None: `at` is aware, and a ZoneInfo always knows its offset.
+    return at.astimezone(zoneinfo.ZoneInfo(zone)).utcoffset() or timedelta(0)
 
 
 US_STATES = {

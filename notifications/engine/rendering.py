@@ -253,7 +253,7 @@ def message_render_outbound(
     context = dict(message.context)
     if message.customer_id:
         context["preferences_url"] = preferences_url(message.customer_id)
-    if message.order_id and "tracking_url" in context:
+    if "tracking_url" in context and message.order is not None:
         # The link as it is now: staff may have revoked the one current at scheduling.
         context["tracking_url"] = tracking_page_url(message.order)
     if message.channel == Channel.WHATSAPP and not whatsapp_window_open(

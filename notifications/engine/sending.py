@@ -15,10 +15,11 @@ import random
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Field, Q
 from django.urls import reverse
 from django.utils import timezone
 from psycopg2.extras import execute_values
@@ -95,12 +96,11 @@ class _Changes:
 def _update_from_values(messages: list[Message], names: list[str]) -> None:
     """One `UPDATE … FROM (VALUES …)` for the whole chunk. Django's bulk_update builds a CASE
     expression per field per row, which cost two thirds of a chunk's time when measured."""
-    fields = [Message._meta.get_field(name) for name in names]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    assignments = ", ".join(
-        f"{connection.ops.quote_name(f.column)} = v.{connection.ops.quote_name(f.column)}"
-        for f in fields
-    )
+    concrete = {f.name: f for f in Message._meta.concrete_fields}
+    fields = [concrete[name] for name in names]
+    quoted = [_quoted_column(f) for f in fields]
+    columns = ", ".join(quoted)
+    assignments = ", ".join(f"{column} = v.{column}" for column in quoted)
     # Casts give the VALUES list the table's column types.
     template = (
         "(" + ", ".join(["%s::bigint", *(f"%s::{f.db_type(connection)}" for f in fields)]) + ")"
@@ -118,6 +118,13 @@ def _update_from_values(messages: list[Message], names: list[str]) -> None:
         execute_values(cursor.cursor, sql, rows, template=template, page_size=len(rows))
 
 
+def _quoted_column(field: "Field[Any, Any]") -> str:
+    # A concrete field always has its column; the stubs allow None, for the other fields.
+    if field.column is None:
+        raise ValueError(f"Message.{field.name} has no column")
+    return connection.ops.quote_name(field.column)
+
+
 def _moot_reason(message: Message, now: datetime, hold: Hold | None = None) -> str:
     """Why a queued message must not go out after all, or "" when it still should. A message
     that must wait (`hold`) until past its expiry is moot already: it is never sent late."""
@@ -125,12 +132,14 @@ def _moot_reason(message: Message, now: datetime, hold: Hold | None = None) -> s
         return "too late to be useful"
     if hold and message.expires_at and hold.until >= message.expires_at:
         return f"too late to be useful by the time it may go out ({hold.note})"
-    if message.order_id and message.order.status == OrderStatus.CANCELLED:
-        return "the order was cancelled"
-    reversed_sale = message.order_id and message.order.is_payment_reversed
-    if reversed_sale and message.purpose == Purpose.MARKETING:
-        return f"the order's payment was {message.order.get_financial_status_display().lower()}"
-    if message.customer_id and message.customer.redacted_at:
+    # Loaded with the chunk (`select_related`); a message without one reads None, no query.
+    order, customer = message.order, message.customer
+    if order is not None:
+        if order.status == OrderStatus.CANCELLED:
+            return "the order was cancelled"
+        if order.is_payment_reversed and message.purpose == Purpose.MARKETING:
+            return f"the order's payment was {order.get_financial_status_display().lower()}"
+    if customer is not None and customer.redacted_at:
         return "the customer's data was erased"
     return ""
 
@@ -159,14 +168,26 @@ def _blocked(messages: list[Message]) -> dict[int, str]:
         elif m.pk in opted_out:
             reasons[m.pk] = opted_out[m.pk]
         elif refusal := consent_refusal(
-            consents.get(m.customer_id, {}), channel=m.channel, purpose=m.purpose
+            consents.get(m.customer_id, {}) if m.customer_id is not None else {},
+            channel=m.channel,
+            purpose=m.purpose,
         ):
             reasons[m.pk] = refusal
     return reasons
 
 
-def _rendered_message(message: Message) -> RenderedMessage:
-    shop = message.shop
+@dataclass(frozen=True)
+class _Ready:
+    """A prepared message, still `queued`, and what its rendering gave that its row does not
+    store: the WhatsApp content template (re-rendered on a retry)."""
+
+    message: Message
+    whatsapp_content_sid: str = ""
+    whatsapp_content_variables: dict[str, str] = field(default_factory=dict)
+
+
+def _rendered_message(ready: _Ready) -> RenderedMessage:
+    message, shop = ready.message, ready.message.shop
     # Twilio reports delivery only to a callback asked for with each message.
     status_callback = settings.PUBLIC_BASE_URL + reverse("notifications:twilio_status")
     return RenderedMessage(
@@ -184,8 +205,8 @@ def _rendered_message(message: Message) -> RenderedMessage:
         tags=(message.kind,),
         metadata={"message_id": str(message.pk), "shop_id": str(message.shop_id)},
         # Set by `_prepare` when WhatsApp must use the shop's approved content template.
-        whatsapp_content_sid=getattr(message, "whatsapp_content_sid", ""),
-        whatsapp_content_variables=getattr(message, "whatsapp_content_variables", {}),
+        whatsapp_content_sid=ready.whatsapp_content_sid,
+        whatsapp_content_variables=ready.whatsapp_content_variables,
         status_callback_url=status_callback if message.channel in TEXT_CHANNELS else "",
         # A shop's own number is an SMS number; WhatsApp keeps the platform's WhatsApp sender.
         from_number=shop.sms_number if message.channel == Channel.SMS else "",
@@ -200,27 +221,25 @@ def _commit_without_waiting() -> None:
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-def _render(message: Message, changes: _Changes) -> bool:
-    """Render a claimable message onto the instance; False when it failed to render."""
+def _render(message: Message, changes: _Changes) -> _Ready | None:
+    """Render a claimable message onto the instance (its text is stored with the claim); None
+    when it failed to render."""
     try:
         # The chunk's messages share one read of each shop template they need.
         text = message_render_outbound(message=message, templates=templates_for_batch(changes))
     except DomainError as exc:
         changes.move(message, MessageStatus.FAILED, str(exc))
-        return False
+        return None
     message.subject, message.body_text, message.body_html = (
         text.subject[:255],
         text.body_text,
         text.body_html,
     )
-    # Not stored: handed to `_rendered_message` on this same instance, re-rendered on a retry.
-    message.whatsapp_content_sid = text.whatsapp_content_sid
-    message.whatsapp_content_variables = text.whatsapp_content_variables
-    return True
+    return _Ready(message, text.whatsapp_content_sid, text.whatsapp_content_variables)
 
 
 @transaction.atomic
-def _prepare(message_ids: list[int]) -> list[Message]:
+def _prepare(message_ids: list[int]) -> list[_Ready]:
     """Lock the chunk's queued messages (skipping any another worker holds), settle the ones
     that must not go out (moot, blocked, over the weekly marketing cap), put back the ones that
     must wait (quiet hours, a marketing pause), and render the rest. Those stay `queued` until
@@ -238,7 +257,8 @@ def _prepare(message_ids: list[int]) -> list[Message]:
         .filter(pk__in=message_ids, status__in=sorted(sendable))
         .order_by("pk")
     )
-    now, changes, ready = timezone.now(), _Changes(), []
+    now, changes = timezone.now(), _Changes()
+    ready: list[_Ready] = []
     blocked, holds = _blocked(messages), sending_holds(messages, now)
     cap = MarketingCap(messages, now)
     for message in messages:
@@ -253,9 +273,9 @@ def _prepare(message_ids: list[int]) -> list[Message]:
             changes.move(message, MessageStatus.SCHEDULED, hold.note, "send_at")
         elif over_cap := cap.refusal(message):
             changes.move(message, MessageStatus.CANCELLED, over_cap)
-        elif _render(message, changes):
+        elif rendered := _render(message, changes):
             cap.count(message)
-            ready.append(message)
+            ready.append(rendered)
     changes.write()
     return ready
 
@@ -280,8 +300,8 @@ def _connections(messages: list[Message]) -> ExitStack:
     return batches
 
 
-def _send_one(message: Message) -> _Outcome:
-    rendered = _rendered_message(message)
+def _send_one(ready: _Ready) -> _Outcome:
+    message, rendered = ready.message, _rendered_message(ready)
     if message.email_message_id:
         headers = {**rendered.headers, "Message-ID": message.email_message_id}
         rendered = replace(rendered, headers=headers)
@@ -358,14 +378,15 @@ def _send_chunk(message_ids: list[int]) -> dict[int, str]:
     ready = _prepare(message_ids)
     statuses: dict[int, str] = {}
     previous: _Outcome | None = None
-    with _connections(ready):
-        for message in [*ready, None]:
+    with _connections([r.message for r in ready]):
+        for next_ready in [*ready, None]:
             answer = _answer(previous) if previous is not None else None
-            claimed = attempt_write(answer=answer, claim=message)
+            claim = next_ready.message if next_ready is not None else None
+            claimed = attempt_write(answer=answer, claim=claim)
             if previous is not None:
                 _suppress_if_bad(previous)
                 statuses[previous.message.pk] = previous.message.status
-            previous = _send_one(message) if message is not None and claimed else None
+            previous = _send_one(next_ready) if next_ready is not None and claimed else None
     return statuses
 
 

@@ -1,6 +1,6 @@
 """Staff's hand on the suppression list: add an address, take one off."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -12,6 +12,7 @@ from orders.models.customers import validate_e164
 from orders.tenancy import staff_permission_require
 from postpurchase import permissions
 from postpurchase.exceptions import DomainError
+from postpurchase.permissions import Actor
 
 
 def suppression_address_clean(*, channel: str, address: str) -> str:
@@ -32,7 +33,7 @@ def suppression_address_clean(*, channel: str, address: str) -> str:
 
 
 def suppression_add_by_staff(
-    *, shop_id: int, channel: str, address: str, actor: AbstractBaseUser | None
+    *, shop_id: int, channel: str, address: str, actor: Actor
 ) -> tuple[Suppression, bool]:
     """Suppress an address by hand; an address already on the list keeps its first reason."""
     staff_permission_require(actor=actor, shop_id=shop_id, action=permissions.SUPPRESSION_EDIT)
@@ -49,9 +50,7 @@ def suppression_add_by_staff(
 
 
 @transaction.atomic
-def suppression_remove(
-    *, shop_id: int, suppression_id: int, actor: AbstractBaseUser
-) -> Suppression:
+def suppression_remove(*, shop_id: int, suppression_id: int, actor: User) -> Suppression:
     """Take an address off the shop's list, so it may be sent to again: it undoes a bounce,
     a complaint or an opt-out, so not an agent's call."""
     staff_permission_require(actor=actor, shop_id=shop_id, action=permissions.SUPPRESSION_EDIT)

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.template import (
@@ -40,6 +39,7 @@ from orders.tenancy import staff_permission_require
 from postpurchase import permissions
 from postpurchase.exceptions import DomainError
 from postpurchase.message_kinds import message_kind, message_kind_find
+from postpurchase.permissions import Actor
 
 # --- What each kind offers ------------------------------------------------------------------
 # Each kind declares its variables (`MessageKind.variables`): a kind no app registers does not
@@ -304,7 +304,7 @@ def message_template_save(
     body_text: str,
     body_html: str,
     whatsapp_content_sid: str,
-    actor: AbstractBaseUser | None,
+    actor: Actor,
 ) -> MessageTemplate:
     """Save the shop's own wording of a kind on a channel and locale, replacing the previous
     one. Raises TemplateInvalid (a DomainError saying the field, line and error) and saves
@@ -336,7 +336,7 @@ def message_template_save(
     return template
 
 
-def message_template_reset(*, template: MessageTemplate, actor: AbstractBaseUser | None) -> None:
+def message_template_reset(*, template: MessageTemplate, actor: Actor) -> None:
     """Back to the product's default wording: the shop's override is deleted."""
     staff_permission_require(
         actor=actor, shop_id=template.shop_id, action=permissions.TEMPLATE_EDIT

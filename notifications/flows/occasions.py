@@ -92,10 +92,11 @@ def _birthdays_due(flows: dict[int, Flow], now: datetime) -> list[_Due]:
     )
     found = []
     for row in candidates:
+        birthday = row["birthday"]
+        if birthday is None:  # never: the filter matched its month and day
+            continue
         zone = row["timezone"] or row["shop__timezone"]
-        hit = _local_due(
-            flows[row["shop_id"]], zone, row["birthday"].month, row["birthday"].day, now
-        )
+        hit = _local_due(flows[row["shop_id"]], zone, birthday.month, birthday.day, now)
         if hit:
             context = {
                 "shop_name": row["shop__name"],

@@ -84,16 +84,19 @@ def replenishment_predict(*, line_item: LineItem) -> Prediction | None:
     )
     if shop_wide:
         return Prediction(shop_wide, "shop")
+    if product.days_of_use is None:
+        # The table's check lets a consumable go without (NULL passes a CHECK): nothing to
+        # count from, so no reminder rather than a guess.
+        return None
     return Prediction(timedelta(days=product.days_of_use * line_item.quantity), "days_of_use")
 
 
-def _reordered_since(line_item: LineItem) -> bool:
-    order = line_item.order
+def _reordered_since(*, customer_id: int, product_id: int, placed_at: datetime) -> bool:
     return (
         LineItem.objects.filter(
-            order__customer_id=order.customer_id,
-            product_id=line_item.product_id,
-            order__placed_at__gt=order.placed_at,
+            order__customer_id=customer_id,
+            product_id=product_id,
+            order__placed_at__gt=placed_at,
         )
         .exclude(order__status=OrderStatus.CANCELLED)
         .exists()
@@ -104,20 +107,25 @@ def replenishment_plans(*, delay: timedelta, order: Order, shipment: Shipment) -
     """One reminder per consumable line in the delivered parcel, `delay` (a lead time)
     before the predicted run-out counted from delivery. A line the customer already reordered
     gets none; a reminder that would fall before delivery is due at delivery."""
-    delivered_at = shipment.delivered_at
-    if order.customer_id is None or delivered_at is None:
+    delivered_at, customer_id = shipment.delivered_at, order.customer_id
+    if customer_id is None or delivered_at is None:
         return []
     plans = []
     for line in shipment_line_items(shipment=shipment):
         line.order = order  # the order in hand: no query per line
         prediction = replenishment_predict(line_item=line)
-        if prediction is None or _reordered_since(line):
+        product = line.product
+        if prediction is None or product is None:
+            continue
+        if _reordered_since(
+            customer_id=customer_id, product_id=product.pk, placed_at=order.placed_at
+        ):
             continue
         runs_out_at = delivered_at + prediction.interval
         context = order_context(order) | {
-            "product_title": line.product.title,
-            "product_url": line.product.url,
-            "product_image_url": line.product.image_url,
+            "product_title": product.title,
+            "product_url": product.url,
+            "product_image_url": product.image_url,
             "quantity": line.quantity,
             "runs_out_on": runs_out_at.date().isoformat(),
         }

@@ -219,7 +219,8 @@ class OrderInput(JsonInput):
                 errors[index] = {"external_id": ["Appears twice in this order."]}
             seen.add(external_id)
         if errors:
-            raise serializers.ValidationError(errors)
+            # Errors by index: DRF's own form for a list's; its stubs know only str keys.
+            raise serializers.ValidationError(errors)  # type: ignore[arg-type]
         return items
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -284,7 +285,8 @@ class ShipmentInput(JsonInput):
             if line is not None:
                 seen.add(line.pk)
         if errors:
-            raise serializers.ValidationError(errors)
+            # Errors by index: DRF's own form for a list's; its stubs know only str keys.
+            raise serializers.ValidationError(errors)  # type: ignore[arg-type]
         return resolved
 
 

@@ -128,7 +128,8 @@ def _line_items_merged(stored: list[Values], patch: list[Values]) -> list[Values
         else:
             by_id[external_id] = item
     if errors:
-        raise ValidationError({"line_items": errors})
+        # Errors by index: DRF's own form for a list's; its stubs know only str keys.
+        raise ValidationError({"line_items": errors})  # type: ignore[dict-item]
     return list(by_id.values())
 
 

@@ -43,7 +43,9 @@ class ErrorSerializer(serializers.Serializer):
 
 class InvalidRequestSerializer(serializers.Serializer):
     error = serializers.CharField(default="invalid request")
-    fields = serializers.DictField(
+    # The response's "fields" key: DRF's metaclass takes declared fields out of the class, so
+    # this does not replace `Serializer.fields` as the stubs think.
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         help_text="Messages by the dotted path of the field at fault, "
         'e.g. "line_items.0.quantity".',

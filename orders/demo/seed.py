@@ -130,7 +130,8 @@ def demo_seed(
             statuses = _orders_create(_rng(seed, "orders"), shop, plans, now, counts)
         autodiscover_modules("demo")
         for _, added in demo_shop_seeded.send(sender=Shop, shop=shop, now=now, seed=seed):
-            counts.update(added or {})
+            if isinstance(added, dict):  # what the receiver created, by name; or nothing
+                counts.update(added)
         users_created = _users_ensure(shop, password)
         _, raw_key = api_key_create(shop=shop, name="Demo key")
     counts.update(products=len({i.product.pk for i in items}), variants=len(items))
@@ -478,9 +479,10 @@ def _customers_create(
     for plan in plans:
         first_seen.setdefault(plan.buyer.index, plan.placed_at)
         last_seen[plan.buyer.index] = plan.placed_at
+    customers: list[Customer] = []
     for b in buyers:
         joined = first_seen.get(b.index, now - timedelta(days=1)) - timedelta(minutes=2)
-        b.customer = Customer(
+        b.customer = customer = Customer(
             shop=shop,
             external_id=str(6_912_000_000_000 + b.index),
             email=b.email,
@@ -493,15 +495,22 @@ def _customers_create(
             created_at=joined,
             updated_at=last_seen.get(b.index, joined),
         )
-    Customer.objects.bulk_create([b.customer for b in buyers], batch_size=BATCH)
-    consents = [c for b in buyers for c in _consents(rng, shop, b, now)]
+        customers.append(customer)
+    Customer.objects.bulk_create(customers, batch_size=BATCH)
+    consents = [
+        c
+        for b, customer in zip(buyers, customers, strict=True)
+        for c in _consents(rng, shop, b, customer, now)
+    ]
     Consent.objects.bulk_create(consents, batch_size=BATCH)
 
 
-def _consents(rng: random.Random, shop: Shop, buyer: Buyer, now: datetime) -> list[Consent]:
+def _consents(
+    rng: random.Random, shop: Shop, buyer: Buyer, customer: Customer, now: datetime
+) -> list[Consent]:
     """Marketing consent as customers give it: at checkout or from the newsletter form, for
     email more often than for SMS, and now and then taken back."""
-    joined = buyer.customer.created_at
+    joined = customer.created_at
     wanted = [(Channel.EMAIL, 0.45)] + ([(Channel.SMS, 0.3)] if buyer.phone else [])
     consents = []
     for channel, chance in wanted:
@@ -517,7 +526,7 @@ def _consents(rng: random.Random, shop: Shop, buyer: Buyer, now: datetime) -> li
         consents.append(
             Consent(
                 shop=shop,
-                customer=buyer.customer,
+                customer=customer,
                 channel=channel,
                 status=status,
                 changed_at=at,
@@ -747,13 +756,14 @@ def _fulfil(
         return
     order.status = OrderStatus.SHIPPED
     timeline.add(
-        shipments[0].shipped_at,
+        ship_at,  # the first parcel's: shipped if any was
         OrderEvent.Kind.STATUS_CHANGED,
         from_status=OrderStatus.PLACED,
         to_status=OrderStatus.SHIPPED,
     )
-    if len(shipments) == len(parcels) and all(s.is_delivered for s in shipments):
-        _deliver(rng, order, max(s.delivered_at for s in shipments), now, timeline)
+    delivered = [s.delivered_at for s in shipments if s.is_delivered and s.delivered_at]
+    if len(shipments) == len(parcels) and len(delivered) == len(shipments):
+        _deliver(rng, order, max(delivered), now, timeline)
         _partial_refund(order, lines, now, timeline)
 
 

@@ -146,6 +146,15 @@ def test_only_consumables_get_a_reminder(shop, coffee):
     assert deliver(line) == []
 
 
+def test_a_consumable_without_days_of_use_or_history_gets_no_reminder(shop):
+    # The table's check lets a consumable go without days of use (NULL passes a CHECK).
+    tea = ProductFactory(shop=shop, title="Tea", is_consumable=True, days_of_use=None)
+    line = bought(customer_with_consent(shop), tea, "2026-04-01")
+
+    assert replenishment_predict(line_item=line) is None
+    assert deliver(line) == []
+
+
 def test_a_reorder_cancels_the_pending_reminder_for_that_product_only(shop, coffee):
     customer = customer_with_consent(shop)
     filters = ProductFactory(shop=shop, is_consumable=True, days_of_use=90)

@@ -164,7 +164,7 @@ def test_the_send_claim_itself_asks_the_table(forbid, monkeypatch):
     message = queued(OrderFactory())
     prepare = sending._prepare
 
-    def prepare_then_forbid(message_ids: list[int]) -> list[Message]:
+    def prepare_then_forbid(message_ids: list[int]) -> list[sending._Ready]:
         ready = prepare(message_ids)
         forbid(_M.QUEUED, _M.SENDING)
         return ready

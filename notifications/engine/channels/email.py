@@ -31,6 +31,7 @@ from anymail.exceptions import (
 )
 from django.conf import settings
 from django.core.mail import BadHeaderError, EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from urllib3.exceptions import ProtocolError
 
 from notifications.engine.channels.base import (
@@ -219,6 +220,7 @@ class EmailChannel:
         chunk instead of one per email. Each email still succeeds or fails on its own; when the
         connection cannot be opened, each send reports that error at once instead of waiting
         for its own connection timeout."""
+        connection: BaseEmailBackend | None
         connection = self._connection()
         try:
             connection.open()
@@ -234,7 +236,7 @@ class EmailChannel:
                 with suppress(AnymailError, OSError):
                     connection.close()
 
-    def _connection(self):  # any Django email backend
+    def _connection(self) -> BaseEmailBackend:
         timeout = float(getattr(settings, "NOTIFICATIONS_EMAIL_TIMEOUT", DEFAULT_TIMEOUT_SECONDS))
         return get_connection(timeout=timeout)
 
@@ -257,7 +259,7 @@ class EmailChannel:
             with suppress(AnymailError, OSError):
                 connection.close()
 
-    def _send(self, msg: RenderedMessage, connection) -> SendResult:
+    def _send(self, msg: RenderedMessage, connection: BaseEmailBackend) -> SendResult:
         headers = dict(msg.headers)
         # The outbox chooses and stores it before the call; direct callers get a new one.
         headers.setdefault("Message-ID", email_message_id_new())

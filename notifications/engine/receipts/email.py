@@ -125,10 +125,11 @@ def _suppress(message: Message, provider: str, reason: str, note: str) -> None:
 
 
 def _revoke_marketing_email(message: Message, provider: str, detail: str) -> None:
-    if message.customer_id is None:
+    customer = message.customer
+    if customer is None:
         return
     consent_record(
-        customer=message.customer,
+        customer=customer,
         data=ConsentData(
             channel=Channel.EMAIL,
             purpose=Purpose.MARKETING,
