@@ -1,3 +1,4 @@
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -9,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from orders.models import OrderEvent, OrderStatus
+from orders.models import OrderEvent, OrderStatus, ShipmentStatus
 from tests.factories import (
     ConsentFactory,
     CustomerFactory,
@@ -430,3 +431,67 @@ def test_overview_shows_the_numbers_and_latest_orders(staff_client, shop):
     assert b"1,520.00 USD" in response.content
     assert response.context["overview"].orders_in_transit == 1
     assert len(response.context["orders"]) == 2
+
+
+def _overview_stats(html: str) -> dict[str, tuple[str, str]]:
+    """Each overview number: its title → (the number as shown, where it links)."""
+    stats = {}
+    for block in re.findall(r'<div class="stat[^"]*">(.*?)</div>', html, flags=re.S):
+        title = re.search(r"<dt>(.*?)</dt>", block).group(1)
+        link = re.search(r'<dd class="stat__value"><a href="([^"]+)">([^<]+)</a>', block)
+        stats[title] = (link.group(2), link.group(1).replace("&amp;", "&")) if link else ("", "")
+    return stats
+
+
+def test_every_overview_number_links_to_the_list_it_counts(staff_client, shop):
+    now = timezone.now()
+    OrderFactory(shop=shop, placed_at=now - timedelta(days=2))
+    OrderFactory(shop=shop, placed_at=now - timedelta(days=3), status=OrderStatus.SHIPPED)
+    OrderFactory(shop=shop, placed_at=now - timedelta(days=45), status=OrderStatus.SHIPPED)
+    OrderFactory(
+        shop=shop,
+        placed_at=now - timedelta(days=40),
+        status=OrderStatus.DELIVERED,
+        delivered_at=now - timedelta(days=3),
+    )
+    OrderFactory(
+        shop=shop,
+        placed_at=now - timedelta(days=90),
+        status=OrderStatus.DELIVERED,
+        delivered_at=now - timedelta(days=60),
+    )
+    # Two flagged parcels of one order and one of another: two orders to look into.
+    flagged = OrderFactory(shop=shop, placed_at=now - timedelta(days=50))
+    ShipmentFactory.create_batch(2, order=flagged, status=ShipmentStatus.EXCEPTION)
+    ShipmentFactory(order=OrderFactory(shop=shop), status=ShipmentStatus.EXCEPTION)
+    ShipmentFactory(order=OrderFactory(shop=shop), status=ShipmentStatus.IN_TRANSIT)
+
+    stats = _overview_stats(staff_client.get(HOME_URL).content.decode())
+
+    assert set(stats) == {"Orders", "Revenue", "In transit", "Exceptions", "Delivered"}
+    assert stats["Exceptions"][0] == "2"
+    assert stats["Delivered"][0] == "1"
+    for title, (shown, url) in stats.items():
+        assert url.startswith(LIST_URL), f"{title} links nowhere"
+        listed = staff_client.get(url).context["page_obj"].paginator.count
+        if title != "Revenue":  # an amount, linked to the orders it sums
+            assert listed == int(shown.replace(",", "")), title
+    assert stats["Revenue"][1] == stats["Orders"][1]
+
+
+def test_order_list_filters_by_shipment_status_and_shows_the_filter(staff_client, shop):
+    flagged = OrderFactory(shop=shop)
+    ShipmentFactory(order=flagged, status=ShipmentStatus.IN_TRANSIT)
+    ShipmentFactory(order=flagged, status=ShipmentStatus.EXCEPTION)
+    ShipmentFactory(order=OrderFactory(shop=shop), status=ShipmentStatus.IN_TRANSIT)
+    OrderFactory(shop=shop)
+
+    response = staff_client.get(LIST_URL, {"shipment_status": "exception"})
+
+    assert [o.pk for o in response.context["orders"]] == [flagged.pk]
+    assert re.search(
+        r'<select name="shipment_status"[^>]*>.*<option value="exception" selected>',
+        response.content.decode(),
+        flags=re.S,
+    )
+    assert b'<label for="id_shipment_status">Shipment status</label>' in response.content
