@@ -21,6 +21,7 @@ from django.views import View
 
 from orders import selectors
 from orders.dashboard.forms import OrderFilterForm, ShopSelectForm
+from orders.dashboard.panels import order_panels_for
 from orders.links import tracking_page_path, tracking_page_url
 from orders.services.problem_resolution import problem_report_resolve
 from orders.services.tracking import tracking_link_renew
@@ -99,6 +100,8 @@ class OrderDetailView(DashboardView):
             tracking_url=tracking_page_url(order),
             tracking_views=selectors.tracking_page_views_for_order(order=order),
             problem_reports=selectors.problem_report_list_for_order(order=order),
+            # What apps above orders know of the order (its returns …), by their registration.
+            panels=order_panels_for(order),
             **kwargs,
         )
 
