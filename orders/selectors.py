@@ -45,6 +45,7 @@ from orders.models import (
     Shop,
     TrackingEvent,
 )
+from orders.services.customers import phone_to_e164
 from orders.tenancy import scoped
 from postpurchase.redis import redis_client
 
@@ -58,8 +59,10 @@ def _shop_day_start(shop: Shop, day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=ZoneInfo(shop.timezone))
 
 
-def _order_search(query: str) -> Q:
-    """Order number (with or without its '#'), email, or customer or recipient name."""
+def _order_search(query: str, *, phone_region: str | None) -> Q:
+    """Order number (any case, with or without its '#'), email, customer or recipient name, or
+    the phone number of the order or its customer as staff type it (spaces, dashes, without
+    the country code in the shop's country)."""
     bare = query.removeprefix("#").strip()
     condition = (
         Q(email__icontains=query)
@@ -69,6 +72,10 @@ def _order_search(query: str) -> Q:
     )
     if bare:
         condition |= Q(number__iexact=bare) | Q(number__iexact=f"#{bare}")
+    # Phones are stored in E.164 (`customer_upsert`): normalised alike, a match is equality.
+    phone = phone_to_e164(query, default_region=phone_region)
+    if phone:
+        condition |= Q(phone=phone) | Q(customer__phone=phone)
     return condition
 
 
@@ -105,7 +112,7 @@ def order_list_for_shop(
     if query:
         orders = orders.annotate(
             customer_name=Concat("customer__first_name", V(" "), "customer__last_name")
-        ).filter(_order_search(query))
+        ).filter(_order_search(query, phone_region=shop.phone_region))
     if status:
         orders = orders.filter(status=status)
     if shipment_status:

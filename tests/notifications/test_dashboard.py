@@ -1093,3 +1093,12 @@ def test_the_delay_says_what_it_counts_from_for_replenishment(staff_client, shop
     response = staff_client.get(reverse("messaging:flow_edit", args=[flow.pk]))
 
     assert "before the customer is predicted to run out" in response.content.decode()
+
+
+@pytest.mark.parametrize("number", ["#a-77", "A-77", " # a-77"])
+def test_log_order_filter_ignores_case_and_a_leading_hash(staff_client, shop, number):
+    order = OrderFactory(shop=shop, number="#A-77")
+    wanted = _message(shop, order=order, customer=order.customer)
+    _message(shop, order=OrderFactory(shop=shop, number="#A-78"))
+
+    assert _ids(staff_client.get(LOG_URL, {"order": number})) == [wanted.pk]

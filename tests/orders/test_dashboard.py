@@ -495,3 +495,43 @@ def test_order_list_filters_by_shipment_status_and_shows_the_filter(staff_client
         flags=re.S,
     )
     assert b'<label for="id_shipment_status">Shipment status</label>' in response.content
+
+
+@pytest.mark.parametrize("query", ["#a-3141", "A-3141", "  # a-3141 "])
+def test_order_list_search_ignores_case_and_a_leading_hash(staff_client, shop, query):
+    wanted = OrderFactory(shop=shop, number="#A-3141")
+    OrderFactory(shop=shop, number="#A-2718")
+
+    response = staff_client.get(LIST_URL, {"q": query})
+
+    assert _order_links(response) == {reverse("dashboard:order_detail", args=[wanted.pk])}
+
+
+@pytest.mark.parametrize(
+    "query", ["+4915123456789", "+49 151 2345-6789", "0151 23456789", "0151-2345-6789"]
+)
+def test_order_list_finds_customers_by_phone_as_staff_type_it(staff_client, shop, query):
+    # A German shop: a number typed without its country code is read as German.
+    shop.support_phone = "+49 30 901820"
+    shop.save(update_fields=["support_phone"])
+    customer = CustomerFactory(shop=shop, phone="+4915123456789")
+    by_customer = OrderFactory(shop=shop, customer=customer)
+    by_order = OrderFactory(shop=shop, phone="+4915123456789")
+    OrderFactory(shop=shop, customer=CustomerFactory(shop=shop, phone="+4915199999999"))
+
+    response = staff_client.get(LIST_URL, {"q": query})
+
+    assert _order_links(response) == {
+        reverse("dashboard:order_detail", args=[order.pk]) for order in (by_customer, by_order)
+    }
+
+
+def test_order_list_reads_a_national_phone_number_in_the_shops_locale_country(staff_client, shop):
+    shop.support_phone, shop.sms_number, shop.locale = "", "", "de-AT"
+    shop.save(update_fields=["support_phone", "sms_number", "locale"])
+    wanted = OrderFactory(shop=shop, customer=CustomerFactory(shop=shop, phone="+436641234567"))
+    OrderFactory(shop=shop)
+
+    response = staff_client.get(LIST_URL, {"q": "0664 123 4567"})
+
+    assert _order_links(response) == {reverse("dashboard:order_detail", args=[wanted.pk])}

@@ -719,3 +719,15 @@ def test_exchange_order_and_its_original_link_to_each_other(staff_client, shop, 
     assert f'<a href="{original_url}">{line.order.number}</a>' in exchange_page
     assert f'<a href="{return_url}">{request.rma}</a>' in exchange_page
     assert "This order replaces the items of return" in exchange_page
+
+
+@pytest.mark.parametrize("form", [str.lower, str.upper, lambda rma: f"#{rma.lower()}"])
+def test_queue_search_ignores_case_and_a_leading_hash(staff_client, shop, policy, form):
+    wanted = file_return(delivered_line(shop))
+    file_return(delivered_line(shop))
+
+    by_rma = staff_client.get(reverse(QUEUE), {"q": form(wanted.rma)})
+    by_order = staff_client.get(reverse(QUEUE), {"q": form(wanted.order.number)})
+
+    assert list(by_rma.context["returns"]) == [wanted]
+    assert list(by_order.context["returns"]) == [wanted]
