@@ -356,13 +356,19 @@ class ShopOverview:
     window_start: date
 
 
+def overview_window_start(*, shop: Shop) -> date:
+    """The first of the overview's 30 days: today and the 29 before it, in the shop's zone, as
+    the lists' date filters (whole days) count them, so each number equals its list's count."""
+    today = timezone.now().astimezone(ZoneInfo(shop.timezone)).date()
+    return today - (OVERVIEW_WINDOW - timedelta(days=1))
+
+
 def shop_overview(*, shop: Shop) -> ShopOverview:
     """The headline numbers of the last 30 days (today and the 29 before it, in the shop's
     zone, as the orders list's date filters count them). Revenue leaves out cancelled orders
     and those whose payment was voided or fully refunded (the shop kept nothing of them), and
     is summed per currency, since a shop may sell in several."""
-    today = timezone.now().astimezone(ZoneInfo(shop.timezone)).date()
-    window_start = today - (OVERVIEW_WINDOW - timedelta(days=1))
+    window_start = overview_window_start(shop=shop)
     since = _shop_day_start(shop, window_start)
     orders = scoped(Order, shop)
     flagged = Shipment.objects.filter(order=OuterRef("pk"), status=ShipmentStatus.EXCEPTION)

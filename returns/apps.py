@@ -6,10 +6,12 @@ class ReturnsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from orders.dashboard.figures import OverviewFigure, overview_figure_register
         from orders.dashboard.panels import OrderPanel, order_panel_register
         from postpurchase import events, message_kinds
         from postpurchase.shell.nav import NavSection, nav_register
         from returns import messages
+        from returns.dashboard.figures import returns_to_decide
         from returns.dashboard.selectors import order_returns_panel
         from returns.events import ReturnEventName
 
@@ -23,6 +25,16 @@ class ReturnsConfig(AppConfig):
                 key="returns",
                 template_name="returns/dashboard/_order_returns.html",
                 context=order_returns_panel,
+                order=10,
+            )
+        )
+
+        overview_figure_register(
+            OverviewFigure(
+                key="returns_to_decide",
+                label="Returns to decide",
+                hint="requested, waiting for approval",
+                figure=returns_to_decide,
                 order=10,
             )
         )

@@ -10,7 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from notifications.models import MessageStatus
 from orders.models import OrderEvent, OrderStatus, ShipmentStatus
+from returns.services import return_request_approve
 from tests.factories import (
     ConsentFactory,
     CustomerFactory,
@@ -22,6 +24,8 @@ from tests.factories import (
     StaffMembershipFactory,
     TrackingEventFactory,
 )
+from tests.notifications.test_dashboard import _message
+from tests.returns.test_dashboard import delivered_line, file_return, manual_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -465,18 +469,38 @@ def test_every_overview_number_links_to_the_list_it_counts(staff_client, shop):
     ShipmentFactory.create_batch(2, order=flagged, status=ShipmentStatus.EXCEPTION)
     ShipmentFactory(order=OrderFactory(shop=shop), status=ShipmentStatus.EXCEPTION)
     ShipmentFactory(order=OrderFactory(shop=shop), status=ShipmentStatus.IN_TRANSIT)
+    # What the other apps count: a return to decide (and one decided), messages failed lately
+    # (and long ago) and held.
+    manual_policy(shop)
+    return_request_approve(return_request=file_return(delivered_line(shop)))
+    file_return(delivered_line(shop))
+    _message(shop, status=MessageStatus.FAILED)
+    _message(shop, status=MessageStatus.FAILED, created_at=now - timedelta(days=45))
+    _message(shop, status=MessageStatus.HELD, created_at=now - timedelta(days=45))
 
     stats = _overview_stats(staff_client.get(HOME_URL).content.decode())
 
-    assert set(stats) == {"Orders", "Revenue", "In transit", "Exceptions", "Delivered"}
-    assert stats["Exceptions"][0] == "2"
-    assert stats["Delivered"][0] == "1"
+    assert set(stats) == {
+        "Orders",
+        "Revenue",
+        "In transit",
+        "Exceptions",
+        "Delivered",
+        "Returns to decide",
+        "Messages failed",
+        "Messages held",
+    }
+    # Delivered: the one above and the two returned orders, delivered two days ago.
+    expected = {"Exceptions": "2", "Delivered": "3", "Returns to decide": "1"}
+    expected |= {"Messages failed": "1", "Messages held": "1"}
+    assert {title: stats[title][0] for title in expected} == expected
     for title, (shown, url) in stats.items():
-        assert url.startswith(LIST_URL), f"{title} links nowhere"
+        assert url.startswith("/dashboard/"), f"{title} links nowhere"
         listed = staff_client.get(url).context["page_obj"].paginator.count
         if title != "Revenue":  # an amount, linked to the orders it sums
             assert listed == int(shown.replace(",", "")), title
     assert stats["Revenue"][1] == stats["Orders"][1]
+    assert stats["Exceptions"][1] == f"{LIST_URL}?shipment_status=exception"
 
 
 def test_order_list_filters_by_shipment_status_and_shows_the_filter(staff_client, shop):
