@@ -356,10 +356,10 @@ class ShopOverview:
     window_start: date
 
 
-def overview_window_start(*, shop: Shop) -> date:
+def overview_window_start(*, shop: Shop, now: datetime | None = None) -> date:
     """The first of the overview's 30 days: today and the 29 before it, in the shop's zone, as
     the lists' date filters (whole days) count them, so each number equals its list's count."""
-    today = timezone.now().astimezone(ZoneInfo(shop.timezone)).date()
+    today = (now or timezone.now()).astimezone(ZoneInfo(shop.timezone)).date()
     return today - (OVERVIEW_WINDOW - timedelta(days=1))
 
 
