@@ -9,9 +9,11 @@ class NotificationsConfig(AppConfig):
         from anymail.signals import tracking
 
         from notifications import checks, receivers  # noqa: F401 - checks register on import
+        from notifications.dashboard.figures import messages_failed, messages_held
         from notifications.engine import planning
         from notifications.flows import messages
         from notifications.flows.replenishment import order_placed_cancel_replenishment
+        from orders.dashboard.figures import OverviewFigure, overview_figure_register
         from orders.events import OrderEventName
         from postpurchase import events, message_kinds
         from postpurchase.shell.nav import NavSection, nav_register
@@ -22,6 +24,26 @@ class NotificationsConfig(AppConfig):
         nav_register(
             NavSection(
                 key="customers", label="Customers", url_name="messaging:customer_list", order=50
+            )
+        )
+
+        # The overview (in `orders`, which may not import this app) counts what needs a look.
+        overview_figure_register(
+            OverviewFigure(
+                key="messages_failed",
+                label="Messages failed",
+                hint="in the last 30 days",
+                figure=messages_failed,
+                order=20,
+            )
+        )
+        overview_figure_register(
+            OverviewFigure(
+                key="messages_held",
+                label="Messages held",
+                hint="waiting for review before they are sent",
+                figure=messages_held,
+                order=30,
             )
         )
 

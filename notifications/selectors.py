@@ -14,7 +14,6 @@ from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySe
 from django.db.models import Value as V
 from django.db.models.functions import Coalesce, Concat
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
 from notifications.engine.suppression import suppression_key
 from notifications.models import (
@@ -36,10 +35,10 @@ from orders.models import (
     Purpose,
     Shop,
 )
+from orders.selectors import overview_window_start
 from orders.tenancy import scoped
 from postpurchase.message_kinds import message_kinds
 
-RATES_WINDOW = timedelta(days=30)
 TIMELINE_LIMIT = 100
 
 
@@ -432,7 +431,9 @@ def flow_rates(*, shop: Shop, now: datetime | None = None) -> list[FlowRate]:
     """Per kind and channel, what became of the messages scheduled in the last 30 days.
 
     Percentages are of the messages sent (accepted by the provider); one GROUP BY query."""
-    since = (now or timezone.now()) - RATES_WINDOW
+    # Whole days in the shop's zone, as the overview's other numbers and the log's date filter
+    # count them: each count links to the log, which must list as many.
+    since = _shop_day_start(shop, overview_window_start(shop=shop, now=now))
     rows = (
         scoped(Message, shop)
         .filter(created_at__gte=since)

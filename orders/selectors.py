@@ -12,7 +12,17 @@ from zoneinfo import ZoneInfo
 
 import redis
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models import Value as V
 from django.db.models.functions import Coalesce, Concat
 from django.shortcuts import get_object_or_404
@@ -35,6 +45,7 @@ from orders.models import (
     Shop,
     TrackingEvent,
 )
+from orders.services.customers import phone_to_e164
 from orders.tenancy import scoped
 from postpurchase.redis import redis_client
 
@@ -48,8 +59,10 @@ def _shop_day_start(shop: Shop, day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=ZoneInfo(shop.timezone))
 
 
-def _order_search(query: str) -> Q:
-    """Order number (with or without its '#'), email, or customer or recipient name."""
+def _order_search(query: str, *, phone_region: str | None) -> Q:
+    """Order number (any case, with or without its '#'), email, customer or recipient name, or
+    the phone number of the order or its customer as staff type it (spaces, dashes, without
+    the country code in the shop's country)."""
     bare = query.removeprefix("#").strip()
     condition = (
         Q(email__icontains=query)
@@ -59,6 +72,10 @@ def _order_search(query: str) -> Q:
     )
     if bare:
         condition |= Q(number__iexact=bare) | Q(number__iexact=f"#{bare}")
+    # Phones are stored in E.164 (`customer_upsert`): normalised alike, a match is equality.
+    phone = phone_to_e164(query, default_region=phone_region)
+    if phone:
+        condition |= Q(phone=phone) | Q(customer__phone=phone)
     return condition
 
 
@@ -67,12 +84,16 @@ def order_list_for_shop(
     shop: Shop,
     query: str = "",
     status: str = "",
+    shipment_status: str = "",
     placed_from: date | None = None,
     placed_to: date | None = None,
+    delivered_from: date | None = None,
+    delivered_to: date | None = None,
 ) -> QuerySet[Order]:
     """The shop's orders, newest first, each with its customer and `item_count` (units).
 
-    Dates are whole days in the shop's time zone, both ends included."""
+    `shipment_status` keeps the orders with at least one parcel in that status. Dates are whole
+    days in the shop's time zone, both ends included."""
     # A correlated subquery rather than a JOIN + GROUP BY keeps the count query (pagination)
     # free of the line-item join and only sums the rows of the page shown.
     units = (
@@ -91,14 +112,24 @@ def order_list_for_shop(
     if query:
         orders = orders.annotate(
             customer_name=Concat("customer__first_name", V(" "), "customer__last_name")
-        ).filter(_order_search(query))
+        ).filter(_order_search(query, phone_region=shop.phone_region))
     if status:
         orders = orders.filter(status=status)
-    if placed_from is not None:
-        orders = orders.filter(placed_at__gte=_shop_day_start(shop, placed_from))
-    if placed_to is not None:
-        orders = orders.filter(placed_at__lt=_shop_day_start(shop, placed_to + timedelta(days=1)))
-    return orders
+    if shipment_status:
+        # EXISTS, not a JOIN: an order with two flagged parcels is still one order.
+        parcels = Shipment.objects.filter(order=OuterRef("pk"), status=shipment_status)
+        orders = orders.filter(Exists(parcels))
+    orders = orders.filter(_within_days(shop, "placed_at", placed_from, placed_to))
+    return orders.filter(_within_days(shop, "delivered_at", delivered_from, delivered_to))
+
+
+def _within_days(shop: Shop, field: str, start: date | None, end: date | None) -> Q:
+    within = Q()
+    if start is not None:
+        within &= Q(**{f"{field}__gte": _shop_day_start(shop, start)})
+    if end is not None:
+        within &= Q(**{f"{field}__lt": _shop_day_start(shop, end + timedelta(days=1))})
+    return within
 
 
 def order_get_for_shop(*, shop: Shop, order_id: int) -> Order:
@@ -318,20 +349,34 @@ class ShopOverview:
     orders_last_30_days: int
     revenue_last_30_days: list[tuple[str, Decimal]]
     orders_in_transit: int
-    shipments_in_exception: int
+    # Orders, not parcels: the number links to the orders list, which lists each order once.
+    orders_with_exception: int
     delivered_last_30_days: int
+    # The first of the 30 days, in the shop's zone: the orders list's date filters take days.
+    window_start: date
+
+
+def overview_window_start(*, shop: Shop, now: datetime | None = None) -> date:
+    """The first of the overview's 30 days: today and the 29 before it, in the shop's zone, as
+    the lists' date filters (whole days) count them, so each number equals its list's count."""
+    today = (now or timezone.now()).astimezone(ZoneInfo(shop.timezone)).date()
+    return today - (OVERVIEW_WINDOW - timedelta(days=1))
 
 
 def shop_overview(*, shop: Shop) -> ShopOverview:
-    """The headline numbers of the last 30 days. Revenue leaves out cancelled orders and those
-    whose payment was voided or fully refunded (the shop kept nothing of them), and is summed
-    per currency, since a shop may sell in several."""
-    since = timezone.now() - OVERVIEW_WINDOW
+    """The headline numbers of the last 30 days (today and the 29 before it, in the shop's
+    zone, as the orders list's date filters count them). Revenue leaves out cancelled orders
+    and those whose payment was voided or fully refunded (the shop kept nothing of them), and
+    is summed per currency, since a shop may sell in several."""
+    window_start = overview_window_start(shop=shop)
+    since = _shop_day_start(shop, window_start)
     orders = scoped(Order, shop)
+    flagged = Shipment.objects.filter(order=OuterRef("pk"), status=ShipmentStatus.EXCEPTION)
     counts = orders.aggregate(
         placed=Count("pk", filter=Q(placed_at__gte=since)),
         in_transit=Count("pk", filter=Q(status=OrderStatus.SHIPPED)),
         delivered=Count("pk", filter=Q(delivered_at__gte=since)),
+        exceptions=Count("pk", filter=Q(Exists(flagged))),
     )
     revenue = (
         orders.filter(placed_at__gte=since)
@@ -341,13 +386,13 @@ def shop_overview(*, shop: Shop) -> ShopOverview:
         .annotate(amount=Sum("total"))
         .order_by("currency")
     )
-    exceptions = scoped(Shipment, shop).filter(status=ShipmentStatus.EXCEPTION).count()
     return ShopOverview(
         orders_last_30_days=counts["placed"],
         revenue_last_30_days=[(row["currency"], row["amount"]) for row in revenue],
         orders_in_transit=counts["in_transit"],
-        shipments_in_exception=exceptions,
+        orders_with_exception=counts["exceptions"],
         delivered_last_30_days=counts["delivered"],
+        window_start=window_start,
     )
 
 

@@ -6,13 +6,37 @@ class ReturnsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from orders.dashboard.figures import OverviewFigure, overview_figure_register
+        from orders.dashboard.panels import OrderPanel, order_panel_register
         from postpurchase import events, message_kinds
         from postpurchase.shell.nav import NavSection, nav_register
         from returns import messages
+        from returns.dashboard.figures import returns_to_decide
+        from returns.dashboard.selectors import order_returns_panel
         from returns.events import ReturnEventName
 
         nav_register(
             NavSection(key="returns", label="Returns", url_name="returns_dashboard:queue", order=30)
+        )
+        # The order page (in `orders`, which may not import returns) shows the order's returns
+        # through this registration, as the navigation shows the section above.
+        order_panel_register(
+            OrderPanel(
+                key="returns",
+                template_name="returns/dashboard/_order_returns.html",
+                context=order_returns_panel,
+                order=10,
+            )
+        )
+
+        overview_figure_register(
+            OverviewFigure(
+                key="returns_to_decide",
+                label="Returns to decide",
+                hint="requested, waiting for approval",
+                figure=returns_to_decide,
+                order=10,
+            )
         )
 
         # What this app's events owe the customer: its kinds, which the messaging engine

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 from orders.models import Customer, LineItem, Order, Product, Shop, Variant
 from postpurchase.models import TimeStampedModel
@@ -170,6 +171,8 @@ class ReturnRequest(TimeStampedModel):
             models.Index(fields=["shop", "status", "-created_at"]),
             models.Index(fields=["order", "status"]),
             models.Index(fields=["customer", "status"]),
+            # The queue's search matches an RMA in any case (`rma__iexact`, UPPER(rma) = …).
+            models.Index(Upper("rma"), name="returnrequest_rma_upper_idx"),
         ]
 
     def __str__(self) -> str:

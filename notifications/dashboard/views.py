@@ -42,6 +42,7 @@ from notifications.engine.operations import (
 )
 from notifications.engine.suppression_list import suppression_add_by_staff, suppression_remove
 from notifications.models import Flow, Message, MessageStatus
+from orders.selectors import overview_window_start
 from postpurchase import permissions
 from postpurchase.exceptions import DomainError
 from postpurchase.shell.forms import read_only
@@ -98,7 +99,12 @@ class OverviewView(MessagingView):
     permission = permissions.DASHBOARD_VIEW
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return super().get_context_data(rates=selectors.flow_rates(shop=self.shop), **kwargs)
+        return super().get_context_data(
+            rates=selectors.flow_rates(shop=self.shop),
+            # The rates' first day: each count links to the log from that day on.
+            since=overview_window_start(shop=self.shop),
+            **kwargs,
+        )
 
 
 # Message log and message page ----------------------------------------------------------------

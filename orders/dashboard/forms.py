@@ -2,7 +2,9 @@ from typing import Any
 
 from django import forms
 
-from orders.models import OrderStatus
+from orders.models import OrderStatus, ShipmentStatus
+
+DATE_RANGES = (("placed_from", "placed_to"), ("delivered_from", "delivered_to"))
 
 
 class OrderFilterForm(forms.Form):
@@ -19,19 +21,31 @@ class OrderFilterForm(forms.Form):
     status = forms.ChoiceField(
         label="Status", required=False, choices=[("", "Any status"), *OrderStatus.choices]
     )
+    shipment_status = forms.ChoiceField(
+        label="Shipment status",
+        required=False,
+        choices=[("", "Any shipment status"), *ShipmentStatus.choices],
+    )
     placed_from = forms.DateField(
         label="Placed from", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     placed_to = forms.DateField(
         label="Placed to", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    delivered_from = forms.DateField(
+        label="Delivered from", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    delivered_to = forms.DateField(
+        label="Delivered to", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
-        start, end = cleaned.get("placed_from"), cleaned.get("placed_to")
-        if start and end and start > end:
-            self.add_error("placed_to", "The end date is before the start date.")
+        for start_name, end_name in DATE_RANGES:
+            start, end = cleaned.get(start_name), cleaned.get(end_name)
+            if start and end and start > end:
+                self.add_error(end_name, "The end date is before the start date.")
         return cleaned
 
     def filters(self) -> dict:
@@ -40,8 +54,11 @@ class OrderFilterForm(forms.Form):
         return {
             "query": self.cleaned_data.get("q") or "",
             "status": self.cleaned_data.get("status") or "",
+            "shipment_status": self.cleaned_data.get("shipment_status") or "",
             "placed_from": self.cleaned_data.get("placed_from"),
             "placed_to": self.cleaned_data.get("placed_to"),
+            "delivered_from": self.cleaned_data.get("delivered_from"),
+            "delivered_to": self.cleaned_data.get("delivered_to"),
         }
 
     @property

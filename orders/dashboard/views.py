@@ -20,7 +20,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
 from orders import selectors
+from orders.dashboard.figures import overview_figures_for
 from orders.dashboard.forms import OrderFilterForm, ShopSelectForm
+from orders.dashboard.panels import order_panels_for
 from orders.links import tracking_page_path, tracking_page_url
 from orders.services.problem_resolution import problem_report_resolve
 from orders.services.tracking import tracking_link_renew
@@ -42,7 +44,11 @@ class OverviewView(DashboardView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         latest = selectors.order_list_for_shop(shop=self.shop)[:LATEST_ORDERS_ON_OVERVIEW]
         return super().get_context_data(
-            overview=selectors.shop_overview(shop=self.shop), orders=list(latest), **kwargs
+            overview=selectors.shop_overview(shop=self.shop),
+            # The other apps' numbers (returns to decide, messages failed …), as they registered.
+            figures=overview_figures_for(self.shop),
+            orders=list(latest),
+            **kwargs,
         )
 
 
@@ -99,6 +105,8 @@ class OrderDetailView(DashboardView):
             tracking_url=tracking_page_url(order),
             tracking_views=selectors.tracking_page_views_for_order(order=order),
             problem_reports=selectors.problem_report_list_for_order(order=order),
+            # What apps above orders know of the order (its returns …), by their registration.
+            panels=order_panels_for(order),
             **kwargs,
         )
 

@@ -1,5 +1,6 @@
 import zoneinfo
 
+import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -68,6 +69,25 @@ class Shop(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def phone_region(self) -> str | None:
+        """The country a phone number typed without its country code is read in: that of the
+        shop's own numbers, else the territory of its locale (`de-AT`); None when neither says.
+        The shop has no country of its own, and its staff type numbers as they dial them."""
+        for own in (self.sms_number, self.support_phone):
+            try:
+                number = phonenumbers.parse(own, None)
+            except phonenumbers.NumberParseException:
+                continue
+            if number.country_code is None:
+                continue
+            # By country code, not by number: a fictional 555 number still says "US".
+            region = phonenumbers.region_code_for_country_code(number.country_code)
+            if region != phonenumbers.UNKNOWN_REGION:
+                return region
+        _, _, territory = self.locale.replace("_", "-").partition("-")
+        return territory.upper() if len(territory) == 2 else None
 
 
 class StaffRole(models.TextChoices):

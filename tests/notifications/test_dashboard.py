@@ -1,7 +1,9 @@
 """The messaging dashboard: message log and message page, actions, flow settings, suppression
 list, customer timeline and rates per flow, all scoped to the staff member's shop."""
 
+import html
 import itertools
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -1093,3 +1095,30 @@ def test_the_delay_says_what_it_counts_from_for_replenishment(staff_client, shop
     response = staff_client.get(reverse("messaging:flow_edit", args=[flow.pk]))
 
     assert "before the customer is predicted to run out" in response.content.decode()
+
+
+@pytest.mark.parametrize("number", ["#a-77", "A-77", " # a-77"])
+def test_log_order_filter_ignores_case_and_a_leading_hash(staff_client, shop, number):
+    order = OrderFactory(shop=shop, number="#A-77")
+    wanted = _message(shop, order=order, customer=order.customer)
+    _message(shop, order=OrderFactory(shop=shop, number="#A-78"))
+
+    assert _ids(staff_client.get(LOG_URL, {"order": number})) == [wanted.pk]
+
+
+def test_every_count_in_the_rates_table_links_to_the_messages_it_counts(
+    staff_client, shop, known_rates
+):
+    page = staff_client.get(OVERVIEW_URL).content.decode()
+
+    links = re.findall(
+        r'<td data-label="(Scheduled|Failed|Bounced|Suppressed)" class="num">'
+        r'<a href="([^"]+)">(\d+)</a>',
+        page,
+    )
+
+    # Four counts for each of the two flows in the table.
+    assert len(links) == 8
+    for column, url, shown in links:
+        listed = staff_client.get(html.unescape(url)).context["page_obj"].paginator.count
+        assert listed == int(shown), (column, url)

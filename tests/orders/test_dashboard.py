@@ -1,3 +1,4 @@
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -9,7 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from orders.models import OrderEvent, OrderStatus
+from notifications.models import MessageStatus
+from orders.models import OrderEvent, OrderStatus, ShipmentStatus
+from returns.services import return_request_approve
 from tests.factories import (
     ConsentFactory,
     CustomerFactory,
@@ -21,6 +24,8 @@ from tests.factories import (
     StaffMembershipFactory,
     TrackingEventFactory,
 )
+from tests.notifications.test_dashboard import _message
+from tests.returns.test_dashboard import delivered_line, file_return, manual_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -430,3 +435,127 @@ def test_overview_shows_the_numbers_and_latest_orders(staff_client, shop):
     assert b"1,520.00 USD" in response.content
     assert response.context["overview"].orders_in_transit == 1
     assert len(response.context["orders"]) == 2
+
+
+def _overview_stats(html: str) -> dict[str, tuple[str, str]]:
+    """Each overview number: its title → (the number as shown, where it links)."""
+    stats = {}
+    for block in re.findall(r'<div class="stat[^"]*">(.*?)</div>', html, flags=re.S):
+        title = re.search(r"<dt>(.*?)</dt>", block).group(1)
+        link = re.search(r'<dd class="stat__value"><a href="([^"]+)">([^<]+)</a>', block)
+        stats[title] = (link.group(2), link.group(1).replace("&amp;", "&")) if link else ("", "")
+    return stats
+
+
+def test_every_overview_number_links_to_the_list_it_counts(staff_client, shop):
+    now = timezone.now()
+    OrderFactory(shop=shop, placed_at=now - timedelta(days=2))
+    OrderFactory(shop=shop, placed_at=now - timedelta(days=3), status=OrderStatus.SHIPPED)
+    OrderFactory(shop=shop, placed_at=now - timedelta(days=45), status=OrderStatus.SHIPPED)
+    OrderFactory(
+        shop=shop,
+        placed_at=now - timedelta(days=40),
+        status=OrderStatus.DELIVERED,
+        delivered_at=now - timedelta(days=3),
+    )
+    OrderFactory(
+        shop=shop,
+        placed_at=now - timedelta(days=90),
+        status=OrderStatus.DELIVERED,
+        delivered_at=now - timedelta(days=60),
+    )
+    # Two flagged parcels of one order and one of another: two orders to look into.
+    flagged = OrderFactory(shop=shop, placed_at=now - timedelta(days=50))
+    ShipmentFactory.create_batch(2, order=flagged, status=ShipmentStatus.EXCEPTION)
+    ShipmentFactory(order=OrderFactory(shop=shop), status=ShipmentStatus.EXCEPTION)
+    ShipmentFactory(order=OrderFactory(shop=shop), status=ShipmentStatus.IN_TRANSIT)
+    # What the other apps count: a return to decide (and one decided), messages failed lately
+    # (and long ago) and held.
+    manual_policy(shop)
+    return_request_approve(return_request=file_return(delivered_line(shop)))
+    file_return(delivered_line(shop))
+    _message(shop, status=MessageStatus.FAILED)
+    _message(shop, status=MessageStatus.FAILED, created_at=now - timedelta(days=45))
+    _message(shop, status=MessageStatus.HELD, created_at=now - timedelta(days=45))
+
+    stats = _overview_stats(staff_client.get(HOME_URL).content.decode())
+
+    assert set(stats) == {
+        "Orders",
+        "Revenue",
+        "In transit",
+        "Exceptions",
+        "Delivered",
+        "Returns to decide",
+        "Messages failed",
+        "Messages held",
+    }
+    # Delivered: the one above and the two returned orders, delivered two days ago.
+    expected = {"Exceptions": "2", "Delivered": "3", "Returns to decide": "1"}
+    expected |= {"Messages failed": "1", "Messages held": "1"}
+    assert {title: stats[title][0] for title in expected} == expected
+    for title, (shown, url) in stats.items():
+        assert url.startswith("/dashboard/"), f"{title} links nowhere"
+        listed = staff_client.get(url).context["page_obj"].paginator.count
+        if title != "Revenue":  # an amount, linked to the orders it sums
+            assert listed == int(shown.replace(",", "")), title
+    assert stats["Revenue"][1] == stats["Orders"][1]
+    assert stats["Exceptions"][1] == f"{LIST_URL}?shipment_status=exception"
+
+
+def test_order_list_filters_by_shipment_status_and_shows_the_filter(staff_client, shop):
+    flagged = OrderFactory(shop=shop)
+    ShipmentFactory(order=flagged, status=ShipmentStatus.IN_TRANSIT)
+    ShipmentFactory(order=flagged, status=ShipmentStatus.EXCEPTION)
+    ShipmentFactory(order=OrderFactory(shop=shop), status=ShipmentStatus.IN_TRANSIT)
+    OrderFactory(shop=shop)
+
+    response = staff_client.get(LIST_URL, {"shipment_status": "exception"})
+
+    assert [o.pk for o in response.context["orders"]] == [flagged.pk]
+    assert re.search(
+        r'<select name="shipment_status"[^>]*>.*<option value="exception" selected>',
+        response.content.decode(),
+        flags=re.S,
+    )
+    assert b'<label for="id_shipment_status">Shipment status</label>' in response.content
+
+
+@pytest.mark.parametrize("query", ["#a-3141", "A-3141", "  # a-3141 "])
+def test_order_list_search_ignores_case_and_a_leading_hash(staff_client, shop, query):
+    wanted = OrderFactory(shop=shop, number="#A-3141")
+    OrderFactory(shop=shop, number="#A-2718")
+
+    response = staff_client.get(LIST_URL, {"q": query})
+
+    assert _order_links(response) == {reverse("dashboard:order_detail", args=[wanted.pk])}
+
+
+@pytest.mark.parametrize(
+    "query", ["+4915123456789", "+49 151 2345-6789", "0151 23456789", "0151-2345-6789"]
+)
+def test_order_list_finds_customers_by_phone_as_staff_type_it(staff_client, shop, query):
+    # A German shop: a number typed without its country code is read as German.
+    shop.support_phone = "+49 30 901820"
+    shop.save(update_fields=["support_phone"])
+    customer = CustomerFactory(shop=shop, phone="+4915123456789")
+    by_customer = OrderFactory(shop=shop, customer=customer)
+    by_order = OrderFactory(shop=shop, phone="+4915123456789")
+    OrderFactory(shop=shop, customer=CustomerFactory(shop=shop, phone="+4915199999999"))
+
+    response = staff_client.get(LIST_URL, {"q": query})
+
+    assert _order_links(response) == {
+        reverse("dashboard:order_detail", args=[order.pk]) for order in (by_customer, by_order)
+    }
+
+
+def test_order_list_reads_a_national_phone_number_in_the_shops_locale_country(staff_client, shop):
+    shop.support_phone, shop.sms_number, shop.locale = "", "", "de-AT"
+    shop.save(update_fields=["support_phone", "sms_number", "locale"])
+    wanted = OrderFactory(shop=shop, customer=CustomerFactory(shop=shop, phone="+436641234567"))
+    OrderFactory(shop=shop)
+
+    response = staff_client.get(LIST_URL, {"q": "0664 123 4567"})
+
+    assert _order_links(response) == {reverse("dashboard:order_detail", args=[wanted.pk])}

@@ -221,7 +221,7 @@ def test_shop_overview_counts_the_last_30_days_of_this_shop_only(shop, other_sho
     assert overview.orders_last_30_days == 4
     assert overview.revenue_last_30_days == [("EUR", Decimal("7.25")), ("USD", Decimal("25.50"))]
     assert overview.orders_in_transit == 1
-    assert overview.shipments_in_exception == 1
+    assert overview.orders_with_exception == 1
     assert overview.delivered_last_30_days == 1
 
 

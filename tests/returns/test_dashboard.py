@@ -2,6 +2,7 @@
 page and its actions, photos, and the policy editor."""
 
 import itertools
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -14,11 +15,14 @@ from django.utils import timezone
 from orders.models import OrderStatus, StaffRole
 from returns.models import ItemCondition, ReturnEvent, ReturnPolicy, ReturnReason, ReturnStatus
 from returns.services import (
+    Inspection,
     ItemChoice,
     return_policy_for,
     return_request_approve,
     return_request_create,
+    return_request_inspect,
     return_request_receive,
+    return_request_resolve,
 )
 from tests.factories import (
     LineItemFactory,
@@ -652,3 +656,78 @@ def test_queue_query_count_does_not_grow_with_the_returns(staff_client, shop, po
 
     assert len(response.context["returns"]) == 21
     assert len(many) == len(one)
+
+
+# The order page --------------------------------------------------------------------------------
+
+
+def _order_page(client, order) -> str:
+    response = client.get(reverse("dashboard:order_detail", args=[order.pk]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_order_page_lists_its_returns_with_state_items_and_link(staff_client, shop, policy):
+    line = delivered_line(shop, quantity=2)
+    line.title = "Linen shirt"
+    line.save(update_fields=["title"])
+    first = file_return(line)
+    second = return_request_approve(return_request=file_return(line, reason="changed_mind"))
+    other_order_return = file_return(delivered_line(shop))
+
+    page = _order_page(staff_client, line.order)
+
+    for rr, label in ((first, "Requested"), (second, "Approved")):
+        detail = reverse("returns_dashboard:detail", args=[rr.pk])
+        assert f'<a href="{detail}">{rr.rma}</a>' in page
+        assert re.search(rf"{re.escape(rr.rma)}</a>.*?{label}", page, flags=re.S)
+    assert "1 × Linen shirt" in page
+    assert other_order_return.rma not in page
+
+
+def test_order_page_without_returns_says_so(staff_client, shop):
+    page = _order_page(staff_client, OrderFactory(shop=shop))
+
+    assert "No returns for this order." in page
+
+
+def test_exchange_order_and_its_original_link_to_each_other(staff_client, shop, policy, staff):
+    product = ProductFactory(shop=shop)
+    small = VariantFactory(product=product, title="S")
+    medium = VariantFactory(product=product, title="M", inventory_quantity=3)
+    line = delivered_line(shop, product=product)
+    line.variant = small
+    line.save(update_fields=["variant"])
+    request = file_return(line, resolution="exchange", exchange_variant_id=medium.pk)
+    request = return_request_receive(
+        return_request=return_request_approve(return_request=request), actor=staff
+    )
+    request = return_request_inspect(
+        return_request=request,
+        actor=staff,
+        inspections={item.pk: Inspection("resellable") for item in request.items.all()},
+    )
+    exchange = return_request_resolve(return_request=request, actor=staff).exchange_order
+
+    original_page = _order_page(staff_client, line.order)
+    exchange_page = _order_page(staff_client, exchange)
+
+    exchange_url = reverse("dashboard:order_detail", args=[exchange.pk])
+    original_url = reverse("dashboard:order_detail", args=[line.order.pk])
+    return_url = reverse("returns_dashboard:detail", args=[request.pk])
+    assert f'Exchange order <a href="{exchange_url}">{exchange.number}</a>' in original_page
+    assert f'<a href="{original_url}">{line.order.number}</a>' in exchange_page
+    assert f'<a href="{return_url}">{request.rma}</a>' in exchange_page
+    assert "This order replaces the items of return" in exchange_page
+
+
+@pytest.mark.parametrize("form", [str.lower, str.upper, lambda rma: f"#{rma.lower()}"])
+def test_queue_search_ignores_case_and_a_leading_hash(staff_client, shop, policy, form):
+    wanted = file_return(delivered_line(shop))
+    file_return(delivered_line(shop))
+
+    by_rma = staff_client.get(reverse(QUEUE), {"q": form(wanted.rma)})
+    by_order = staff_client.get(reverse(QUEUE), {"q": form(wanted.order.number)})
+
+    assert list(by_rma.context["returns"]) == [wanted]
+    assert list(by_order.context["returns"]) == [wanted]
