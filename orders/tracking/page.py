@@ -46,7 +46,7 @@ _STAGE_OF_STATUS: dict[str, int] = {
 # A parcel with no scan for this long is late in the customer's eyes, whatever the estimate.
 SILENT_DAYS = 4
 # Bump when the page's markup changes, so that cached pages and ETags of the old one lapse.
-PAGE_REVISION = "3"
+PAGE_REVISION = "4"
 
 
 @dataclass(frozen=True)
@@ -161,6 +161,8 @@ class ShipmentView:
 class CareGuide:
     title: str
     text: str
+    # The language the shop wrote it in, shown as written (marked with `lang`), never translated.
+    language: str
 
 
 @dataclass
@@ -309,12 +311,13 @@ def _unshipped(lines: list[LineItem], shipments: list[Shipment]) -> list[Item]:
     ]
 
 
-def _care_guides(lines: list[LineItem]) -> list[CareGuide]:
+def _care_guides(lines: list[LineItem], shop: Shop) -> list[CareGuide]:
     seen: dict[int, CareGuide] = {}
     for line in lines:
         product = line.product
         if product and product.care_guide and product.pk not in seen:
-            seen[product.pk] = CareGuide(product.title, product.care_guide)
+            language = product.care_guide_language_code(shop.locale)
+            seen[product.pk] = CareGuide(product.title, product.care_guide, language)
     return list(seen.values())
 
 
@@ -350,7 +353,7 @@ def tracking_page_build(tracked: TrackedOrder, now: datetime | None = None) -> T
         items=[_item(line) for line in lines],
         shipments=views,
         unshipped=[] if is_cancelled else _unshipped(lines, shipments),
-        care_guides=_care_guides(lines) if delivered else [],
+        care_guides=_care_guides(lines, order.shop) if delivered else [],
         recommendations=products_bought_with(
             shop_id=order.shop_id, product_ids=product_ids, customer_id=order.customer_id
         ),
