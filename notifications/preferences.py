@@ -28,7 +28,7 @@ from notifications.engine.preferences import (
 )
 from orders.branding import shop_brand
 from orders.models import Customer, Purpose
-from postpurchase.shell.customer import customer_page_headers
+from postpurchase.shell.customer import customer_locale, customer_page_headers
 
 ACTION_SAVE = "save"
 ACTION_UNSUBSCRIBE_ALL = "unsubscribe_all"
@@ -136,9 +136,9 @@ def preferences_page(request: HttpRequest, token: str) -> HttpResponse:
     customer = preferences_customer_get(token=token)
     if customer is None:
         return _not_found(request)
-    locale = customer.locale or customer.shop.locale
-    language = translation.to_language(locale) if locale else translation.get_language()
-    with translation.override(language):
+    locale = customer_locale(customer=customer, shop=customer.shop)
+    language = locale.language
+    with locale.active():
         if request.method != "POST":
             options = preferences_options(customer=customer)
             response = _render(request, customer, PreferencesForm(options=options))

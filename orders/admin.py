@@ -9,6 +9,7 @@ are the kernel's (`postpurchase.admin`).
 import json
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -326,12 +327,31 @@ class VariantInline(ShopChildInline):
 
 @admin.register(Product)
 class ProductAdmin(ShopScopedParentAdmin):
-    list_display = ("title", "shop", "external_id", "is_consumable", "days_of_use")
+    list_display = (
+        "title",
+        "shop",
+        "external_id",
+        "is_consumable",
+        "days_of_use",
+        "care_guide_languages",
+    )
     list_filter = ("is_consumable", "shop")
     search_fields = ("title", "external_id")
     autocomplete_fields = ("shop",)
     list_select_related = ("shop",)
     inlines = (VariantInline,)
+
+    @admin.display(description="Care guide")
+    def care_guide_languages(self, product: Product) -> str:
+        """Which language the guide is written in: customers read it as written, in any
+        language, so staff see here which one it is."""
+        if not product.care_guide.strip():
+            return "—"
+        if product.care_guide_language:
+            return str(dict(settings.LANGUAGES)[product.care_guide_language])
+        code = product.care_guide_language_code(product.shop.locale)
+        name = dict(settings.LANGUAGES).get(code, code)
+        return f"{name} (the shop’s)"
 
 
 @admin.register(ProductAffinity)

@@ -12,9 +12,10 @@ of every app's messages about an order, so they live here too.
 """
 
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
+from django.utils import formats, timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +24,7 @@ from orders.links import tracking_page_url
 from orders.models import Channel, Order, Purpose, Shipment
 from orders.recommendations import products_bought_with
 from postpurchase.message_kinds import MessageKind, MessagePlan, PlanRequest, TemplateVariable
+from postpurchase.shell.customer import customer_locale
 
 # --- What templates about an order may use ---------------------------------------------------
 
@@ -46,6 +48,19 @@ ORDER_VARIABLES = (
         "https://example.com/preferences/sample/",
     ),
 )
+# The editor's sample parcel is expected this long after today.
+SAMPLE_DELIVERY_IN = timedelta(days=3)
+
+
+def delivery_date_text(day: date, *, customer: Any = None, shop: Any = None) -> str:
+    """A date as a message shows it: in the customer's language (`customer_locale`), or the
+    active one when no shop is given (the editor's sample)."""
+    if shop is None:
+        return formats.date_format(day, "DATE_FORMAT")
+    with customer_locale(customer=customer, shop=shop).active():
+        return formats.date_format(day, "DATE_FORMAT")
+
+
 SHIPMENT_VARIABLES = (
     TemplateVariable("carrier", "The carrier's name, e.g. UPS (may be blank)", "UPS"),
     TemplateVariable("tracking_number", "The parcel's tracking number", "1Z999AA10123456784"),
@@ -55,7 +70,9 @@ SHIPMENT_VARIABLES = (
         "https://carrier.example/track/1Z999AA10123456784",
     ),
     TemplateVariable(
-        "estimated_delivery_date", "Expected delivery date, YYYY-MM-DD (may be blank)", "2026-06-02"
+        "estimated_delivery_date",
+        "Expected delivery date, as the customer reads it, e.g. Dec. 9, 2026 (may be blank)",
+        lambda: delivery_date_text(timezone.localdate() + SAMPLE_DELIVERY_IN),
     ),
     TemplateVariable("shipment_status", "The parcel's status, e.g. In transit", "In transit"),
 )
@@ -96,7 +113,13 @@ def shipment_context(shipment: Shipment) -> dict[str, Any]:
         "tracking_number": shipment.tracking_number,
         "carrier_tracking_url": shipment.tracking_url,
         "estimated_delivery_date": (
-            shipment.estimated_delivery_date.isoformat() if shipment.estimated_delivery_date else ""
+            delivery_date_text(
+                shipment.estimated_delivery_date,
+                customer=shipment.order.customer,
+                shop=shipment.order.shop,
+            )
+            if shipment.estimated_delivery_date
+            else ""
         ),
         "shipment_status": shipment.get_status_display(),
     }

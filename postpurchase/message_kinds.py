@@ -65,8 +65,12 @@ class TemplateVariable:
 
     name: str
     description: str
-    # Shown in the editor's preview when no real order supplies the value.
+    # Shown in the editor's preview when no real order supplies the value. A callable is
+    # asked at each preview (a date relative to today stays to come).
     sample: Any = ""
+
+    def sample_value(self) -> Any:
+        return self.sample() if callable(self.sample) else self.sample
 
 
 @dataclass(frozen=True)

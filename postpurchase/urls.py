@@ -4,13 +4,24 @@ no app)."""
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 from postpurchase import health
 
+
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    # Asked for at each request, not at import: the static file's hashed name (production's
+    # manifest) is known only once collectstatic has run.
+    return HttpResponsePermanentRedirect(static("favicon.ico"))
+
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboard:home", permanent=False)),
+    # Browsers ask for /favicon.ico whatever the page links: send them to the static icon.
+    path("favicon.ico", favicon),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),

@@ -133,6 +133,25 @@ class _History:
         StoreCreditEntry.objects.bulk_create([credit for _, credit in self.credits])
         return len(requests)
 
+    def _moments(self, delivered_at: datetime) -> tuple[datetime, list[datetime]]:
+        """When the return was asked for, and when it reached each step since: days apart, as
+        a parcel travels and a warehouse works, and all before `now`. A return asked for in
+        the last fortnight may still be open, and one can reach only the steps whose time has
+        come (a history capped at `now` would stack its last steps in one minute)."""
+        rng = self.rng
+        requested_at = delivered_at + timedelta(days=rng.randint(1, 20), hours=rng.randint(0, 23))
+        if requested_at >= self.now:  # delivered lately: asked for since, not in the future
+            requested_at = delivered_at + (self.now - delivered_at) * rng.uniform(0.3, 0.9)
+        recent = requested_at >= self.now - timedelta(days=14)
+        planned = rng.randint(1, 4) if recent else len(_PATH)
+        moments = [requested_at]
+        while len(moments) < planned:
+            step = moments[-1] + timedelta(days=rng.randint(1, 3), hours=rng.randint(0, 12))
+            if step >= self.now:
+                break
+            moments.append(step)
+        return requested_at, moments
+
     def _request(
         self, order: Order, line: LineItem, delivered_at: datetime
     ) -> tuple[ReturnRequest, ReturnItem]:
@@ -154,16 +173,8 @@ class _History:
         value = returned_value(line_value, line.quantity, 1)
         amount = with_bonus(value, self.bonus) if resolution == Resolution.STORE_CREDIT else value
         fee = reason.fee
-        requested_at = delivered_at + timedelta(days=rng.randint(1, 20), hours=rng.randint(0, 23))
-        steps = (
-            _PATH if requested_at < self.now - timedelta(days=14) else _PATH[: rng.randint(1, 4)]
-        )
-        moments = [requested_at]
-        for _ in steps[1:]:
-            moments.append(
-                moments[-1] + timedelta(days=rng.randint(1, 3), hours=rng.randint(0, 12))
-            )
-        moments = [min(m, self.now - timedelta(minutes=5)) for m in moments]
+        requested_at, moments = self._moments(delivered_at)
+        steps = _PATH[: len(moments)]
         status = steps[-1]
         request = ReturnRequest(
             shop=self.shop,

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.utils import formats, timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +24,7 @@ from orders.messages import ORDER_VARIABLES, order_context
 from orders.models import Channel, Order, Purpose
 from postpurchase.events import Event
 from postpurchase.message_kinds import MessageKind, MessagePlan, PlanRequest, TemplateVariable
+from postpurchase.shell.customer import customer_locale
 from returns.events import ReturnEventName
 from returns.selectors import (
     ReturnForMessage,
@@ -66,8 +68,15 @@ def return_context(found: ReturnForMessage, order: Order) -> dict[str, Any]:
     request, policy = found.request, found.policy
     exchange = request.exchange_order
     has_slip = request.method not in _NO_SLIP
+    # Messages keep plain values: the time is written as the customer reads it, in their
+    # zone and language (as their pages show it), when the message is planned.
+    with customer_locale(customer=order.customer, shop=order.shop).active():
+        requested_at = formats.date_format(
+            timezone.localtime(request.created_at), "DATETIME_FORMAT"
+        )
     return {
         "rma": request.rma,
+        "requested_at": requested_at,
         "return_items": [
             {
                 "quantity": item.quantity,
@@ -158,6 +167,11 @@ _RETURN_VARIABLES = (
                 "amount": "18.00",
             }
         ],
+    ),
+    TemplateVariable(
+        "requested_at",
+        "When the customer asked for the return, in their time zone",
+        "Dec. 6, 2026, 7:30 p.m.",
     ),
     TemplateVariable(
         "return_method", "How the items come back, e.g. Drop off at a carrier point", "Drop off"

@@ -108,6 +108,9 @@ class SuppressionFilterForm(_FilterForm):
 
 
 class SuppressionAddForm(forms.Form):
+    """Shown on the page beside the list's filter, which has a channel field too: its ids
+    (`id_add_channel`) keep the two apart."""
+
     channel = forms.ChoiceField(label="Channel", choices=Channel.choices)
     address = forms.CharField(
         label="Email or phone",
@@ -115,6 +118,10 @@ class SuppressionAddForm(forms.Form):
         help_text="An email address, or a phone number in international form (+14155550123).",
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "id_add_%s")
+        super().__init__(*args, **kwargs)
 
 
 class MessageSettleForm(forms.Form):

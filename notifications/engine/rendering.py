@@ -39,6 +39,7 @@ from notifications.models import InboundMessage, Message, MessageStatus, Message
 from orders.models import Channel, Purpose, Shop
 from postpurchase.exceptions import DomainError
 from postpurchase.message_kinds import message_kind_find
+from postpurchase.shell.customer import customer_locale
 
 WHATSAPP_SESSION_WINDOW = timedelta(hours=24)
 WHATSAPP_NEEDS_TEMPLATE = (
@@ -260,16 +261,18 @@ def message_render_outbound(
         shop_id=message.shop_id, number=message.recipient
     ):
         return _whatsapp_template(message, locale, context, templates)
-    return message_render(
-        kind=message.kind,
-        channel=message.channel,
-        context=context,
-        shop=shop,
-        locale=locale,
-        purpose=message.purpose,
-        first_text=message.channel == Channel.SMS and _is_first_text(message),
-        templates=templates,
-    )
+    # Any time the templates show, in the customer's zone, as their pages show it.
+    with timezone.override(customer_locale(customer=customer, shop=shop).zone):
+        return message_render(
+            kind=message.kind,
+            channel=message.channel,
+            context=context,
+            shop=shop,
+            locale=locale,
+            purpose=message.purpose,
+            first_text=message.channel == Channel.SMS and _is_first_text(message),
+            templates=templates,
+        )
 
 
 # --- The editor's preview --------------------------------------------------------------------

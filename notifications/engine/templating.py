@@ -386,7 +386,7 @@ def template_preview_context(*, shop: Shop, kind: str, order: Order | None) -> d
     from the order (and its latest parcel, return, …) where it has them, the documented sample
     values for the rest. Plain values only."""
     found = message_kind(kind)
-    context = {variable.name: variable.sample for variable in found.variables}
+    context = {variable.name: variable.sample_value() for variable in found.variables}
     context["shop_name"] = shop.name
     if order is None:
         return context

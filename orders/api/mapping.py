@@ -58,6 +58,10 @@ def customer_data(values: Values) -> CustomerData:
 def order_data(values: Values) -> OrderData:
     """The OrderData for a complete, validated order body."""
     customer = customer_data(values["customer"]) if values.get("customer") else None
+    if customer is None and values.get("email"):
+        # An order names its buyer by its email alone: they are the shop's customer of that
+        # address (found, else created), as a Shopify order's buyer is.
+        customer = CustomerData(email=values["email"], phone=values.get("phone") or "")
     financial_status = values.get("financial_status", "")
     return OrderData(
         external_id=values["external_id"],

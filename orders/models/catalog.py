@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils import translation
 
 from orders.models.tenancy import Shop
 from postpurchase.models import TimeStampedModel
@@ -16,6 +18,15 @@ class Product(TimeStampedModel):
         null=True, blank=True, help_text="How long one unit typically lasts (consumables)."
     )
     care_guide = models.TextField(blank=True, help_text="Care and usage guide sent after delivery.")
+    care_guide_language = models.CharField(
+        max_length=16,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=(
+            "The language the care guide is written in (blank: the shop's). Customers read it "
+            "as written, whatever their own language, marked as this language."
+        ),
+    )
 
     class Meta:
         constraints = [
@@ -32,6 +43,12 @@ class Product(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+    def care_guide_language_code(self, shop_locale: str) -> str:
+        """The language code the guide is written in: its own, else the shop's."""
+        return (
+            self.care_guide_language or translation.to_language(shop_locale or "en").split("-")[0]
+        )
 
 
 class Variant(TimeStampedModel):

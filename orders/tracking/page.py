@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.db.models import Max, OuterRef, Prefetch, Subquery
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from orders.branding import shop_brand
@@ -29,6 +28,7 @@ from orders.models import (
     TrackingEvent,
 )
 from orders.recommendations import RecommendedProduct, products_bought_with
+from postpurchase.shell.customer import CustomerLocale, customer_locale
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -46,7 +46,7 @@ _STAGE_OF_STATUS: dict[str, int] = {
 # A parcel with no scan for this long is late in the customer's eyes, whatever the estimate.
 SILENT_DAYS = 4
 # Bump when the page's markup changes, so that cached pages and ETags of the old one lapse.
-PAGE_REVISION = "3"
+PAGE_REVISION = "4"
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,12 @@ class TrackedOrder:
     zone: zoneinfo.ZoneInfo
     last_modified: datetime
     etag: str
+
+    @property
+    def locale(self) -> CustomerLocale:
+        """The customer's language and zone (`customer_locale`): `with tracked.locale.active():`
+        renders a page about the order as the customer reads it."""
+        return CustomerLocale(language=self.language, zone=self.zone)
 
 
 STAGE_LABELS = {
@@ -155,6 +161,8 @@ class ShipmentView:
 class CareGuide:
     title: str
     text: str
+    # The language the shop wrote it in, shown as written (marked with `lang`), never translated.
+    language: str
 
 
 @dataclass
@@ -173,24 +181,6 @@ class TrackingPage:
     @property
     def is_delivered(self) -> bool:
         return self.order.is_delivered
-
-
-def _language(order: Order) -> str:
-    locale = (order.customer.locale if order.customer else "") or order.shop.locale
-    try:
-        return translation.get_supported_language_variant(translation.to_language(locale or "en"))
-    except LookupError:
-        return settings.LANGUAGE_CODE
-
-
-def _zone(order: Order) -> zoneinfo.ZoneInfo:
-    for name in (order.customer.timezone if order.customer else "", order.shop.timezone):
-        if name:
-            try:
-                return zoneinfo.ZoneInfo(name)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                continue
-    return zoneinfo.ZoneInfo("UTC")
 
 
 def tracking_order_get(token: str) -> TrackedOrder | None:
@@ -218,7 +208,8 @@ def tracking_order_get(token: str) -> TrackedOrder | None:
         moments.append(order.customer.updated_at)
     if order.shipments_changed_at:
         moments.append(order.shipments_changed_at)
-    language = _language(order)
+    locale = customer_locale(customer=order.customer, shop=order.shop)
+    language = locale.language
     version = "|".join(
         [PAGE_REVISION, str(order.pk), language, str(order.newest_scan_id or 0)]
         + [moment.isoformat() for moment in moments]
@@ -226,7 +217,7 @@ def tracking_order_get(token: str) -> TrackedOrder | None:
     return TrackedOrder(
         order=order,
         language=language,
-        zone=_zone(order),
+        zone=locale.zone,
         last_modified=max(moments),
         etag=hashlib.blake2b(version.encode(), digest_size=12).hexdigest(),
     )
@@ -320,12 +311,13 @@ def _unshipped(lines: list[LineItem], shipments: list[Shipment]) -> list[Item]:
     ]
 
 
-def _care_guides(lines: list[LineItem]) -> list[CareGuide]:
+def _care_guides(lines: list[LineItem], shop: Shop) -> list[CareGuide]:
     seen: dict[int, CareGuide] = {}
     for line in lines:
         product = line.product
         if product and product.care_guide and product.pk not in seen:
-            seen[product.pk] = CareGuide(product.title, product.care_guide)
+            language = product.care_guide_language_code(shop.locale)
+            seen[product.pk] = CareGuide(product.title, product.care_guide, language)
     return list(seen.values())
 
 
@@ -361,7 +353,7 @@ def tracking_page_build(tracked: TrackedOrder, now: datetime | None = None) -> T
         items=[_item(line) for line in lines],
         shipments=views,
         unshipped=[] if is_cancelled else _unshipped(lines, shipments),
-        care_guides=_care_guides(lines) if delivered else [],
+        care_guides=_care_guides(lines, order.shop) if delivered else [],
         recommendations=products_bought_with(
             shop_id=order.shop_id, product_ids=product_ids, customer_id=order.customer_id
         ),

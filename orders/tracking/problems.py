@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from orders.models import Order, Shipment
@@ -95,7 +95,7 @@ def tracking_problem(request: HttpRequest, token: str) -> HttpResponse:
     tracked = tracking_order_get(token)
     if tracked is None:
         return tracking_link_not_found(request)
-    with translation.override(tracked.language):
+    with tracked.locale.active():
         if request.method == "POST":
             response = _submit(request, tracked)
         elif request.GET.get("sent"):

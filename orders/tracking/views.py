@@ -59,7 +59,7 @@ def _respond(request: HttpRequest, page: CachedPage) -> HttpResponseBase:
 
 
 def _render(tracked: TrackedOrder, part: str, now: datetime) -> str:
-    with translation.override(tracked.language), timezone.override(tracked.zone):
+    with tracked.locale.active():
         page = tracking_page_build(tracked, now)
         context = {
             **page_context(page, tracked, now),

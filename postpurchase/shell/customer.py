@@ -18,7 +18,15 @@ come from the project's middleware (django-csp's settings, `postpurchase.securit
 customer page opts out of them.
 """
 
+import zoneinfo
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
 from django.http import HttpResponseBase
+from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
 
 ROBOTS = "noindex, nofollow"
@@ -46,3 +54,54 @@ def customer_page_headers(
     response["Referrer-Policy"] = REFERRER_POLICY_WITH_FORM if posts_form else REFERRER_POLICY
     response["Content-Language"] = language
     return response
+
+
+@dataclass(frozen=True)
+class CustomerLocale:
+    """The language and time zone a customer reads a page or a message in."""
+
+    language: str
+    zone: zoneinfo.ZoneInfo
+
+    @property
+    def zone_name(self) -> str:
+        return str(self.zone).replace("_", " ")
+
+    @contextmanager
+    def active(self) -> Iterator["CustomerLocale"]:
+        """Translations and the template's times in the customer's language and zone."""
+        with translation.override(self.language), timezone.override(self.zone):
+            yield self
+
+
+def _language(*locales: str) -> str:
+    for locale in locales:
+        if locale:
+            try:
+                return translation.get_supported_language_variant(translation.to_language(locale))
+            except LookupError:
+                continue
+    return settings.LANGUAGE_CODE
+
+
+def _zone(*names: str) -> zoneinfo.ZoneInfo:
+    for name in names:
+        if name:
+            try:
+                return zoneinfo.ZoneInfo(name)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                continue
+    return zoneinfo.ZoneInfo("UTC")
+
+
+def customer_locale(*, customer: Any | None, shop: Any) -> CustomerLocale:
+    """The one place that decides how every customer page (tracking, returns portal, problem
+    report, preferences) and every message speaks and tells the time: the customer's own
+    language and zone when known and valid, else the shop's, else the site's and UTC.
+    `customer` and `shop` need only `locale` and `timezone` (the kernel names no app's model)."""
+    customer_locale_name = getattr(customer, "locale", "") if customer is not None else ""
+    customer_zone_name = getattr(customer, "timezone", "") if customer is not None else ""
+    return CustomerLocale(
+        language=_language(customer_locale_name, shop.locale),
+        zone=_zone(customer_zone_name, shop.timezone),
+    )

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ImproperlyConfigured
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.generic import TemplateView
 from django_htmx.middleware import HtmxDetails
@@ -36,6 +37,17 @@ class StaffRequest(HttpRequest):
     htmx: HtmxDetails
 
 
+def no_shop_response(request: HttpRequest) -> HttpResponseBase:
+    """Where a signed-in user who belongs to no shop goes instead of the dashboard: ops (staff
+    or superusers of the site) to the admin, where their work is; anyone else to a page
+    saying they belong to no shop, with a way to sign out (a 404 here would be a debug page
+    listing every URL under DEBUG, and tells them nothing)."""
+    user = request.user
+    if user.is_staff or user.is_superuser:
+        return redirect("admin:index")
+    return TemplateResponse(request, "shell/no_shop.html", status=403)
+
+
 class ShopStaffMixin(LoginRequiredMixin):
     """Sets `self.shop` (and `request.shop`) to the staff member's current shop; a subclass
     may then refuse the request (`refusal`) before the view runs."""
@@ -51,7 +63,7 @@ class ShopStaffMixin(LoginRequiredMixin):
         staff = cast(StaffRequest, request)  # signed in: from here on, what the shell makes it
         shop = shop_directory().current_shop(request)
         if shop is None:
-            raise Http404("You are not a member of any shop.")
+            return no_shop_response(request)
         self.shop = staff.shop = shop
         refusal = self.refusal(staff)
         if refusal is not None:

@@ -1,6 +1,8 @@
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
+from django.template import defaultfilters
 
 register = template.Library()
 
@@ -24,3 +26,21 @@ def bar_width(percent: float | Decimal | None) -> str:
         return "bar__fill--w0"
     whole = Decimal(str(percent)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
     return f"bar__fill--w{min(max(int(whole), 0), 100)}"
+
+
+# The dashboard's one way to write a day and a moment, on every page (a day alone: "Dec 6,
+# 2026"; a moment: "Dec 6, 2026, 19:30", in the shop's zone the layout activates).
+DASHBOARD_DATE_FORMAT = "M j, Y"
+DASHBOARD_DATETIME_FORMAT = "M j, Y, H:i"
+
+
+@register.filter(expects_localtime=True, is_safe=False)
+def dashboard_date(value: date | datetime | None) -> str:
+    """`order.placed_at|dashboard_date` → "Dec 6, 2026"."""
+    return defaultfilters.date(value, DASHBOARD_DATE_FORMAT) if value else ""
+
+
+@register.filter(expects_localtime=True, is_safe=False)
+def dashboard_datetime(value: datetime | None) -> str:
+    """`message.sent_at|dashboard_datetime` → "Dec 6, 2026, 19:30"."""
+    return defaultfilters.date(value, DASHBOARD_DATETIME_FORMAT) if value else ""

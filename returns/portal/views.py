@@ -323,7 +323,7 @@ def returns_start(request: HttpRequest, token: str) -> HttpResponse:
     tracked = tracking_order_get(token)
     if tracked is None:
         return tracking_link_not_found(request)
-    with translation.override(tracked.language):
+    with tracked.locale.active():
         step = request.POST.get("step", "")
         if request.method != "POST":
             response = _start_page(request, tracked, _choosing(request, tracked.order, bound=False))
@@ -406,7 +406,7 @@ def returns_detail(request: HttpRequest, token: str, rma: str) -> HttpResponse:
     return_request = return_request_for_order(order=tracked.order, rma=rma) if tracked else None
     if tracked is None or return_request is None:
         return tracking_link_not_found(request)
-    with translation.override(tracked.language):
+    with tracked.locale.active():
         if request.method == "POST":
             try:
                 return_request_cancel(return_request=return_request)
@@ -438,7 +438,7 @@ def returns_slip(request: HttpRequest, token: str, rma: str) -> HttpResponse:
     return_request = return_request_for_order(order=tracked.order, rma=rma) if tracked else None
     if tracked is None or return_request is None:
         return tracking_link_not_found(request)
-    with translation.override(tracked.language):
+    with tracked.locale.active():
         policy = return_policy_for(tracked.order.shop)
         response = _render(
             request,

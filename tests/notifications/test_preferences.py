@@ -387,3 +387,10 @@ def test_the_deploy_check_asks_for_an_https_public_address(settings):
 
     settings.PUBLIC_BASE_URL = "http://127.0.0.1:8000"  # `make run` on a laptop
     assert public_base_url_is_https() == []
+
+
+def test_the_page_shows_no_developer_notes(client, customer):
+    html = client.get(page_url(customer)).content.decode()
+
+    assert "Origin: null" not in html
+    assert "{#" not in html

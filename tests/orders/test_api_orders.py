@@ -477,3 +477,23 @@ def test_cancel_shipped_order_is_422_with_the_reason(api, shop, created):
     assert "'shipped' to 'cancelled'" in body["detail"]
     assert Order.objects.get().status == OrderStatus.SHIPPED
     assert not DomainEvent.objects.filter(name=OrderEventName.ORDER_CANCELLED).exists()
+
+
+def test_an_order_with_only_an_email_gets_the_customer_of_that_email(api, shop):
+    known = OrderFactory(shop=shop).customer
+    known.email = "known@example.org"
+    known.save(update_fields=["email"])
+    payload = OrderPayloadFactory(email="new@example.org")
+    del payload["customer"]
+    again = OrderPayloadFactory(email="KNOWN@example.org")
+    del again["customer"]
+
+    first = api.post(ORDERS, payload, format="json")
+    second = api.post(ORDERS, again, format="json")
+
+    assert first.status_code == 201
+    assert first.json()["customer"]["email"] == "new@example.org"
+    created = Order.objects.get(pk=first.json()["id"]).customer
+    assert (created.shop, created.email) == (shop, "new@example.org")
+    assert second.status_code == 201
+    assert second.json()["customer"]["id"] == known.pk

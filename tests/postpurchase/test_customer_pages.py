@@ -25,8 +25,10 @@ from tests.factories import LineItemFactory, OrderFactory, ShipmentFactory, Vari
 
 pytestmark = pytest.mark.django_db
 
-# Staff, ops, machines, and the root's redirect to the dashboard: not customer pages.
+# Staff, ops, machines, the root's redirect to the dashboard and the site's icon: not customer
+# pages.
 NOT_CUSTOMER = ("", "dashboard/", "admin/", "api/", "webhooks/", "accounts/", "healthz", "readyz")
+NOT_CUSTOMER += ("favicon.ico",)
 # The shop's colours: a public stylesheet, the same for everyone and cached for a year.
 NOT_PAGES = {"tracking:brand_stylesheet"}
 # The tracking page (and its polled fragment) carries an ETag: the browser may keep it.
