@@ -20,6 +20,8 @@ urlpatterns = [
     path("dashboard/messages/", include("notifications.dashboard.urls")),
     path("dashboard/templates/", include("notifications.dashboard.template_urls")),
     path("dashboard/returns/", include("returns.dashboard.urls")),
+    path("dashboard/settings/", include("orders.shop_settings.urls")),
+    path("invitations/", include("orders.shop_settings.invitation_urls")),
     path("api/v1/", include("orders.api.urls")),
     path("webhooks/", include("orders.ingest.urls")),
     path("webhooks/", include("notifications.urls")),
