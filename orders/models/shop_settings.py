@@ -12,6 +12,7 @@ from postpurchase.models import TimeStampedModel
 class SettingsArea(models.TextChoices):
     STAFF = "staff", "Staff and roles"
     API_KEYS = "api_keys", "API keys"
+    SENDER = "sender", "Sender identity"
 
 
 class SettingsChange(models.Model):

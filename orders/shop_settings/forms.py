@@ -38,3 +38,25 @@ class InvitationPasswordForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return cleaned
+
+
+class SenderIdentityForm(forms.Form):
+    from_name = forms.CharField(
+        label="From name",
+        max_length=100,
+        required=False,
+        help_text="Blank: the shop's name.",
+    )
+    from_address = forms.EmailField(
+        label="From address",
+        required=False,
+        help_text=(
+            "Blank: the platform's address. Its domain must be verified with the email "
+            "provider, or providers refuse or junk the mail."
+        ),
+    )
+    reply_to = forms.EmailField(
+        label="Reply-to address",
+        required=False,
+        help_text="Where customers' replies go. Blank: the support email.",
+    )

@@ -8,6 +8,7 @@ urlpatterns = [
     path("staff/", views.StaffListView.as_view(), name="staff"),
     path("staff/<int:pk>/role/", views.StaffRoleView.as_view(), name="staff_role"),
     path("staff/<int:pk>/remove/", views.StaffRemoveView.as_view(), name="staff_remove"),
+    path("sender/", views.SenderIdentityView.as_view(), name="sender"),
     path("api-keys/", views.ApiKeyListView.as_view(), name="api_keys"),
     path("api-keys/<int:pk>/revoke/", views.ApiKeyRevokeView.as_view(), name="api_key_revoke"),
 ]

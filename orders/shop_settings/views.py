@@ -3,6 +3,7 @@ changes made on it. Read by managers and owners, changed by owners (the policy's
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.core.paginator import Paginator
@@ -18,8 +19,15 @@ from orders.shop_settings.api_keys import api_key_create_by_staff, api_key_revok
 from orders.shop_settings.forms import (
     ApiKeyCreateForm,
     InvitationPasswordForm,
+    SenderIdentityForm,
     StaffInviteForm,
     StaffRoleForm,
+)
+from orders.shop_settings.sender import (
+    SenderIdentity,
+    SenderIdentityInvalid,
+    sender_identity_of,
+    sender_identity_update,
 )
 from orders.shop_settings.staff import (
     staff_invitation_accept,
@@ -184,6 +192,38 @@ class ApiKeyRevokeView(StaffPermissionMixin, View):
         api_key_revoke_by_staff(shop_id=self.shop.pk, actor=request.user, api_key_id=key.pk)
         messages.success(request, f"The key {key.prefix} is revoked: the API refuses it now.")
         return HttpResponseRedirect(reverse("shop_settings:api_keys"))
+
+
+class SenderIdentityView(SettingsView):
+    template_name = "orders/shop_settings/sender.html"
+    tab = "sender"
+    area = SettingsArea.SENDER
+    permission = {"GET": permissions.SETTINGS_VIEW, "POST": permissions.INTEGRATION_EDIT}
+
+    def post(self, request: StaffRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = SenderIdentityForm(request.POST)
+        if form.is_valid():
+            try:
+                sender_identity_update(
+                    shop_id=self.shop.pk,
+                    actor=request.user,
+                    identity=SenderIdentity(**form.cleaned_data),
+                )
+            except SenderIdentityInvalid as exc:
+                form.add_error(exc.field, str(exc))
+            else:
+                messages.success(request, "The sender identity is saved.")
+                return HttpResponseRedirect(reverse("shop_settings:sender"))
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        identity = sender_identity_of(self.shop)
+        kwargs.setdefault("form", SenderIdentityForm(initial=vars(identity)))
+        return super().get_context_data(
+            identity=identity,
+            default_from=settings.DEFAULT_FROM_EMAIL,
+            **kwargs,
+        )
 
 
 class InvitationAcceptView(View):

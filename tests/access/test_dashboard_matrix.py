@@ -211,6 +211,11 @@ CASES: dict[str, Case] = {
     "shop_settings:staff_remove": Case(
         lambda w: {"pk": _agent_membership(w).pk}, post=p.STAFF_EDIT
     ),
+    "shop_settings:sender": Case(
+        get=p.SETTINGS_VIEW,
+        post=p.INTEGRATION_EDIT,
+        data=lambda w: {"from_name": "Acme", "from_address": "orders@acme.test", "reply_to": ""},
+    ),
     "shop_settings:api_keys": Case(
         get=p.SETTINGS_VIEW, post=p.API_KEY_EDIT, data=lambda w: {"name": "Warehouse"}
     ),
