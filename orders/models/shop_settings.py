@@ -13,6 +13,7 @@ class SettingsArea(models.TextChoices):
     STAFF = "staff", "Staff and roles"
     API_KEYS = "api_keys", "API keys"
     SENDER = "sender", "Sender identity"
+    PROFILE = "profile", "Profile and branding"
 
 
 class SettingsChange(models.Model):

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth.password_validation import validate_password
 
 from orders.models import StaffRole
+from orders.models.tenancy import hex_colour
 
 
 class StaffInviteForm(forms.Form):
@@ -60,3 +61,23 @@ class SenderIdentityForm(forms.Form):
         required=False,
         help_text="Where customers' replies go. Blank: the support email.",
     )
+
+
+class ShopProfileForm(forms.Form):
+    name = forms.CharField(label="Shop name", max_length=200)
+    logo_url = forms.URLField(
+        label="Logo address",
+        required=False,
+        assume_scheme="https",
+        help_text="An https:// link to the logo on your own site (shown 40 px high).",
+    )
+    primary_colour = forms.CharField(
+        label="Brand colour",
+        max_length=7,
+        validators=[hex_colour],
+        widget=forms.TextInput(attrs={"type": "color"}),
+        help_text="Buttons and the page's header use it; text on it stays readable.",
+    )
+    website_url = forms.URLField(label="Website", required=False, assume_scheme="https")
+    support_email = forms.EmailField(label="Support email", required=False)
+    support_phone = forms.CharField(label="Support phone", max_length=32, required=False)

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views import View
 
+from orders.branding import brand_for_colour
 from orders.models import ApiKey, SettingsArea, StaffMembership
 from orders.shop_settings import selectors
 from orders.shop_settings.api_keys import api_key_create_by_staff, api_key_revoke_by_staff
@@ -20,9 +21,11 @@ from orders.shop_settings.forms import (
     ApiKeyCreateForm,
     InvitationPasswordForm,
     SenderIdentityForm,
+    ShopProfileForm,
     StaffInviteForm,
     StaffRoleForm,
 )
+from orders.shop_settings.profile import ShopProfile, shop_profile_of, shop_profile_update
 from orders.shop_settings.sender import (
     SenderIdentity,
     SenderIdentityInvalid,
@@ -223,6 +226,54 @@ class SenderIdentityView(SettingsView):
             identity=identity,
             default_from=settings.DEFAULT_FROM_EMAIL,
             **kwargs,
+        )
+
+
+class ShopProfileView(SettingsView):
+    template_name = "orders/shop_settings/profile.html"
+    tab = "profile"
+    area = SettingsArea.PROFILE
+    permission = {"GET": permissions.SETTINGS_VIEW, "POST": permissions.SHOP_PROFILE_EDIT}
+
+    def post(self, request: StaffRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = ShopProfileForm(request.POST)
+        if form.is_valid():
+            try:
+                shop_profile_update(
+                    shop_id=self.shop.pk,
+                    actor=request.user,
+                    profile=ShopProfile(**form.cleaned_data),
+                )
+            except DomainError as exc:
+                form.add_error("name", str(exc))
+            else:
+                messages.success(request, "The shop's profile is saved.")
+                return HttpResponseRedirect(reverse("shop_settings:profile"))
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        kwargs.setdefault("form", ShopProfileForm(initial=vars(shop_profile_of(self.shop))))
+        return super().get_context_data(**kwargs)
+
+
+class ShopProfilePreviewView(DashboardView):
+    """The tracking page's frame (header, contacts, colour) as a customer would see it with the
+    profile in the query string, the saved one where a value is missing or invalid: the
+    profile form's Preview button loads it into the frame beside the form, without saving."""
+
+    template_name = "orders/shop_settings/profile_preview.html"
+    http_method_names = ["get", "head", "options"]
+    permission = permissions.SETTINGS_VIEW
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        saved = vars(shop_profile_of(self.shop))
+        draft = ShopProfileForm({**saved, **self.request.GET.dict()})
+        draft.is_valid()
+        profile = ShopProfile(
+            **{field: draft.cleaned_data.get(field, value) for field, value in saved.items()}
+        )
+        return super().get_context_data(
+            shop=profile, brand=brand_for_colour(profile.primary_colour), **kwargs
         )
 
 

@@ -211,6 +211,12 @@ CASES: dict[str, Case] = {
     "shop_settings:staff_remove": Case(
         lambda w: {"pk": _agent_membership(w).pk}, post=p.STAFF_EDIT
     ),
+    "shop_settings:profile": Case(
+        get=p.SETTINGS_VIEW,
+        post=p.SHOP_PROFILE_EDIT,
+        data=lambda w: {"name": "Renamed", "primary_colour": "#0f766e"},
+    ),
+    "shop_settings:profile_preview": Case(get=p.SETTINGS_VIEW),
     "shop_settings:sender": Case(
         get=p.SETTINGS_VIEW,
         post=p.INTEGRATION_EDIT,
