@@ -6,7 +6,7 @@ It lives in `orders` because `orders` owns what it changes (`Shop`, `StaffMember
 (that name means Django's settings here), holding the area's services (`audit`, `staff`,
 `api_keys`: each change locks its rows and records itself in the same transaction), its reads
 (`selectors`) and its pages (`views`, `urls`: `/dashboard/settings/`, one tab per sub-page;
-`invitation_urls`: the invitee's link, outside the dashboard since they are not staff yet).
-Owners change settings; managers read them; agents do not see them
-(`postpurchase.permissions.SETTINGS_VIEW`).
+`invitation_urls`: the invitee's link, under `/accounts/` beside signing in, since they are
+not staff yet). Owners change staff, keys and the sender; managers read them and keep the
+shop's profile; agents do not see the area (`postpurchase.permissions.SETTINGS_VIEW`).
 """

@@ -42,7 +42,7 @@ def _invite(shop, owner, django_capture_on_commit_callbacks, **fields):
 
 
 def _link_path(message) -> str:
-    return re.search(r"https?://[^/\s]+(/invitations/\S+/)", message.body).group(1)
+    return re.search(r"https?://[^/\s]+(/accounts/invitations/\S+/)", message.body).group(1)
 
 
 def test_an_invitation_is_emailed_with_a_link_that_makes_a_new_account_a_member(
