@@ -42,6 +42,7 @@ from orders.models import (
 )
 from orders.models.customers import validate_e164
 from orders.services.api_keys import api_key_create, api_key_revoke
+from orders.shop_settings import admin as shop_settings_admin  # noqa: F401  (registers its admins)
 from postpurchase.admin import (
     PRE,
     OpsAdmin,

@@ -11,7 +11,7 @@ class OrdersConfig(AppConfig):
         # Each provider module registers its webhook processor on import.
         from orders.ingest import easypost, shopify  # noqa: F401
         from orders.tracking import invalidation  # noqa: F401  (connects its receivers)
-        from postpurchase import message_kinds
+        from postpurchase import message_kinds, permissions
         from postpurchase.shell.nav import NavSection, nav_register
         from postpurchase.shell.shops import ShopDirectory, shop_directory_register
 
@@ -24,6 +24,15 @@ class OrdersConfig(AppConfig):
         )
         nav_register(
             NavSection(key="orders", label="Orders", url_name="dashboard:order_list", order=20)
+        )
+        nav_register(
+            NavSection(
+                key="settings",
+                label="Settings",
+                url_name="shop_settings:home",
+                order=90,
+                permission=permissions.SETTINGS_VIEW,
+            )
         )
         # What this app's events owe the customer: the confirmation and the parcels' updates,
         # declared in the kernel's terms for the messaging engine, which this app never imports.

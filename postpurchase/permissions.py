@@ -4,7 +4,10 @@ Roles are plain values ranked owner > manager > agent; each action names the low
 may take it, so a higher role may always do what a lower one may. Agents handle customers and
 cases and read everything in the dashboard; managers also decide on returns and their money,
 and edit templates, flows and suppressions and operate messages; owners also edit policy,
-staff, API keys and integrations.
+staff, API keys and integrations. The settings area (staff, API keys, integrations: who may
+act for the shop and with what) is the owners' to change and the managers' to read; agents
+do not see it at all, since it lists the shop's staff and its access. Its profile and
+branding (name, logo, colour, contacts) managers change too.
 
 The kernel knows no app: the dashboard shell enforces this policy in every dashboard view
 (`postpurchase.shell.staff.StaffPermissionMixin`), and `orders.tenancy`, which reads a staff
@@ -50,6 +53,8 @@ RETURN_POLICY_EDIT = "return_policy_edit"
 STAFF_EDIT = "staff_edit"
 API_KEY_EDIT = "api_key_edit"
 INTEGRATION_EDIT = "integration_edit"
+SETTINGS_VIEW = "settings_view"
+SHOP_PROFILE_EDIT = "shop_profile_edit"
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,9 @@ POLICY: Mapping[str, Rule] = {
     STAFF_EDIT: Rule(OWNER, "change the shop's staff"),
     API_KEY_EDIT: Rule(OWNER, "create or revoke API keys"),
     INTEGRATION_EDIT: Rule(OWNER, "change integrations"),
+    SETTINGS_VIEW: Rule(MANAGER, "see the shop's settings"),
+    # The shop's name, look and contacts touch neither money nor access: managers keep them.
+    SHOP_PROFILE_EDIT: Rule(MANAGER, "change the shop's profile and branding"),
 }
 
 

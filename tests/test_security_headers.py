@@ -28,6 +28,7 @@ from notifications.models import Flow, Message, SuppressionReason
 from notifications.services import MessageRequest, message_schedule, suppression_add
 from orders.links import preferences_token
 from orders.models import OrderStatus, Purpose, StaffRole
+from orders.services.api_keys import api_key_create
 from returns.services import ItemChoice, return_request_create
 from tests.factories import (
     LineItemFactory,
@@ -170,6 +171,9 @@ def world(shop):
         "returns:slip": {"token": order.tracking_token, "rma": returned.rma},
         "admin:view_on_site": {"content_type_id": 1, "object_id": "1"},
         "admin:auth_user_password_change": {"id": ops.pk},
+        "shop_settings:staff_role": {"pk": owner.memberships.get().pk},
+        "shop_settings:staff_remove": {"pk": owner.memberships.get().pk},
+        "shop_settings:api_key_revoke": {"pk": api_key_create(shop=shop, name="ERP")[0].pk},
     }
     by_param = {
         "path": "no-such-endpoint/",

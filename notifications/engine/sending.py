@@ -198,9 +198,10 @@ def _rendered_message(ready: _Ready) -> RenderedMessage:
         subject=message.subject,
         body_text=message.body_text,
         body_html=message.body_html,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        from_name=shop.name,
-        reply_to=shop.support_email,
+        # The shop's sender identity (settings area), else the platform's address in its name.
+        from_email=shop.email_from_address or settings.DEFAULT_FROM_EMAIL,
+        from_name=shop.email_from_name or shop.name,
+        reply_to=shop.email_reply_to or shop.support_email,
         headers=email_headers(message) if message.channel == Channel.EMAIL else {},
         tags=(message.kind,),
         metadata={"message_id": str(message.pk), "shop_id": str(message.shop_id)},

@@ -28,6 +28,7 @@ from orders.models.shipments import (
     TrackingEvent,
     TrackingStatus,
 )
+from orders.models.shop_settings import SettingsArea, SettingsChange, StaffInvitation
 from orders.models.tenancy import Shop, StaffMembership, StaffRole
 from orders.models.tracking import ProblemKind, ProblemReport, ProblemStatus, TrackingPageViews
 
@@ -56,10 +57,13 @@ __all__ = [
     "Product",
     "ProductAffinity",
     "Purpose",
+    "SettingsArea",
+    "SettingsChange",
     "Shipment",
     "ShipmentItem",
     "ShipmentStatus",
     "Shop",
+    "StaffInvitation",
     "StaffMembership",
     "StaffRole",
     "TrackingEvent",

@@ -33,6 +33,11 @@ class Shop(TimeStampedModel):
     primary_colour = models.CharField(max_length=7, default="#1a56db", validators=[hex_colour])
     support_email = models.EmailField(blank=True)
     support_phone = models.CharField(max_length=32, blank=True)
+    # Who the shop's emails come from and where replies go (blank: the platform's address,
+    # the shop's name and its support address); set in the settings area.
+    email_from_name = models.CharField(max_length=100, blank=True)
+    email_from_address = models.EmailField(blank=True)
+    email_reply_to = models.EmailField(blank=True)
     # A shop with a number of its own sends its texts from it, and replies to it (STOP above
     # all) reach this shop even before it has texted the sender.
     sms_number = models.CharField(

@@ -1,6 +1,7 @@
 import secrets
 from datetime import timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 
 from orders.models import ApiKey, Shop
@@ -27,12 +28,25 @@ def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
         .filter(key_hash=sha256_hex(raw_key), revoked_at__isnull=True, shop__is_active=True)
         .first()
     )
-    if key is not None and (
-        key.last_used_at is None or timezone.now() - key.last_used_at > timedelta(minutes=5)
-    ):
-        # Touch at most every few minutes: a write per request would cap API throughput.
-        ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
+    if key is not None:
+        api_key_touch(key)
     return key
+
+
+LAST_USE_PRECISION = timedelta(minutes=1)
+
+
+def api_key_touch(key: ApiKey) -> None:
+    """Record the key's use, at most once a minute: a write on every request would cap the
+    API's throughput, and staff only need to know roughly when a key was last used."""
+    now = timezone.now()
+    if key.last_used_at is not None and now - key.last_used_at < LAST_USE_PRECISION:
+        return
+    # Conditional, so concurrent requests with the same key write once between them.
+    ApiKey.objects.filter(pk=key.pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USE_PRECISION)
+    ).update(last_used_at=now)
+    key.last_used_at = now
 
 
 def api_key_revoke(*, key: ApiKey) -> ApiKey:

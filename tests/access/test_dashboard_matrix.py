@@ -20,6 +20,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from notifications.dashboard.email_frame import email_preview_stash
+from orders.models import ApiKey, StaffMembership
+from orders.services.api_keys import api_key_create
 from postpurchase import permissions as p
 from postpurchase.shell.staff import StaffPermissionMixin
 from tests.returns.test_dashboard import policy_post
@@ -74,6 +76,15 @@ def _template_post(w) -> dict[str, Any]:
 
 
 _RETURN = {"pk": lambda w: w.return_request.pk}
+
+
+def _agent_membership(w) -> StaffMembership:
+    return StaffMembership.objects.get(shop=w.shop, user=w.agent)
+
+
+def _api_key(w) -> ApiKey:
+    return ApiKey.objects.filter(shop=w.shop).first() or api_key_create(shop=w.shop, name="ERP")[0]
+
 
 # The expected actions of every dashboard URL (by name; action URLs by name and slug).
 CASES: dict[str, Case] = {
@@ -186,6 +197,35 @@ CASES: dict[str, Case] = {
     "returns_dashboard:action:resolve": Case(
         lambda w: {**_kw(w, _RETURN), "action": "resolve"}, post=p.RETURN_RESOLVE
     ),
+    "shop_settings:home": Case(get=p.SETTINGS_VIEW),
+    "shop_settings:staff": Case(
+        get=p.SETTINGS_VIEW,
+        post=p.STAFF_EDIT,
+        data=lambda w: {"email": "new.hire@example.org", "role": "agent"},
+    ),
+    "shop_settings:staff_role": Case(
+        lambda w: {"pk": _agent_membership(w).pk},
+        post=p.STAFF_EDIT,
+        data=lambda w: {f"m{_agent_membership(w).pk}-role": "manager"},
+    ),
+    "shop_settings:staff_remove": Case(
+        lambda w: {"pk": _agent_membership(w).pk}, post=p.STAFF_EDIT
+    ),
+    "shop_settings:profile": Case(
+        get=p.SETTINGS_VIEW,
+        post=p.SHOP_PROFILE_EDIT,
+        data=lambda w: {"name": "Renamed", "primary_colour": "#0f766e"},
+    ),
+    "shop_settings:profile_preview": Case(get=p.SETTINGS_VIEW),
+    "shop_settings:sender": Case(
+        get=p.SETTINGS_VIEW,
+        post=p.INTEGRATION_EDIT,
+        data=lambda w: {"from_name": "Acme", "from_address": "orders@acme.test", "reply_to": ""},
+    ),
+    "shop_settings:api_keys": Case(
+        get=p.SETTINGS_VIEW, post=p.API_KEY_EDIT, data=lambda w: {"name": "Warehouse"}
+    ),
+    "shop_settings:api_key_revoke": Case(lambda w: {"pk": _api_key(w).pk}, post=p.API_KEY_EDIT),
 }
 
 

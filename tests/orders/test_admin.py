@@ -20,12 +20,15 @@ from orders.models import (
     OrderStatus,
     ProblemReport,
     ProductAffinity,
+    SettingsChange,
     Shop,
+    StaffInvitation,
     TrackingEvent,
     TrackingPageViews,
     WebhookEvent,
     WebhookStatus,
 )
+from orders.shop_settings.staff import staff_invite
 from orders.tasks import webhook_event_process_task
 from postpurchase.tokens import sha256_hex
 from tests.factories import (
@@ -63,6 +66,8 @@ NO_ADD = {
     IdempotencyRecord,
     TrackingPageViews,
     ProblemReport,
+    SettingsChange,
+    StaffInvitation,
 }
 
 
@@ -91,6 +96,8 @@ def rows(shop):
     WebhookEventFactory(shop=shop)
     IdempotencyRecordFactory(shop=shop)
     DataExportFactory(shop=shop)
+    # An invitation, and the record of its sending.
+    staff_invite(shop_id=shop.pk, actor=None, email="new.hire@example.org", role="agent")
     return SimpleNamespace(shop=shop, customer=customer, order=order, shipment=shipment)
 
 

@@ -1,0 +1,23 @@
+from csp.constants import SELF
+from django.urls import path
+
+from orders.shop_settings import views
+from postpurchase.security import framable_by
+
+app_name = "shop_settings"
+urlpatterns = [
+    path("", views.SettingsHomeView.as_view(), name="home"),
+    path("staff/", views.StaffListView.as_view(), name="staff"),
+    path("staff/<int:pk>/role/", views.StaffRoleView.as_view(), name="staff_role"),
+    path("staff/<int:pk>/remove/", views.StaffRemoveView.as_view(), name="staff_remove"),
+    path("profile/", views.ShopProfileView.as_view(), name="profile"),
+    path(
+        "profile/preview/",
+        # Shown in a frame on the profile page, so it may be framed by our own pages.
+        framable_by(SELF)(views.ShopProfilePreviewView.as_view()),
+        name="profile_preview",
+    ),
+    path("sender/", views.SenderIdentityView.as_view(), name="sender"),
+    path("api-keys/", views.ApiKeyListView.as_view(), name="api_keys"),
+    path("api-keys/<int:pk>/revoke/", views.ApiKeyRevokeView.as_view(), name="api_key_revoke"),
+]
