@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0010_domainevent_to_kernel'),
+        ('orders', '0011_product_care_guide_language'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
