@@ -3,9 +3,10 @@ from typing import Any, cast
 
 from django import forms
 
-from notifications.engine.kinds import flow_delay_meaning, kind_label
+from notifications.engine.kinds import flow_delay_meaning
 from notifications.models import Flow, MessageStatus
 from orders.models import Channel
+from postpurchase.message_kinds import kind_label
 
 _SEARCH = {"type": "search"}
 _DATE = forms.DateInput(attrs={"type": "date"})

@@ -2,6 +2,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 
+from postpurchase import message_kinds
+
 register = template.Library()
 
 CENT = Decimal("0.01")
@@ -24,3 +26,17 @@ def bar_width(percent: float | Decimal | None) -> str:
         return "bar__fill--w0"
     whole = Decimal(str(percent)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
     return f"bar__fill--w{min(max(int(whole), 0), 100)}"
+
+
+@register.filter
+def identifier_words(name: str) -> str:
+    """`"shipment_status_changed"|identifier_words` → "Shipment status changed": a stored name
+    that has no label of its own, read as words."""
+    words = str(name).replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+@register.filter
+def kind_label(name: str) -> str:
+    """`"order_confirmation"|kind_label` → "Order confirmation"."""
+    return message_kinds.kind_label(str(name))
