@@ -110,6 +110,12 @@ class SuppressionFilterForm(_FilterForm):
 
 class SuppressionAddForm(forms.Form):
     channel = forms.ChoiceField(label="Channel", choices=Channel.choices)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Its page also has the filter's channel: ids of their own keep each label on its field.
+        kwargs.setdefault("auto_id", "id_add_%s")
+        super().__init__(*args, **kwargs)
+
     address = forms.CharField(
         label="Email or phone",
         max_length=255,
