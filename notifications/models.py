@@ -10,6 +10,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from orders.models import Channel, Customer, Order, Purpose, Shop
 from postpurchase.models import TimeStampedModel
@@ -17,18 +19,18 @@ from postpurchase.states import can_transition
 
 
 class MessageStatus(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    QUEUED = "queued", "Queued"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    DELIVERED = "delivered", "Delivered"
-    FAILED = "failed", "Failed"
+    SCHEDULED = "scheduled", _("Scheduled")
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
     # The send was interrupted or timed out after the provider may have taken it: the customer
     # may have it. Never resent on its own; settled by a provider event or by staff.
-    HELD = "held", "Held for review"
-    BOUNCED = "bounced", "Bounced"
-    SUPPRESSED = "suppressed", "Suppressed"
-    CANCELLED = "cancelled", "Cancelled"
+    HELD = "held", _("Held for review")
+    BOUNCED = "bounced", _("Bounced")
+    SUPPRESSED = "suppressed", _("Suppressed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 _M = MessageStatus
@@ -62,6 +64,21 @@ MESSAGE_TRANSITIONS: dict[str, set[str]] = {
     _M.CANCELLED: set(),
 }
 PENDING_STATES = (MessageStatus.SCHEDULED, MessageStatus.QUEUED)
+
+# What a message can be about (`Message.about_type`), for staff; with the order's number where
+# the message has an order.
+ABOUT_LABELS = {
+    "order": _("An order"),
+    "shipment": _("A shipment"),
+    "return": _("A return"),
+    "line_item": _("An item bought"),
+}
+ABOUT_OF_ORDER = {
+    "order": _("About order %(number)s"),
+    "shipment": _("A shipment of order %(number)s"),
+    "return": _("A return of order %(number)s"),
+    "line_item": _("An item of order %(number)s"),
+}
 
 
 class Message(TimeStampedModel):
@@ -148,6 +165,20 @@ class Message(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.kind} by {self.channel} to {self.recipient} ({self.status})"
 
+    @property
+    def about_label(self) -> str:
+        """What the message is about, as staff know it: by the order's number, never by an
+        internal id."""
+        number = self.order.number if self.order_id and self.order else ""
+        if self.about_type == "year":
+            return gettext("The year %(year)s") % {"year": self.about_id}
+        if not number:
+            return str(ABOUT_LABELS.get(self.about_type, self.about_type.replace("_", " ")))
+        if self.about_type == "order":
+            return gettext("Order %(number)s") % {"number": number}
+        template = ABOUT_OF_ORDER.get(self.about_type, ABOUT_OF_ORDER["order"])
+        return str(template) % {"number": number}
+
     # What staff may do with the message. Each needs a move the table allows, and is narrower
     # where the table also serves the send path: "send now" only before the message's time
     # (the table's other ways to `queued` are retries), "cancel" only before a provider has it
@@ -214,6 +245,21 @@ class MessageEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.from_status} → {self.to_status}"
 
+    @property
+    def from_label(self) -> str:
+        return _status_label(self.from_status)
+
+    @property
+    def to_label(self) -> str:
+        return _status_label(self.to_status)
+
+
+def _status_label(status: str) -> str:
+    # A status no longer in the choices still reads as words, never as its stored name.
+    if status in MessageStatus.values:
+        return str(MessageStatus(status).label)
+    return status.replace("_", " ").capitalize()
+
 
 class AttemptOutcome(models.TextChoices):
     SENT = "sent", "Accepted by the provider"
@@ -271,12 +317,12 @@ class Flow(TimeStampedModel):
 
 
 class SuppressionReason(models.TextChoices):
-    HARD_BOUNCE = "hard_bounce", "Hard bounce"
-    COMPLAINT = "complaint", "Spam complaint"
-    STOP = "stop", "Replied STOP"
-    UNSUBSCRIBE = "unsubscribe", "Unsubscribed"
-    INVALID = "invalid", "Invalid address or number"
-    MANUAL = "manual", "Added by staff"
+    HARD_BOUNCE = "hard_bounce", _("Hard bounce")
+    COMPLAINT = "complaint", _("Spam complaint")
+    STOP = "stop", _("Replied STOP")
+    UNSUBSCRIBE = "unsubscribe", _("Unsubscribed")
+    INVALID = "invalid", _("Invalid address or number")
+    MANUAL = "manual", _("Added by staff")
 
 
 class Suppression(TimeStampedModel):

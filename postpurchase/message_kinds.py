@@ -261,3 +261,10 @@ def message_kind(name: str) -> MessageKind:
 def message_kind_find(name: str) -> MessageKind | None:
     """The kind called `name`, or None (a message of a kind no longer registered)."""
     return _kinds.get(name)
+
+
+def kind_label(name: str) -> str:
+    """How people read a kind: its declared label (translated); for a kind no app registers
+    any more, its name in words ("shipment_out_for_delivery" → "Shipment out for delivery")."""
+    found = message_kind_find(name)
+    return str(found.label) if found else name.replace("_", " ").capitalize()

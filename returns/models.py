@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
+from django.utils.translation import gettext_lazy as _
 
 from orders.models import Customer, LineItem, Order, Product, Shop, Variant
 from postpurchase.models import TimeStampedModel
@@ -21,15 +22,15 @@ def _money(**kwargs) -> models.DecimalField:
 class Resolution(models.TextChoices):
     """What the customer gets back for an item, in the order the portal offers them."""
 
-    EXCHANGE = "exchange", "Exchange for another variant"
-    STORE_CREDIT = "store_credit", "Store credit"
-    REFUND = "refund", "Refund to the original payment"
+    EXCHANGE = "exchange", _("Exchange for another variant")
+    STORE_CREDIT = "store_credit", _("Store credit")
+    REFUND = "refund", _("Refund to the original payment")
 
 
 class ReturnMethod(models.TextChoices):
-    DROP_OFF = "drop_off", "Drop off at a carrier point"
-    PICKUP = "pickup", "Pickup from your address"
-    KEEP_ITEM = "keep_item", "Keep the item"
+    DROP_OFF = "drop_off", _("Drop off at a carrier point")
+    PICKUP = "pickup", _("Pickup from your address")
+    KEEP_ITEM = "keep_item", _("Keep the item")
 
 
 class ReturnPolicy(TimeStampedModel):
@@ -68,6 +69,9 @@ class ReturnPolicy(TimeStampedModel):
         blank=True, help_text="Extra instructions shown with the slip, e.g. how to pack."
     )
 
+    class Meta:
+        verbose_name_plural = "return policies"
+
     def __str__(self) -> str:
         return f"Return policy of {self.shop}"
 
@@ -94,14 +98,14 @@ class ReturnReason(models.Model):
 
 
 class ReturnStatus(models.TextChoices):
-    REQUESTED = "requested", "Requested"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    IN_TRANSIT = "in_transit", "On its way back"
-    RECEIVED = "received", "Received"
-    INSPECTED = "inspected", "Inspected"
-    RESOLVED = "resolved", "Resolved"
-    CANCELLED = "cancelled", "Cancelled"
+    REQUESTED = "requested", _("Requested")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    IN_TRANSIT = "in_transit", _("On its way back")
+    RECEIVED = "received", _("Received")
+    INSPECTED = "inspected", _("Inspected")
+    RESOLVED = "resolved", _("Resolved")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 _R = ReturnStatus
@@ -297,6 +301,14 @@ class ReturnEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.from_status}→{self.to_status}"
 
+    @property
+    def from_label(self) -> str:
+        return _status_label(self.from_status)
+
+    @property
+    def to_label(self) -> str:
+        return _status_label(self.to_status)
+
 
 class StoreCreditEntry(models.Model):
     """The store-credit ledger: append-only, one row per change, each with a unique key so a
@@ -314,8 +326,16 @@ class StoreCreditEntry(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name_plural = "store credit entries"
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["customer", "currency"])]
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} for customer {self.customer_id}"
+
+
+def _status_label(status: str) -> str:
+    # A status no longer in the choices still reads as words, never as its stored name.
+    if status in ReturnStatus.values:
+        return str(ReturnStatus(status).label)
+    return status.replace("_", " ").capitalize()

@@ -3,9 +3,10 @@ from typing import Any, cast
 
 from django import forms
 
-from notifications.engine.kinds import flow_delay_meaning, kind_label
+from notifications.engine.kinds import flow_delay_meaning
 from notifications.models import Flow, MessageStatus
 from orders.models import Channel
+from postpurchase.message_kinds import kind_label
 
 _SEARCH = {"type": "search"}
 _DATE = forms.DateInput(attrs={"type": "date"})
@@ -112,6 +113,12 @@ class SuppressionAddForm(forms.Form):
     (`id_add_channel`) keep the two apart."""
 
     channel = forms.ChoiceField(label="Channel", choices=Channel.choices)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Its page also has the filter's channel: ids of their own keep each label on its field.
+        kwargs.setdefault("auto_id", "id_add_%s")
+        super().__init__(*args, **kwargs)
+
     address = forms.CharField(
         label="Email or phone",
         max_length=255,

@@ -22,7 +22,7 @@ from notifications.dashboard.email_frame import (
 )
 from notifications.dashboard.template_forms import MessageTemplateForm
 from notifications.engine.channels.sms import sms_encoding, sms_segments
-from notifications.engine.kinds import kind_exists, kind_label
+from notifications.engine.kinds import kind_exists
 from notifications.engine.rendering import message_preview
 from notifications.engine.templating import (
     TemplateInvalid,
@@ -41,7 +41,7 @@ from notifications.models import MessageTemplate
 from orders.models import Channel
 from orders.tenancy import scoped
 from postpurchase import permissions
-from postpurchase.message_kinds import TEMPLATE_FILES, message_kind, message_kinds
+from postpurchase.message_kinds import TEMPLATE_FILES, kind_label, message_kind, message_kinds
 from postpurchase.shell.nav import Crumb
 from postpurchase.shell.staff import DashboardView, StaffPermissionMixin, StaffRequest
 

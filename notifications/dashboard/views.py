@@ -45,6 +45,7 @@ from notifications.models import Flow, Message, MessageStatus
 from orders.selectors import overview_window_start
 from postpurchase import permissions
 from postpurchase.exceptions import DomainError
+from postpurchase.message_kinds import kind_label
 from postpurchase.shell.forms import read_only
 from postpurchase.shell.nav import Crumb
 from postpurchase.shell.staff import DashboardView, StaffPermissionMixin, StaffRequest
@@ -385,7 +386,10 @@ class FlowEditView(MessagingView):
     permission = {"GET": permissions.DASHBOARD_VIEW, "POST": permissions.FLOW_EDIT}
 
     def get_breadcrumbs(self, context: Mapping[str, Any]) -> list[Crumb]:
-        return [Crumb("Flows", reverse("messaging:flow_list")), Crumb(context["flow"].kind)]
+        return [
+            Crumb("Flows", reverse("messaging:flow_list")),
+            Crumb(kind_label(context["flow"].kind)),
+        ]
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         flow = selectors.flow_get_for_shop(shop=self.shop, flow_id=self.kwargs["pk"])

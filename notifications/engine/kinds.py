@@ -22,13 +22,6 @@ def kind_exists(kind: str) -> bool:
     return message_kind_find(kind) is not None
 
 
-def kind_label(kind: str) -> str:
-    """How staff read a kind: its declared label; for a kind no app registers any more, its
-    name in words ("shipment_out_for_delivery" → "Shipment out for delivery")."""
-    found = message_kind_find(kind)
-    return str(found.label) if found else kind.replace("_", " ").capitalize()
-
-
 def kind_variables(kind: str) -> tuple[TemplateVariable, ...]:
     """What templates of `kind` may use; nothing for a kind no app registers."""
     found = message_kind_find(kind)

@@ -92,6 +92,7 @@ class ProductAffinity(models.Model):
     computed_at = models.DateTimeField()
 
     class Meta:
+        verbose_name_plural = "product affinities"
         constraints = [
             models.UniqueConstraint(fields=["product", "related"], name="uniq_affinity_pair"),
         ]

@@ -2,6 +2,7 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Upper
+from django.utils.translation import gettext_lazy as _
 
 from orders.models.tenancy import Shop, validate_timezone
 from postpurchase.models import TimeStampedModel
@@ -81,8 +82,8 @@ class Purpose(models.TextChoices):
 
 
 class ConsentStatus(models.TextChoices):
-    GRANTED = "granted", "Granted"
-    REVOKED = "revoked", "Revoked"
+    GRANTED = "granted", _("Granted")
+    REVOKED = "revoked", _("Revoked")
 
 
 class Consent(TimeStampedModel):

@@ -1,5 +1,6 @@
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from orders.models.tenancy import Shop
 from postpurchase.models import TimeStampedModel
@@ -11,10 +12,10 @@ class WebhookProvider(models.TextChoices):
 
 
 class WebhookStatus(models.TextChoices):
-    RECEIVED = "received", "Received"
-    PROCESSED = "processed", "Processed"
-    IGNORED = "ignored", "Ignored"
-    FAILED = "failed", "Failed"
+    RECEIVED = "received", _("Received")
+    PROCESSED = "processed", _("Processed")
+    IGNORED = "ignored", _("Ignored")
+    FAILED = "failed", _("Failed")
 
 
 class WebhookEvent(TimeStampedModel):

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
+from django.utils.translation import gettext_lazy as _
 
 from orders.models.catalog import Product, Variant
 from orders.models.customers import Customer
@@ -14,11 +15,11 @@ from postpurchase.tokens import new_public_token
 
 
 class OrderStatus(models.TextChoices):
-    PLACED = "placed", "Placed"
-    SHIPPED = "shipped", "Shipped"
-    DELIVERED = "delivered", "Delivered"
-    CLOSED = "closed", "Closed"
-    CANCELLED = "cancelled", "Cancelled"
+    PLACED = "placed", _("Placed")
+    SHIPPED = "shipped", _("Shipped")
+    DELIVERED = "delivered", _("Delivered")
+    CLOSED = "closed", _("Closed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 ORDER_TRANSITIONS: dict[str, set[str]] = {
@@ -34,13 +35,13 @@ DELIVERED_STATUSES = (OrderStatus.DELIVERED, OrderStatus.CLOSED)
 class FinancialStatus(models.TextChoices):
     """The payment state as the shop's platform reports it (Shopify's `financial_status`)."""
 
-    PENDING = "pending", "Pending"
-    AUTHORIZED = "authorized", "Authorized"
-    PARTIALLY_PAID = "partially_paid", "Partially paid"
-    PAID = "paid", "Paid"
-    PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
-    REFUNDED = "refunded", "Refunded"
-    VOIDED = "voided", "Voided"
+    PENDING = "pending", _("Pending")
+    AUTHORIZED = "authorized", _("Authorized")
+    PARTIALLY_PAID = "partially_paid", _("Partially paid")
+    PAID = "paid", _("Paid")
+    PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+    REFUNDED = "refunded", _("Refunded")
+    VOIDED = "voided", _("Voided")
 
 
 # Money was taken, whatever went back since: the order was paid.

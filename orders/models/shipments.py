@@ -1,5 +1,6 @@
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from orders.models.orders import LineItem, Order, OrderEvent
 from orders.models.tenancy import Shop
@@ -9,22 +10,22 @@ from postpurchase.models import TimeStampedModel
 class TrackingStatus(models.TextChoices):
     """Carrier scans normalised to the stages a customer understands."""
 
-    LABEL_CREATED = "label_created", "Label created"
-    IN_TRANSIT = "in_transit", "In transit"
-    OUT_FOR_DELIVERY = "out_for_delivery", "Out for delivery"
-    DELIVERED = "delivered", "Delivered"
-    EXCEPTION = "exception", "Exception"
-    RETURNED_TO_SENDER = "returned_to_sender", "Returned to sender"
+    LABEL_CREATED = "label_created", _("Label created")
+    IN_TRANSIT = "in_transit", _("In transit")
+    OUT_FOR_DELIVERY = "out_for_delivery", _("Out for delivery")
+    DELIVERED = "delivered", _("Delivered")
+    EXCEPTION = "exception", _("Exception")
+    RETURNED_TO_SENDER = "returned_to_sender", _("Returned to sender")
 
 
 class ShipmentStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    LABEL_CREATED = "label_created", "Label created"
-    IN_TRANSIT = "in_transit", "In transit"
-    OUT_FOR_DELIVERY = "out_for_delivery", "Out for delivery"
-    DELIVERED = "delivered", "Delivered"
-    EXCEPTION = "exception", "Exception"
-    RETURNED_TO_SENDER = "returned_to_sender", "Returned to sender"
+    PENDING = "pending", _("Pending")
+    LABEL_CREATED = "label_created", _("Label created")
+    IN_TRANSIT = "in_transit", _("In transit")
+    OUT_FOR_DELIVERY = "out_for_delivery", _("Out for delivery")
+    DELIVERED = "delivered", _("Delivered")
+    EXCEPTION = "exception", _("Exception")
+    RETURNED_TO_SENDER = "returned_to_sender", _("Returned to sender")
 
 
 _S = ShipmentStatus

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from orders.models.orders import Order
 from orders.models.shipments import Shipment
@@ -19,6 +20,10 @@ class TrackingPageViews(models.Model):
     last_viewed_at = models.DateTimeField()
     view_count = models.PositiveIntegerField(default=0)
 
+    class Meta:
+        # One row holds all of an order's views: the name is plural already.
+        verbose_name_plural = "tracking page views"
+
     def __str__(self) -> str:
         return f"{self.view_count} views of order {self.order_id}"
 
@@ -30,8 +35,8 @@ class ProblemKind(models.TextChoices):
 
 
 class ProblemStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    RESOLVED = "resolved", "Resolved"
+    OPEN = "open", _("Open")
+    RESOLVED = "resolved", _("Resolved")
 
 
 class ProblemReport(TimeStampedModel):

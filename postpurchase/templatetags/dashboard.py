@@ -4,6 +4,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django import template
 from django.template import defaultfilters
 
+from postpurchase import message_kinds
+
 register = template.Library()
 
 CENT = Decimal("0.01")
@@ -44,3 +46,17 @@ def dashboard_date(value: date | datetime | None) -> str:
 def dashboard_datetime(value: datetime | None) -> str:
     """`message.sent_at|dashboard_datetime` → "Dec 6, 2026, 19:30"."""
     return defaultfilters.date(value, DASHBOARD_DATETIME_FORMAT) if value else ""
+
+
+@register.filter
+def identifier_words(name: str) -> str:
+    """`"shipment_status_changed"|identifier_words` → "Shipment status changed": a stored name
+    that has no label of its own, read as words."""
+    words = str(name).replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+@register.filter
+def kind_label(name: str) -> str:
+    """`"order_confirmation"|kind_label` → "Order confirmation"."""
+    return message_kinds.kind_label(str(name))

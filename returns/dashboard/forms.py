@@ -4,6 +4,7 @@ the policy editor (window, policy, reasons) and the report's period."""
 from typing import Any, cast
 
 from django import forms
+from django.db.models import Max
 from django.utils.text import slugify
 
 from orders.models import Product, Shop, Variant
@@ -21,6 +22,7 @@ from returns.models import (
 _SEARCH = {"type": "search"}
 _DATE = forms.DateInput(attrs={"type": "date"})
 BULK_LIMIT = 100
+MAX_REASON_POSITION = 999
 
 
 class ReturnFilterForm(forms.Form):
@@ -253,7 +255,7 @@ class ReturnReasonForm(forms.ModelForm):
             "is_active": "Offered",
             "position": "Order",
         }
-        widgets = {"position": forms.NumberInput(attrs={"min": 0, "max": 999})}
+        widgets = {"position": forms.NumberInput(attrs={"min": 0, "max": MAX_REASON_POSITION})}
 
     def has_changed(self) -> bool:
         # The blank row for a new reason counts only once it has a label, so ticking or
@@ -266,7 +268,13 @@ class ReturnReasonForm(forms.ModelForm):
 class _ReasonFormSet(forms.BaseModelFormSet):
     def __init__(self, *args: Any, shop: Shop, **kwargs: Any) -> None:
         self.shop = shop
-        kwargs.setdefault("queryset", ReturnReason.objects.filter(shop=shop))
+        reasons = ReturnReason.objects.filter(shop=shop)
+        kwargs.setdefault("queryset", reasons)
+        # The blank row proposes the place after every existing reason: a reason added without
+        # touching its "Order" belongs at the end of the drop-down, not among the first.
+        last = reasons.aggregate(last=Max("position"))["last"]
+        next_position = 0 if last is None else min(last + 1, MAX_REASON_POSITION)
+        kwargs.setdefault("initial", [{"position": next_position}])
         super().__init__(*args, **kwargs)
 
     def clean(self) -> None:

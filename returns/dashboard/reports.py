@@ -229,7 +229,7 @@ def _resolutions(returned: QuerySet[ReturnItem]) -> tuple[list[ShareRow], int, D
         result.append(
             ShareRow(
                 key=resolution,
-                label=label,
+                label=str(label),
                 units=row["units"],
                 value=row["value"] or _ZERO,
                 share=percent(row["value"] or _ZERO, value),

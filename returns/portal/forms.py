@@ -6,10 +6,12 @@ The form checks only what a browser can get wrong (a number, a known choice, a p
 a photo); whether the choices make a return is the service's call (`return_quote`)."""
 
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
+from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -21,8 +23,21 @@ from orders.tracking.problem_forms import (
     photo_clean,
 )
 from returns.models import Resolution, ReturnMethod, ReturnPolicy, ReturnReason, ReturnStatus
-from returns.services import ItemChoice, ReturnableLine
-from returns.services.eligibility import ALL_RETURNED, FINAL_SALE, NOT_DELIVERED, WINDOW_CLOSED
+from returns.services import (
+    ItemChoice,
+    ReturnableLine,
+    keep_item_limit,
+    resolutions_for,
+    return_methods_for,
+)
+from returns.services.eligibility import (
+    ALL_RETURNED,
+    FINAL_SALE,
+    IN_OPEN_RETURN,
+    NO_RESOLUTION,
+    NOT_DELIVERED,
+    WINDOW_CLOSED,
+)
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -58,7 +73,9 @@ BLOCKED_LABELS: dict[str, "StrOrPromise"] = {
     NOT_DELIVERED: _("Not delivered yet."),
     WINDOW_CLOSED: _("The return window for this item has closed."),
     FINAL_SALE: _("Final sale: this item cannot be returned."),
-    ALL_RETURNED: _("Already returned."),
+    IN_OPEN_RETURN: _("In an open return."),
+    ALL_RETURNED: _("Returned."),
+    NO_RESOLUTION: _("No other size or colour is available to exchange this item for."),
 }
 STATUS_LABELS: dict[str, "StrOrPromise"] = {
     ReturnStatus.REQUESTED: _("Requested"),
@@ -70,8 +87,6 @@ STATUS_LABELS: dict[str, "StrOrPromise"] = {
     ReturnStatus.RESOLVED: _("Completed"),
     ReturnStatus.CANCELLED: _("Cancelled"),
 }
-# Exchange first, store credit next, refund last: the order the customer is offered them in.
-RESOLUTION_ORDER = (Resolution.EXCHANGE, Resolution.STORE_CREDIT, Resolution.REFUND)
 
 
 def percent_text(value: Decimal) -> str:
@@ -83,15 +98,8 @@ def percent_text(value: Decimal) -> str:
 def resolutions_offered(policy: ReturnPolicy, line: ReturnableLine) -> list[tuple[str, str]]:
     """(value, label) of what the policy offers for this line, exchange first; an exchange
     only when another variant is in stock."""
-    offered = {
-        Resolution.EXCHANGE: policy.offers_exchange and bool(line.exchange_variants),
-        Resolution.STORE_CREDIT: policy.offers_store_credit,
-        Resolution.REFUND: policy.offers_refund,
-    }
     choices = []
-    for resolution in RESOLUTION_ORDER:
-        if not offered[resolution]:
-            continue
+    for resolution in resolutions_for(policy, line.exchange_variants):
         label = str(RESOLUTION_LABELS[resolution])
         bonus = policy.store_credit_bonus_percent
         if resolution == Resolution.STORE_CREDIT and bonus > 0:
@@ -99,8 +107,20 @@ def resolutions_offered(policy: ReturnPolicy, line: ReturnableLine) -> list[tupl
                 "label": label,
                 "percent": percent_text(bonus),
             }
-        choices.append((resolution.value, str(label)))
+        choices.append((resolution, label))
     return choices
+
+
+def _quantities(values: Mapping[str, Any], lines: list[ReturnableLine]) -> dict[int, int]:
+    """line id → units chosen, from the form's values (cleaned, or carried back from the
+    review as text); what is not a number counts as none."""
+    chosen = {}
+    for entry in lines:
+        try:
+            chosen[entry.line.pk] = int(values.get(f"quantity_{entry.line.pk}") or 0)
+        except (TypeError, ValueError):
+            continue
+    return chosen
 
 
 class ReturnForm(forms.Form):
@@ -117,16 +137,18 @@ class ReturnForm(forms.Form):
         lines: list[ReturnableLine],
         reasons: list[ReturnReason],
         policy: ReturnPolicy,
+        currency: str = "",
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.lines = [line for line in lines if line.is_returnable]
         self.policy = policy
-        cast(forms.ChoiceField, self.fields["method"]).choices = [
-            (method, str(METHOD_LABELS.get(method, method))) for method in policy.methods
-        ]
-        if len(policy.methods) == 1:
-            self.fields["method"].initial = policy.methods[0]
+        self.currency = currency
+        self.keep_limit = keep_item_limit(policy)
+        # Sent back, the methods are checked against the items chosen in `clean`; shown, they
+        # are those that fit the items chosen so far (none yet: any item).
+        chosen = {} if self.is_bound else _quantities(self.initial, self.lines)
+        self._offer_methods(return_methods_for(policy, self.lines, chosen))
         reason_choices = [("", _("Choose a reason"))] + [(r.code, r.label) for r in reasons]
         for entry in self.lines:
             self._add_line_fields(entry, reason_choices)
@@ -174,6 +196,30 @@ class ReturnForm(forms.Form):
             ),
         )
 
+    def _offer_methods(self, methods: list[str]) -> None:
+        cast(forms.ChoiceField, self.fields["method"]).choices = [
+            (method, str(METHOD_LABELS.get(method, method))) for method in methods
+        ]
+        self.fields["method"].initial = methods[0] if len(methods) == 1 else None
+
+    def _check_method_fits(self, cleaned: dict[str, Any]) -> None:
+        fitting = return_methods_for(self.policy, self.lines, _quantities(cleaned, self.lines))
+        method = cleaned.get("method")
+        if method and method not in fitting:
+            limit = f"{floatformat(self.keep_limit or 0, 2)} {self.currency}".strip()
+            self.add_error(
+                "method",
+                forms.ValidationError(
+                    _(
+                        "Only items worth up to %(limit)s can be kept: choose another way to "
+                        "send them back."
+                    )
+                    % {"limit": limit},
+                    code="keep_item",
+                ),
+            )
+        self._offer_methods(fitting)
+
     def clean_submission_key(self) -> str:
         key = self.cleaned_data["submission_key"]
         if not _SUBMISSION_KEY.match(key):
@@ -193,6 +239,7 @@ class ReturnForm(forms.Form):
                 cleaned[name] = photo_clean(upload)
             except PhotoRejected:
                 self.add_error(name, forms.ValidationError(PHOTO_ERROR, code="photo"))
+        self._check_method_fits(cleaned)
         return cleaned
 
     def line_groups(self) -> list[dict]:

@@ -159,13 +159,21 @@ def _choosing(
     lines = returnable_lines(order, policy)
     reasons = return_reasons_active(shop=order.shop)
     if bound:
-        form = ReturnForm(request.POST, request.FILES, lines=lines, reasons=reasons, policy=policy)
+        form = ReturnForm(
+            request.POST,
+            request.FILES,
+            lines=lines,
+            reasons=reasons,
+            policy=policy,
+            currency=order.currency,
+        )
     else:
         form = ReturnForm(
             initial=initial or {"submission_key": new_public_token()},
             lines=lines,
             reasons=reasons,
             policy=policy,
+            currency=order.currency,
         )
     return Choosing(policy=policy, form=form, lines=lines)
 

@@ -1,5 +1,11 @@
 from returns.services.credit import store_credit_balance, store_credit_issue
-from returns.services.eligibility import ReturnableLine, returnable_lines
+from returns.services.eligibility import (
+    ReturnableLine,
+    keep_item_limit,
+    resolutions_for,
+    return_methods_for,
+    returnable_lines,
+)
 from returns.services.policy import DEFAULT_REASONS, return_policy_for, return_policy_save
 from returns.services.requests import (
     ItemChoice,
@@ -24,6 +30,9 @@ __all__ = [
     "ItemChoice",
     "Quote",
     "ReturnableLine",
+    "keep_item_limit",
+    "resolutions_for",
+    "return_methods_for",
     "return_policy_for",
     "return_policy_save",
     "return_quote",

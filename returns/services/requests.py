@@ -23,7 +23,7 @@ from returns.models import (
     ReturnStatus,
 )
 from returns.services.amounts import returned_value, with_bonus
-from returns.services.eligibility import ReturnableLine, returnable_lines
+from returns.services.eligibility import ReturnableLine, keep_item_limit, returnable_lines
 from returns.services.policy import return_policy_for
 
 
@@ -122,8 +122,9 @@ def return_quote(
             amount = with_bonus(value, policy.store_credit_bonus_percent)
         quote.items.append(QuotedItem(choice, line.line, reason, value, amount))
         quote.value_total += value
-    if method == ReturnMethod.KEEP_ITEM and any(
-        item.value > policy.keep_item_max_value for item in quote.items
+    keep_limit = keep_item_limit(policy)
+    if method == ReturnMethod.KEEP_ITEM and (
+        keep_limit is None or any(item.value > keep_limit for item in quote.items)
     ):
         raise DomainError("Only low-value items can be kept; choose another return method.")
     # One return travels in one parcel: the highest fee among its reasons is charged once,

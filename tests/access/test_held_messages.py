@@ -189,7 +189,7 @@ def test_the_message_page_shows_what_is_known(client, world):
     assert "postmark: delivered" in html  # the provider's event
     assert "RecordType" in html
     assert "Accepted" in html
-    assert "sending → held" in html  # the history
+    assert "Sending → Held for review" in html  # the history
     assert "outcome unknown" in html
 
 

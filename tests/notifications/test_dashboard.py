@@ -392,8 +392,8 @@ def test_message_page_shows_content_history_attempts_and_provider(staff_client, 
     assert "frame-ancestors 'self'" in policy
     assert "sandbox" in policy
     assert "script-src" not in policy  # default-src 'none': no script at all
-    assert "scheduled → queued" in html
-    assert "queued → sending" in html
+    assert "Scheduled → Queued" in html
+    assert "Queued → Sending" in html
     assert "claimed" in html
     assert "429 Too Many Requests" in html
     assert "esp-123" in html
@@ -940,7 +940,7 @@ def test_customer_timeline_interleaves_messages_replies_and_orders_newest_first(
     html = response.content.decode()
     assert "Can you leave it with the neighbour?" in html
     assert (
-        html.index("shipment_shipped") < html.index("neighbour") < html.index("order_confirmation")
+        html.index("Shipment shipped") < html.index("neighbour") < html.index("Order confirmation")
     )
 
 

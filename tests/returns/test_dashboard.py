@@ -585,6 +585,44 @@ def test_policy_editor_saves_every_setting(owner_client, shop):
     assert added.is_shop_fault
 
 
+def test_a_reason_added_in_the_blank_row_comes_last(owner_client, shop):
+    """The merchant fills in only the label of the empty last row and saves, leaving its "Order"
+    as the page filled it in: the new reason follows every existing one."""
+    return_policy_for(shop)
+    existing = [reason.label for reason in ReturnReason.objects.filter(shop=shop)]
+    page = owner_client.get(reverse(POLICY))
+    blank = page.context["reasons"].forms[-1]
+    shown_position = blank["position"].value()
+    assert f'name="{blank.add_prefix("position")}" value="{shown_position}"' in page.text
+
+    n = len(existing)
+    response = owner_client.post(
+        reverse(POLICY),
+        policy_post(
+            shop,
+            **{
+                f"reasons-{n}-label": "Colour differs from photo",
+                f"reasons-{n}-is_active": "on",
+                f"reasons-{n}-fee": "0",
+                f"reasons-{n}-position": str(shown_position),
+            },
+        ),
+    )
+
+    assert response.status_code == 302, response.context and [
+        response.context["reasons"].errors,
+        response.context["reasons"].non_form_errors(),
+        response.context["policy_form"].errors,
+    ]
+    editor = owner_client.get(reverse(POLICY))
+    assert [form.instance.label for form in editor.context["reasons"].forms[:-1]] == [
+        *existing,
+        "Colour differs from photo",
+    ]
+    portal_order = ReturnReason.objects.filter(shop=shop, is_active=True)
+    assert portal_order.last().label == "Colour differs from photo"
+
+
 @pytest.mark.parametrize("bonus", ["-1", "100.01", "250"])
 def test_policy_editor_refuses_a_bonus_outside_0_to_100(owner_client, shop, bonus):
     policy = return_policy_for(shop)

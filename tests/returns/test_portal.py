@@ -482,3 +482,136 @@ def test_an_exchange_alone_shows_no_fee_and_no_money_back(client, order, lines, 
     assert 'id="fee-total"' not in html
     assert 'id="refund-total"' not in html
     assert 'id="credit-total"' not in html
+
+
+# --- what the policy allows, offered before the customer submits -----------------------------
+
+
+def methods_offered(html: str) -> list[str]:
+    return re.findall(r'name="method" id="[^"]+" value="([a-z_]+)"', html)
+
+
+def keep_items_up_to(shop, limit: str) -> None:
+    policy = return_policy_for(shop)
+    policy.methods = ["drop_off", "keep_item"]
+    policy.keep_item_max_value = Decimal(limit)
+    policy.save(update_fields=["methods", "keep_item_max_value"])
+
+
+def test_keeping_the_item_is_not_offered_when_every_item_is_over_the_limit(client, order, lines):
+    # One shirt is worth 27.50 and the mug 36.67 after the discount: neither may be kept.
+    keep_items_up_to(order.shop, "20.00")
+
+    html = client.get(start_url(order)).content.decode()
+
+    assert methods_offered(html) == ["drop_off"]
+    assert "Keep the item" not in html
+
+
+def test_keeping_the_item_is_never_offered_with_a_limit_of_zero(client, order, lines):
+    keep_items_up_to(order.shop, "0.00")
+
+    assert methods_offered(client.get(start_url(order)).content.decode()) == ["drop_off"]
+
+
+def test_keeping_the_item_is_offered_with_its_limit_when_an_item_is_under_it(client, order, lines):
+    keep_items_up_to(order.shop, "30.00")
+
+    html = client.get(start_url(order)).content.decode()
+
+    assert methods_offered(html) == ["drop_off", "keep_item"]
+    assert "Only for items worth up to 30.00 USD" in html
+
+
+def test_keeping_an_item_over_the_limit_is_refused_at_the_method_and_no_longer_offered(
+    client, order, lines
+):
+    keep_items_up_to(order.shop, "30.00")
+    mug = lines["mug"].pk
+    data = {
+        "submission_key": new_public_token(),
+        "method": "keep_item",
+        "step": "review",
+        f"quantity_{mug}": "1",
+        f"reason_{mug}": "too_large",
+        f"resolution_{mug}": "refund",
+    }
+
+    response = client.post(start_url(order), data)
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    method_group = re.search(r"<legend>How will you send.*?</fieldset>", html, re.S).group(0)
+    assert "Only items worth up to 30.00 USD can be kept" in method_group
+    assert methods_offered(html) == ["drop_off"]
+    assert ReturnRequest.objects.count() == 0
+
+
+def test_keeping_an_item_under_the_limit_goes_to_the_review(client, order, lines):
+    keep_items_up_to(order.shop, "30.00")
+    shirt = lines["shirt"].pk
+    data = {
+        "submission_key": new_public_token(),
+        "method": "keep_item",
+        "step": "review",
+        f"quantity_{shirt}": "1",
+        f"reason_{shirt}": "changed_mind",
+        f"resolution_{shirt}": "refund",
+    }
+
+    response = client.post(start_url(order), data)
+
+    assert response.status_code == 200
+    assert "Confirm return" in response.content.decode()
+
+
+def test_back_from_the_review_offers_only_the_methods_that_fit_the_chosen_items(
+    client, order, lines
+):
+    keep_items_up_to(order.shop, "30.00")
+    # Both shirts (55.00) and the mug go back: too much to keep.
+    review = client.post(
+        start_url(order), form_data(lines, **{f"quantity_{lines['shirt'].pk}": "2"})
+    )
+    back = hidden_fields(review.content.decode()) | {"step": "edit"}
+
+    html = client.post(start_url(order), back).content.decode()
+
+    assert methods_offered(html) == ["drop_off"]
+
+
+def test_a_line_with_no_resolution_on_offer_is_not_offered(client, order, lines):
+    # Exchange only, and the mug has no other variant: nothing can be offered for it.
+    policy = return_policy_for(order.shop)
+    policy.offers_refund = policy.offers_store_credit = False
+    policy.save(update_fields=["offers_refund", "offers_store_credit"])
+
+    html = client.get(start_url(order)).content.decode()
+
+    assert f'name="quantity_{lines["mug"].pk}"' not in html
+    assert f'name="quantity_{lines["shirt"].pk}"' in html
+    assert "No other size or colour is available to exchange this item for." in html
+
+
+def test_an_item_in_an_open_return_says_so_and_returned_once_resolved(client, order, lines):
+    mug = lines["mug"].pk
+    data = {
+        "submission_key": new_public_token(),
+        "method": "drop_off",
+        "step": "confirm",
+        f"quantity_{mug}": "1",
+        f"reason_{mug}": "too_large",
+        f"resolution_{mug}": "refund",
+    }
+    assert client.post(start_url(order), data).status_code == 303
+    filed = ReturnRequest.objects.get()
+
+    html = client.get(start_url(order)).content.decode()
+    assert "In an open return." in html
+    assert "Already returned" not in html
+    assert "Returned." not in html
+
+    ReturnRequest.objects.filter(pk=filed.pk).update(status=ReturnStatus.RESOLVED)
+    html = client.get(start_url(order)).content.decode()
+    assert "In an open return." not in html
+    assert "Returned." in html
