@@ -126,10 +126,6 @@ class SuppressionAddForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("auto_id", "id_add_%s")
-        super().__init__(*args, **kwargs)
-
 
 class MessageSettleForm(forms.Form):
     """What staff found out about a message held for review, and how."""
