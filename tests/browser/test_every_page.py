@@ -14,9 +14,12 @@ from urllib.parse import urlsplit
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.urls import get_resolver, reverse
+from django.utils import timezone
 from playwright.sync_api import Page, Request
 
 from orders.links import preferences_path
+from orders.models import StaffInvitation, StaffRole
+from orders.shop_settings.staff import INVITATION_VALID_FOR, invitation_token
 from tests.access.test_dashboard_matrix import CASES, _patterns
 from tests.access.world import make_world
 from tests.browser.test_pages_policy import sign_in
@@ -26,7 +29,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 WIDTHS = ({"width": 360, "height": 740}, {"width": 1280, "height": 800})
 # Where the people's pages live: the merchant's dashboard and what customers open.
 MERCHANT_PREFIX = "dashboard/"
-CUSTOMER_PREFIXES = ("track/", "returns/", "preferences/")
+CUSTOMER_PREFIXES = ("track/", "returns/", "preferences/", "accounts/")
 
 # URLs that are no page of their own, and why.
 NOT_PAGES = {
@@ -36,10 +39,13 @@ NOT_PAGES = {
     "message_templates:preview_frame": "a draft email, shown in the editor's frame",
     "tracking:brand_stylesheet": "a stylesheet",
     "tracking:shipments": "the parcels block the tracking page refreshes itself with",
+    "logout": "a POST that signs out and redirects",
 }
 
 # How to fill a customer page's parameters from the world's objects.
 PARAMETERS: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "login": lambda w: {},
+    "staff_invitation:accept": lambda w: {"token": invitation_token(_invitation(w))},
     "tracking:lookup": lambda w: {},
     "tracking:page": lambda w: {"token": w.order.tracking_token},
     "tracking:problem": lambda w: {"token": w.order.tracking_token},
@@ -48,6 +54,15 @@ PARAMETERS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "returns:detail": lambda w: {"token": w.order.tracking_token, "rma": w.return_request.rma},
     "returns:slip": lambda w: {"token": w.order.tracking_token, "rma": w.return_request.rma},
 }
+
+
+def _invitation(world: Any) -> StaffInvitation:
+    return StaffInvitation.objects.create(
+        shop=world.shop,
+        email="new.colleague@example.org",
+        role=StaffRole.AGENT,
+        expires_at=timezone.now() + INVITATION_VALID_FOR,
+    )
 
 
 def _merchant_gets(name: str) -> list[str]:
