@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views import View
 
 from notifications.engine.provider_checks import (
-    TestSendOutcome,
+    ProviderTestOutcome,
     email_provider_configured,
     email_sender_for,
     email_test_send,
@@ -76,12 +76,12 @@ class TestTextForm(forms.Form):
     phone = forms.CharField(label="Staff phone number", max_length=32)
 
 
-class _TestSendView(StaffPermissionMixin, View):
+class _ProviderTestView(StaffPermissionMixin, View):
     http_method_names = ["post"]
     permission = permissions.INTEGRATION_EDIT
     what = ""
 
-    def send(self, request: StaffRequest) -> TestSendOutcome:
+    def send(self, request: StaffRequest) -> ProviderTestOutcome:
         raise NotImplementedError
 
     def post(self, request: StaffRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -101,21 +101,21 @@ class _TestSendView(StaffPermissionMixin, View):
         return HttpResponseRedirect(reverse("shop_settings:integrations"))
 
 
-class EmailTestView(_TestSendView):
+class EmailTestView(_ProviderTestView):
     permission = permissions.INTEGRATION_EDIT
     what = "email"
 
-    def send(self, request: StaffRequest) -> TestSendOutcome:
+    def send(self, request: StaffRequest) -> ProviderTestOutcome:
         return email_test_send(
             shop_id=self.shop.pk, actor=request.user, recipient=request.user.email
         )
 
 
-class TextTestView(_TestSendView):
+class TextTestView(_ProviderTestView):
     permission = permissions.INTEGRATION_EDIT
     what = "text"
 
-    def send(self, request: StaffRequest) -> TestSendOutcome:
+    def send(self, request: StaffRequest) -> ProviderTestOutcome:
         form = TestTextForm(request.POST)
         if not form.is_valid():
             raise DomainError("Enter the phone number to send the test text to.")

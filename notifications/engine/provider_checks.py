@@ -37,7 +37,7 @@ _NOT_DELIVERING = {
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 
 
-class TestSendRefused(DomainError):
+class ProviderTestRefused(DomainError):
     """A test send that was not attempted (not configured, no address): nothing was sent."""
 
 
@@ -58,7 +58,7 @@ class LastEvent:
 
 
 @dataclass(frozen=True)
-class TestSendOutcome:
+class ProviderTestOutcome:
     is_sent: bool
     recipient: str
     detail: str  # the provider's message id, or its error as it said it
@@ -141,7 +141,9 @@ def twilio_sender_for(shop: Shop) -> str:
     return ""
 
 
-def _record(*, shop_id: int, actor: AnyUser | None, action: str, outcome: TestSendOutcome) -> None:
+def _record(
+    *, shop_id: int, actor: AnyUser | None, action: str, outcome: ProviderTestOutcome
+) -> None:
     result = f"{'sent' if outcome.is_sent else 'failed'}: {outcome.detail}"
     with transaction.atomic():
         settings_change_record(
@@ -154,20 +156,20 @@ def _record(*, shop_id: int, actor: AnyUser | None, action: str, outcome: TestSe
         )
 
 
-def _send(msg: RenderedMessage, channel: str) -> TestSendOutcome:
+def _send(msg: RenderedMessage, channel: str) -> ProviderTestOutcome:
     try:
         result = channel_for(channel).send(msg)
     except SendError as exc:
-        return TestSendOutcome(False, msg.recipient, str(exc) or type(exc).__name__)
-    return TestSendOutcome(True, msg.recipient, result.provider_message_id or result.provider)
+        return ProviderTestOutcome(False, msg.recipient, str(exc) or type(exc).__name__)
+    return ProviderTestOutcome(True, msg.recipient, result.provider_message_id or result.provider)
 
 
-def email_test_send(*, shop_id: int, actor: AnyUser | None, recipient: str) -> TestSendOutcome:
+def email_test_send(*, shop_id: int, actor: AnyUser | None, recipient: str) -> ProviderTestOutcome:
     """Send a test email through the email channel (the configured backend) to `recipient`,
     the signed-in staff member, from the shop's sender identity; record what happened."""
     staff_permission_require(actor=actor, shop_id=shop_id, action=permissions.INTEGRATION_EDIT)
     if not recipient:
-        raise TestSendRefused("Your account has no email address to send the test to.")
+        raise ProviderTestRefused("Your account has no email address to send the test to.")
     shop = Shop.objects.get(pk=shop_id)
     sender = email_sender_for(shop)
     msg = RenderedMessage(
@@ -191,16 +193,16 @@ def email_test_send(*, shop_id: int, actor: AnyUser | None, recipient: str) -> T
     return outcome
 
 
-def text_test_send(*, shop_id: int, actor: AnyUser | None, phone: str) -> TestSendOutcome:
+def text_test_send(*, shop_id: int, actor: AnyUser | None, phone: str) -> ProviderTestOutcome:
     """Send a test text through Twilio (the SMS adapter) to `phone`, read in the shop's
     region when it has no country code; record what happened."""
     staff_permission_require(actor=actor, shop_id=shop_id, action=permissions.INTEGRATION_EDIT)
     if not twilio_is_configured():
-        raise TestSendRefused("Twilio is not configured: no text can be sent.")
+        raise ProviderTestRefused("Twilio is not configured: no text can be sent.")
     shop = Shop.objects.get(pk=shop_id)
     number = phone_to_e164(phone.strip(), default_region=shop.phone_region)
     if not number:
-        raise TestSendRefused(f"'{phone}' is not a phone number (add its country code).")
+        raise ProviderTestRefused(f"'{phone}' is not a phone number (add its country code).")
     msg = RenderedMessage(
         message_id=0,
         shop_id=shop_id,
