@@ -103,8 +103,18 @@ def last_email_sent(shop: Shop) -> LastEvent | None:
     return LastEvent(message.sent_at, message.get_status_display())
 
 
+# Receipts are looked for among the shop's latest messages of the channel (through the
+# messages' (shop, created_at) index): the page reads a bounded number of rows however many
+# receipts the table holds, and a receipt comes for a recent message.
+RECEIPT_LOOKBACK_MESSAGES = 500
+
+
 def _last_receipt(shop: Shop, *, twilio: bool) -> LastEvent | None:
-    events = ProviderEvent.objects.filter(message__shop=shop)
+    channels = [Channel.SMS, Channel.WHATSAPP] if twilio else [Channel.EMAIL]
+    recent = Message.objects.filter(shop=shop, channel__in=channels).order_by("-created_at")
+    events = ProviderEvent.objects.filter(
+        message__in=recent.values("pk")[:RECEIPT_LOOKBACK_MESSAGES]
+    )
     events = events.filter(provider="twilio") if twilio else events.exclude(provider="twilio")
     event = events.order_by("-pk").only("received_at", "provider", "kind", "payload").first()
     if event is None:
@@ -159,7 +169,8 @@ def _record(
 def _send(msg: RenderedMessage, channel: str) -> ProviderTestOutcome:
     try:
         result = channel_for(channel).send(msg)
-    except SendError as exc:
+    # A backend that cannot even start (an ESP without its API key) says why, as a refusal does.
+    except (SendError, ImproperlyConfigured, AnymailError) as exc:
         return ProviderTestOutcome(False, msg.recipient, str(exc) or type(exc).__name__)
     return ProviderTestOutcome(True, msg.recipient, result.provider_message_id or result.provider)
 

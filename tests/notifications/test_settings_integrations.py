@@ -269,3 +269,17 @@ def test_a_manager_may_not_send_a_test_text(client, shop, fake_twilio):
 
     assert response.status_code == 403
     assert fake_twilio.log == []
+
+
+def test_an_esp_that_cannot_start_makes_the_test_email_fail_plainly(client, shop, owner, settings):
+    settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+    settings.ANYMAIL = {}
+    client.force_login(owner)
+
+    response = client.post(reverse("messaging:integration_email_test"), follow=True)
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "The test email to owner@acme.test failed:" in page
+    assert "POSTMARK_SERVER_TOKEN" in page
+    assert SettingsChange.objects.get().changes["result"][1].startswith("failed: ")
