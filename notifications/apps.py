@@ -10,6 +10,7 @@ class NotificationsConfig(AppConfig):
 
         from notifications import checks, receivers  # noqa: F401 - checks register on import
         from notifications.dashboard.figures import messages_failed, messages_held
+        from notifications.dashboard.integrations import integration_sections_register
         from notifications.engine import planning
         from notifications.flows import messages
         from notifications.flows.replenishment import order_placed_cancel_replenishment
@@ -46,6 +47,9 @@ class NotificationsConfig(AppConfig):
                 order=30,
             )
         )
+
+        # The settings area's integrations tab (in `orders`) shows our providers this way.
+        integration_sections_register()
 
         # The engine plans the messages of every kind any app registers, before or after this
         # app's own: it listens to the registry, not to the apps.

@@ -39,6 +39,7 @@ from orders.models import (
     TrackingPageViews,
     Variant,
     WebhookEvent,
+    WebhookRefusal,
 )
 from orders.models.customers import validate_e164
 from orders.services.api_keys import api_key_create, api_key_revoke
@@ -186,6 +187,18 @@ class ApiKeyAdmin(OpsAdmin):
             api_key_revoke(key=key)
         noun = "API key" if len(active) == 1 else "API keys"
         self.message_user(request, f"Revoked {len(active)} {noun}.", messages.SUCCESS)
+
+
+@admin.register(WebhookRefusal)
+class WebhookRefusalAdmin(ReadOnlyAdmin):
+    """The last delivery refused for its signature, per shop and provider (no body is kept)."""
+
+    list_display = ("refused_at", "provider", "shop", "topic", "reason", "count")
+    list_filter = ("provider", "shop")
+    search_fields = ("shop__name", "shop__domain", "topic")
+    list_select_related = ("shop",)
+    fields = ("provider", "shop", "topic", "reason", "refused_at", "count")
+    readonly_fields = fields
 
 
 @admin.register(WebhookEvent)

@@ -10,6 +10,7 @@ class OrdersConfig(AppConfig):
 
         # Each provider module registers its webhook processor on import.
         from orders.ingest import easypost, shopify  # noqa: F401
+        from orders.shop_settings.integrations import integration_sections_register
         from orders.tracking import invalidation  # noqa: F401  (connects its receivers)
         from postpurchase import message_kinds, permissions
         from postpurchase.shell.nav import NavSection, nav_register
@@ -34,6 +35,7 @@ class OrdersConfig(AppConfig):
                 permission=permissions.SETTINGS_VIEW,
             )
         )
+        integration_sections_register()
         # What this app's events owe the customer: the confirmation and the parcels' updates,
         # declared in the kernel's terms for the messaging engine, which this app never imports.
         message_kinds.register(messages.KINDS, app=self.name)

@@ -8,11 +8,12 @@ class ReturnsConfig(AppConfig):
     def ready(self) -> None:
         from orders.dashboard.figures import OverviewFigure, overview_figure_register
         from orders.dashboard.panels import OrderPanel, order_panel_register
+        from orders.shop_settings.sections import SettingsSection, settings_section_register
         from postpurchase import events, message_kinds
         from postpurchase.shell.nav import NavSection, nav_register
         from returns import messages
         from returns.dashboard.figures import returns_to_decide
-        from returns.dashboard.selectors import order_returns_panel
+        from returns.dashboard.selectors import order_returns_panel, return_address_section
         from returns.events import ReturnEventName
 
         nav_register(
@@ -25,6 +26,17 @@ class ReturnsConfig(AppConfig):
                 key="returns",
                 template_name="returns/dashboard/_order_returns.html",
                 context=order_returns_panel,
+                order=10,
+            )
+        )
+
+        # The settings area's profile tab (in `orders` too) lets the owner set where returns go.
+        settings_section_register(
+            SettingsSection(
+                key="return_address",
+                tab="profile",
+                template_name="returns/dashboard/_settings_return_address.html",
+                context=return_address_section,
                 order=10,
             )
         )

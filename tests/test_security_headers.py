@@ -174,6 +174,7 @@ def world(shop):
         "shop_settings:staff_role": {"pk": owner.memberships.get().pk},
         "shop_settings:staff_remove": {"pk": owner.memberships.get().pk},
         "shop_settings:api_key_revoke": {"pk": api_key_create(shop=shop, name="ERP")[0].pk},
+        "shop_settings:staff_invitation_revoke": {"pk": 1},
     }
     by_param = {
         "path": "no-such-endpoint/",

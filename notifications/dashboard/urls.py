@@ -1,6 +1,6 @@
 from django.urls import path
 
-from notifications.dashboard import views
+from notifications.dashboard import integrations, views
 from notifications.dashboard.email_frame import email_frame
 
 app_name = "messaging"
@@ -25,4 +25,15 @@ urlpatterns = [
     ),
     path("customers/", views.CustomerListView.as_view(), name="customer_list"),
     path("customers/<int:pk>/", views.CustomerTimelineView.as_view(), name="customer_detail"),
+    # The settings area's integrations tab holds these buttons (orders' page, our sections).
+    path(
+        "integrations/email/test/",
+        integrations.EmailTestView.as_view(),
+        name="integration_email_test",
+    ),
+    path(
+        "integrations/sms/test/",
+        integrations.TextTestView.as_view(),
+        name="integration_text_test",
+    ),
 ]

@@ -10,6 +10,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from orders.ingest.shopify import delivery_receive, shop_for_webhook, signature_is_valid
+from orders.ingest.webhooks import webhook_refusal_record
+from orders.models import WebhookProvider
 
 # Kept with the delivery for ops and replays; the signature is not (it proves nothing later).
 _KEPT_HEADERS = (
@@ -34,11 +36,17 @@ def shopify_webhook(request: HttpRequest) -> JsonResponse:
     if shop is None:
         return _error("unknown shop", 404)
     signature = headers.get("X-Shopify-Hmac-Sha256", "")
-    if not signature:
-        return _error("missing signature", 401)
     body = request.body
     if not signature_is_valid(secret=shop.shopify_webhook_secret, body=body, signature=signature):
-        return _error("invalid signature", 401)
+        # Noted for the settings area's integrations tab: a wrong secret shows there.
+        reason = "invalid signature" if signature else "missing signature"
+        webhook_refusal_record(
+            shop_id=shop.pk,
+            provider=WebhookProvider.SHOPIFY,
+            topic=headers.get("X-Shopify-Topic", ""),
+            reason=reason,
+        )
+        return _error(reason, 401)
     event_id = headers.get("X-Shopify-Event-Id") or headers.get("X-Shopify-Webhook-Id", "")
     if not event_id or len(event_id) > 128:
         return _error("missing or invalid X-Shopify-Event-Id", 400)

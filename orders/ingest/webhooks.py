@@ -21,10 +21,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from orders.models import Shop, WebhookEvent, WebhookStatus
+from orders.models import Shop, WebhookEvent, WebhookRefusal, WebhookStatus
 from postpurchase.exceptions import DomainError
 from postpurchase.queue import enqueue_on_commit
 from postpurchase.redact import redact
@@ -77,6 +77,22 @@ def webhook_event_store(
     if status == WebhookStatus.RECEIVED:
         transaction.on_commit(_dispatch_soon)
     return event, True
+
+
+def webhook_refusal_record(*, shop_id: int, provider: str, topic: str, reason: str) -> None:
+    """Note that a delivery naming this shop was refused (a bad or missing signature): its one
+    row per shop and provider is overwritten, so staff see the last refusal beside the last
+    verified delivery, and forged deliveries cannot grow the table."""
+    values = {"topic": topic[:64], "reason": reason[:100], "refused_at": timezone.now()}
+    refusals = WebhookRefusal.objects.filter(shop_id=shop_id, provider=provider)
+    if refusals.update(**values, count=F("count") + 1):
+        return
+    guard = transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
+    try:
+        with guard:
+            WebhookRefusal.objects.create(shop_id=shop_id, provider=provider, **values)
+    except IntegrityError:  # written by a simultaneous refusal a moment ago
+        refusals.update(**values, count=F("count") + 1)
 
 
 _last_dispatch_request = 0.0

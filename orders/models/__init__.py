@@ -7,6 +7,7 @@ from orders.models.ingestion import (
     IdempotencyRecord,
     WebhookEvent,
     WebhookProvider,
+    WebhookRefusal,
     WebhookStatus,
 )
 from orders.models.orders import (
@@ -72,5 +73,6 @@ __all__ = [
     "Variant",
     "WebhookEvent",
     "WebhookProvider",
+    "WebhookRefusal",
     "WebhookStatus",
 ]

@@ -70,6 +70,31 @@ class WebhookEvent(TimeStampedModel):
         return self.status == WebhookStatus.IGNORED
 
 
+class WebhookRefusal(models.Model):
+    """The last delivery refused for its signature, per shop and provider: what the settings
+    area shows beside the last verified one (the inbox keeps only those). One row each, only
+    ever overwritten, so a stream of forged deliveries cannot grow the table; the body of a
+    delivery nobody signed is never kept."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
+    provider = models.CharField(max_length=16, choices=WebhookProvider.choices)
+    topic = models.CharField(max_length=64, blank=True)
+    reason = models.CharField(max_length=100)
+    refused_at = models.DateTimeField()
+    # Refusals since the row was first written.
+    count = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "provider"], name="uniq_webhookrefusal_shop_provider"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} refused for {self.shop_id}: {self.reason}"
+
+
 class ApiKey(TimeStampedModel):
     """A shop's REST API key. Only its SHA-256 is stored; the prefix identifies it to staff."""
 

@@ -14,6 +14,7 @@ class SettingsArea(models.TextChoices):
     API_KEYS = "api_keys", "API keys"
     SENDER = "sender", "Sender identity"
     PROFILE = "profile", "Profile and branding"
+    INTEGRATIONS = "integrations", "Integrations"
 
 
 class SettingsChange(models.Model):

@@ -81,3 +81,13 @@ class ShopProfileForm(forms.Form):
     website_url = forms.URLField(label="Website", required=False, assume_scheme="https")
     support_email = forms.EmailField(label="Support email", required=False)
     support_phone = forms.CharField(label="Support phone", max_length=32, required=False)
+
+
+class WebhookSecretForm(forms.Form):
+    # Never rendered back: a secret typed in is not sent to the browser again.
+    secret = forms.CharField(
+        label="Webhook secret",
+        max_length=255,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )

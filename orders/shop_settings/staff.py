@@ -117,8 +117,10 @@ def staff_invitation_find(*, token: str) -> StaffInvitation:
     invitation = (
         StaffInvitation.objects.select_related("shop").filter(pk=payload["invitation"]).first()
     )
-    if invitation is None or invitation.revoked_at is not None:
+    if invitation is None:
         raise StaffChangeRefused("This invitation link is not valid.")
+    if invitation.revoked_at is not None:
+        raise StaffChangeRefused("This invitation was withdrawn. Ask for a new one.")
     if invitation.accepted_at is not None:
         raise StaffChangeRefused("This invitation has already been used.")
     if invitation.expires_at <= timezone.now():
@@ -154,6 +156,32 @@ def staff_invitation_accept(
             changes={"role": (None, invitation.role)},
         )
     return membership
+
+
+def staff_invitation_revoke(*, shop_id: int, actor: AnyUser | None, invitation_id: int) -> None:
+    """Withdraw an open invitation: its link then works no more, like an expired one."""
+    with transaction.atomic():
+        _shop_lock(shop_id)
+        staff_permission_require(actor=actor, shop_id=shop_id, action=permissions.STAFF_EDIT)
+        invitation = (
+            StaffInvitation.objects.select_for_update()
+            .filter(shop_id=shop_id, pk=invitation_id)
+            .first()
+        )
+        if invitation is None:
+            raise StaffChangeRefused("No such invitation in this shop.")
+        if not invitation.is_open(timezone.now()):
+            raise StaffChangeRefused(f"The invitation to {invitation.email} is no longer open.")
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at", "updated_at"])
+        settings_change_record(
+            shop_id=shop_id,
+            actor=actor,
+            area=SettingsArea.STAFF,
+            action="staff.invitation_revoked",
+            subject=invitation.email,
+            changes={"invitation": ("open", "revoked")},
+        )
 
 
 def _account_create(email: str, password: str) -> User:

@@ -2,19 +2,20 @@
 changes made on it. Read by managers and owners, changed by owners (the policy's actions)."""
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views import View
 
 from orders.branding import brand_for_colour
-from orders.models import ApiKey, SettingsArea, StaffMembership
+from orders.models import ApiKey, SettingsArea, StaffInvitation, StaffMembership
 from orders.shop_settings import selectors
 from orders.shop_settings.api_keys import api_key_create_by_staff, api_key_revoke_by_staff
 from orders.shop_settings.forms import (
@@ -24,8 +25,15 @@ from orders.shop_settings.forms import (
     ShopProfileForm,
     StaffInviteForm,
     StaffRoleForm,
+    WebhookSecretForm,
+)
+from orders.shop_settings.integrations import (
+    CARRIER_PROVIDERS,
+    carrier_webhook_secret_set,
+    shopify_webhook_secret_set,
 )
 from orders.shop_settings.profile import ShopProfile, shop_profile_of, shop_profile_update
+from orders.shop_settings.sections import settings_sections_for
 from orders.shop_settings.sender import (
     SenderIdentity,
     SenderIdentityInvalid,
@@ -35,6 +43,7 @@ from orders.shop_settings.sender import (
 from orders.shop_settings.staff import (
     staff_invitation_accept,
     staff_invitation_find,
+    staff_invitation_revoke,
     staff_invite,
     staff_member_remove,
     staff_role_change,
@@ -60,6 +69,8 @@ class SettingsView(DashboardView):
         page = paginator.get_page(self.request.GET.get("page"))
         return super().get_context_data(
             tab=self.tab,
+            # What other apps add to this tab (`sections`): the return address on the profile.
+            sections=settings_sections_for(tab=self.tab, shop=self.shop),
             changes_page=page,
             page_obj=page,
             page_range=paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
@@ -158,6 +169,25 @@ class StaffRemoveView(_StaffMemberAction):
                 request, f"{membership.user.email or membership.user} is no longer staff here."
             )
         return self.done()
+
+
+class StaffInvitationRevokeView(StaffPermissionMixin, View):
+    http_method_names = ["post"]
+    permission = permissions.STAFF_EDIT
+
+    def post(self, request: StaffRequest, pk: int) -> HttpResponse:
+        invitation = get_object_or_404(scoped(StaffInvitation, self.shop), pk=pk)
+        try:
+            staff_invitation_revoke(
+                shop_id=self.shop.pk, actor=request.user, invitation_id=invitation.pk
+            )
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request, f"The invitation to {invitation.email} is revoked: its link works no more."
+            )
+        return HttpResponseRedirect(reverse("shop_settings:staff"))
 
 
 class ApiKeyListView(SettingsView):
@@ -274,6 +304,81 @@ class ShopProfilePreviewView(DashboardView):
         )
         return super().get_context_data(
             shop=profile, brand=brand_for_colour(profile.primary_colour), **kwargs
+        )
+
+
+class ShopProfilePreviewFrameView(DashboardView):
+    """The preview's frame, pointed at the draft typed so far: the profile form asks for it as
+    its fields change (htmx) and puts it in place of the frame, so the tracking page's preview
+    follows the typing without saving. Only the profile's own fields go into the frame's
+    address (not the form's CSRF token)."""
+
+    template_name = "orders/shop_settings/_preview_frame.html"
+    http_method_names = ["get", "head", "options"]
+    permission = permissions.SETTINGS_VIEW
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        draft = {
+            field: self.request.GET[field]
+            for field in ShopProfileForm.base_fields
+            if field in self.request.GET
+        }
+        return super().get_context_data(preview_query=urlencode(draft), **kwargs)
+
+
+class IntegrationsView(SettingsView):
+    """Each integration's status, read from the shop and the settings when the page loads (no
+    provider is called for it); test sends are buttons, in the sections other apps add."""
+
+    template_name = "orders/shop_settings/integrations.html"
+    tab = "integrations"
+    area = SettingsArea.INTEGRATIONS
+    http_method_names = ["get", "head", "options"]
+    permission = permissions.SETTINGS_VIEW
+
+
+class _WebhookSecretView(StaffPermissionMixin, View):
+    http_method_names = ["post"]
+    permission = permissions.INTEGRATION_EDIT
+    label = ""
+
+    def save(self, request: StaffRequest, secret: str, **kwargs: Any) -> None:
+        raise NotImplementedError
+
+    def post(self, request: StaffRequest, **kwargs: Any) -> HttpResponse:
+        form = WebhookSecretForm(request.POST, prefix=kwargs.get("provider", "shopify"))
+        if not form.is_valid():
+            messages.error(request, "Paste the secret to set it.")
+        else:
+            try:
+                self.save(request, form.cleaned_data["secret"], **kwargs)
+            except DomainError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, f"The {self.label} webhook secret is set.")
+        return HttpResponseRedirect(reverse("shop_settings:integrations"))
+
+
+class ShopifySecretView(_WebhookSecretView):
+    permission = permissions.INTEGRATION_EDIT
+    label = "Shopify"
+
+    def save(self, request: StaffRequest, secret: str, **kwargs: Any) -> None:
+        shopify_webhook_secret_set(shop_id=self.shop.pk, actor=request.user, secret=secret)
+
+
+class CarrierSecretView(_WebhookSecretView):
+    permission = permissions.INTEGRATION_EDIT
+    label = "carrier"
+
+    def post(self, request: StaffRequest, **kwargs: Any) -> HttpResponse:
+        if kwargs["provider"] not in CARRIER_PROVIDERS:
+            raise Http404("No such carrier integration.")
+        return super().post(request, **kwargs)
+
+    def save(self, request: StaffRequest, secret: str, **kwargs: Any) -> None:
+        carrier_webhook_secret_set(
+            shop_id=self.shop.pk, actor=request.user, provider=kwargs["provider"], secret=secret
         )
 
 

@@ -27,6 +27,7 @@ from returns.models import (
     RETURN_TRANSITIONS,
     ReturnEvent,
     ReturnItem,
+    ReturnPolicy,
     ReturnReason,
     ReturnRequest,
     ReturnStatus,
@@ -250,3 +251,12 @@ def order_returns(*, order: Order) -> OrderReturns:
 def order_returns_panel(order: Order) -> dict[str, OrderReturns]:
     """The order page's returns section (registered in `ReturnsConfig.ready`)."""
     return {"order_returns": order_returns(order=order)}
+
+
+def return_address_section(shop: Shop) -> dict[str, str]:
+    """The settings area's profile tab shows the return address (read only: a shop without a
+    policy yet has none, and gets one when it is first saved)."""
+    address = (
+        ReturnPolicy.objects.filter(shop=shop).values_list("return_address", flat=True).first()
+    )
+    return {"address": address or ""}

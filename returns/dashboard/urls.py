@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.QueueView.as_view(), name="queue"),
     path("bulk/", views.BulkActionView.as_view(), name="bulk"),
     path("policy/", views.PolicyView.as_view(), name="policy"),
+    path("return-address/", views.ReturnAddressView.as_view(), name="return_address"),
     path("report/", views.ReportView.as_view(), name="report"),
     path("<int:pk>/", views.ReturnDetailView.as_view(), name="detail"),
     path(

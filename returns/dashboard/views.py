@@ -45,6 +45,7 @@ from returns.dashboard.reports import (
 from returns.models import ReturnRequest, ReturnStatus
 from returns.services import (
     Inspection,
+    return_address_set,
     return_policy_for,
     return_policy_save,
     return_request_approve,
@@ -366,6 +367,25 @@ class PolicyView(ReturnsView):
                 messages.success(request, "Return policy saved.")
                 return HttpResponseRedirect(reverse("returns_dashboard:policy"))
         return self.render_to_response(self.get_context_data(**forms), status=400)
+
+
+class ReturnAddressView(StaffPermissionMixin, View):
+    """The return address, set from the settings area's profile tab (this app's section
+    there); the policy editor changes it too."""
+
+    http_method_names = ["post"]
+    permission = permissions.RETURN_POLICY_EDIT
+
+    def post(self, request: StaffRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return_address_set(
+                shop=self.shop, actor=request.user, address=request.POST.get("return_address", "")
+            )
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "The return address is saved.")
+        return HttpResponseRedirect(reverse("shop_settings:profile"))
 
 
 # Report --------------------------------------------------------------------------------------

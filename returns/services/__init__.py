@@ -6,7 +6,12 @@ from returns.services.eligibility import (
     return_methods_for,
     returnable_lines,
 )
-from returns.services.policy import DEFAULT_REASONS, return_policy_for, return_policy_save
+from returns.services.policy import (
+    DEFAULT_REASONS,
+    return_address_set,
+    return_policy_for,
+    return_policy_save,
+)
 from returns.services.requests import (
     ItemChoice,
     Quote,
@@ -32,6 +37,7 @@ __all__ = [
     "ReturnableLine",
     "keep_item_limit",
     "resolutions_for",
+    "return_address_set",
     "return_methods_for",
     "return_policy_for",
     "return_policy_save",

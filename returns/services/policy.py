@@ -7,10 +7,13 @@ from typing import Any, Protocol
 
 from django.db import transaction
 
-from orders.models import Shop
+from orders.models import SettingsArea, Shop
 from orders.services.tracking import shop_return_window_set
+from orders.shop_settings.audit import settings_change_record
 from orders.tenancy import staff_permission_require
 from postpurchase import permissions
+from postpurchase.exceptions import DomainError
+from postpurchase.locks import row_lock
 from postpurchase.permissions import Actor
 from returns.models import ReturnMethod, ReturnPolicy, ReturnReason
 
@@ -68,3 +71,34 @@ def return_policy_save(
     for edit in edits:
         edit.save()
     return return_policy_for(shop)
+
+
+RETURN_ADDRESS_MAX_LINES = 8
+
+
+def return_address_set(*, shop: Shop, actor: Actor, address: str) -> ReturnPolicy:
+    """Set where returned parcels go (printed on the slip, sent with the approval), from the
+    settings area's profile tab; recorded there. The owner's, like the rest of the policy."""
+    lines = [line.strip() for line in address.strip().splitlines()]
+    address = "\n".join(line for line in lines if line)
+    if len(lines) > RETURN_ADDRESS_MAX_LINES or len(address) > 500:
+        raise DomainError("Keep the return address to 8 short lines, as on a parcel label.")
+    with transaction.atomic():
+        staff_permission_require(
+            actor=actor, shop_id=shop.pk, action=permissions.RETURN_POLICY_EDIT
+        )
+        policy = row_lock(return_policy_for(shop))
+        before = policy.return_address
+        if before == address:
+            return policy
+        policy.return_address = address
+        policy.save(update_fields=["return_address", "updated_at"])
+        settings_change_record(
+            shop_id=shop.pk,
+            actor=actor,
+            area=SettingsArea.PROFILE,
+            action="return_address.changed",
+            subject="return address",
+            changes={"return address": (before, address)},
+        )
+    return policy

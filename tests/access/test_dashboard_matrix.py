@@ -10,6 +10,7 @@ one meets the same shop; a refused one must also leave the database exactly as i
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -18,9 +19,10 @@ from django.apps import apps
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from notifications.dashboard.email_frame import email_preview_stash
-from orders.models import ApiKey, StaffMembership
+from orders.models import ApiKey, StaffInvitation, StaffMembership
 from orders.services.api_keys import api_key_create
 from postpurchase import permissions as p
 from postpurchase.shell.staff import StaffPermissionMixin
@@ -80,6 +82,15 @@ _RETURN = {"pk": lambda w: w.return_request.pk}
 
 def _agent_membership(w) -> StaffMembership:
     return StaffMembership.objects.get(shop=w.shop, user=w.agent)
+
+
+def _invitation(w) -> StaffInvitation:
+    return StaffInvitation.objects.filter(shop=w.shop).first() or StaffInvitation.objects.create(
+        shop=w.shop,
+        email="invited@example.org",
+        role="agent",
+        expires_at=timezone.now() + timedelta(days=7),
+    )
 
 
 def _api_key(w) -> ApiKey:
@@ -216,7 +227,27 @@ CASES: dict[str, Case] = {
         post=p.SHOP_PROFILE_EDIT,
         data=lambda w: {"name": "Renamed", "primary_colour": "#0f766e"},
     ),
+    "shop_settings:staff_invitation_revoke": Case(
+        lambda w: {"pk": _invitation(w).pk}, post=p.STAFF_EDIT
+    ),
     "shop_settings:profile_preview": Case(get=p.SETTINGS_VIEW),
+    "shop_settings:profile_preview_frame": Case(get=p.SETTINGS_VIEW),
+    "shop_settings:integrations": Case(get=p.SETTINGS_VIEW),
+    "shop_settings:integration_shopify_secret": Case(
+        post=p.INTEGRATION_EDIT, data=lambda w: {"shopify-secret": "s" * 32}
+    ),
+    "shop_settings:integration_carrier_secret": Case(
+        lambda w: {"provider": "easypost"},
+        post=p.INTEGRATION_EDIT,
+        data=lambda w: {"easypost-secret": "e" * 32},
+    ),
+    "messaging:integration_email_test": Case(post=p.INTEGRATION_EDIT),
+    "messaging:integration_text_test": Case(
+        post=p.INTEGRATION_EDIT, data=lambda w: {"phone": "+14155550123"}
+    ),
+    "returns_dashboard:return_address": Case(
+        post=p.RETURN_POLICY_EDIT, data=lambda w: {"return_address": "1 Tea Lane\nLeeds"}
+    ),
     "shop_settings:sender": Case(
         get=p.SETTINGS_VIEW,
         post=p.INTEGRATION_EDIT,

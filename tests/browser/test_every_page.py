@@ -38,6 +38,7 @@ NOT_PAGES = {
     "messaging:message_email": "the sent email, shown in the message page's frame",
     "message_templates:preview_frame": "a draft email, shown in the editor's frame",
     "tracking:brand_stylesheet": "a stylesheet",
+    "shop_settings:profile_preview_frame": "the frame the profile page swaps in as you type",
     "tracking:shipments": "the parcels block the tracking page refreshes itself with",
     "logout": "a POST that signs out and redirects",
 }

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from orders.ingest.webhooks import webhook_refusal_record
 from orders.models import (
     ApiKey,
     DataExport,
@@ -26,6 +27,7 @@ from orders.models import (
     TrackingEvent,
     TrackingPageViews,
     WebhookEvent,
+    WebhookRefusal,
     WebhookStatus,
 )
 from orders.shop_settings.staff import staff_invite
@@ -68,6 +70,7 @@ NO_ADD = {
     ProblemReport,
     SettingsChange,
     StaffInvitation,
+    WebhookRefusal,
 }
 
 
@@ -96,6 +99,7 @@ def rows(shop):
     WebhookEventFactory(shop=shop)
     IdempotencyRecordFactory(shop=shop)
     DataExportFactory(shop=shop)
+    webhook_refusal_record(shop_id=shop.pk, provider="shopify", topic="orders/create", reason="x")
     # An invitation, and the record of its sending.
     staff_invite(shop_id=shop.pk, actor=None, email="new.hire@example.org", role="agent")
     return SimpleNamespace(shop=shop, customer=customer, order=order, shipment=shipment)

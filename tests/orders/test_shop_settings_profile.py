@@ -1,6 +1,8 @@
 """The shop's profile and branding: edited by managers and owners, recorded, previewed as the
 tracking page before it is saved."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -96,3 +98,36 @@ def test_the_profile_page_frames_the_preview_and_links_the_return_address(client
 
     assert f'src="{reverse("shop_settings:profile_preview")}"' in page
     assert reverse("returns_dashboard:policy") in page
+
+
+def test_the_profile_form_asks_for_a_new_preview_frame_as_it_is_typed_in(client, shop, manager):
+    client.force_login(manager)
+
+    page = client.get(reverse("shop_settings:profile")).content.decode()
+
+    # htmx swaps the frame as fields change; the Preview button still works without it.
+    assert f'hx-get="{reverse("shop_settings:profile_preview_frame")}"' in page
+    assert 'hx-trigger="input delay:300ms' in page
+    assert 'hx-target="#profile-preview-frame"' in page
+    assert 'id="profile-preview-frame" name="profile-preview"' in page
+    assert 'formtarget="profile-preview"' in page
+
+
+def test_the_live_preview_frame_points_at_the_typed_values_and_saves_nothing(client, shop, manager):
+    client.force_login(manager)
+    typed = {**PROFILE, "csrfmiddlewaretoken": "not-for-the-frame", "name": "Acme & Sons"}
+
+    frame = client.get(reverse("shop_settings:profile_preview_frame"), typed)
+
+    assert frame.status_code == 200
+    html = frame.content.decode()
+    src = re.search(r'src="([^"]+)"', html).group(1).replace("&amp;", "&")
+    assert src.startswith(reverse("shop_settings:profile_preview") + "?")
+    assert "csrfmiddlewaretoken" not in src
+    assert "<html" not in html  # a fragment, swapped into the profile page
+    preview = client.get(src).content.decode()
+    assert "Acme &amp; Sons" in preview
+    assert "care@acme.test" in preview
+    assert reverse("tracking:brand_stylesheet", args=["0f766e"]) in preview
+    assert Shop.objects.get(pk=shop.pk).name == shop.name
+    assert not SettingsChange.objects.exists()

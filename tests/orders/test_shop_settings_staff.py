@@ -15,6 +15,7 @@ from django.utils import timezone
 from orders.models import SettingsChange, StaffInvitation, StaffMembership, StaffRole
 from orders.shop_settings.staff import (
     StaffChangeRefused,
+    staff_invitation_revoke,
     staff_invite,
     staff_member_remove,
     staff_role_change,
@@ -125,6 +126,69 @@ def test_a_tampered_link_is_refused(client, shop, owner, django_capture_on_commi
 
     assert page.status_code == 410
     assert "not valid" in page.content.decode()
+
+
+def test_a_revoked_invitation_link_gets_the_page_an_expired_one_does(
+    client, shop, owner, django_capture_on_commit_callbacks
+):
+    sent = _invite(shop, owner, django_capture_on_commit_callbacks)
+    path = _link_path(mail.outbox[0])
+    client.force_login(owner.user)
+    staff_page = client.get(reverse("shop_settings:staff")).content.decode()
+    revoke_url = reverse("shop_settings:staff_invitation_revoke", args=[sent.invitation.pk])
+    assert f'action="{revoke_url}"' in staff_page
+
+    response = client.post(revoke_url, follow=True)
+
+    assert "The invitation to new.hire@example.org is revoked" in response.content.decode()
+    change = SettingsChange.objects.filter(action="staff.invitation_revoked").get()
+    assert (change.actor, change.subject) == (owner.user, "new.hire@example.org")
+    assert "staff.invitation_revoked · new.hire@example.org" in response.content.decode()
+    assert revoke_url not in response.content.decode()  # no longer listed as open
+    client.logout()
+    page = client.get(path)
+    joined = client.post(
+        path, {"password1": "a-long-passphrase-9", "password2": "a-long-passphrase-9"}
+    )
+    assert page.status_code == 410
+    assert "withdrawn" in page.content.decode()
+    assert 'class="notice notice--error"' in page.content.decode()
+    assert joined.status_code == 400
+    assert not get_user_model().objects.filter(email="new.hire@example.org").exists()
+
+
+def test_only_an_owner_revokes_and_a_used_invitation_cannot_be(
+    client, shop, owner, manager, django_capture_on_commit_callbacks
+):
+    sent = _invite(shop, owner, django_capture_on_commit_callbacks)
+    with pytest.raises(StaffPermissionDenied):
+        staff_invitation_revoke(
+            shop_id=shop.pk, actor=manager.user, invitation_id=sent.invitation.pk
+        )
+    client.force_login(manager.user)
+    url = reverse("shop_settings:staff_invitation_revoke", args=[sent.invitation.pk])
+    assert client.post(url).status_code == 403
+    assert f'action="{url}"' not in client.get(reverse("shop_settings:staff")).content.decode()
+
+    StaffInvitation.objects.filter(pk=sent.invitation.pk).update(accepted_at=timezone.now())
+    with pytest.raises(StaffChangeRefused):
+        staff_invitation_revoke(shop_id=shop.pk, actor=owner.user, invitation_id=sent.invitation.pk)
+    assert StaffInvitation.objects.get(pk=sent.invitation.pk).revoked_at is None
+
+
+def test_another_shops_invitation_is_a_404_to_revoke(
+    client, shop, owner, django_capture_on_commit_callbacks
+):
+    sent = _invite(shop, owner, django_capture_on_commit_callbacks)
+    outsider = StaffMembershipFactory(shop=ShopFactory(), role=StaffRole.OWNER).user
+    client.force_login(outsider)
+
+    response = client.post(
+        reverse("shop_settings:staff_invitation_revoke", args=[sent.invitation.pk])
+    )
+
+    assert response.status_code == 404
+    assert StaffInvitation.objects.get(pk=sent.invitation.pk).revoked_at is None
 
 
 def test_a_manager_cannot_invite_or_grant_owner(shop, manager):
