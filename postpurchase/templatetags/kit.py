@@ -164,7 +164,9 @@ def kit_filter_bar(context: template.Context, form: forms.Form, search: str = "q
     hidden = tuple(form.hidden_fields())
     request = context.get("request")
     params = request.GET if request is not None else None
-    names = [f.name for f in (search_field, *fields, *hidden) if f is not None]
+    # Hidden fields get no chip: the page that sets one shows it in its own words (a raw value,
+    # such as an id, is not for people).
+    names = [f.name for f in (search_field, *fields) if f is not None]
     typed = [f for f in (search_field, *fields) if f is not None and _input_type(f) in TYPED_INPUTS]
     trigger = ", ".join(
         [f"input changed delay:300ms from:#{f.auto_id}" for f in typed] + ["change", "submit"]
