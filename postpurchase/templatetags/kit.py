@@ -9,7 +9,7 @@ from typing import Any
 
 from django import forms, template
 from django.core.paginator import Page
-from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from postpurchase import charts, status_tones
 
@@ -185,5 +185,5 @@ def _input_type(field: forms.BoundField) -> str:
 
 
 @register.simple_tag
-def kit_required_marker() -> str:
-    return format_html('<span class="field__required" aria-hidden="true">*</span>')
+def kit_required_marker() -> SafeString:
+    return mark_safe('<span class="field__required" aria-hidden="true">*</span>')
