@@ -246,7 +246,7 @@ def test_page_header_has_one_filled_button_the_primary_action():
     html = _render(
         "page_header",
         title="Orders",
-        context="Everything your store sent us",
+        subtitle="Everything your store sent us",
         primary_label="Import orders",
         primary_url="/orders/import/",
         secondary=kit_actions("Export", "/orders/export/"),
