@@ -369,9 +369,9 @@ def _sizes(probe: _Probe) -> dict[str, Any]:
 
     probe.uncache()
     html = probe.get().content
-    css_path = finders.find("css/track.css")
+    css_path = finders.find("css/customer.css")
     if not isinstance(css_path, str):
-        raise SystemExit("css/track.css is not among the static files")
+        raise SystemExit("css/customer.css is not among the static files")
     css = Path(css_path).read_bytes()
     largest = (
         Order.objects.filter(shop__slug="demo")

@@ -126,7 +126,7 @@ def _sizes(p: dict[str, Any]) -> list[str]:
     big = z["largest"]
     return [
         f"Page weight of order {p.get('number', '')}: HTML {z['html_bytes']:,} bytes + "
-        f"`track.css` {z['css_bytes']:,} bytes = **{total:,} bytes ({_kb(total)})**, against "
+        f"`customer.css` {z['css_bytes']:,} bytes = **{total:,} bytes ({_kb(total)})**, against "
         f"< {_kb(SIZE_TARGET_BYTES)} (images aside). Compressed with gzip: "
         f"{z['html_gzip_bytes']:,} + {z['css_gzip_bytes']:,} bytes (WhiteNoise serves the "
         "stylesheet compressed; the HTML goes as it is). The demo order with the most scans, "
@@ -376,7 +376,7 @@ def targets(t: Tracking, s: Mapping[str, _Summary]) -> list[tuple[str, str, str,
         total = z["html_bytes"] + z["css_bytes"]
         found.append(
             (
-                "tracking page HTML + `track.css`, typical order",
+                "tracking page HTML + `customer.css`, typical order",
                 f"< {_kb(SIZE_TARGET_BYTES)}",
                 _kb(total),
                 _verdict(total < SIZE_TARGET_BYTES),

@@ -6,6 +6,10 @@ class NotificationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from notifications.models import MESSAGE_STATUS_TONES
+        from postpurchase import status_tones
+
+        status_tones.register("message", MESSAGE_STATUS_TONES)
         from anymail.signals import tracking
 
         from notifications import checks, receivers  # noqa: F401 - checks register on import

@@ -33,6 +33,22 @@ class MessageStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+# The chip tone of each state on the dashboard (postpurchase.status_tones): held messages
+# wait for someone, failed and bounced ones did not arrive.
+MESSAGE_STATUS_TONES: dict[str, str] = {
+    MessageStatus.SCHEDULED: "neutral",
+    MessageStatus.QUEUED: "info",
+    MessageStatus.SENDING: "info",
+    MessageStatus.SENT: "success",
+    MessageStatus.DELIVERED: "success",
+    MessageStatus.FAILED: "critical",
+    MessageStatus.HELD: "attention",
+    MessageStatus.BOUNCED: "critical",
+    MessageStatus.SUPPRESSED: "neutral",
+    MessageStatus.CANCELLED: "neutral",
+}
+
+
 _M = MessageStatus
 # `sending → scheduled` is a transient provider error: the send is retried at a later `send_at`
 # (the retry's backoff lives in the database, not in the broker). `sending → failed` is a

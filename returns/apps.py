@@ -6,6 +6,10 @@ class ReturnsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from postpurchase import status_tones
+        from returns.models import RETURN_STATUS_TONES
+
+        status_tones.register("return", RETURN_STATUS_TONES)
         from orders.dashboard.figures import OverviewFigure, overview_figure_register
         from orders.dashboard.panels import OrderPanel, order_panel_register
         from orders.shop_settings.sections import SettingsSection, settings_section_register

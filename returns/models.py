@@ -108,6 +108,20 @@ class ReturnStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+# The chip tone of each status on the dashboard (postpurchase.status_tones): a request waits
+# for the merchant's decision, a received parcel for its inspection.
+RETURN_STATUS_TONES: dict[str, str] = {
+    ReturnStatus.REQUESTED: "attention",
+    ReturnStatus.APPROVED: "info",
+    ReturnStatus.REJECTED: "critical",
+    ReturnStatus.IN_TRANSIT: "info",
+    ReturnStatus.RECEIVED: "attention",
+    ReturnStatus.INSPECTED: "info",
+    ReturnStatus.RESOLVED: "success",
+    ReturnStatus.CANCELLED: "neutral",
+}
+
+
 _R = ReturnStatus
 RETURN_TRANSITIONS: dict[str, set[str]] = {
     _R.REQUESTED: {_R.APPROVED, _R.REJECTED, _R.CANCELLED},

@@ -22,6 +22,17 @@ class OrderStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+# The chip tone of each status on the dashboard (postpurchase.status_tones, registered in
+# OrdersConfig.ready()).
+ORDER_STATUS_TONES: dict[str, str] = {
+    OrderStatus.PLACED: "info",
+    OrderStatus.SHIPPED: "info",
+    OrderStatus.DELIVERED: "success",
+    OrderStatus.CLOSED: "neutral",
+    OrderStatus.CANCELLED: "critical",
+}
+
+
 ORDER_TRANSITIONS: dict[str, set[str]] = {
     OrderStatus.PLACED: {OrderStatus.SHIPPED, OrderStatus.CANCELLED, OrderStatus.CLOSED},
     OrderStatus.SHIPPED: {OrderStatus.DELIVERED, OrderStatus.CLOSED},

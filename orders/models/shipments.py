@@ -28,6 +28,18 @@ class ShipmentStatus(models.TextChoices):
     RETURNED_TO_SENDER = "returned_to_sender", _("Returned to sender")
 
 
+# The chip tone of each status on the dashboard (postpurchase.status_tones).
+SHIPMENT_STATUS_TONES: dict[str, str] = {
+    ShipmentStatus.PENDING: "neutral",
+    ShipmentStatus.LABEL_CREATED: "neutral",
+    ShipmentStatus.IN_TRANSIT: "info",
+    ShipmentStatus.OUT_FOR_DELIVERY: "info",
+    ShipmentStatus.DELIVERED: "success",
+    ShipmentStatus.EXCEPTION: "attention",
+    ShipmentStatus.RETURNED_TO_SENDER: "critical",
+}
+
+
 _S = ShipmentStatus
 # Carriers skip scans, so forward jumps are allowed; a failed delivery attempt goes back from
 # out_for_delivery to in_transit, and an exception can clear to any later stage.

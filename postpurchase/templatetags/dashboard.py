@@ -23,7 +23,7 @@ def money(amount: Decimal | None, currency: str = "") -> str:
 @register.filter
 def bar_width(percent: float | Decimal | None) -> str:
     """`42.3|bar_width` → "bar__fill--w42": a bar's width as a class of whole percents (0-100,
-    in messaging.css), since pages may carry no style attribute (Content-Security-Policy)."""
+    in staff.css), since pages may carry no style attribute (Content-Security-Policy)."""
     if percent is None:
         return "bar__fill--w0"
     whole = Decimal(str(percent)).quantize(Decimal(1), rounding=ROUND_HALF_UP)

@@ -85,7 +85,7 @@ def test_dashboard_home_and_an_order_page_under_the_policy(live_server, page: Pa
 
     page.goto(f"{live_server.url}/dashboard/")
     expect(page.get_by_role("heading", name="Overview")).to_be_visible()
-    assert computed(page, ".topbar", "display") != "inline"  # app.css applies
+    assert computed(page, ".topbar", "display") != "inline"  # staff.css applies
     page.get_by_role("link", name=order.number).click()
 
     expect(page.get_by_role("heading", name=f"Order {order.number}")).to_be_visible()

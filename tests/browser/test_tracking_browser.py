@@ -61,7 +61,7 @@ def _assert_accessible(page: Page) -> None:
 
 
 def _assert_stylesheet_applied(page: Page) -> None:
-    """Without track.css every layout fits any width; make sure the width check means something."""
+    """Without customer.css every layout fits any width: the width check must mean something."""
     card = page.locator(".card").first
     assert card.evaluate("el => getComputedStyle(el).borderTopStyle") == "solid"
     assert card.evaluate("el => getComputedStyle(el).borderTopWidth") == "1px"

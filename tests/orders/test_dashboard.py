@@ -409,7 +409,7 @@ def test_pages_load_assets_only_from_our_own_host(staff_client, client, shop, pa
     assets = _assets(response.content.decode())
 
     assert response.status_code == 200
-    assert any(asset.endswith("css/app.css") for asset in assets)
+    assert any(asset.endswith("css/staff.css") for asset in assets)
     assert any("django_htmx/htmx-2" in asset for asset in assets)
     assert [a for a in assets if not a.startswith("/") or a.startswith("//")] == []
 
