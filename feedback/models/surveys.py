@@ -120,6 +120,10 @@ class SurveyRequest(TimeStampedModel):
             # The contact budget: a customer's recent requests.
             models.Index(fields=["customer", "-due_at"]),
             models.Index(fields=["shop", "-due_at"]),
+            # The refresh's look for planned requests due; the reminder's for sent ones.
+            models.Index(
+                fields=["due_at"], condition=Q(status="planned"), name="surveyrequest_planned_idx"
+            ),
             models.Index(
                 fields=["sent_at"],
                 condition=Q(status="sent"),

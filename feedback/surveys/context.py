@@ -87,6 +87,7 @@ SURVEY_VARIABLES = (
 )
 TEXT_REPLY_VARIABLES = (
     TemplateVariable("shop_name", "The shop's name", "Acme Tea"),
+    TemplateVariable("order_number", "The number of the order surveyed", "#1001"),
     TemplateVariable("customer_first_name", "The customer's first name (may be blank)", "Ada"),
     TemplateVariable("scale_min", "The lowest score (0 for NPS, else 1)", 0),
     TemplateVariable("scale_max", "The highest score (10 for NPS, 5 for CSAT, 7 for CES)", 10),

@@ -161,7 +161,10 @@ def survey_requests_refresh(*, now: datetime | None = None) -> int:
     many requests changed."""
     now = now or timezone.now()
     changed = 0
-    planned = SurveyRequest.objects.select_for_update(skip_locked=True).filter(status=_S.PLANNED)
+    # Only those due: a message cannot have gone before its survey was due.
+    planned = SurveyRequest.objects.select_for_update(skip_locked=True).filter(
+        status=_S.PLANNED, due_at__lte=now
+    )
     messages = {
         r.pk: r.message_pk
         for r in planned.annotate(message_pk=_request_messages(SURVEY_REQUEST_KIND))

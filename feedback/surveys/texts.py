@@ -56,6 +56,7 @@ def _reply(
             expires_at=due + flow.useful_for if flow.useful_for else None,
             context={
                 "shop_name": request.shop.name,
+                "order_number": request.order.number,
                 "customer_first_name": request.customer.first_name,
                 "scale_min": low,
                 "scale_max": high,
