@@ -173,7 +173,7 @@ def survey_requests_refresh(*, now: datetime | None = None) -> int:
     for request_id, message_pk in messages.items():
         message = found.get(message_pk) if message_pk else None
         changed += _request_mirror(request_id, message, now)
-    changed += _openings_mirror()
+    changed += _openings_mirror(now)
     return changed
 
 
@@ -200,13 +200,20 @@ def _request_mirror(request_id: int, message: Message | None, now: datetime) -> 
     return 0
 
 
-def _openings_mirror() -> int:
+# Opens reported later than this after the send no longer matter (the reminder is long due).
+_OPENS_WATCHED_FOR = timedelta(days=14)
+
+
+def _openings_mirror(now: datetime) -> int:
     opened = Message.objects.filter(pk=OuterRef("message_id"), opened_at__isnull=False).values(
         "opened_at"
     )[:1]
     return (
         SurveyRequest.objects.filter(
-            message__isnull=False, opened_at__isnull=True, message__opened_at__isnull=False
+            message__isnull=False,
+            opened_at__isnull=True,
+            message__opened_at__isnull=False,
+            sent_at__gte=now - _OPENS_WATCHED_FOR,
         )
         .filter(Q(status=_S.SENT) | Q(status=_S.ANSWERED))
         .update(opened_at=Subquery(opened))
