@@ -7,19 +7,32 @@ from notifications.engine.dispatch import (
     messages_dispatch_due,
     messages_recover_stuck,
 )
+from notifications.engine.inbound_texts import (
+    InboundText,
+    inbound_text_handler_register,
+    inbound_text_handler_unregister,
+)
+from notifications.engine.kinds import flows_enabled_for_kind, flows_for
 from notifications.engine.operations import (
     message_cancel,
     message_retry,
     message_send_now,
     message_settle,
 )
+from notifications.engine.planning import flow_schedule
 from notifications.engine.rendering import message_render
 from notifications.engine.scheduling import MessageRequest, message_schedule, messages_cancel
 from notifications.engine.sending import message_send, messages_send
 from notifications.engine.suppression import suppression_add
 
 __all__ = [
+    "InboundText",
     "MessageRequest",
+    "flow_schedule",
+    "flows_enabled_for_kind",
+    "flows_for",
+    "inbound_text_handler_register",
+    "inbound_text_handler_unregister",
     "message_cancel",
     "message_render",
     "message_retry",

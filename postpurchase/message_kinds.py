@@ -102,8 +102,25 @@ class PlanRequest:
     is_backfill: bool = False
 
 
+@dataclass(frozen=True)
+class PendingMessage:
+    """A message of a kind about to go out, as the kind's `send_check` sees it (plain values:
+    the kernel names no app's model)."""
+
+    message_id: int
+    shop_id: int
+    customer_id: int | None
+    order_id: int | None
+    channel: str
+    about: tuple[str, int]
+
+
 # The messages a kind owes for one event: none when the object has moved past it.
 Planner = Callable[[PlanRequest], list[MessagePlan]]
+# A kind's own last word before its messages go out, asked once per chunk of them with every
+# such message of the chunk: {message_id: why it must not go out any more} (the engine cancels
+# those). A fixed number of queries whatever the number of messages.
+SendCheck = Callable[[list[PendingMessage]], Mapping[int, str]]
 # The values the template editor previews a kind with, from one of the shop's orders.
 PreviewContext = Callable[[Any], Mapping[str, Any]]
 
@@ -143,6 +160,12 @@ class MessageKind:
     # The folder of its default templates, a template name (found in the apps' template
     # folders); "notifications/<name>" unless set.
     templates: str = ""
+    # Checked again just before its messages are sent, after the engine's own checks (consent,
+    # a cancelled order, …): what the kind's own rules make moot since it was planned.
+    send_check: SendCheck | None = None
+    # One message per plan, on the first of the flow's channels the customer can receive,
+    # instead of one on each (a survey asks once, wherever it reaches the customer).
+    single_channel: bool = False
     # Filled in by `register`: the app that declared it.
     app: str = field(default="", compare=False)
 

@@ -40,6 +40,7 @@ urlpatterns = [
     path("preferences/", include("notifications.preferences_urls")),
     path("track/", include("orders.tracking.urls")),
     path("returns/", include("returns.portal.urls")),
+    path("feedback/", include("feedback.urls")),
 ]
 
 if settings.BENCH_ENDPOINTS:

@@ -181,6 +181,7 @@ def world(shop):
         "url": "no-such-page/",
         "token": order.tracking_token,
         "kind": "order_confirmation",
+        "score": "9",
         "provider": "easypost",
         "key": "0f766e",
         "app_label": "orders",

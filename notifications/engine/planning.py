@@ -38,6 +38,9 @@ def flow_schedule(*, flow: Flow, order: Order, plan: MessagePlan) -> list[Messag
         return []
     scheduled = []
     recipients = recipients_for(order, flow.channels, purpose=flow.purpose)
+    kind = message_kinds.message_kind_find(flow.kind)
+    if kind is not None and kind.single_channel:
+        recipients = recipients[:1]
     # Read once for all channels, from objects already loaded: saves a query per message.
     place = RecipientPlace.for_order(order) if recipients else None
     for channel, recipient in recipients:

@@ -56,6 +56,7 @@ from notifications.models import (
 )
 from orders.models import Channel, OrderStatus, Purpose
 from postpurchase.exceptions import DomainError
+from postpurchase.message_kinds import PendingMessage, message_kind_find
 from postpurchase.states import allowed_from, can_transition
 
 logger = logging.getLogger(__name__)
@@ -142,6 +143,29 @@ def _moot_reason(message: Message, now: datetime, hold: Hold | None = None) -> s
     if customer is not None and customer.redacted_at:
         return "the customer's data was erased"
     return ""
+
+
+def _kinds_refuse(messages: list[Message]) -> dict[int, str]:
+    """Why each message its own kind's rules now make moot (`MessageKind.send_check`): each
+    kind with a check is asked once for the chunk's messages of that kind."""
+    by_kind: dict[str, list[PendingMessage]] = {}
+    for m in messages:
+        by_kind.setdefault(m.kind, []).append(
+            PendingMessage(
+                message_id=m.pk,
+                shop_id=m.shop_id,
+                customer_id=m.customer_id,
+                order_id=m.order_id,
+                channel=m.channel,
+                about=(m.about_type, m.about_id),
+            )
+        )
+    refused: dict[int, str] = {}
+    for name, pending in by_kind.items():
+        kind = message_kind_find(name)
+        if kind is not None and kind.send_check is not None:
+            refused.update(kind.send_check(pending))
+    return refused
 
 
 def _blocked(messages: list[Message]) -> dict[int, str]:
@@ -261,10 +285,11 @@ def _prepare(message_ids: list[int]) -> list[_Ready]:
     now, changes = timezone.now(), _Changes()
     ready: list[_Ready] = []
     blocked, holds = _blocked(messages), sending_holds(messages, now)
+    refused = _kinds_refuse(messages)
     cap = MarketingCap(messages, now)
     for message in messages:
         hold = holds.get(message.pk)
-        moot = _moot_reason(message, now, hold)
+        moot = _moot_reason(message, now, hold) or refused.get(message.pk, "")
         if moot:
             changes.move(message, MessageStatus.CANCELLED, moot)
         elif message.pk in blocked:

@@ -1,9 +1,9 @@
 """The flows' message kinds: the engagement messages the platform plans on top of the order's
 own updates, declared once here and registered from `NotificationsConfig.ready()`.
 
-Why here and not in the app whose event starts them: the care guide, the review request and the
-replenishment reminder start on `orders`' delivery events, but `orders` is the commerce core and
-plans no engagement of its own (the review request moves to `feedback` when it arrives); the
+Why here and not in the app whose event starts them: the care guide and the replenishment
+reminder start on `orders`' delivery events, but `orders` is the commerce core and plans no
+engagement of its own (the review request and the surveys are `feedback`'s); the
 apology for a delayed parcel and the occasions (birthday, first-order anniversary) start on no
 event at all, but on the periodic checks of this package (`delays`, `occasions`), run by
 `notifications.tasks`. Their default templates are this app's
@@ -15,7 +15,7 @@ from datetime import timedelta
 from django.utils.translation import gettext_lazy as _
 
 from notifications.flows.delays import KIND as SHIPMENT_DELAYED
-from notifications.flows.followups import care_guide_plan, review_request_plan
+from notifications.flows.followups import care_guide_plan
 from notifications.flows.occasions import ANNIVERSARY, BIRTHDAY
 from notifications.flows.replenishment import KIND as REPLENISHMENT
 from notifications.flows.replenishment import replenishment_plan
@@ -35,10 +35,9 @@ TRIGGER_CUSTOMER_DATE = "customer_date"
 TRIGGER_SHIPMENT_OVERDUE = "shipment_overdue"
 
 CARE_GUIDE = "care_guide"
-REVIEW_REQUEST = "review_request"
 
 _TEXTS = (Channel.EMAIL.value, Channel.SMS.value)
-# Guides and review requests are long texts with formatting: email only.
+# Guides are long texts with formatting: email only.
 _EMAIL = (Channel.EMAIL.value,)
 
 _SHOP_URL = TemplateVariable("shop_url", "The shop's website", "https://example.com/")
@@ -98,25 +97,6 @@ KINDS: tuple[MessageKind, ...] = (
         planner=care_guide_plan,
         preview_context=order_preview_context,
         whatsapp_variables=ORDER_UPDATE_WHATSAPP,
-    ),
-    # One per order, once every parcel has arrived: `order_delivered` is published once.
-    MessageKind(
-        name=REVIEW_REQUEST,
-        label=_("Review request"),
-        trigger=OrderEventName.ORDER_DELIVERED,
-        channels=_EMAIL,
-        purpose=Purpose.MARKETING,
-        delay=timedelta(days=7),
-        useful_for=timedelta(days=14),
-        variables=(
-            *ORDER_VARIABLES,
-            TemplateVariable(
-                "review_url", "Link to the review page", "https://example.com/feedback/"
-            ),
-        ),
-        planner=review_request_plan,
-        preview_context=order_preview_context,
-        whatsapp_variables=("customer_first_name", "order_number", "review_url"),
     ),
     # The delay is a lead time: the reminder goes five days *before* the predicted run-out (a
     # flow's delay is never negative).

@@ -203,6 +203,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.idempotency_keys_purge_task",
         "schedule": crontab(minute=17, hour=3),
     },
+    # Surveys mirror their messages (sent, opened) and owe their one reminder.
+    "survey-requests-refresh": {
+        "task": "feedback.tasks.survey_requests_refresh_task",
+        "schedule": timedelta(minutes=5),
+    },
+    "survey-reminders-schedule": {
+        "task": "feedback.tasks.survey_reminders_schedule_task",
+        "schedule": crontab(minute=12),
+    },
     "tracking-page-views-flush": {
         "task": "orders.tasks.tracking_page_views_flush_task",
         "schedule": timedelta(minutes=1),
@@ -422,5 +431,11 @@ NOTIFICATIONS_SHIPMENT_SILENT_DAYS = env.int("NOTIFICATIONS_SHIPMENT_SILENT_DAYS
 # notifications.engine.compliance.customers_with_shipment_exception for the signature).
 NOTIFICATIONS_MARKETING_PAUSE_CHECKS = [
     "notifications.engine.compliance.customers_with_shipment_exception",
+    "returns.selectors.customers_with_open_return",
+]
+# Checks that keep a customer from being surveyed now (feedback.surveys.selectors.survey_holds):
+# same signature as the marketing pause checks (customer ids -> {customer_id: reason}). A
+# follow-up case module adds its "case open" check here.
+FEEDBACK_SURVEY_HOLD_CHECKS = [
     "returns.selectors.customers_with_open_return",
 ]

@@ -17,6 +17,9 @@ from django.urls import get_resolver, reverse
 from django.utils import timezone
 from playwright.sync_api import Page, Request
 
+from feedback.models import SurveyRequest
+from feedback.surveys.services import survey_answer_record
+from feedback.tokens import order_token
 from orders.links import preferences_path
 from orders.models import StaffInvitation, StaffRole
 from orders.shop_settings.staff import INVITATION_VALID_FOR, invitation_token
@@ -29,7 +32,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 WIDTHS = ({"width": 360, "height": 740}, {"width": 1280, "height": 800})
 # Where the people's pages live: the merchant's dashboard and what customers open.
 MERCHANT_PREFIX = "dashboard/"
-CUSTOMER_PREFIXES = ("track/", "returns/", "preferences/", "accounts/")
+CUSTOMER_PREFIXES = ("track/", "returns/", "preferences/", "accounts/", "feedback/")
 
 # URLs that are no page of their own, and why.
 NOT_PAGES = {
@@ -41,6 +44,7 @@ NOT_PAGES = {
     "shop_settings:profile_preview_frame": "the frame the profile page swaps in as you type",
     "tracking:shipments": "the parcels block the tracking page refreshes itself with",
     "logout": "a POST that signs out and redirects",
+    "feedback:score": "a survey email's one-tap link: records the score, redirects to the survey",
 }
 
 # How to fill a customer page's parameters from the world's objects.
@@ -54,7 +58,22 @@ PARAMETERS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "returns:start": lambda w: {"token": w.order.tracking_token},
     "returns:detail": lambda w: {"token": w.order.tracking_token, "rma": w.return_request.rma},
     "returns:slip": lambda w: {"token": w.order.tracking_token, "rma": w.return_request.rma},
+    "feedback:survey": lambda w: {"token": _answered_survey_token(w)},
 }
+
+
+def _answered_survey_token(world: Any) -> str:
+    """The survey page as a customer lands on it after one tap: thanks, and why?"""
+    survey = SurveyRequest.objects.create(
+        shop=world.shop,
+        order=world.order,
+        customer=world.order.customer,
+        kind="nps",
+        due_at=timezone.now(),
+        status="sent",
+    )
+    survey_answer_record(request=survey, score=6, channel="email")
+    return order_token(world.order)
 
 
 def _invitation(world: Any) -> StaffInvitation:

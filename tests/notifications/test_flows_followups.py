@@ -132,7 +132,9 @@ def test_review_request_once_per_order_seven_days_after_its_last_parcel_arrived(
     assert Message.objects.filter(kind="review_request").count() == 1
     url = message.context["review_url"]
     assert url.startswith("https://shop.test/feedback/")
-    token = url.removeprefix("https://shop.test/feedback/").rstrip("/")
+    # The review page of the order's feedback link (the review request is feedback's kind).
+    assert url.endswith("/review/")
+    token = url.removeprefix("https://shop.test/feedback/").removesuffix("/review/")
     assert signing.loads(token, salt="feedback.order") == order.pk
     text = message_render(kind="review_request", channel="email", context=message.context)
     assert url in text.body_text

@@ -41,7 +41,13 @@ def test_a_delivery_schedules_its_follow_ups_through_the_worker(celery_worker_li
     with transaction.atomic():
         shipment_transition(shipment=shipment, to="delivered", at=delivered_at)
 
-    kinds = {"shipment_delivered", "care_guide", "replenishment", "review_request"}
+    kinds = {
+        "shipment_delivered",
+        "care_guide",
+        "replenishment",
+        "review_request",
+        "survey_request",
+    }
 
     def scheduled() -> dict[str, Message]:
         return {m.kind: m for m in Message.objects.filter(order=order)}
@@ -50,6 +56,7 @@ def test_a_delivery_schedules_its_follow_ups_through_the_worker(celery_worker_li
     messages = scheduled()
     assert messages["care_guide"].send_at == delivered_at + timedelta(days=3)
     assert messages["review_request"].send_at == delivered_at + timedelta(days=7)
+    assert messages["survey_request"].send_at == delivered_at + timedelta(days=3)
     # No history: 20 days of use x 2, reminded 5 days before.
     assert messages["replenishment"].send_at == delivered_at + timedelta(days=35)
 

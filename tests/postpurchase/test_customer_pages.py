@@ -18,6 +18,9 @@ from django.http import HttpResponse
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from feedback.models import SurveyRequest
+from feedback.surveys.services import survey_answer_record
+from feedback.tokens import order_token
 from orders.links import preferences_token
 from orders.models import OrderStatus
 from returns.services import ItemChoice, return_request_create
@@ -31,11 +34,13 @@ NOT_CUSTOMER = ("", "dashboard/", "admin/", "api/", "webhooks/", "accounts/", "h
 NOT_CUSTOMER += ("favicon.ico",)
 # The shop's colours: a public stylesheet, the same for everyone and cached for a year.
 NOT_PAGES = {"tracking:brand_stylesheet"}
+# A survey email's one-tap link: it records the score and redirects to the survey's page.
+NOT_PAGES |= {"feedback:score"}
 # The tracking page (and its polled fragment) carries an ETag: the browser may keep it.
 REVALIDATED = {"tracking:page", "tracking:shipments"}
 # Pages whose form posts back: same-origin, or browsers POST with `Origin: null`.
 WITH_FORM = {"tracking:lookup", "tracking:problem", "returns:lookup", "returns:start"}
-WITH_FORM |= {"returns:detail", "preferences"}
+WITH_FORM |= {"returns:detail", "preferences", "feedback:survey"}
 
 
 @dataclass(frozen=True)
@@ -103,10 +108,15 @@ def world(shop) -> dict[str, str]:
         method="drop_off",
         submission_key="customer-pages-walk",
     )
+    survey = SurveyRequest.objects.create(
+        shop=shop, order=order, customer=order.customer, kind="nps", due_at=timezone.now()
+    )
+    survey_answer_record(request=survey, score=7, channel="email")
     return {
         "token": order.tracking_token,
         "rma": returned.rma,
         "preferences:token": preferences_token(order.customer_id),
+        "feedback:survey:token": order_token(order),
     }
 
 

@@ -1,0 +1,3 @@
+"""Ops' admin of feedback, one module per sub-domain (registered on import)."""
+
+from feedback.surveys import admin as surveys_admin  # noqa: F401

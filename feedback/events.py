@@ -1,0 +1,25 @@
+"""The domain events `feedback` publishes, declared on the kernel's bus (`postpurchase.events`).
+
+`survey_answered` — a customer's score was recorded (once per survey request), by tap or text:
+    shop_id, order_id, customer_id, request_id, answer_id, kind ("nps", "csat_delivery",
+    "csat_order", "ces"), score (int), scale_min, scale_max, channel ("email", "sms"),
+    has_comment (bool: the "why" came with it), answered_at (ISO 8601).
+`survey_commented` — the customer's "why" arrived after their score (at most once per answer):
+    the same keys, has_comment true, and commented_at (ISO 8601). The text itself is not in the
+    payload (personal data stays in its row): read it with
+    `feedback.surveys.selectors.survey_answer_get(answer_id=…)`.
+
+A follow-up module subscribes by name from its `ready()` (`events.subscribe(
+FeedbackEventName.SURVEY_ANSWERED, handler, key=…)`)."""
+
+from django.db import models
+
+from postpurchase import events
+
+
+class FeedbackEventName(models.TextChoices):
+    SURVEY_ANSWERED = "survey_answered"
+    SURVEY_COMMENTED = "survey_commented"
+
+
+events.declare(FeedbackEventName.values, app="feedback")
