@@ -203,6 +203,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.idempotency_keys_purge_task",
         "schedule": crontab(minute=17, hour=3),
     },
+    # Retrain each shop's sentiment model, rescore and refresh its topics.
+    "texts-analyse-nightly": {
+        "task": "feedback.tasks.texts_analyse_nightly_task",
+        "schedule": crontab(minute=25, hour=3),
+    },
     "tracking-page-views-flush": {
         "task": "orders.tasks.tracking_page_views_flush_task",
         "schedule": timedelta(minutes=1),

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from notifications.engine.inbound import InboundText, inbound_text_announce
 from notifications.engine.suppression import suppression_add
 from notifications.engine.text_opt_outs import (
     TEXT_CHANNELS,
@@ -218,4 +219,15 @@ def twilio_inbound_record(*, payload: dict[str, str]) -> InboundResult:
         reply = _start_reply(sender)
     elif keyword == "help":
         reply = _help_reply(shop)
+    inbound_text_announce(
+        InboundText(
+            inbound_id=inbound.pk,
+            shop_id=inbound.shop_id,
+            customer_id=inbound.customer_id,
+            channel=channel,
+            body=body,
+            keyword=keyword,
+            received_at=inbound.received_at,
+        )
+    )
     return InboundResult(keyword, reply, inbound)
