@@ -99,10 +99,22 @@ def record_text(
         )
         if customer is None or written_at is None:
             row.refresh_from_db(fields=["customer", "written_at", "created_at"])
-        row.topics.set(
-            Topic.objects.filter(shop=shop, key__in=phrase_keys(text)).values_list("pk", flat=True)
-        )
+        _text_topics_link(row.pk, shop.pk, sorted(phrase_keys(text)))
     return row
+
+
+def _text_topics_link(text_id: int, shop_id: int, keys: list[str]) -> None:
+    """Link one text to the shop's known topics among its phrase keys, replacing its links:
+    two statements, whatever the topics (our own tables)."""
+    links = AnalysedText.topics.through._meta.db_table
+    topics = Topic._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {links} WHERE analysedtext_id = %s", [text_id])  # noqa: S608
+        cursor.execute(
+            f"INSERT INTO {links} (analysedtext_id, topic_id) "  # noqa: S608
+            f"SELECT %s, id FROM {topics} WHERE shop_id = %s AND key = ANY(%s::text[])",
+            [text_id, shop_id, keys],
+        )
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@ Once a shop has MIN_RATED_TEXTS rated texts, its positives (rating ≥ 0.75: 4 o
 negatives (≤ 0.25: 1 or 2★; the middle is left out) train a TF-IDF (words and pairs) + logistic
 regression model. A stratified quarter of them, drawn with a fixed seed, is held out; the
 model and VADER both score it, and the model is chosen only when its ROC AUC is higher. The
-weights kept are then refitted on every labelled text (the held-out figures stay the
-estimate). Each training is a new version; the latest decides the shop's scorer."""
+weights kept are those of the model so measured (three quarters of the texts): the AUC shown
+is the AUC of the model in use, and the texts are tokenised once. Each training is a new
+version; the latest decides the shop's scorer."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -97,7 +98,7 @@ def sentiment_model_train(*, shop_id: int, now: datetime | None = None) -> Train
         roc_auc_score(y_test, classifier.predict_proba(vectorizer.transform(test))[:, 1])
     )
     vader_auc = float(roc_auc_score(y_test, vader.score(test)))
-    weights = _weights(*_fit(texts, labels))
+    weights = _weights(vectorizer, classifier)
     with transaction.atomic():
         last = ShopSentimentModel.objects.filter(shop_id=shop_id).aggregate(v=Max("version"))["v"]
         model = ShopSentimentModel.objects.create(
