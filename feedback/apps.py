@@ -19,3 +19,9 @@ class FeedbackConfig(AppConfig):
             key="feedback.problem_reported_analyse",
         )
         inbound_subscribe("feedback.inbound_text_analyse", sources.inbound_text_analyse)
+        # An erased customer's words are erased here too.
+        events.subscribe(
+            OrderEventName.CUSTOMER_REDACTED,
+            sources.customer_redacted_erase,
+            key="feedback.customer_redacted_erase",
+        )

@@ -314,6 +314,22 @@ def shop_texts_analyse(*, shop_id: int, now: datetime | None = None) -> Analysis
     return report
 
 
+def texts_erase_for_customer(*, shop_id: int, customer_id: int) -> int:
+    """A customer's erasure reaches their words here too: their texts go (with their topic
+    links), and so does any topic's example quoting them. Returns how many texts went."""
+    texts = AnalysedText.objects.filter(shop_id=shop_id, customer_id=customer_id)
+    words = list(texts.values_list("text", flat=True))
+    if not words:
+        return 0
+    for topic in Topic.objects.filter(shop_id=shop_id).exclude(examples=[]):
+        kept = [q for q in topic.examples if not any(q.rstrip("…") in text for text in words)]
+        if kept != topic.examples:
+            topic.examples = kept
+            topic.save(update_fields=["examples", "updated_at"])
+    texts.delete()
+    return len(words)
+
+
 def shops_with_texts() -> list[int]:
     """The active shops that have texts to analyse."""
     return list(

@@ -1,11 +1,12 @@
 """The texts customers already write elsewhere, fed to `record_text` as they arrive: the
 problem reports of the tracking page (through `orders`' `problem_reported` event) and the
 texts customers send us (through the messaging engine's inbound subscribers). Survey
-answers and reviews call `record_text` from their own services."""
+answers and reviews call `record_text` from their own services. And an erased customer's
+texts are erased (through `customer_redacted`)."""
 
 import re
 
-from feedback.analysis.services import record_text
+from feedback.analysis.services import record_text, texts_erase_for_customer
 from feedback.models import TextSource
 from notifications.engine.inbound import InboundText
 from orders.models import Customer, ProblemReport, Shop
@@ -53,3 +54,8 @@ def inbound_text_analyse(text: InboundText) -> None:
         customer=customer,
         written_at=text.received_at,
     )
+
+
+def customer_redacted_erase(event: Event) -> None:
+    """Subscribed to `customer_redacted`: the customer's texts are personal data too."""
+    texts_erase_for_customer(shop_id=event.shop_id, customer_id=event.payload["customer_id"])

@@ -6,8 +6,10 @@ regression model. A stratified quarter of them, drawn with a fixed seed, is held
 model and VADER both score it, and the model is chosen only when its ROC AUC is higher. The
 weights kept are those of the model so measured (three quarters of the texts): the AUC shown
 is the AUC of the model in use, and the texts are tokenised once. Each training is a new
-version; the latest decides the shop's scorer."""
+version, unless the labelled texts are the same as the latest version's; the latest decides
+the shop's scorer."""
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -61,6 +63,13 @@ def _labelled(shop_id: int) -> tuple[int, list[str], np.ndarray]:
     return len(rows), texts, np.array(labels, dtype=np.int64)
 
 
+def _fingerprint(texts: list[str], labels: np.ndarray) -> str:
+    digest = hashlib.sha256()
+    for text, label in zip(texts, labels, strict=True):
+        digest.update(f"{label}\t{text}\n".encode())
+    return digest.hexdigest()
+
+
 def _fit(texts: list[str], labels: np.ndarray) -> tuple[TfidfVectorizer, LogisticRegression]:
     vectorizer = TfidfVectorizer(ngram_range=NGRAM_RANGE, min_df=2, sublinear_tf=True)
     features = vectorizer.fit_transform(texts)
@@ -81,7 +90,8 @@ def _weights(vectorizer: TfidfVectorizer, classifier: LogisticRegression) -> Mod
 
 def sentiment_model_train(*, shop_id: int, now: datetime | None = None) -> TrainingOutcome:
     """Train the shop's next model version and say whether it beats VADER; no model (and
-    the reason) while the shop has too few rated texts or too few of one kind."""
+    the reason) while the shop has too few rated texts or too few of one kind, and the latest
+    one while its labelled texts have not changed."""
     rated, texts, labels = _labelled(shop_id)
     if rated < MIN_RATED_TEXTS:
         return TrainingOutcome(None, rated, f"{rated} rated texts, fewer than {MIN_RATED_TEXTS}")
@@ -90,6 +100,15 @@ def sentiment_model_train(*, shop_id: int, now: datetime | None = None) -> Train
         return TrainingOutcome(
             None, rated, f"{positives} positive and {negatives} negative: too few of one kind"
         )
+    fingerprint = _fingerprint(texts, labels)
+    latest = (
+        ShopSentimentModel.objects.filter(shop_id=shop_id)
+        .defer("weights")
+        .order_by("-version")
+        .first()
+    )
+    if latest is not None and latest.data_fingerprint == fingerprint:
+        return TrainingOutcome(latest, rated, f"unchanged since version {latest.version}")
     train, test, y_train, y_test = train_test_split(
         texts, labels, test_size=TEST_SHARE, stratify=labels, random_state=SEED
     )
@@ -114,6 +133,7 @@ def sentiment_model_train(*, shop_id: int, now: datetime | None = None) -> Train
             vader_auc=vader_auc,
             is_chosen=model_auc > vader_auc,
             vocabulary_size=len(weights.vocabulary),
+            data_fingerprint=fingerprint,
             weights=weights.dumps(),
         )
         old = ShopSentimentModel.objects.filter(shop_id=shop_id).order_by("-version")

@@ -120,6 +120,9 @@ class ShopSentimentModel(models.Model):
     vader_auc = models.FloatField()
     is_chosen = models.BooleanField()
     vocabulary_size = models.PositiveIntegerField()
+    # What it learnt from (each labelled text and its label, hashed): a night with nothing
+    # new trains no new version, so the shop's texts need no rescoring.
+    data_fingerprint = models.CharField(max_length=64)
     weights = models.BinaryField(editable=False)
 
     class Meta:

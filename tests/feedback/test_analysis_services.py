@@ -9,12 +9,18 @@ from django.conf import settings
 from django.core.cache import cache
 from twilio.request_validator import RequestValidator
 
-from feedback.analysis.services import rating_from_score, rating_from_stars, record_text
-from feedback.models import AnalysedText, TextSource
+from feedback.analysis.services import (
+    rating_from_score,
+    rating_from_stars,
+    record_text,
+    topics_refresh,
+)
+from feedback.models import AnalysedText, TextSource, Topic
 from notifications.engine import inbound as inbound_subscribers
 from notifications.models import InboundMessage
 from orders.events import OrderEventName
 from orders.services import problem_report_create
+from orders.services.privacy import customer_redact
 from postpurchase.events import domain_event_deliver
 from postpurchase.exceptions import DomainError
 from postpurchase.models import DomainEvent
@@ -176,3 +182,33 @@ def test_a_failing_inbound_subscriber_undoes_neither_the_text_nor_the_analysis(
     assert response.status_code == 200
     assert InboundMessage.objects.count() == 1
     assert AnalysedText.objects.filter(source=TextSource.INBOUND_REPLY).count() == 1
+
+
+def test_an_erased_customers_texts_and_quotes_are_erased_through_customer_redacted(shop):
+    customer = CustomerFactory(shop=shop, email="erase.me@example.com", external_id="c-9")
+    other = CustomerFactory(shop=shop)
+    for i in range(12):
+        record_text(
+            shop=shop,
+            source=TextSource.REVIEW,
+            source_id=i,
+            text=f"Leaking lid number {i}, awful.",
+            customer=customer if i == 0 else other,
+            rating=0.0,
+        )
+    for i in range(12, 40):
+        record_text(shop=shop, source=TextSource.REVIEW, source_id=i, text="Great mug", rating=1.0)
+    topics_refresh(shop_id=shop.pk)
+    lid = Topic.objects.get(shop=shop, key="leak lid")
+    lid.examples = ["Leaking lid number 0, awful.", "Leaking lid number 1, awful."]
+    lid.save(update_fields=["examples"])
+
+    customer_redact(shop=shop, customer_external_id="c-9")
+    event = DomainEvent.objects.get(name=OrderEventName.CUSTOMER_REDACTED)
+    handled = domain_event_deliver(event_id=event.pk)
+
+    assert "feedback.customer_redacted_erase" in handled
+    assert not AnalysedText.objects.filter(customer=customer).exists()
+    assert AnalysedText.objects.filter(customer=other).count() == 11
+    lid.refresh_from_db()
+    assert lid.examples == ["Leaking lid number 1, awful."]

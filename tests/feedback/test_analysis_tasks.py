@@ -71,16 +71,31 @@ def test_a_shops_round_retrains_rescores_finds_topics_and_reports(shop):
     assert current_scorer(shop).name == "model-v1"
 
 
-def test_the_next_nights_round_trains_a_new_version_and_rescores_with_it(shop):
-    store_rated(shop, shop_words_texts(300), start=datetime.now(tz=UTC) - timedelta(days=3))
+def test_the_next_nights_round_trains_a_new_version_on_new_ratings_and_rescores(shop):
+    start = datetime.now(tz=UTC) - timedelta(days=3)
+    store_rated(shop, shop_words_texts(300), start=start)
     shop_texts_analyse_task(shop.pk)
+    store_rated(shop, shop_words_texts(20, seed=99), start=start, first_id=1000)
 
     report = shop_texts_analyse_task(shop.pk)
 
-    assert report["model_version"] == 2
-    assert report["rescored"] == 300
+    assert (report["training"], report["model_version"]) == ("trained", 2)
+    assert report["rescored"] == 320
     assert ShopSentimentModel.objects.filter(shop=shop).count() == 2
     assert set(AnalysedText.objects.values_list("scorer", flat=True)) == {"model-v2"}
+
+
+def test_a_night_with_no_new_ratings_keeps_the_model_and_rescores_nothing(shop):
+    store_rated(shop, shop_words_texts(300), start=datetime.now(tz=UTC) - timedelta(days=3))
+    shop_texts_analyse_task(shop.pk)
+    # A text without a rating changes nothing the model learns from; it is scored at once.
+    record_text(shop=shop, source=TextSource.INBOUND_REPLY, source_id=5, text="Where is it?")
+
+    report = shop_texts_analyse_task(shop.pk)
+
+    assert (report["training"], report["model_version"]) == ("unchanged since version 1", 1)
+    assert report["rescored"] == 0
+    assert ShopSentimentModel.objects.filter(shop=shop).count() == 1
 
 
 def test_a_round_with_too_few_ratings_says_so_and_scores_with_vader(shop):
