@@ -112,7 +112,8 @@ def model_scorer(row: ShopSentimentModel) -> ModelScorer:
         weights = ModelWeights.loads(bytes(row.weights))
         found = ModelScorer(row.scorer_name, weights)
         if len(_loaded) >= _LOADED_MAX:
-            _loaded.pop(next(iter(_loaded)))
+            # The oldest goes; another thread may have dropped it already.
+            _loaded.pop(next(iter(_loaded), key), None)
         _loaded[key] = found
     return found
 

@@ -8,7 +8,8 @@ statement each, links written with one statement."""
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -297,19 +298,43 @@ class AnalysisReport:
         }
 
 
+# The advisory lock's first key: this round's own namespace (the second is the shop).
+ROUND_LOCK = 0x7E7A
+
+
+@contextmanager
+def _round_lock(shop_id: int) -> Iterator[bool]:
+    """Whether this process may run the shop's round: one at a time per shop (a task sent
+    twice, a manual run during the night's), held for the session, not a transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [ROUND_LOCK, shop_id])
+        got = bool(cursor.fetchone()[0])
+    try:
+        yield got
+    finally:
+        if got:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [ROUND_LOCK, shop_id])
+
+
 def shop_texts_analyse(*, shop_id: int, now: datetime | None = None) -> AnalysisReport:
     """The nightly round for one shop: retrain its model (and choose between it and VADER),
-    score what is pending or was scored by another scorer, then refresh its topics and links."""
-    clock = time.perf_counter()
-    report = AnalysisReport(shop_id=shop_id, training=sentiment_model_train(shop_id=shop_id))
-    report.seconds["train"] = time.perf_counter() - clock
-    clock = time.perf_counter()
-    report.scorer = scorer_for(shop_id).name
-    report.rescored = texts_rescore(shop_id=shop_id)
-    report.seconds["score"] = time.perf_counter() - clock
-    clock = time.perf_counter()
-    report.topics = topics_refresh(shop_id=shop_id, now=now)
-    report.seconds["topics"] = time.perf_counter() - clock
+    score what is pending or was scored by another scorer, then refresh its topics and links.
+    A round already running for the shop makes this one a no-op that says so."""
+    with _round_lock(shop_id) as mine:
+        if not mine:
+            busy = TrainingOutcome(None, 0, "another round is running for this shop")
+            return AnalysisReport(shop_id=shop_id, training=busy)
+        clock = time.perf_counter()
+        report = AnalysisReport(shop_id=shop_id, training=sentiment_model_train(shop_id=shop_id))
+        report.seconds["train"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        report.scorer = scorer_for(shop_id).name
+        report.rescored = texts_rescore(shop_id=shop_id)
+        report.seconds["score"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        report.topics = topics_refresh(shop_id=shop_id, now=now)
+        report.seconds["topics"] = time.perf_counter() - clock
     logger.info("text analysis of shop %s: %s", shop_id, report.as_dict())
     return report
 

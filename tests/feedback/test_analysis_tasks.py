@@ -3,10 +3,12 @@ rescores what is pending or stale, refreshes topics and reports what it did."""
 
 from datetime import UTC, datetime, timedelta
 
+import psycopg2
 import pytest
+from django.db import connection
 
 from feedback.analysis.selectors import current_scorer
-from feedback.analysis.services import record_text
+from feedback.analysis.services import ROUND_LOCK, record_text
 from feedback.models import AnalysedText, ShopSentimentModel, TextSource, Topic
 from feedback.tasks import shop_texts_analyse_task, texts_analyse_nightly_task
 from postpurchase.celery import app
@@ -107,3 +109,21 @@ def test_a_round_with_too_few_ratings_says_so_and_scores_with_vader(shop):
     assert report["model_version"] is None
     assert (report["scorer"], report["rescored"]) == ("vader", 50)
     assert not AnalysedText.objects.filter(sentiment__isnull=True).exists()
+
+
+def test_a_second_round_for_a_shop_while_one_runs_does_nothing(shop):
+    store_rated(shop, shop_words_texts(10), start=datetime.now(tz=UTC) - timedelta(days=1))
+    # Another process's round holds the shop's lock.
+    other = psycopg2.connect(**connection.get_connection_params())
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [ROUND_LOCK, shop.pk])
+
+        report = shop_texts_analyse_task(shop.pk)
+    finally:
+        other.close()
+
+    assert report["training"] == "another round is running for this shop"
+    assert report["rescored"] == 0
+    assert AnalysedText.objects.filter(analysed_at__isnull=True).count() == 10
+    assert shop_texts_analyse_task(shop.pk)["rescored"] == 10  # the lock went with its session
