@@ -17,9 +17,12 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def analysed(shop):
-    store_rated(shop, shop_words_texts(300), start=datetime.now(tz=UTC) - timedelta(days=5))
+    start = datetime.now(tz=UTC) - timedelta(days=5)
+    store_rated(shop, shop_words_texts(300), start=start)
     shop_texts_analyse(shop_id=shop.pk)
-    shop_texts_analyse(shop_id=shop.pk)  # a second version supersedes the first
+    # New ratings the next night: a second version supersedes the first.
+    store_rated(shop, shop_words_texts(20, seed=3), start=start, first_id=1000)
+    shop_texts_analyse(shop_id=shop.pk)
     record_text(shop=shop, source=TextSource.INBOUND_REPLY, source_id=7, text="Wonderful staff")
     return shop
 
