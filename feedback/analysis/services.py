@@ -335,7 +335,9 @@ def shop_texts_analyse(*, shop_id: int, now: datetime | None = None) -> Analysis
         clock = time.perf_counter()
         report.topics = topics_refresh(shop_id=shop_id, now=now)
         report.seconds["topics"] = time.perf_counter() - clock
-    logger.info("text analysis of shop %s: %s", shop_id, report.as_dict())
+    # Counts only: the topics are customers' words.
+    summary = {k: v for k, v in report.as_dict().items() if k not in ("topics", "new_topics")}
+    logger.info("text analysis of shop %s: %s", shop_id, summary)
     return report
 
 
