@@ -4,7 +4,9 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bench import analysis as text_analysis
 from bench import tracking_report
+from bench.analysis import Analysis
 from bench.flash_sale import Drain
 from bench.load import Measurement
 from bench.outbox import Outbox
@@ -51,6 +53,7 @@ class Run:
     drain: Drain | None = None
     outbox: Outbox | None = None
     tracking: Tracking | None = None
+    analysis: Analysis | None = None
 
     def summary(self) -> dict[str, Summary]:
         """Per endpoint: the median of the rounds' figures, all requests, all failures."""
@@ -131,6 +134,8 @@ def targets(run: Run) -> list[Target]:
         found.append(_flash_sale_target(run.drain))
     if run.outbox is not None:
         found += outbox_targets(run.outbox)
+    if run.analysis is not None:
+        found.append(Target(*text_analysis.target(run.analysis)))
     return found
 
 
@@ -190,6 +195,8 @@ def console(run: Run) -> str:
         lines += ["", *_drain_console(run.drain)]
     if run.outbox is not None:
         lines += ["", *outbox_console(run.outbox)]
+    if run.analysis is not None:
+        lines += ["", *text_analysis.console(run.analysis)]
     lines.append("")
     for t in targets(run):
         lines.append(f"{t.what:<46} goal {t.goal:<16} measured {t.measured:<16} {t.verdict}")
@@ -324,6 +331,7 @@ def _method_section(run: Run) -> list[str]:
         *(tracking_report.method(run.tracking, c) if run.tracking is not None else []),
         *_drain_method(run),
         *_outbox_method(run),
+        *(text_analysis.method(run.analysis) if run.analysis is not None else []),
     ]
 
 
@@ -408,6 +416,8 @@ def _seed_sentence(run: Run) -> str:
 def markdown(run: Run) -> str:
     notes = [*run.notes, *(_drain_notes(run.drain) if run.drain is not None else [])]
     notes += outbox_notes(run.outbox) if run.outbox is not None else []
+    if run.analysis is not None:
+        notes += [f"Text analysis error: `{e[-300:]}`" for e in run.analysis.errors]
     lines = [
         "# Performance",
         "",
@@ -431,6 +441,7 @@ def markdown(run: Run) -> str:
         ),
         *([*_drain_section(run.drain), ""] if run.drain is not None else []),
         *([*outbox_section(run.outbox), ""] if run.outbox is not None else []),
+        *([*text_analysis.section(run.analysis), ""] if run.analysis is not None else []),
         "Each round:",
         "",
         *_rounds_table(run),
@@ -455,10 +466,12 @@ def markdown(run: Run) -> str:
         "both, and only ever loads 127.0.0.1. Production settings serve the stylesheets from "
         "`var/static`, so it runs `collectstatic` there first (and removes the folder again "
         "if it made it). It takes "
-        "six to eleven minutes (the outbox part about four; it creates `bench/.venv-postoffice` "
+        "seven to thirteen minutes (the outbox part about four, the text analysis one or two; "
+        "it creates `bench/.venv-postoffice` "
         "with pip the first time). `.venv/bin/python bench/run.py --help` lists the options "
         "(duration, rounds, connections, `--drain-orders`, `--skip-tracking`, "
-        "`--skip-outbox`, `--skip-postoffice`, `--claim-rows`, `--keep-db`).",
+        "`--skip-outbox`, `--skip-postoffice`, `--claim-rows`, `--analysis-texts`, `--keep-db`). "
+        "`python bench/analysis.py` measures the text analysis alone, on a database of its own.",
         "",
     ]
     return "\n".join(lines)

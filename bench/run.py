@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import flash_sale, outbox, stack, tracking, tracking_report
+from bench import analysis, flash_sale, outbox, stack, tracking, tracking_report
 from bench.load import Measurement, wrk_run, wrk_version
 from bench.report import HELLO, ONE_ROW, WEBHOOK, Run, console, markdown
 from bench.shopify_payload import orders_create_body, sign
@@ -74,6 +74,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=1_000_000,
         help="scheduled rows for the claim-cost measurement (0: skip)",
+    )
+    parser.add_argument(
+        "--analysis-texts",
+        type=int,
+        default=analysis.TEXTS,
+        help="texts for the sentiment and topics round (0: skip)",
     )
     parser.add_argument("--keep-db", action="store_true", help="keep pp_bench afterwards")
     parser.add_argument("--output", type=Path, default=OUTPUT)
@@ -260,6 +266,9 @@ def _bench(args: argparse.Namespace) -> Run:
                     claim_rows=args.claim_rows,
                     skip_postoffice=args.skip_postoffice,
                 )
+            # No worker or server left running: the round gets the cores, as at night.
+            if args.analysis_texts > 0:
+                run.analysis = analysis.measure(texts=args.analysis_texts)
     finally:
         stack.redis_purge()
         if not args.keep_db:

@@ -1,9 +1,11 @@
-"""Thin Celery entry points of feedback; each is safe to run twice."""
+"""Thin Celery entry points of feedback; each calls one service and is safe to run twice."""
 
 from celery import shared_task
 
+from feedback.analysis.services import shop_texts_analyse, shops_with_texts
 from feedback.surveys.reminders import survey_reminders_schedule
 from feedback.surveys.services import survey_requests_refresh
+from postpurchase.queue import enqueue_on_commit
 
 
 @shared_task(soft_time_limit=300, time_limit=360)
@@ -15,3 +17,18 @@ def survey_reminders_schedule_task() -> int:
 @shared_task(soft_time_limit=120, time_limit=150)
 def survey_requests_refresh_task() -> int:
     return survey_requests_refresh()
+
+
+@shared_task(soft_time_limit=60, time_limit=90)
+def texts_analyse_nightly_task() -> int:
+    """Beat, nightly: one analysis round per shop with texts, each its own task."""
+    shop_ids = shops_with_texts()
+    for shop_id in shop_ids:
+        enqueue_on_commit("feedback.tasks.shop_texts_analyse_task", shop_id)
+    return len(shop_ids)
+
+
+# A large shop's round (100,000 texts take well under a minute) with room to spare.
+@shared_task(soft_time_limit=900, time_limit=960)
+def shop_texts_analyse_task(shop_id: int) -> dict[str, object]:
+    return shop_texts_analyse(shop_id=shop_id).as_dict()

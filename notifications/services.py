@@ -9,8 +9,10 @@ from notifications.engine.dispatch import (
 )
 from notifications.engine.inbound_texts import (
     InboundText,
+    inbound_subscribe,
     inbound_text_handler_register,
     inbound_text_handler_unregister,
+    inbound_unsubscribe,
 )
 from notifications.engine.kinds import flows_enabled_for_kind, flows_for
 from notifications.engine.operations import (
@@ -31,8 +33,10 @@ __all__ = [
     "flow_schedule",
     "flows_enabled_for_kind",
     "flows_for",
+    "inbound_subscribe",
     "inbound_text_handler_register",
     "inbound_text_handler_unregister",
+    "inbound_unsubscribe",
     "message_cancel",
     "message_render",
     "message_retry",

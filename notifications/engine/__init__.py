@@ -9,6 +9,7 @@ register, and knows no app above it by name.
 - compliance: `compliance`, `recipients` (consent), `suppression`, `suppression_list`,
   `suppression_repair`, `quiet_hours`, `text_opt_outs`, `preferences`;
 - `receipts/`: what providers report back (delivery status, opens, bounces) and inbound texts;
+  `inbound_texts`: the handlers and listeners apps above register for each inbound text;
 - rendering: `rendering` (default and shop templates), `templating` (the shop's templates,
   their restricted engine and the editor's preview), `links`;
 - `kinds`: the registered kinds as the engine uses them (each shop's flows of them, labels).

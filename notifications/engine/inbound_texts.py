@@ -12,7 +12,13 @@ never imports it:
 A handler receives plain values (`InboundText`) and returns True when the text was its to
 handle (it then sends any answer itself, as a message through the engine); False passes it on.
 It runs in its own savepoint: a handler that fails is logged and skipped, and the text stays
-stored."""
+stored.
+
+Apps that only listen (the text analysis reads what customers write) subscribe instead: every
+listener hears of every stored text, keywords included, after the handlers, each in its own
+savepoint, and cannot change what we answer the sender:
+
+    inbound_subscribe("feedback.inbound_text_analyse", inbound_text_analyse)"""
 
 import logging
 from collections.abc import Callable
@@ -40,6 +46,8 @@ class InboundText:
     sender: str
     body: str
     received_at: datetime
+    # The compliance keyword the text amounts to: "stop", "start", "help" or "".
+    keyword: str = ""
 
 
 InboundTextHandler = Callable[[InboundText], bool]
@@ -73,3 +81,36 @@ def inbound_text_dispatch(text: InboundText) -> str:
         if taken:
             return key
     return ""
+
+
+InboundListener = Callable[[InboundText], object]
+# Listener key → listener; the key names it in the log.
+subscribers: dict[str, InboundListener] = {}
+
+
+def inbound_subscribe(key: str, listener: InboundListener) -> None:
+    subscribers[key] = listener
+
+
+def inbound_unsubscribe(key: str) -> None:
+    subscribers.pop(key, None)
+
+
+def inbound_text_announce(text: InboundText) -> list[str]:
+    """Hand the text to every listener; returns the keys of those that took it without error."""
+    heard = []
+    for key, listener in list(subscribers.items()):
+        try:
+            with transaction.atomic():
+                listener(text)
+        except Exception as exc:
+            # The error may quote the text: the log gets it masked.
+            logger.error(
+                "inbound listener %s failed on text %s\n%s",
+                key,
+                text.inbound_id,
+                redacted_traceback(exc),
+            )
+            continue
+        heard.append(key)
+    return heard

@@ -212,6 +212,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "feedback.tasks.survey_reminders_schedule_task",
         "schedule": crontab(minute=12),
     },
+    # Retrain each shop's sentiment model, rescore and refresh its topics.
+    "texts-analyse-nightly": {
+        "task": "feedback.tasks.texts_analyse_nightly_task",
+        "schedule": crontab(minute=25, hour=3),
+    },
     "tracking-page-views-flush": {
         "task": "orders.tasks.tracking_page_views_flush_task",
         "schedule": timedelta(minutes=1),

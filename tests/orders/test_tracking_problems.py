@@ -176,7 +176,11 @@ def test_problem_report_is_saved_timelined_and_emailed_to_the_shop(
     event = OrderEvent.objects.get(order=order, kind=OrderEvent.Kind.PROBLEM_REPORTED)
     assert event.note == "Damaged"
     assert event.data == {"problem_report_id": report.pk, "kind": "damaged"}
-    assert len(callbacks) == 1
+    # The `problem_reported` event's delivery to its subscribers, and the shop's email.
+    assert [callback.name for callback in callbacks] == [
+        "postpurchase.tasks.domain_event_deliver_task",
+        "orders.tasks.problem_report_notify_shop_task",
+    ]
     assert notify_now == [report.pk]
     assert len(mail.outbox) == 1
     email = mail.outbox[0]

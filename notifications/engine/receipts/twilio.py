@@ -6,7 +6,11 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from notifications.engine.inbound_texts import InboundText, inbound_text_dispatch
+from notifications.engine.inbound_texts import (
+    InboundText,
+    inbound_text_announce,
+    inbound_text_dispatch,
+)
 from notifications.engine.suppression import suppression_add
 from notifications.engine.text_opt_outs import (
     TEXT_CHANNELS,
@@ -219,18 +223,20 @@ def twilio_inbound_record(*, payload: dict[str, str]) -> InboundResult:
         reply = _start_reply(sender)
     elif keyword == "help":
         reply = _help_reply(shop)
-    else:
+    text = InboundText(
+        inbound_id=inbound.pk,
+        shop_id=shop.pk if shop else None,
+        customer_id=customer.pk if customer else None,
+        channel=channel,
+        sender=sender.phone,
+        body=body,
+        keyword=keyword,
+        received_at=inbound.received_at,
+    )
+    if not keyword:
         # Not a keyword: another app's conversation may be waiting for it (a survey's score).
         # The keywords above come first, so a STOP is never read as an answer.
-        inbound_text_dispatch(
-            InboundText(
-                inbound_id=inbound.pk,
-                shop_id=shop.pk if shop else None,
-                customer_id=customer.pk if customer else None,
-                channel=channel,
-                sender=sender.phone,
-                body=body,
-                received_at=inbound.received_at,
-            )
-        )
+        inbound_text_dispatch(text)
+    # Then whoever only listens (the text analysis) hears of every text.
+    inbound_text_announce(text)
     return InboundResult(keyword, reply, inbound)
