@@ -438,7 +438,10 @@ def overview_period_series(
     }
 
 
-def _single(series: dict[str, PeriodSeries], *, shop: Shop) -> PeriodSeries:
+def overview_period_count(queryset: QuerySet[Any], field: str, *, shop: Shop) -> PeriodSeries:
+    """The rows of the overview's 30 days by `field`, with the 30 days before and the count per
+    day (`overview_period_series`, ungrouped): zeros when there are none."""
+    series = overview_period_series(queryset, field, shop=shop)
     return series.get("") or _period_series((), window_start=overview_window_start(shop=shop))
 
 
@@ -456,8 +459,8 @@ def shop_overview(*, shop: Shop) -> ShopOverview:
         in_transit=Count("pk", filter=Q(status=OrderStatus.SHIPPED)),
         exceptions=Count("pk", filter=Q(Exists(flagged))),
     )
-    placed = _single(overview_period_series(orders, "placed_at", shop=shop), shop=shop)
-    delivered = _single(overview_period_series(orders, "delivered_at", shop=shop), shop=shop)
+    placed = overview_period_count(orders, "placed_at", shop=shop)
+    delivered = overview_period_count(orders, "delivered_at", shop=shop)
     kept = orders.exclude(status=OrderStatus.CANCELLED).exclude(
         financial_status__in=REVERSED_FINANCIAL_STATUSES
     )

@@ -11,9 +11,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from notifications.models import MessageStatus
 from orders.dashboard.figures import Change
 from orders.models import FinancialStatus, OrderStatus, ShipmentStatus
 from tests.factories import CustomerFactory, OrderFactory, ShipmentFactory
+from tests.notifications.test_dashboard import _message
 
 pytestmark = pytest.mark.django_db
 
@@ -94,6 +96,24 @@ def test_a_fall_in_deliveries_says_down_and_a_figure_without_a_past_says_so(
     assert "kpi__change--critical" in delivered
     # What is true now (parcels in transit) has no period to compare with, and says nothing.
     assert "kpi__change" not in _card(html, "In transit")
+
+
+def test_more_failed_messages_than_before_is_a_rise_in_bad_news(staff_client, shop, frozen_now):
+    for days_ago in (1, 3, 20):
+        _message(
+            shop, status=MessageStatus.FAILED, created_at=frozen_now - timedelta(days=days_ago)
+        )
+    _message(shop, status=MessageStatus.FAILED, created_at=frozen_now - timedelta(days=40))
+    _message(shop, status=MessageStatus.SENT, created_at=frozen_now - timedelta(days=2))
+
+    card = _card(staff_client.get(HOME_URL).content.decode(), "Messages failed")
+
+    link = re.search(r'<p class="kpi__value"><a href="([^"]+)">([^<]+)</a>', card)
+    assert link.group(2) == "3"
+    assert "↑ Up 200 % on the previous 30 days" in _text(card)
+    assert "kpi__change--critical" in card
+    listed = staff_client.get(link.group(1).replace("&amp;", "&"))
+    assert listed.context["page_obj"].paginator.count == 3
 
 
 def test_the_change_word_when_there_was_nothing_before_or_nothing_changed():
