@@ -40,6 +40,8 @@ class NotificationsConfig(AppConfig):
                 hint="in the last 30 days",
                 figure=messages_failed,
                 order=20,
+                # More failures than the 30 days before is bad news.
+                higher_is_better=False,
             )
         )
         overview_figure_register(

@@ -6,12 +6,13 @@ class OrdersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from orders.models.orders import ORDER_STATUS_TONES
+        from orders.models.orders import FINANCIAL_STATUS_TONES, ORDER_STATUS_TONES
         from orders.models.shipments import SHIPMENT_STATUS_TONES
         from postpurchase import status_tones
 
         status_tones.register("order", ORDER_STATUS_TONES)
         status_tones.register("shipment", SHIPMENT_STATUS_TONES)
+        status_tones.register("payment", FINANCIAL_STATUS_TONES)
         from orders import messages, tenancy
 
         # Each provider module registers its webhook processor on import.

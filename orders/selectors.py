@@ -5,14 +5,17 @@ can never reach a page: a lookup by id is a 404, a list simply does not contain 
 """
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import redis
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import (
+    Aggregate,
     Count,
     Exists,
     IntegerField,
@@ -24,7 +27,7 @@ from django.db.models import (
     Sum,
 )
 from django.db.models import Value as V
-from django.db.models.functions import Coalesce, Concat
+from django.db.models.functions import Coalesce, Concat, TruncDate
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -354,6 +357,10 @@ class ShopOverview:
     delivered_last_30_days: int
     # The first of the 30 days, in the shop's zone: the orders list's date filters take days.
     window_start: date
+    # The figures of the period with their previous period and daily values (the KPI cards).
+    placed: "PeriodSeries"
+    delivered: "PeriodSeries"
+    revenue: dict[str, "PeriodSeries"]  # by currency
 
 
 def overview_window_start(*, shop: Shop, now: datetime | None = None) -> date:
@@ -363,36 +370,117 @@ def overview_window_start(*, shop: Shop, now: datetime | None = None) -> date:
     return today - (OVERVIEW_WINDOW - timedelta(days=1))
 
 
+@dataclass(frozen=True)
+class PeriodSeries:
+    """A figure over the overview's period and the period of the same length before it."""
+
+    current: Decimal | int
+    # The same figure over the 30 days before the period: what its change is measured against.
+    previous: Decimal | int
+    # Its value on each day of the period, oldest first (days without any are zero).
+    daily: tuple[Decimal | int, ...]
+    days: tuple[date, ...]
+
+
+def _period_series(
+    rows: Iterable[tuple[date, Decimal | int]], *, window_start: date
+) -> PeriodSeries:
+    days = tuple(window_start + timedelta(days=n) for n in range(OVERVIEW_WINDOW.days))
+    per_day: dict[date, Decimal | int] = {}
+    current: Decimal | int = 0
+    previous: Decimal | int = 0
+    for day, value in rows:
+        value = value or 0
+        if day >= window_start:
+            current += value
+            per_day[day] = per_day.get(day, 0) + value
+        else:
+            previous += value
+    return PeriodSeries(
+        current=current,
+        previous=previous,
+        daily=tuple(per_day.get(day, 0) for day in days),
+        days=days,
+    )
+
+
+def overview_period_series(
+    queryset: QuerySet[Any],
+    field: str,
+    *,
+    shop: Shop,
+    value: Aggregate | None = None,
+    group_by: str = "",
+) -> dict[str, PeriodSeries]:
+    """A figure of the overview's 30 days (`value` of the rows whose `field`, a moment, falls in
+    them; a count by default), with the 30 days before and its daily values: one grouped query,
+    by day in the shop's zone (as the lists' date filters count), not one per day.
+
+    Keyed by the `group_by` field's value (the currency of an amount), or by "" without one.
+    The period runs open-ended from its first day, as the list its card links to does."""
+    window_start = overview_window_start(shop=shop)
+    since = _shop_day_start(shop, window_start - OVERVIEW_WINDOW)
+    groups = ("day", group_by) if group_by else ("day",)
+    rows = (
+        queryset.filter(**{f"{field}__gte": since})
+        .annotate(day=TruncDate(field, tzinfo=ZoneInfo(shop.timezone)))
+        .values(*groups)
+        .annotate(value=value if value is not None else Count("pk"))
+        .order_by(*groups)
+    )
+    grouped: dict[str, list[tuple[date, Decimal | int]]] = {}
+    for row in rows:
+        grouped.setdefault(str(row[group_by]) if group_by else "", []).append(
+            (row["day"], row["value"])
+        )
+    return {
+        key: _period_series(values, window_start=window_start) for key, values in grouped.items()
+    }
+
+
+def overview_period_count(queryset: QuerySet[Any], field: str, *, shop: Shop) -> PeriodSeries:
+    """The rows of the overview's 30 days by `field`, with the 30 days before and the count per
+    day (`overview_period_series`, ungrouped): zeros when there are none."""
+    series = overview_period_series(queryset, field, shop=shop)
+    return series.get("") or _period_series((), window_start=overview_window_start(shop=shop))
+
+
 def shop_overview(*, shop: Shop) -> ShopOverview:
     """The headline numbers of the last 30 days (today and the 29 before it, in the shop's
-    zone, as the orders list's date filters count them). Revenue leaves out cancelled orders
-    and those whose payment was voided or fully refunded (the shop kept nothing of them), and
-    is summed per currency, since a shop may sell in several."""
+    zone, as the orders list's date filters count them), each with the 30 days before and its
+    daily values. Revenue leaves out cancelled orders and those whose payment was voided or
+    fully refunded (the shop kept nothing of them), and is summed per currency, since a shop
+    may sell in several."""
     window_start = overview_window_start(shop=shop)
-    since = _shop_day_start(shop, window_start)
     orders = scoped(Order, shop)
     flagged = Shipment.objects.filter(order=OuterRef("pk"), status=ShipmentStatus.EXCEPTION)
+    # What is true now has no period: one count of each.
     counts = orders.aggregate(
-        placed=Count("pk", filter=Q(placed_at__gte=since)),
         in_transit=Count("pk", filter=Q(status=OrderStatus.SHIPPED)),
-        delivered=Count("pk", filter=Q(delivered_at__gte=since)),
         exceptions=Count("pk", filter=Q(Exists(flagged))),
     )
-    revenue = (
-        orders.filter(placed_at__gte=since)
-        .exclude(status=OrderStatus.CANCELLED)
-        .exclude(financial_status__in=REVERSED_FINANCIAL_STATUSES)
-        .values("currency")
-        .annotate(amount=Sum("total"))
-        .order_by("currency")
+    placed = overview_period_count(orders, "placed_at", shop=shop)
+    delivered = overview_period_count(orders, "delivered_at", shop=shop)
+    kept = orders.exclude(status=OrderStatus.CANCELLED).exclude(
+        financial_status__in=REVERSED_FINANCIAL_STATUSES
+    )
+    revenue = overview_period_series(
+        kept, "placed_at", shop=shop, value=Sum("total"), group_by="currency"
     )
     return ShopOverview(
-        orders_last_30_days=counts["placed"],
-        revenue_last_30_days=[(row["currency"], row["amount"]) for row in revenue],
+        orders_last_30_days=int(placed.current),
+        revenue_last_30_days=[
+            (currency, Decimal(series.current))
+            for currency, series in sorted(revenue.items())
+            if series.current
+        ],
         orders_in_transit=counts["in_transit"],
         orders_with_exception=counts["exceptions"],
-        delivered_last_30_days=counts["delivered"],
+        delivered_last_30_days=int(delivered.current),
         window_start=window_start,
+        placed=placed,
+        delivered=delivered,
+        revenue=revenue,
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models.functions import Length
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.urls import reverse
@@ -20,7 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
 from orders import selectors
-from orders.dashboard.figures import overview_figures_for
+from orders.dashboard.figures import order_figures, overview_figures_for
 from orders.dashboard.forms import OrderFilterForm, ShopSelectForm
 from orders.dashboard.panels import order_panels_for
 from orders.links import tracking_page_path, tracking_page_url
@@ -31,9 +32,27 @@ from postpurchase import permissions
 from postpurchase.exceptions import DomainError
 from postpurchase.shell.nav import Crumb
 from postpurchase.shell.staff import DashboardView, StaffPermissionMixin, StaffRequest
+from postpurchase.tables import Column, table_sort
 
 ORDERS_PER_PAGE = 50
 LATEST_ORDERS_ON_OVERVIEW = 10
+
+# The orders list's columns; those with a key sort (`?sort=number`, `-placed` …).
+ORDER_COLUMNS = [
+    # "#999" before "#1000": shorter numbers first, then alphabetically.
+    Column("Order", key="number", order_by=("number_length", "number")),
+    Column("Placed", key="placed", order_by=("placed_at",), descending_first=True),
+    Column(
+        "Customer",
+        key="customer",
+        order_by=("customer__first_name", "customer__last_name", "email"),
+    ),
+    Column("Status"),
+    Column("Items", numeric=True),
+    Column("Total", key="total", numeric=True, descending_first=True),
+]
+# Newest first, as the list always opened.
+ORDER_DEFAULT_SORT = "-placed"
 
 
 class OverviewView(DashboardView):
@@ -43,10 +62,12 @@ class OverviewView(DashboardView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         latest = selectors.order_list_for_shop(shop=self.shop)[:LATEST_ORDERS_ON_OVERVIEW]
+        overview = selectors.shop_overview(shop=self.shop)
         return super().get_context_data(
-            overview=selectors.shop_overview(shop=self.shop),
-            # The other apps' numbers (returns to decide, messages failed …), as they registered.
-            figures=overview_figures_for(self.shop),
+            overview=overview,
+            # The orders' own KPI cards, then the other apps' numbers (returns to decide,
+            # messages failed …), as they registered.
+            figures=[*order_figures(self.shop, overview), *overview_figures_for(self.shop)],
             orders=list(latest),
             **kwargs,
         )
@@ -61,11 +82,17 @@ class OrderListView(DashboardView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         form = OrderFilterForm(self.request.GET)
-        orders = selectors.order_list_for_shop(shop=self.shop, **form.filters())
+        sort = table_sort(self.request, columns=ORDER_COLUMNS, default=ORDER_DEFAULT_SORT)
+        orders = (
+            selectors.order_list_for_shop(shop=self.shop, **form.filters())
+            .annotate(number_length=Length("number"))
+            .order_by(*sort.ordering)
+        )
         paginator = Paginator(orders, ORDERS_PER_PAGE)
         page = paginator.get_page(self.request.GET.get("page"))
         return super().get_context_data(
             form=form,
+            sort=sort,
             page_obj=page,
             page_range=paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
             orders=page.object_list,

@@ -62,6 +62,17 @@ PAID_FINANCIAL_STATUSES = frozenset(
 # The shop kept none of the customer's money: the payment was voided or all of it went back.
 REVERSED_FINANCIAL_STATUSES = frozenset({FinancialStatus.VOIDED, FinancialStatus.REFUNDED})
 
+# The payment's chip on the order page (`postpurchase.status_tones`, kind "payment").
+FINANCIAL_STATUS_TONES: dict[str, str] = {
+    FinancialStatus.PENDING: "attention",
+    FinancialStatus.AUTHORIZED: "info",
+    FinancialStatus.PARTIALLY_PAID: "attention",
+    FinancialStatus.PAID: "success",
+    FinancialStatus.PARTIALLY_REFUNDED: "neutral",
+    FinancialStatus.REFUNDED: "neutral",
+    FinancialStatus.VOIDED: "critical",
+}
+
 
 class OrderSource(models.TextChoices):
     SHOPIFY = "shopify", "Shopify"

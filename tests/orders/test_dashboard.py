@@ -438,11 +438,11 @@ def test_overview_shows_the_numbers_and_latest_orders(staff_client, shop):
 
 
 def _overview_stats(html: str) -> dict[str, tuple[str, str]]:
-    """Each overview number: its title → (the number as shown, where it links)."""
+    """Each overview KPI card: its title → (the number as shown, where it links)."""
     stats = {}
-    for block in re.findall(r'<div class="stat[^"]*">(.*?)</div>', html, flags=re.S):
-        title = re.search(r"<dt>(.*?)</dt>", block).group(1)
-        link = re.search(r'<dd class="stat__value"><a href="([^"]+)">([^<]+)</a>', block)
+    for block in re.findall(r'<article class="kpi[^"]*"[^>]*>(.*?)</article>', html, flags=re.S):
+        title = re.search(r'<h2 class="kpi__label"[^>]*>(.*?)</h2>', block).group(1)
+        link = re.search(r'<p class="kpi__value"><a href="([^"]+)">([^<]+)</a>', block)
         stats[title] = (link.group(2), link.group(1).replace("&amp;", "&")) if link else ("", "")
     return stats
 
