@@ -18,6 +18,7 @@ from django.http import HttpResponse
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from feedback.tokens import order_token
 from orders.links import preferences_token
 from orders.models import OrderStatus
 from returns.services import ItemChoice, return_request_create
@@ -31,11 +32,15 @@ NOT_CUSTOMER = ("", "dashboard/", "admin/", "api/", "webhooks/", "accounts/", "h
 NOT_CUSTOMER += ("favicon.ico",)
 # The shop's colours: a public stylesheet, the same for everyone and cached for a year.
 NOT_PAGES = {"tracking:brand_stylesheet"}
+# What storefronts show of published reviews: public, about no one, cached by anyone, and (the
+# widget) framed by the shop's own site; their headers are tested in tests/feedback/.
+NOT_PAGES |= {"feedback:reviews_json", "feedback:review_widget", "feedback:review_photo"}
+NOT_PAGES |= {"feedback:review_feed"}
 # The tracking page (and its polled fragment) carries an ETag: the browser may keep it.
 REVALIDATED = {"tracking:page", "tracking:shipments"}
 # Pages whose form posts back: same-origin, or browsers POST with `Origin: null`.
 WITH_FORM = {"tracking:lookup", "tracking:problem", "returns:lookup", "returns:start"}
-WITH_FORM |= {"returns:detail", "preferences"}
+WITH_FORM |= {"returns:detail", "preferences", "feedback:review"}
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,7 @@ def test_the_walk_finds_the_customer_pages_of_every_app():
     assert {"tracking:lookup", "tracking:page", "tracking:problem"} <= names
     assert {"returns:lookup", "returns:start", "returns:detail", "returns:slip"} <= names
     assert "preferences" in names
+    assert "feedback:review" in names
 
 
 @pytest.fixture
@@ -107,6 +113,7 @@ def world(shop) -> dict[str, str]:
         "token": order.tracking_token,
         "rma": returned.rma,
         "preferences:token": preferences_token(order.customer_id),
+        "feedback:review:token": order_token(order),
     }
 
 
