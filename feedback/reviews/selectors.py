@@ -37,7 +37,7 @@ def _returned_lines_check(path: str) -> Callable[[Collection[int]], set[int]]:
     return import_string(path)
 
 
-def _returned_line_ids(line_ids: Collection[int]) -> set[int]:
+def returned_line_ids(line_ids: Collection[int]) -> set[int]:
     # Returns are another app of this layer: read through the settings-named function.
     return set(_returned_lines_check(settings.FEEDBACK_RETURNED_LINES)(line_ids))
 
@@ -79,7 +79,7 @@ def reviewable_lines(order: Order) -> list[ReviewableLine]:
         .order_by("pk")
     )
     delivered = _delivered_line_ids(order, lines)
-    returned = _returned_line_ids([line.pk for line in lines if line.pk in delivered])
+    returned = returned_line_ids([line.pk for line in lines if line.pk in delivered])
     reviews = {
         review.product_id: review
         for review in Review.objects.filter(order=order).prefetch_related(_photos_current())
