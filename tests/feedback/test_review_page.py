@@ -241,3 +241,13 @@ def test_submissions_are_rate_limited(client, shop, monkeypatch):
     assert response.status_code == 429
     assert int(response["Retry-After"]) >= 1
     assert Review.objects.get().rating == 4
+
+
+def test_the_page_speaks_the_customers_language(client, shop):
+    order = delivered_order(shop, customer__locale="de")
+
+    response = client.get(_url(order))
+
+    assert response["Content-Language"] == "de"
+    assert "Bestellung" in response.content.decode()
+    assert "Nur meinen Vornamen zeigen" in response.content.decode()
