@@ -176,7 +176,16 @@ def _review_create(
 
 
 def _review_edit(review: Review, draft: ReviewDraft, now: datetime) -> None:
-    """Keep the version being replaced, write the new one and moderate it again."""
+    """Keep the version being replaced, write the new one and moderate it again. The same
+    words sent again (a double submit, a reload) change nothing."""
+    unchanged = (
+        review.rating == draft.rating
+        and review.title == draft.title.strip()
+        and review.body == draft.body.strip()
+        and review.first_name_only == draft.first_name_only
+    )
+    if unchanged and not draft.photos:
+        return
     current_photos = review.photos.filter(is_current=True)
     ReviewRevision.objects.create(
         review=review,

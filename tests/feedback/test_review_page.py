@@ -251,3 +251,15 @@ def test_the_page_speaks_the_customers_language(client, shop):
     assert response["Content-Language"] == "de"
     assert "Bestellung" in response.content.decode()
     assert "Nur meinen Vornamen zeigen" in response.content.decode()
+
+
+def test_the_same_review_sent_twice_is_kept_once(client, shop):
+    order = delivered_order(shop)
+    line = order.line_items.get()
+
+    _post(client, order, line, title="Same")
+    _post(client, order, line, title="Same")
+
+    saved = Review.objects.get()
+    assert not saved.revisions.exists()
+    assert saved.events.count() == 1

@@ -43,7 +43,7 @@ REVIEWS_PER_PAGE = 50
 
 
 class ReviewsView(DashboardView):
-    nav_section = "reviews"
+    nav_section = "feedback"
 
 
 class QueueView(ReviewsView):
