@@ -132,10 +132,11 @@ class _Reviews:
         for order in orders:
             seen: set[int] = set()
             for line in order.line_items.all():
-                if line.product_id is None or line.pk in returned or line.product_id in seen:
+                product_id = line.product_id
+                if product_id is None or line.pk in returned or product_id in seen:
                     continue
-                seen.add(line.product_id)
-                written = self._review(order, line)
+                seen.add(product_id)
+                written = self._review(order, line, product_id)
                 if written is not None:
                     reviews.append(written)
         Review.objects.bulk_create(reviews)
@@ -156,7 +157,7 @@ class _Reviews:
         )
         return len(reviews)
 
-    def _review(self, order: Order, line: LineItem) -> Review | None:
+    def _review(self, order: Order, line: LineItem, product_id: int) -> Review | None:
         rng = self.rng
         if order.delivered_at is None:
             return None
@@ -176,7 +177,7 @@ class _Reviews:
             shop=self.shop,
             order=order,
             line_item=line,
-            product_id=line.product_id,
+            product_id=product_id,
             customer=order.customer,
             rating=rating,
             title=title,
