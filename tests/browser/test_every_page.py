@@ -17,6 +17,7 @@ from django.urls import get_resolver, reverse
 from django.utils import timezone
 from playwright.sync_api import Page, Request
 
+from feedback.tokens import order_token
 from orders.links import preferences_path
 from orders.models import StaffInvitation, StaffRole
 from orders.shop_settings.staff import INVITATION_VALID_FOR, invitation_token
@@ -29,12 +30,16 @@ pytestmark = pytest.mark.django_db(transaction=True)
 WIDTHS = ({"width": 360, "height": 740}, {"width": 1280, "height": 800})
 # Where the people's pages live: the merchant's dashboard and what customers open.
 MERCHANT_PREFIX = "dashboard/"
-CUSTOMER_PREFIXES = ("track/", "returns/", "preferences/", "accounts/")
+CUSTOMER_PREFIXES = ("track/", "returns/", "preferences/", "accounts/", "feedback/")
 
 # URLs that are no page of their own, and why.
 NOT_PAGES = {
     "dashboard:problem_photo": "a photo",
     "returns_dashboard:item_photo": "a photo",
+    "reviews_dashboard:photo": "a photo",
+    "feedback:review_photo": "a photo",
+    "feedback:reviews_json": "JSON for storefronts",
+    "feedback:review_feed": "the review feed's XML, for Google",
     "messaging:message_email": "the sent email, shown in the message page's frame",
     "message_templates:preview_frame": "a draft email, shown in the editor's frame",
     "tracking:brand_stylesheet": "a stylesheet",
@@ -53,6 +58,11 @@ PARAMETERS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "returns:start": lambda w: {"token": w.order.tracking_token},
     "returns:detail": lambda w: {"token": w.order.tracking_token, "rma": w.return_request.rma},
     "returns:slip": lambda w: {"token": w.order.tracking_token, "rma": w.return_request.rma},
+    "feedback:review": lambda w: {"token": order_token(w.review.order)},
+    "feedback:review_widget": lambda w: {
+        "shop": w.shop.slug,
+        "product": w.review.product.external_id,
+    },
 }
 
 
