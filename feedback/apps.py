@@ -12,6 +12,7 @@ class FeedbackConfig(AppConfig):
         from notifications.services import inbound_subscribe, inbound_text_handler_register
         from orders.events import OrderEventName
         from postpurchase import events, message_kinds
+        from postpurchase.shell.nav import NavSection, nav_register
 
         # What this app owes customers (the survey, its reminder and text replies, the review
         # request), which the messaging engine schedules, renders and sends.
@@ -32,4 +33,11 @@ class FeedbackConfig(AppConfig):
             OrderEventName.CUSTOMER_REDACTED,
             sources.customer_redacted_erase,
             key="feedback.customer_redacted_erase",
+        )
+        # The Feedback section, between Messages and Customers as the UI guide lists them; it
+        # opens on the review queue until the feedback numbers page exists.
+        nav_register(
+            NavSection(
+                key="feedback", label="Feedback", url_name="reviews_dashboard:queue", order=45
+            )
         )

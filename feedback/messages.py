@@ -39,7 +39,7 @@ def survey_request_plans(request: PlanRequest) -> list[MessagePlan]:
     """The survey this delivered order owes, `delay` after delivery, within the budget."""
     order: Order = request.order
     if request.is_backfill:
-        return []  # the demo's history has its own surveys (`feedback.demo`)
+        return []  # the demo's history has its own surveys (`feedback.surveys.demo`)
     survey = survey_request_plan(order=order, delay=request.delay)
     if survey is None or survey.status != "planned":
         return []

@@ -55,6 +55,9 @@ API_KEY_EDIT = "api_key_edit"
 INTEGRATION_EDIT = "integration_edit"
 SETTINGS_VIEW = "settings_view"
 SHOP_PROFILE_EDIT = "shop_profile_edit"
+REVIEW_REPLY = "review_reply"
+REVIEW_MODERATE = "review_moderate"
+REVIEW_INCENTIVE_EDIT = "review_incentive_edit"
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,10 @@ POLICY: Mapping[str, Rule] = {
     SETTINGS_VIEW: Rule(MANAGER, "see the shop's settings"),
     # The shop's name, look and contacts touch neither money nor access: managers keep them.
     SHOP_PROFILE_EDIT: Rule(MANAGER, "change the shop's profile and branding"),
+    # Answering a customer in public is customer care; what stays published is a manager's.
+    REVIEW_REPLY: Rule(AGENT, "reply to reviews"),
+    REVIEW_MODERATE: Rule(MANAGER, "publish or reject reviews and flag their photos"),
+    REVIEW_INCENTIVE_EDIT: Rule(MANAGER, "change the review incentive"),
 }
 
 

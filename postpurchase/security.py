@@ -54,3 +54,25 @@ def framable_by(*sources: str) -> Callable[[View], View]:
         return framed
 
     return decorator
+
+
+# What `framable_by` says of a view whose every response names its own framers.
+PER_RESPONSE = ("per response",)
+
+
+def framable_per_response(view: View) -> View:
+    """Mark a view whose responses each say who may frame them (`frame_ancestors_allow`): the
+    review widget, framed by the storefront of the shop it belongs to, which only the request
+    names. A response that names nobody keeps `frame-ancestors 'none'`."""
+    view.framable_by = PER_RESPONSE  # type: ignore[attr-defined]
+    return view
+
+
+def frame_ancestors_allow(response: HttpResponseBase, sources: list[str]) -> HttpResponseBase:
+    """Let `sources` (origins such as `https://shop.example`) frame this one response, as
+    `framable_by` does for a whole view; nothing changes when `sources` is empty."""
+    if sources:
+        response._csp_replace = {"frame-ancestors": list(sources)}  # type: ignore[attr-defined]
+        response.xframe_options_exempt = True  # type: ignore[attr-defined]
+    response.framed_by = tuple(sources)  # type: ignore[attr-defined]
+    return response

@@ -32,6 +32,7 @@ urlpatterns = [
     path("dashboard/messages/", include("notifications.dashboard.urls")),
     path("dashboard/templates/", include("notifications.dashboard.template_urls")),
     path("dashboard/returns/", include("returns.dashboard.urls")),
+    path("dashboard/feedback/reviews/", include("feedback.reviews.dashboard.urls")),
     path("dashboard/settings/", include("orders.shop_settings.urls")),
     path("api/v1/", include("orders.api.urls")),
     path("webhooks/", include("orders.ingest.urls")),

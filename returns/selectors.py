@@ -4,9 +4,15 @@ pause read returns through these, never the models directly."""
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet, Sum
 
-from returns.models import OPEN_STATUSES, ReturnItem, ReturnPolicy, ReturnRequest
+from returns.models import (
+    HOLDING_STATUSES,
+    OPEN_STATUSES,
+    ReturnItem,
+    ReturnPolicy,
+    ReturnRequest,
+)
 
 OPEN_RETURN_REASON = "a return is open"
 
@@ -24,6 +30,24 @@ def customers_with_open_return(customer_ids: Collection[int]) -> dict[int, str]:
         .distinct()
     )
     return dict.fromkeys(rows, OPEN_RETURN_REASON)
+
+
+def returned_line_item_ids(line_item_ids: Collection[int]) -> set[int]:
+    """Of `line_item_ids`, the lines whose whole quantity is in returns that hold their items
+    (filed and not rejected or cancelled): the customer no longer has them, so they are not
+    offered for review. One query (read by feedback through `FEEDBACK_RETURNED_LINES`)."""
+    if not line_item_ids:
+        return set()
+    rows = (
+        ReturnItem.objects.filter(
+            line_item_id__in=line_item_ids, return_request__status__in=HOLDING_STATUSES
+        )
+        .values("line_item_id", "line_item__quantity")
+        .annotate(returned=Sum("quantity"))
+        .filter(returned__gte=F("line_item__quantity"))
+        .values_list("line_item_id", flat=True)
+    )
+    return set(rows)
 
 
 @dataclass(frozen=True)

@@ -163,7 +163,11 @@ def _is_surface(path: Path) -> bool:
     """Views, forms, selectors, template tags and the pages' builders."""
     return bool(
         {"dashboard", "portal", "api", "tracking", "templatetags"} & set(path.parts)
-    ) or path.name.endswith(("views.py", "forms.py", "selectors.py", "lookup.py"))
+    ) or any(
+        # By the module's own name (`views`, `template_views`): `reviews.py` holds no view.
+        path.stem == kind or path.stem.endswith(f"_{kind}")
+        for kind in ("views", "forms", "selectors", "lookup")
+    )
 
 
 def _compares_a_status(node: ast.AST) -> bool:

@@ -21,6 +21,7 @@ from django.http import HttpResponse
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils import timezone
 
+from feedback.tokens import order_token
 from notifications.dashboard.email_frame import email_preview_stash
 from notifications.engine.kinds import flows_ensure_defaults
 from notifications.engine.templating import message_template_save
@@ -29,7 +30,9 @@ from notifications.services import MessageRequest, message_schedule, suppression
 from orders.links import preferences_token
 from orders.models import OrderStatus, Purpose, StaffRole
 from orders.services.api_keys import api_key_create
+from postpurchase.security import PER_RESPONSE
 from returns.services import ItemChoice, return_request_create
+from tests.access.world import held_review
 from tests.factories import (
     LineItemFactory,
     OrderFactory,
@@ -142,7 +145,17 @@ def world(shop):
         whatsapp_content_sid="",
         actor=owner,
     )
+    review = held_review(shop)
+    reviewed = review.product
     by_name: dict[str, dict[str, Any]] = {
+        "feedback:review": {"token": order_token(review.order)},
+        "feedback:reviews_json": {"shop": shop.slug, "product": reviewed.external_id},
+        "feedback:review_widget": {"shop": shop.slug, "product": reviewed.external_id},
+        "feedback:review_feed": {"shop": shop.slug},
+        "feedback:review_photo": {"token": review.photos.get().token},
+        "reviews_dashboard:detail": {"pk": review.pk},
+        "reviews_dashboard:photo": {"pk": review.pk, "photo_id": review.photos.get().pk},
+        "reviews_dashboard:action": {"pk": review.pk, "action": "publish"},
         "dashboard:order_detail": {"pk": order.pk},
         "dashboard:tracking_link_renew": {"pk": order.pk},
         "dashboard:problem_photo": {"pk": order.pk, "report_id": report.pk},
@@ -244,6 +257,9 @@ def _problems(route: Route, response: Any) -> list[str]:
             problems.append(f"{where}: an email frame must run nothing: {policy}")
     elif "'unsafe-inline'" in styles:
         problems.append(f"{where}: style-src allows inline style: {policy}")
+    if framable_by == PER_RESPONSE:
+        # The view names who may frame each answer (the review widget: its shop's storefront).
+        framable_by = getattr(response, "framed_by", ())
     expected_ancestors = list(framable_by) if framable_by else ["'none'"]
     if directives.get("frame-ancestors") != expected_ancestors:
         problems.append(f"{where}: frame-ancestors is not {expected_ancestors}: {policy}")

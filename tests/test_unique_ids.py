@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 import tests.access.test_dashboard_matrix as matrix
+from feedback.tokens import order_token
 from notifications.engine.links import preferences_token
 from tests.access.world import make_world
 
@@ -71,6 +72,7 @@ def _customer_urls(world) -> list[str]:
         reverse("returns:detail", args=[token, rma]),
         reverse("returns:slip", args=[token, rma]),
         reverse("preferences", args=[preferences_token(world.customer.pk)]),
+        reverse("feedback:review", args=[order_token(world.review.order)]),
     ]
 
 

@@ -6,6 +6,20 @@ from feedback.models.analysis import (
     TextSource,
     Topic,
 )
+from feedback.models.reviews import (
+    REVIEW_TRANSITIONS,
+    CollectionMethod,
+    IncentiveKind,
+    Review,
+    ReviewEvent,
+    ReviewIncentive,
+    ReviewPhoto,
+    ReviewReply,
+    ReviewReplyRevision,
+    ReviewRevision,
+    ReviewRule,
+    ReviewStatus,
+)
 from feedback.models.surveys import (
     SCALES,
     SURVEY_REQUEST_TRANSITIONS,
@@ -17,9 +31,21 @@ from feedback.models.surveys import (
 )
 
 __all__ = [
+    "REVIEW_TRANSITIONS",
     "SCALES",
     "SURVEY_REQUEST_TRANSITIONS",
     "AnalysedText",
+    "CollectionMethod",
+    "IncentiveKind",
+    "Review",
+    "ReviewEvent",
+    "ReviewIncentive",
+    "ReviewPhoto",
+    "ReviewReply",
+    "ReviewReplyRevision",
+    "ReviewRevision",
+    "ReviewRule",
+    "ReviewStatus",
     "ShopSentimentModel",
     "SurveyAnswer",
     "SurveyKind",

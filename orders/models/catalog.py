@@ -11,6 +11,8 @@ class Product(TimeStampedModel):
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="products")
     external_id = models.CharField(max_length=64, blank=True)
     title = models.CharField(max_length=255)
+    # Shopify's `vendor`: the brand review feeds (Google's) name the product by.
+    brand = models.CharField(max_length=120, blank=True)
     url = models.URLField(blank=True, help_text="The product's page on the storefront.")
     image_url = models.URLField(blank=True)
     is_consumable = models.BooleanField(default=False)
@@ -56,6 +58,8 @@ class Variant(TimeStampedModel):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
     external_id = models.CharField(max_length=64, blank=True)
     sku = models.CharField(max_length=100, blank=True)
+    # The barcode (GTIN: UPC, EAN, ISBN) where the shop gives one (Shopify's `barcode`).
+    gtin = models.CharField(max_length=14, blank=True)
     title = models.CharField(max_length=255, blank=True)
     price = models.DecimalField(
         max_digits=12, decimal_places=2, validators=[MinValueValidator(0)], default=0

@@ -444,3 +444,9 @@ NOTIFICATIONS_MARKETING_PAUSE_CHECKS = [
 FEEDBACK_SURVEY_HOLD_CHECKS = [
     "returns.selectors.customers_with_open_return",
 ]
+# Reviews: the line items of an order that went back (fully) in a return are not offered for
+# review. A dotted path, so feedback never imports returns; the function takes line item ids
+# and returns the set of those returned (see returns.selectors.returned_line_item_ids).
+FEEDBACK_RETURNED_LINES = "returns.selectors.returned_line_item_ids"
+# At most this many photos per review.
+FEEDBACK_REVIEW_PHOTOS_MAX = env.int("FEEDBACK_REVIEW_PHOTOS_MAX", default=3)

@@ -15,7 +15,7 @@ from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from orders.tracking.problem_forms import (
+from orders.photos import (
     PHOTO_ACCEPT,
     PHOTO_ERROR,
     Photo,

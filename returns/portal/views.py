@@ -26,9 +26,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from orders.models import LineItem, Order, Variant
+from orders.photos import Photo
 from orders.tracking.lookup import LookupPage, order_lookup_respond
 from orders.tracking.page import TrackedOrder, order_page_context, tracking_order_get
-from orders.tracking.problem_forms import Photo
 from orders.tracking.ratelimit import RateLimit
 from orders.tracking.views import tracking_link_not_found
 from postpurchase.exceptions import DomainError

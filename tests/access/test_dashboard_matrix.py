@@ -39,7 +39,7 @@ OWNER, MANAGER, AGENT, OTHER_OWNER, ANONYMOUS = (
     "anonymous",
 )
 VISITORS = (ANONYMOUS, OTHER_OWNER, AGENT, MANAGER, OWNER)
-APPS_WITH_SHOP_DATA = ("postpurchase", "orders", "notifications", "returns")
+APPS_WITH_SHOP_DATA = ("postpurchase", "orders", "notifications", "returns", "feedback")
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,7 @@ def _template_post(w) -> dict[str, Any]:
 
 
 _RETURN = {"pk": lambda w: w.return_request.pk}
+_REVIEW = {"pk": lambda w: w.review.pk}
 
 
 def _agent_membership(w) -> StaffMembership:
@@ -207,6 +208,34 @@ CASES: dict[str, Case] = {
     ),
     "returns_dashboard:action:resolve": Case(
         lambda w: {**_kw(w, _RETURN), "action": "resolve"}, post=p.RETURN_RESOLVE
+    ),
+    "reviews_dashboard:queue": Case(get=p.DASHBOARD_VIEW),
+    "reviews_dashboard:incentive": Case(
+        get=p.DASHBOARD_VIEW,
+        post=p.REVIEW_INCENTIVE_EDIT,
+        data=lambda w: {"kind": "points", "points": "50", "discount_text": ""},
+    ),
+    "reviews_dashboard:detail": Case(lambda w: _kw(w, _REVIEW), get=p.DASHBOARD_VIEW),
+    "reviews_dashboard:photo": Case(
+        lambda w: {**_kw(w, _REVIEW), "photo_id": w.review_photo.pk}, get=p.DASHBOARD_VIEW
+    ),
+    "reviews_dashboard:action:publish": Case(
+        lambda w: {**_kw(w, _REVIEW), "action": "publish"}, post=p.REVIEW_MODERATE
+    ),
+    "reviews_dashboard:action:reject": Case(
+        lambda w: {**_kw(w, _REVIEW), "action": "reject"},
+        post=p.REVIEW_MODERATE,
+        data=lambda w: {"rule": "personal_data"},
+    ),
+    "reviews_dashboard:action:reply": Case(
+        lambda w: {**_kw(w, _REVIEW), "action": "reply"},
+        post=p.REVIEW_REPLY,
+        data=lambda w: {"body": "Thank you, we are calling you today."},
+    ),
+    "reviews_dashboard:action:flag-photo": Case(
+        lambda w: {**_kw(w, _REVIEW), "action": "flag-photo"},
+        post=p.REVIEW_MODERATE,
+        data=lambda w: {"photo": w.review_photo.pk},
     ),
     "shop_settings:home": Case(get=p.SETTINGS_VIEW),
     "shop_settings:staff": Case(

@@ -38,6 +38,9 @@ def test_a_higher_role_may_do_everything_a_lower_one_may():
         (p.INTEGRATION_EDIT, p.OWNER),
         (p.SETTINGS_VIEW, p.MANAGER),
         (p.SHOP_PROFILE_EDIT, p.MANAGER),
+        (p.REVIEW_REPLY, p.AGENT),
+        (p.REVIEW_MODERATE, p.MANAGER),
+        (p.REVIEW_INCENTIVE_EDIT, p.MANAGER),
     ],
 )
 def test_each_action_names_its_lowest_role(action, lowest):
@@ -47,7 +50,7 @@ def test_each_action_names_its_lowest_role(action, lowest):
 
 
 def test_the_table_above_covers_every_action():
-    assert len(p.POLICY) == 17
+    assert len(p.POLICY) == 20
 
 
 def test_no_role_may_do_nothing_and_an_unknown_action_is_an_error():

@@ -5,6 +5,8 @@ from types import SimpleNamespace
 
 from django.utils import timezone
 
+from feedback.models import ReviewPhoto
+from feedback.reviews.services import ReviewDraft, review_submit
 from notifications.engine.kinds import flows_ensure_defaults
 from notifications.engine.templating import message_template_save
 from notifications.models import (
@@ -16,6 +18,7 @@ from notifications.models import (
     SuppressionReason,
 )
 from orders.models import Purpose, StaffRole
+from orders.photos import photo_clean
 from tests.factories import (
     OrderFactory,
     ProblemReportFactory,
@@ -25,6 +28,21 @@ from tests.factories import (
 from tests.returns.test_dashboard import delivered_line, file_return, manual_policy
 
 JPEG = b"\xff\xd8\xff\xe0 fake jpeg"
+
+
+def held_review(shop):
+    """A review with a photo, held for the personal data it carries."""
+    from tests.feedback.helpers import delivered_order, jpeg_upload
+
+    order = delivered_order(shop)
+    draft = ReviewDraft(
+        line_item_id=order.line_items.get().pk,
+        rating=2,
+        title="Strap broke",
+        body="The strap broke on day two. Call me on +1 (555) 010-2000 about it.",
+        photos=[photo_clean(jpeg_upload())],
+    )
+    return review_submit(order=order, draft=draft)
 
 
 def held_message(shop, order, **fields) -> Message:
@@ -100,7 +118,10 @@ def make_world() -> SimpleNamespace:
         reason=SuppressionReason.HARD_BOUNCE,
         source="postmark",
     )
+    review = held_review(shop)
     return SimpleNamespace(
+        review=review,
+        review_photo=ReviewPhoto.objects.get(review=review),
         shop=shop,
         other_shop=other_shop,
         owner=owner,

@@ -38,6 +38,10 @@ CUSTOMER_PREFIXES = ("track/", "returns/", "preferences/", "accounts/", "feedbac
 NOT_PAGES = {
     "dashboard:problem_photo": "a photo",
     "returns_dashboard:item_photo": "a photo",
+    "reviews_dashboard:photo": "a photo",
+    "feedback:review_photo": "a photo",
+    "feedback:reviews_json": "JSON for storefronts",
+    "feedback:review_feed": "the review feed's XML, for Google",
     "messaging:message_email": "the sent email, shown in the message page's frame",
     "message_templates:preview_frame": "a draft email, shown in the editor's frame",
     "tracking:brand_stylesheet": "a stylesheet",
@@ -59,6 +63,11 @@ PARAMETERS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "returns:detail": lambda w: {"token": w.order.tracking_token, "rma": w.return_request.rma},
     "returns:slip": lambda w: {"token": w.order.tracking_token, "rma": w.return_request.rma},
     "feedback:survey": lambda w: {"token": _answered_survey_token(w)},
+    "feedback:review": lambda w: {"token": order_token(w.review.order)},
+    "feedback:review_widget": lambda w: {
+        "shop": w.shop.slug,
+        "product": w.review.product.external_id,
+    },
 }
 
 

@@ -13,11 +13,12 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
+from orders import photos
 from orders.models import Order, OrderEvent, ProblemReport, StaffRole
 from orders.services import problem_report_create, problem_report_notify_shop
 from orders.services.tracking import tracking_link_renew
 from orders.tasks import problem_report_notify_shop_task
-from orders.tracking import problem_forms, problems
+from orders.tracking import problems
 from postpurchase.exceptions import DomainError
 from tests.factories import (
     OrderFactory,
@@ -438,7 +439,7 @@ def _pdf() -> bytes:
 
 def _too_large() -> bytes:
     # A JPEG's first bytes, then past the 5 MB limit.
-    return _image("JPEG") + os.urandom(problem_forms.PHOTO_MAX_BYTES)
+    return _image("JPEG") + os.urandom(photos.PHOTO_MAX_BYTES)
 
 
 @pytest.mark.parametrize(
@@ -472,7 +473,7 @@ def test_problem_report_rejects_what_is_not_an_accepted_photo(
 
 
 def test_problem_report_rejects_an_image_with_too_many_pixels(client, order, monkeypatch):
-    monkeypatch.setattr(problem_forms, "PHOTO_MAX_PIXELS", 100 * 100)
+    monkeypatch.setattr(photos, "PHOTO_MAX_PIXELS", 100 * 100)
     upload = SimpleUploadedFile("big.png", _image("PNG", size=(101, 100)), "image/png")
 
     response = _post(client, order, photo=upload)
@@ -488,10 +489,10 @@ def test_problem_report_photo_size_is_checked_before_it_is_read(order, monkeypat
             raise AssertionError("read although too large")
 
     upload = Unreadable("big.jpg", b"x" * 100, "image/jpeg")
-    monkeypatch.setattr(problem_forms, "PHOTO_MAX_BYTES", 99)
+    monkeypatch.setattr(photos, "PHOTO_MAX_BYTES", 99)
 
-    with pytest.raises(problem_forms.PhotoRejected):
-        problem_forms.photo_clean(upload)
+    with pytest.raises(photos.PhotoRejected):
+        photos.photo_clean(upload)
 
 
 # --- other refusals -------------------------------------------------------------------------

@@ -36,11 +36,15 @@ NOT_CUSTOMER += ("favicon.ico",)
 NOT_PAGES = {"tracking:brand_stylesheet"}
 # A survey email's one-tap link: it records the score and redirects to the survey's page.
 NOT_PAGES |= {"feedback:score"}
+# What storefronts show of published reviews: public, about no one, cached by anyone, and (the
+# widget) framed by the shop's own site; their headers are tested in tests/feedback/.
+NOT_PAGES |= {"feedback:reviews_json", "feedback:review_widget", "feedback:review_photo"}
+NOT_PAGES |= {"feedback:review_feed"}
 # The tracking page (and its polled fragment) carries an ETag: the browser may keep it.
 REVALIDATED = {"tracking:page", "tracking:shipments"}
 # Pages whose form posts back: same-origin, or browsers POST with `Origin: null`.
 WITH_FORM = {"tracking:lookup", "tracking:problem", "returns:lookup", "returns:start"}
-WITH_FORM |= {"returns:detail", "preferences", "feedback:survey"}
+WITH_FORM |= {"returns:detail", "preferences", "feedback:survey", "feedback:review"}
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,7 @@ def test_the_walk_finds_the_customer_pages_of_every_app():
     assert {"tracking:lookup", "tracking:page", "tracking:problem"} <= names
     assert {"returns:lookup", "returns:start", "returns:detail", "returns:slip"} <= names
     assert "preferences" in names
+    assert "feedback:review" in names
 
 
 @pytest.fixture
@@ -117,6 +122,7 @@ def world(shop) -> dict[str, str]:
         "rma": returned.rma,
         "preferences:token": preferences_token(order.customer_id),
         "feedback:survey:token": order_token(order),
+        "feedback:review:token": order_token(order),
     }
 
 
