@@ -7,20 +7,23 @@ from notifications.engine.dispatch import (
     messages_dispatch_due,
     messages_recover_stuck,
 )
+from notifications.engine.inbound import InboundText, register_inbound_text_handler
 from notifications.engine.operations import (
     message_cancel,
     message_retry,
     message_send_now,
     message_settle,
 )
-from notifications.engine.rendering import message_render
+from notifications.engine.rendering import message_render, whatsapp_window_open
 from notifications.engine.scheduling import MessageRequest, message_schedule, messages_cancel
-from notifications.engine.sending import message_send, messages_send
+from notifications.engine.sending import message_refusal, message_send, messages_send
 from notifications.engine.suppression import suppression_add
 
 __all__ = [
+    "InboundText",
     "MessageRequest",
     "message_cancel",
+    "message_refusal",
     "message_render",
     "message_retry",
     "message_schedule",
@@ -32,5 +35,7 @@ __all__ = [
     "messages_dispatch_due",
     "messages_recover_stuck",
     "messages_send",
+    "register_inbound_text_handler",
     "suppression_add",
+    "whatsapp_window_open",
 ]

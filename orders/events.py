@@ -18,6 +18,8 @@ class OrderEventName(models.TextChoices):
     # Once every shipment of the order has arrived.
     ORDER_DELIVERED = "order_delivered"
     CUSTOMER_REDACTED = "customer_redacted"
+    # A customer reported a problem from the tracking page (`problem_report_create`).
+    PROBLEM_REPORTED = "problem_reported"
 
 
 events.declare(OrderEventName.values, app="orders")

@@ -32,6 +32,7 @@ urlpatterns = [
     path("dashboard/messages/", include("notifications.dashboard.urls")),
     path("dashboard/templates/", include("notifications.dashboard.template_urls")),
     path("dashboard/returns/", include("returns.dashboard.urls")),
+    path("dashboard/feedback/cases/", include("feedback.cases.urls")),
     path("dashboard/settings/", include("orders.shop_settings.urls")),
     path("api/v1/", include("orders.api.urls")),
     path("webhooks/", include("orders.ingest.urls")),
@@ -40,6 +41,7 @@ urlpatterns = [
     path("preferences/", include("notifications.preferences_urls")),
     path("track/", include("orders.tracking.urls")),
     path("returns/", include("returns.portal.urls")),
+    path("feedback/case/", include("feedback.cases.followup_urls")),
 ]
 
 if settings.BENCH_ENDPOINTS:

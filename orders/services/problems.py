@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from orders.events import OrderEventName
 from orders.models import (
     Order,
     OrderEvent,
@@ -21,7 +22,7 @@ from orders.models import (
     Shop,
     StaffMembership,
 )
-from postpurchase import permissions
+from postpurchase import events, permissions
 from postpurchase.exceptions import DomainError
 from postpurchase.queue import enqueue_on_commit
 
@@ -83,6 +84,15 @@ def problem_report_create(
             kind=OrderEvent.Kind.PROBLEM_REPORTED,
             note=ProblemKind(kind).label,
             data={"problem_report_id": report.pk, "kind": kind},
+        )
+        # Ids and the kind only: a subscriber reads the customer's words from the report.
+        events.publish(
+            name=OrderEventName.PROBLEM_REPORTED,
+            shop_id=order.shop_id,
+            order_id=order.pk,
+            customer_id=order.customer_id,
+            problem_report_id=report.pk,
+            kind=kind,
         )
         enqueue_on_commit("orders.tasks.problem_report_notify_shop_task", report.pk)
     return report, True

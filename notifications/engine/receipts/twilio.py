@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from notifications.engine.inbound import InboundText, inbound_text_offer
 from notifications.engine.suppression import suppression_add
 from notifications.engine.text_opt_outs import (
     TEXT_CHANNELS,
@@ -218,4 +219,18 @@ def twilio_inbound_record(*, payload: dict[str, str]) -> InboundResult:
         reply = _start_reply(sender)
     elif keyword == "help":
         reply = _help_reply(shop)
+    else:
+        # Not a keyword: a survey's score, a reply to a case… whatever another app waits for.
+        _, reply = inbound_text_offer(
+            InboundText(
+                inbound_id=inbound.pk,
+                shop_id=shop.pk if shop else None,
+                customer_id=customer.pk if customer else None,
+                channel=channel,
+                sender=sender.phone,
+                body=body,
+                provider_message_id=inbound.provider_message_id,
+                received_at=inbound.received_at,
+            )
+        )
     return InboundResult(keyword, reply, inbound)
