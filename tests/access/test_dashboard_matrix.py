@@ -37,7 +37,7 @@ OWNER, MANAGER, AGENT, OTHER_OWNER, ANONYMOUS = (
     "anonymous",
 )
 VISITORS = (ANONYMOUS, OTHER_OWNER, AGENT, MANAGER, OWNER)
-APPS_WITH_SHOP_DATA = ("postpurchase", "orders", "notifications", "returns")
+APPS_WITH_SHOP_DATA = ("postpurchase", "orders", "notifications", "returns", "feedback")
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,7 @@ def _template_post(w) -> dict[str, Any]:
 
 
 _RETURN = {"pk": lambda w: w.return_request.pk}
+_CASE = {"pk": lambda w: w.case.pk}
 
 
 def _agent_membership(w) -> StaffMembership:
@@ -196,6 +197,28 @@ CASES: dict[str, Case] = {
     ),
     "returns_dashboard:action:resolve": Case(
         lambda w: {**_kw(w, _RETURN), "action": "resolve"}, post=p.RETURN_RESOLVE
+    ),
+    "feedback_cases:queue": Case(get=p.DASHBOARD_VIEW),
+    "feedback_cases:detail": Case(lambda w: {"pk": w.case.pk}, get=p.DASHBOARD_VIEW),
+    "feedback_cases:action:reply": Case(
+        lambda w: {**_kw(w, _CASE), "action": "reply"},
+        post=p.CASE_HANDLE,
+        data=lambda w: {"channel": "email", "body": "So sorry: a new one is on its way."},
+    ),
+    "feedback_cases:action:note": Case(
+        lambda w: {**_kw(w, _CASE), "action": "note"},
+        post=p.CASE_HANDLE,
+        data=lambda w: {"body": "Called them."},
+    ),
+    "feedback_cases:action:assign": Case(
+        lambda w: {**_kw(w, _CASE), "action": "assign"},
+        post=p.CASE_HANDLE,
+        data=lambda w: {"assignee": str(w.agent.pk)},
+    ),
+    "feedback_cases:action:resolve": Case(
+        lambda w: {**_kw(w, _CASE), "action": "resolve"},
+        post=p.CASE_HANDLE,
+        data=lambda w: {"kind": "apology", "note": "Apologised."},
     ),
     "shop_settings:home": Case(get=p.SETTINGS_VIEW),
     "shop_settings:staff": Case(
