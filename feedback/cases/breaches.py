@@ -13,6 +13,7 @@ by two sweeps at once; a mail server that refuses is logged, not retried."""
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -81,6 +82,13 @@ def breach_recipients(case: Case) -> list[str]:
     return list(dict.fromkeys([*first, *managers]))
 
 
+def _shop_zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
 def _alert(case: Case, breach: Breach) -> None:
     recipients = breach_recipients(case)
     if not recipients:
@@ -93,7 +101,9 @@ def _alert(case: Case, breach: Breach) -> None:
         "case_url": settings.PUBLIC_BASE_URL + reverse("feedback_cases:detail", args=[case.pk]),
     }
     subject = f"Case {case.number} missed its {breach.label} target"
-    body = render_to_string("feedback/email/case_breach.txt", context)
+    # Staff read the deadline in their shop's time, as the case page shows it.
+    with timezone.override(_shop_zone(case.shop.timezone)):
+        body = render_to_string("feedback/email/case_breach.txt", context)
     EmailMultiAlternatives(
         subject=subject,
         body=body,

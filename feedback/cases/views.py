@@ -67,7 +67,10 @@ class CaseDetailView(DashboardView):
         staff = selectors.shop_staff(shop=self.shop)
         page = selectors.case_page(case=case)
         usable = [c for c in page.reply_channels if not c.refusal]
-        reply_form = ReplyForm(initial={"channel": usable[0].channel if usable else "email"})
+        # Four forms on one page: each field's id names its form.
+        reply_form = ReplyForm(
+            initial={"channel": usable[0].channel if usable else "email"}, auto_id="reply-%s"
+        )
         return super().get_context_data(
             case=case,
             page=page,

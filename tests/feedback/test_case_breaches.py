@@ -38,6 +38,7 @@ def test_a_first_response_breach_is_told_once(world):
     assert alert.to == ["a@x.test", "m@x.test", "o@x.test"]
     assert alert.subject == f"Case {case.number} missed its first response target"
     assert f"/dashboard/feedback/cases/{case.pk}/" in alert.body
+    assert "(due Mon 7 Dec, 11:00 EST)" in alert.body  # in the shop's time
     case.refresh_from_db()
     assert case.first_response_breach_notified_at is not None
     assert case.resolution_breach_notified_at is None

@@ -18,6 +18,8 @@ from django.http import HttpResponse
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from feedback.cases.services import case_resolve, open_case_for_signal
+from feedback.cases.tokens import followup_token
 from orders.links import preferences_token
 from orders.models import OrderStatus
 from returns.services import ItemChoice, return_request_create
@@ -103,10 +105,17 @@ def world(shop) -> dict[str, str]:
         method="drop_off",
         submission_key="customer-pages-walk",
     )
+    case = open_case_for_signal(
+        shop=shop, customer=order.customer, source="review", source_id=1, score=1, scale="stars"
+    )
+    assert case is not None
+    resolution = case_resolve(case=case, actor=None, kind="apology")
     return {
         "token": order.tracking_token,
         "rma": returned.rma,
         "preferences:token": preferences_token(order.customer_id),
+        "feedback_case:followup:token": followup_token(resolution.pk),
+        "feedback_case:followup:answer": "yes",
     }
 
 
