@@ -18,7 +18,7 @@ from django.utils.html import strip_tags
 from feedback.cases.email_replies import reply_text_strip
 from feedback.cases.services import case_customer_reply_record
 from feedback.cases.tokens import case_id_from_address
-from feedback.models import OPEN_CASE_STATES, Case, CaseMessage, CaseStatus, ThreadChannel
+from feedback.models import OPEN_CASE_STATES, Case, CaseMessage, ThreadChannel
 from notifications.services import InboundText
 
 logger = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ def _reply_text(message: AnymailInboundMessage) -> str:
 def case_email_reply_record(*, message: AnymailInboundMessage, event_id: str | None) -> bool:
     """Attach an inbound email to its case; False when it names none (or a closed one)."""
     case = case_for_email(message)
-    if case is None or case.status == CaseStatus.CLOSED:
+    if case is None or case.is_closed:
         return False
     key = str(message.get("Message-ID") or event_id or "")
     case_customer_reply_record(

@@ -144,8 +144,7 @@ class CaseSla:
 def case_sla(case: Case, now: datetime | None = None, calendar: Any = None) -> CaseSla:
     now = now or timezone.now()
     calendar = calendar or case_calendar(case.shop)
-    done = case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED)
-    paused = case.status == CaseStatus.WAITING
+    done, paused = case.is_done, case.is_waiting
     return CaseSla(
         first_response=sla_clock(
             calendar,

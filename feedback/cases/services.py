@@ -411,7 +411,7 @@ def case_reply_send(
     if not body:
         raise DomainError("Write the reply first.")
     case = _locked(case)
-    if case.status == CaseStatus.CLOSED:
+    if not case.can_reply:
         raise DomainError("This case is closed.")
     offered = {option.channel: option for option in case_reply_channels(case)}
     option = offered.get(channel)

@@ -87,6 +87,7 @@ CASE_TRANSITIONS: dict[str, set[str]] = {
 }
 # Still being worked: the SLA clock concerns these (it is paused while waiting).
 OPEN_CASE_STATES = (_S.OPEN, _S.WAITING)
+DONE_CASE_STATES = (_S.RESOLVED, _S.CLOSED)
 
 
 class Case(TimeStampedModel):
@@ -171,6 +172,20 @@ class Case(TimeStampedModel):
     @property
     def is_waiting(self) -> bool:
         return self.status == CaseStatus.WAITING
+
+    @property
+    def is_done(self) -> bool:
+        """Resolved or closed: its deadlines no longer run."""
+        return self.status in DONE_CASE_STATES
+
+    @property
+    def is_closed(self) -> bool:
+        """The loop is closed: the table allows no further move."""
+        return not CASE_TRANSITIONS.get(self.status)
+
+    @property
+    def can_reply(self) -> bool:
+        return not self.is_closed
 
     @property
     def can_resolve(self) -> bool:

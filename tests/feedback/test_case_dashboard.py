@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from feedback.cases.services import case_assign
+from feedback.cases.services import case_assign, case_resolve
 from feedback.models import Case, CaseResolution
 from tests.factories import StaffMembershipFactory
 from tests.feedback.case_helpers import detractor_case, ny, office_shop, set_targets
@@ -124,3 +124,16 @@ def test_an_agent_cannot_record_a_refund_from_the_page(client, shop_and_cases):
     client.force_login(manager)
     assert client.post(url, {"kind": "refund", "amount": "25.00"}).status_code == 302
     assert CaseResolution.objects.get().amount == Decimal("25.00")
+
+
+def test_a_resolved_case_page_names_who_resolved_it(client, shop_and_cases):
+    _, agent, cases = shop_and_cases
+    client.force_login(agent)
+    case_resolve(case=cases["on_time"], actor=None, kind="apology")
+    case_resolve(case=cases["soon"], actor=agent, kind="apology")
+
+    by_system = client.get(reverse("feedback_cases:detail", args=[cases["on_time"].pk]))
+    by_agent = client.get(reverse("feedback_cases:detail", args=[cases["soon"].pk]))
+
+    assert "Apology by the system" in by_system.content.decode()
+    assert f"Apology by {agent.get_username()}" in by_agent.content.decode()
