@@ -19,7 +19,7 @@ from feedback.cases.sla import (
     business_between,
     due_soon_from,
 )
-from feedback.cases.tokens import case_reply_address, followup_url
+from feedback.cases.tokens import case_reply_address, followup_urls
 from feedback.models import (
     CASE_TRANSITIONS,
     Case,
@@ -47,6 +47,7 @@ from notifications.services import (
 )
 from orders.models import Customer, Order, ProblemReport, Purpose, Shop, StaffMembership
 from orders.selectors import customer_value
+from orders.services.problem_resolution import problem_report_resolve
 from orders.tenancy import staff_permission_require
 from postpurchase import permissions
 from postpurchase.events import Event
@@ -528,6 +529,7 @@ def _followup_schedule(case: Case, resolution: CaseResolution, now: datetime) ->
     chosen = recipients_for(order, list(flow.channels), purpose=flow.purpose)[:1]
     customer = case.customer
     due = now + flow.delay
+    yes_url, no_url = followup_urls(resolution.pk)
     for channel, recipient in chosen:
         message_schedule(
             request=MessageRequest(
@@ -547,8 +549,8 @@ def _followup_schedule(case: Case, resolution: CaseResolution, now: datetime) ->
                     "customer_first_name": customer.first_name if customer else "",
                     "case_number": case.number,
                     "order_number": case.order.number if case.order else "",
-                    "yes_url": followup_url(resolution.pk, "yes"),
-                    "no_url": followup_url(resolution.pk, "no"),
+                    "yes_url": yes_url,
+                    "no_url": no_url,
                 },
             )
         )
@@ -599,8 +601,20 @@ def case_resolve(
         currency=case.shop.currency if amount is not None else "",
         actor=actor,
     )
+    _problem_report_settle(case, actor)
     _followup_schedule(case, resolution, now)
     return resolution
+
+
+def _problem_report_settle(case: Case, actor: Actor) -> None:
+    """A case opened from a problem report settles the report too (one queue): the order's
+    page shows it resolved, through orders' own service."""
+    if case.source != CaseSource.PROBLEM_REPORT or case.source_id is None:
+        return
+    report = ProblemReport.objects.defer("photo").filter(pk=case.source_id).first()
+    if report is None or not report.is_open:
+        return
+    problem_report_resolve(report=report, actor=actor)
 
 
 @transaction.atomic

@@ -29,9 +29,10 @@ def resolution_id_from_token(token: str) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def followup_url(resolution_id: int, answer: str) -> str:
-    """The one-tap link of an answer ("yes" or "no")."""
-    return f"{settings.PUBLIC_BASE_URL}/feedback/case/{followup_token(resolution_id)}/{answer}/"
+def followup_urls(resolution_id: int) -> tuple[str, str]:
+    """The one-tap links of "yes" and "no", signed once so both carry the same token."""
+    base = f"{settings.PUBLIC_BASE_URL}/feedback/case/{followup_token(resolution_id)}"
+    return f"{base}/yes/", f"{base}/no/"
 
 
 def _address_signature(case_id: int) -> str:

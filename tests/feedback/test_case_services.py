@@ -13,7 +13,7 @@ from feedback.cases.services import (
     open_case_for_signal,
     signal_priority,
 )
-from feedback.cases.tokens import followup_token
+from feedback.cases.tokens import followup_token, resolution_id_from_token
 from feedback.models import Case, CaseMessage, CaseResolution, CaseStatus
 from notifications.models import Message
 from orders.models import FinancialStatus
@@ -139,6 +139,12 @@ def test_a_problem_report_becomes_a_case():
     )
     assert case.priority == "high"
     assert case.description == "The lid is cracked."
+    # Resolving the case settles the report on the order's page too.
+    agent = StaffMembershipFactory(shop=shop, role="agent").user
+    case_resolve(case=case, actor=agent, kind="replacement")
+    report.refresh_from_db()
+    assert report.status == "resolved"
+    assert report.resolved_by == agent
 
 
 def test_staff_open_a_case_of_their_own():
@@ -199,8 +205,9 @@ def test_resolving_schedules_the_follow_up_two_days_later_once():
         "email",
     )
     assert message.send_at - case.resolved_at == timedelta(days=2)
-    assert followup_token(resolution.pk) in message.context["yes_url"]
-    assert message.context["yes_url"].endswith("/yes/")
+    token, answer = message.context["yes_url"].split("/feedback/case/")[1].strip("/").split("/")
+    assert (resolution_id_from_token(token), answer) == (resolution.pk, "yes")
+    assert message.context["no_url"].endswith(f"/{token}/no/")
 
 
 def test_made_right_yes_closes_the_case(client):
