@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from feedback.analysis.services import shop_texts_analyse, shops_with_texts
+from feedback.cases.breaches import cases_sla_breaches_notify
 from feedback.surveys.reminders import survey_reminders_schedule
 from feedback.surveys.services import survey_requests_refresh
 from postpurchase.queue import enqueue_on_commit
@@ -32,3 +33,9 @@ def texts_analyse_nightly_task() -> int:
 @shared_task(soft_time_limit=900, time_limit=960)
 def shop_texts_analyse_task(shop_id: int) -> dict[str, object]:
     return shop_texts_analyse(shop_id=shop_id).as_dict()
+
+
+@shared_task(soft_time_limit=240, time_limit=300)
+def cases_sla_breaches_notify_task() -> int:
+    """Beat, every five minutes: tell staff of each SLA breach once."""
+    return len(cases_sla_breaches_notify())

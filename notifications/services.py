@@ -22,9 +22,9 @@ from notifications.engine.operations import (
     message_settle,
 )
 from notifications.engine.planning import flow_schedule
-from notifications.engine.rendering import message_render
+from notifications.engine.rendering import message_render, whatsapp_window_open
 from notifications.engine.scheduling import MessageRequest, message_schedule, messages_cancel
-from notifications.engine.sending import message_send, messages_send
+from notifications.engine.sending import message_refusal, message_send, messages_send
 from notifications.engine.suppression import suppression_add
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "inbound_text_handler_unregister",
     "inbound_unsubscribe",
     "message_cancel",
+    "message_refusal",
     "message_render",
     "message_retry",
     "message_schedule",
@@ -50,4 +51,5 @@ __all__ = [
     "messages_recover_stuck",
     "messages_send",
     "suppression_add",
+    "whatsapp_window_open",
 ]

@@ -18,7 +18,8 @@ class OrderEventName(models.TextChoices):
     # Once every shipment of the order has arrived.
     ORDER_DELIVERED = "order_delivered"
     CUSTOMER_REDACTED = "customer_redacted"
-    # A customer reported a problem from the tracking page (payload: the report's id).
+    # A customer reported a problem from the tracking page (`problem_report_create`; payload:
+    # ids and the kind).
     PROBLEM_REPORTED = "problem_reported"
 
 

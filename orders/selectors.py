@@ -17,6 +17,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import (
     Aggregate,
     Count,
+    DecimalField,
     Exists,
     IntegerField,
     OuterRef,
@@ -500,3 +501,28 @@ def shipment_line_items(*, shipment: Shipment) -> list[LineItem]:
         .select_related("product")
         .order_by("pk")
     )
+
+
+@dataclass(frozen=True)
+class CustomerValue:
+    """What a customer is worth to the shop so far: their orders that stood (not cancelled,
+    not voided or fully refunded), and what those came to, in the shop's currency."""
+
+    order_count: int
+    lifetime_spend: Decimal
+
+
+def customer_value(*, customer: Customer) -> CustomerValue:
+    """One query. Orders in another currency than the shop's are counted but not summed."""
+    stood = Order.objects.filter(customer=customer).exclude(
+        Q(status=OrderStatus.CANCELLED) | Q(financial_status__in=REVERSED_FINANCIAL_STATUSES)
+    )
+    totals = stood.aggregate(
+        count=Count("pk"),
+        spend=Coalesce(
+            Sum("total", filter=Q(currency=customer.shop.currency)),
+            V(Decimal("0.00")),
+            output_field=DecimalField(max_digits=14, decimal_places=2),
+        ),
+    )
+    return CustomerValue(order_count=totals["count"], lifetime_spend=totals["spend"])

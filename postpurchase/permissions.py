@@ -40,6 +40,7 @@ _RANK = {role: rank for rank, role in enumerate(ROLES)}
 # Actions. The values are identifiers, so templates can ask `staff_may.return_decide`.
 DASHBOARD_VIEW = "dashboard_view"
 CASE_HANDLE = "case_handle"
+CASE_RESOLVE_MONEY = "case_resolve_money"
 RETURN_HANDLE = "return_handle"
 RETURN_DECIDE = "return_decide"
 RETURN_RECEIVE = "return_receive"
@@ -70,7 +71,9 @@ class Rule:
 
 POLICY: Mapping[str, Rule] = {
     DASHBOARD_VIEW: Rule(AGENT, "see the dashboard"),
-    CASE_HANDLE: Rule(AGENT, "handle problems customers report"),
+    CASE_HANDLE: Rule(AGENT, "handle problems customers report and follow-up cases"),
+    # A refund or store credit names money the shop gives away: a manager's call.
+    CASE_RESOLVE_MONEY: Rule(MANAGER, "resolve a case with a refund or store credit"),
     RETURN_HANDLE: Rule(AGENT, "mark a return as on its way back"),
     RETURN_DECIDE: Rule(MANAGER, "approve or reject returns"),
     RETURN_RECEIVE: Rule(MANAGER, "receive and inspect returns"),

@@ -33,6 +33,7 @@ urlpatterns = [
     path("dashboard/templates/", include("notifications.dashboard.template_urls")),
     path("dashboard/returns/", include("returns.dashboard.urls")),
     path("dashboard/feedback/reviews/", include("feedback.reviews.dashboard.urls")),
+    path("dashboard/feedback/cases/", include("feedback.cases.urls")),
     path("dashboard/settings/", include("orders.shop_settings.urls")),
     path("api/v1/", include("orders.api.urls")),
     path("webhooks/", include("orders.ingest.urls")),
@@ -42,6 +43,7 @@ urlpatterns = [
     path("track/", include("orders.tracking.urls")),
     path("returns/", include("returns.portal.urls")),
     path("feedback/", include("feedback.urls")),
+    path("feedback/case/", include("feedback.cases.followup_urls")),
 ]
 
 if settings.BENCH_ENDPOINTS:

@@ -21,6 +21,8 @@ from django.http import HttpResponse
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils import timezone
 
+from feedback.cases.services import case_resolve, open_case_for_signal
+from feedback.cases.tokens import followup_token
 from feedback.tokens import order_token
 from notifications.dashboard.email_frame import email_preview_stash
 from notifications.engine.kinds import flows_ensure_defaults
@@ -110,6 +112,17 @@ def world(shop):
         method="drop_off",
         submission_key="headers-walk",
     )[0]
+    case = open_case_for_signal(
+        shop=shop,
+        customer=order.customer,
+        order=order,
+        source="survey",
+        source_id=1,
+        score=3,
+        scale="nps",
+    )
+    assert case is not None
+    resolution = case_resolve(case=case, actor=None, kind="apology")
     message, _ = message_schedule(
         request=MessageRequest(
             shop_id=shop.pk,
@@ -171,6 +184,9 @@ def world(shop):
         },
         "message_templates:reset": {"pk": template.pk},
         "returns_dashboard:detail": {"pk": returned.pk},
+        "feedback_cases:detail": {"pk": case.pk},
+        "feedback_cases:action": {"pk": case.pk, "action": "note"},
+        "feedback_case:followup": {"token": followup_token(resolution.pk), "answer": "yes"},
         "returns_dashboard:action": {"pk": returned.pk, "action": "approve"},
         "returns_dashboard:item_photo": {"pk": returned.pk, "item_id": returned.items.first().pk},
         "api:order-detail": {"pk": order.pk},

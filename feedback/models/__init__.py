@@ -6,6 +6,21 @@ from feedback.models.analysis import (
     TextSource,
     Topic,
 )
+from feedback.models.cases import (
+    CASE_TRANSITIONS,
+    OPEN_CASE_STATES,
+    Case,
+    CaseEvent,
+    CaseMessage,
+    CasePolicy,
+    CasePriority,
+    CaseResolution,
+    CaseSource,
+    CaseStatus,
+    MessageDirection,
+    ResolutionKind,
+    ThreadChannel,
+)
 from feedback.models.reviews import (
     REVIEW_TRANSITIONS,
     CollectionMethod,
@@ -31,12 +46,24 @@ from feedback.models.surveys import (
 )
 
 __all__ = [
+    "CASE_TRANSITIONS",
+    "OPEN_CASE_STATES",
     "REVIEW_TRANSITIONS",
     "SCALES",
     "SURVEY_REQUEST_TRANSITIONS",
     "AnalysedText",
+    "Case",
+    "CaseEvent",
+    "CaseMessage",
+    "CasePolicy",
+    "CasePriority",
+    "CaseResolution",
+    "CaseSource",
+    "CaseStatus",
     "CollectionMethod",
     "IncentiveKind",
+    "MessageDirection",
+    "ResolutionKind",
     "Review",
     "ReviewEvent",
     "ReviewIncentive",
@@ -53,5 +80,6 @@ __all__ = [
     "SurveyRequestStatus",
     "SurveySettings",
     "TextSource",
+    "ThreadChannel",
     "Topic",
 ]

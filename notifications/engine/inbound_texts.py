@@ -46,6 +46,8 @@ class InboundText:
     sender: str
     body: str
     received_at: datetime
+    # The provider's id of the text (Twilio's MessageSid), "" where it gave none.
+    provider_message_id: str = ""
     # The compliance keyword the text amounts to: "stop", "start", "help" or "".
     keyword: str = ""
 

@@ -54,7 +54,7 @@ from notifications.models import (
     Suppression,
     SuppressionReason,
 )
-from orders.models import Channel, OrderStatus, Purpose
+from orders.models import Channel, OrderStatus, Purpose, Shop
 from postpurchase.exceptions import DomainError
 from postpurchase.message_kinds import PendingMessage, message_kind_find
 from postpurchase.states import allowed_from, can_transition
@@ -168,6 +168,23 @@ def _kinds_refuse(messages: list[Message]) -> dict[int, str]:
     return refused
 
 
+def message_refusal(
+    *, shop: Shop, customer_id: int | None, channel: str, recipient: str, purpose: str
+) -> str:
+    """Why a message on this channel to this recipient would be refused now (suppressed, a
+    STOP, no consent), or "": asked before staff write a reply, so the page can say why not.
+    The send checks it again."""
+    probe = Message(
+        pk=0,
+        shop=shop,
+        customer_id=customer_id,
+        channel=channel,
+        recipient=recipient,
+        purpose=purpose,
+    )
+    return _blocked([probe]).get(0, "")
+
+
 def _blocked(messages: list[Message]) -> dict[int, str]:
     """Why each message must not reach its recipient at all: one query for the chunk's
     suppressions, one for its texts' opt-outs of our shared numbers (`texts_opted_out`) and
@@ -225,7 +242,11 @@ def _rendered_message(ready: _Ready) -> RenderedMessage:
         # The shop's sender identity (settings area), else the platform's address in its name.
         from_email=shop.email_from_address or settings.DEFAULT_FROM_EMAIL,
         from_name=shop.email_from_name or shop.name,
-        reply_to=shop.email_reply_to or shop.support_email,
+        # A message may name its own reply address (a case's, so the customer's answer comes
+        # back to the case); otherwise the shop's.
+        reply_to=str(message.context.get("reply_to") or "")
+        or shop.email_reply_to
+        or shop.support_email,
         headers=email_headers(message) if message.channel == Channel.EMAIL else {},
         tags=(message.kind,),
         metadata={"message_id": str(message.pk), "shop_id": str(message.shop_id)},

@@ -85,11 +85,14 @@ def problem_report_create(
             note=ProblemKind(kind).label,
             data={"problem_report_id": report.pk, "kind": kind},
         )
+        # Ids and the kind only: a subscriber reads the customer's words from the report.
         events.publish(
             name=OrderEventName.PROBLEM_REPORTED,
             shop_id=order.shop_id,
-            problem_report_id=report.pk,
             order_id=order.pk,
+            customer_id=order.customer_id,
+            problem_report_id=report.pk,
+            kind=kind,
         )
         enqueue_on_commit("orders.tasks.problem_report_notify_shop_task", report.pk)
     return report, True

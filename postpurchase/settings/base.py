@@ -221,6 +221,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.tracking_page_views_flush_task",
         "schedule": timedelta(minutes=1),
     },
+    "cases-sla-breaches-notify": {
+        "task": "feedback.tasks.cases_sla_breaches_notify_task",
+        "schedule": timedelta(minutes=5),
+    },
 }
 
 # --- Auth, i18n, static -------------------------------------------------------------------
@@ -327,6 +331,9 @@ ANYMAIL = {
     for key, value in env.ENVIRON.items()
     if key.startswith("ANYMAIL_")
 }
+# The domain whose mail the ESP's inbound webhook hands to anymail: replies to a follow-up case
+# go to `case+<signed id>@` it (blank: replies go to the shop's own address).
+FEEDBACK_INBOUND_EMAIL_DOMAIN = env.str("FEEDBACK_INBOUND_EMAIL_DOMAIN", default="")
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")

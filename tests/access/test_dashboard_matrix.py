@@ -79,6 +79,7 @@ def _template_post(w) -> dict[str, Any]:
 
 _RETURN = {"pk": lambda w: w.return_request.pk}
 _REVIEW = {"pk": lambda w: w.review.pk}
+_CASE = {"pk": lambda w: w.case.pk}
 
 
 def _agent_membership(w) -> StaffMembership:
@@ -236,6 +237,28 @@ CASES: dict[str, Case] = {
         lambda w: {**_kw(w, _REVIEW), "action": "flag-photo"},
         post=p.REVIEW_MODERATE,
         data=lambda w: {"photo": w.review_photo.pk},
+    ),
+    "feedback_cases:queue": Case(get=p.DASHBOARD_VIEW),
+    "feedback_cases:detail": Case(lambda w: {"pk": w.case.pk}, get=p.DASHBOARD_VIEW),
+    "feedback_cases:action:reply": Case(
+        lambda w: {**_kw(w, _CASE), "action": "reply"},
+        post=p.CASE_HANDLE,
+        data=lambda w: {"channel": "email", "body": "So sorry: a new one is on its way."},
+    ),
+    "feedback_cases:action:note": Case(
+        lambda w: {**_kw(w, _CASE), "action": "note"},
+        post=p.CASE_HANDLE,
+        data=lambda w: {"body": "Called them."},
+    ),
+    "feedback_cases:action:assign": Case(
+        lambda w: {**_kw(w, _CASE), "action": "assign"},
+        post=p.CASE_HANDLE,
+        data=lambda w: {"assignee": str(w.agent.pk)},
+    ),
+    "feedback_cases:action:resolve": Case(
+        lambda w: {**_kw(w, _CASE), "action": "resolve"},
+        post=p.CASE_HANDLE,
+        data=lambda w: {"kind": "apology", "note": "Apologised."},
     ),
     "shop_settings:home": Case(get=p.SETTINGS_VIEW),
     "shop_settings:staff": Case(

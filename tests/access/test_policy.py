@@ -23,6 +23,7 @@ def test_a_higher_role_may_do_everything_a_lower_one_may():
     [
         (p.DASHBOARD_VIEW, p.AGENT),
         (p.CASE_HANDLE, p.AGENT),
+        (p.CASE_RESOLVE_MONEY, p.MANAGER),
         (p.RETURN_HANDLE, p.AGENT),
         (p.RETURN_DECIDE, p.MANAGER),
         (p.RETURN_RECEIVE, p.MANAGER),
@@ -50,7 +51,7 @@ def test_each_action_names_its_lowest_role(action, lowest):
 
 
 def test_the_table_above_covers_every_action():
-    assert len(p.POLICY) == 20
+    assert len(p.POLICY) == 22
 
 
 def test_no_role_may_do_nothing_and_an_unknown_action_is_an_error():

@@ -5,6 +5,7 @@ from types import SimpleNamespace
 
 from django.utils import timezone
 
+from feedback.cases.services import open_case_for_signal
 from feedback.models import ReviewPhoto
 from feedback.reviews.services import ReviewDraft, review_submit
 from notifications.engine.kinds import flows_ensure_defaults
@@ -93,6 +94,16 @@ def make_world() -> SimpleNamespace:
     return_request = file_return(line, photo=JPEG, photo_content_type="image/jpeg")
     report = ProblemReportFactory(order=order, photo=JPEG, photo_content_type="image/jpeg")
     message = held_message(shop, order)
+    case = open_case_for_signal(
+        shop=shop,
+        customer=order.customer,
+        order=order,
+        source="survey",
+        source_id=1,
+        score=2,
+        scale="nps",
+        text="Late and broken.",
+    )
     ProviderEvent.objects.create(
         provider="postmark",
         event_key="pm-delivery-1",
@@ -134,6 +145,7 @@ def make_world() -> SimpleNamespace:
         item=return_request.items.get(),
         report=report,
         message=message,
+        case=case,
         flow=Flow.objects.get(shop=shop, kind="order_confirmation"),
         template=template,
         template_id=template.pk,

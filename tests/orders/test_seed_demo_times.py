@@ -45,6 +45,8 @@ def test_every_seeded_time_lies_in_the_past_and_not_all_in_one_minute(seeded_at)
     for model, field, rows in _timestamps():
         if model == "Message" and field == "send_at":
             rows = rows.exclude(status=MessageStatus.SCHEDULED)  # owed later, by design
+        if model == "Case" and field.endswith(("_due_at", "_soon_at")):
+            continue  # a case's deadlines lie ahead, by design
         count = rows.filter(**{f"{field}__gt": seeded_at}).count()
         if count:
             future[f"{model}.{field}"] = count

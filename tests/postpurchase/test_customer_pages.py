@@ -18,6 +18,8 @@ from django.http import HttpResponse
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from feedback.cases.services import case_resolve, open_case_for_signal
+from feedback.cases.tokens import followup_token
 from feedback.models import SurveyRequest
 from feedback.surveys.services import survey_answer_record
 from feedback.tokens import order_token
@@ -117,12 +119,19 @@ def world(shop) -> dict[str, str]:
         shop=shop, order=order, customer=order.customer, kind="nps", due_at=timezone.now()
     )
     survey_answer_record(request=survey, score=7, channel="email")
+    case = open_case_for_signal(
+        shop=shop, customer=order.customer, source="review", source_id=1, score=1, scale="stars"
+    )
+    assert case is not None
+    resolution = case_resolve(case=case, actor=None, kind="apology")
     return {
         "token": order.tracking_token,
         "rma": returned.rma,
         "preferences:token": preferences_token(order.customer_id),
         "feedback:survey:token": order_token(order),
         "feedback:review:token": order_token(order),
+        "feedback_case:followup:token": followup_token(resolution.pk),
+        "feedback_case:followup:answer": "yes",
     }
 
 

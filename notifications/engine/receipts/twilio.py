@@ -231,10 +231,12 @@ def twilio_inbound_record(*, payload: dict[str, str]) -> InboundResult:
         sender=sender.phone,
         body=body,
         keyword=keyword,
+        provider_message_id=inbound.provider_message_id,
         received_at=inbound.received_at,
     )
     if not keyword:
-        # Not a keyword: another app's conversation may be waiting for it (a survey's score).
+        # Not a keyword: another app's conversation may be waiting for it (a survey's score, a
+        # reply to a case).
         # The keywords above come first, so a STOP is never read as an answer.
         inbound_text_dispatch(text)
     # Then whoever only listens (the text analysis) hears of every text.
