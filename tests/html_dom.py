@@ -56,7 +56,10 @@ class Node:
                 continue
             if class_ and class_ not in node.classes:
                 continue
-            if any(node.attrs.get(name.rstrip("_").replace("_", "-")) != value for name, value in attrs.items()):
+            if any(
+                node.attrs.get(name.rstrip("_").replace("_", "-")) != value
+                for name, value in attrs.items()
+            ):
                 continue
             found.append(node)
         return found

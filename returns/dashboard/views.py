@@ -423,7 +423,7 @@ class ReportView(ReturnsView):
         report = returns_report(shop=self.shop, days=form.period())
         top = sorted(
             (row for row in report.products if row.item_rate is not None),
-            key=lambda row: row.item_rate,
+            key=lambda row: row.item_rate or Decimal(0),
             reverse=True,
         )[:CHART_ROWS]
         return super().get_context_data(

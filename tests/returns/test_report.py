@@ -30,8 +30,8 @@ from returns.services import (
     return_request_create,
     return_request_reject,
 )
-from tests.html_dom import parse
 from tests.factories import LineItemFactory, OrderFactory, ProductFactory, VariantFactory
+from tests.html_dom import parse
 
 pytestmark = pytest.mark.django_db
 _keys = itertools.count()
@@ -228,7 +228,9 @@ def test_report_page_shows_the_figures_and_the_flag(staff_client, shop, data):
     assert "3 d 0 h" in text
     # The flagged product has the highest rate: its bar is the tallest, and says why.
     bars = parse(text).find("svg", aria_label="Item return rate by product, in percent")
-    heights = {rect.find("title").text(): float(rect.get("height")) for rect in bars.find_all("rect")}
+    heights = {
+        rect.find("title").text(): float(rect.get("height")) for rect in bars.find_all("rect")
+    }
     flagged = "Linen shirt (needs a quality check): 40"
     assert heights[flagged] == max(heights.values()) > 0
 
@@ -251,7 +253,9 @@ def test_report_chart_carries_the_numbers_of_its_table(staff_client, shop, data)
 
     # Every bar has its number in the chart's table, in the same order.
     assert bar_titles == [f"{label}: {value.normalize():f}" for label, value in chart_rows.items()]
-    assert chart_rows.pop("Shop average") == Decimal(page.find(id="item-rate").text().removesuffix(" %"))
+    assert chart_rows.pop("Shop average") == Decimal(
+        page.find(id="item-rate").text().removesuffix(" %")
+    )
     assert chart_rows == {
         "Linen shirt (needs a quality check)": by_product["Linen shirt"],
         "Mug": by_product["Mug"],
