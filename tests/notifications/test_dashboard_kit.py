@@ -12,6 +12,7 @@ from notifications.models import Flow, MessageStatus
 from tests.factories import CustomerFactory
 from tests.html_dom import parse
 from tests.notifications.test_dashboard import _message
+from tests.notifications.test_templates import save as save_template
 
 
 def test_a_message_state_is_a_chip_of_its_tone_with_its_word(staff_client, shop):
@@ -133,3 +134,46 @@ def test_the_log_falls_back_to_newest_first_on_an_unknown_sort(staff_client, thr
     newest_first = sorted(three_messages, key=lambda m: m.created_at, reverse=True)
     assert _recipients(html) == [m.recipient for m in newest_first]
     assert _sorted_headers(html) == [("Scheduled", "descending")]
+
+
+# Chips and headers on the remaining pages ------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_template_list_marks_customised_and_default_wording_as_chips(staff_client, shop):
+    save_template(shop, locale="fr", channel="sms", body_text="x")
+
+    page = parse(staff_client.get(reverse("message_templates:list")).text)
+
+    row = next(r for r in page.find("table").find_all("tr") if r.text().startswith("Order conf"))
+    chips = [(chip.text(), chip.classes) for chip in row.find_all(class_="status-chip")]
+    assert [text for text, _ in chips] == ["Default", "Customised", "Default"]  # email, SMS, WA
+    assert "status-chip--success" in chips[1][1]
+    assert "status-chip--neutral" in chips[0][1]
+    assert not page.find_all(class_="badge")
+
+
+def test_a_message_page_shows_its_state_and_purpose_as_chips_under_its_header(staff_client, shop):
+    message = _message(shop, status=MessageStatus.FAILED)
+
+    page = parse(staff_client.get(reverse("messaging:message_detail", args=[message.pk])).text)
+
+    assert page.find("h1").text() == "Order confirmation by Email"
+    assert page.find("p", class_="page-head__context").text() == "To someone@example.org"
+    chips = [chip.text() for chip in page.find(class_="page-status").find_all(class_="status-chip")]
+    assert chips == ["Failed", "Transactional"]
+    assert not page.find_all(class_="badge")
+
+
+@pytest.mark.django_db
+def test_the_template_editor_says_whose_wording_it_shows_under_its_title(staff_client, shop):
+    url = reverse("message_templates:edit", args=["order_confirmation"])
+    default = parse(staff_client.get(url).text)
+    save_template(shop, locale="fr")
+    own = parse(staff_client.get(url, {"locale": "fr"}).text)
+
+    assert default.find("p", class_="page-head__context").text() == (
+        "The product's default wording is used: write your own below."
+    )
+    context = own.find("p", class_="page-head__context").text()
+    assert context.startswith("Your own wording for fr, last changed ")

@@ -152,3 +152,25 @@ def test_policy_editor_labels_every_input(owner_client, shop):
     assert unlabelled == []
     # And each label names something: no empty label.
     assert all(label.text() for label in form.find_all("label"))
+
+
+def test_return_page_header_names_the_return_its_order_and_status(staff_client, three_returns):
+    rr = three_returns[0]
+
+    page = parse(staff_client.get(reverse("returns_dashboard:detail", args=[rr.pk])).text)
+
+    head = page.find(class_="page-head")
+    assert head.find("h1").text() == f"Return {rr.rma}"
+    assert (
+        head.find("p", class_="page-head__context")
+        .text()
+        .startswith("Order #2002 · Drop off at a carrier point · filed ")
+    )
+    order_link = head.find("a", href=reverse("dashboard:order_detail", args=[rr.order_id]))
+    assert order_link.text() == "Order #2002"
+    assert "button--secondary" in order_link.classes  # not the page's filled button
+    chip = page.find(class_="page-status").find(class_="status-chip")
+    assert (chip.text(), "status-chip--attention" in chip.classes) == ("Requested", True)
+    headings = [card.find("h2").text() for card in page.find_all("section", class_="card")]
+    assert headings == ["Items", "Next step", "Customer", "History"]
+    assert not page.find_all(class_="badge")
