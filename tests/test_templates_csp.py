@@ -11,8 +11,6 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 
-from postpurchase.templatetags.dashboard import bar_width
-
 _PROJECT_APPS = ("postpurchase", "orders", "notifications", "returns", "feedback", "loyalty")
 _TAG = re.compile(r"<(?P<name>[a-zA-Z][\w-]*)(?P<attrs>(?:[^>{]|\{[^}]*\})*)>", re.DOTALL)
 _SCRIPT_DATA = re.compile(r"""\btype\s*=\s*["']application/(?:ld\+)?json["']""")
@@ -108,16 +106,3 @@ def test_the_scan_covers_the_page_templates_and_leaves_out_emails():
 @pytest.mark.parametrize(("name", "source"), PAGES, ids=[name for name, _ in PAGES])
 def test_page_template_has_no_inline_code(name, source):
     assert inline_code(source) == []
-
-
-@pytest.mark.parametrize(
-    ("percent", "css_class"),
-    [
-        (None, "bar__fill--w0"),
-        (0, "bar__fill--w0"),
-        (42.5, "bar__fill--w43"),
-        (150, "bar__fill--w100"),
-    ],
-)
-def test_a_bars_width_is_a_class_of_whole_percents(percent, css_class):
-    assert bar_width(percent) == css_class

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.template import Engine, TemplateDoesNotExist
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views import View
 
@@ -44,6 +45,7 @@ from postpurchase import permissions
 from postpurchase.message_kinds import TEMPLATE_FILES, kind_label, message_kind, message_kinds
 from postpurchase.shell.nav import Crumb
 from postpurchase.shell.staff import DashboardView, StaffPermissionMixin, StaffRequest
+from postpurchase.templatetags.dashboard import dashboard_datetime
 
 # Beyond this many segments a text costs enough per customer to say how much.
 COSTLY_SEGMENTS = 3
@@ -225,6 +227,18 @@ class TemplateListView(DashboardView):
         return super().get_context_data(rows=rows, channels=Channel.choices, **kwargs)
 
 
+def editor_subtitle(template: MessageTemplate | None, locale: str) -> str:
+    """The editor's one line of context: whose wording the page shows, for which locale, and
+    who changed it last."""
+    if template is None:
+        where = f" for {locale}" if locale else ""
+        return f"The product's default wording is used{where}: write your own below."
+    where = f" for {template.locale}" if template.locale else " for every locale"
+    when = dashboard_datetime(timezone.localtime(template.updated_at))
+    who = f" by {template.updated_by}" if template.updated_by else ""
+    return f"Your own wording{where}, last changed {when}{who}."
+
+
 class TemplateEditView(DashboardView):
     """Agents see the wording and preview drafts; saving is for the shop's owner or a
     manager."""
@@ -304,6 +318,7 @@ class TemplateEditView(DashboardView):
         context = self.get_context_data(
             kind=kind,
             kind_label=kind_label(kind),
+            subtitle=editor_subtitle(template, locale),
             channel=channel,
             locale=locale,
             form=form,

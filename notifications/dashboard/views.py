@@ -43,12 +43,13 @@ from notifications.engine.operations import (
 from notifications.engine.suppression_list import suppression_add_by_staff, suppression_remove
 from notifications.models import Flow, Message, MessageStatus
 from orders.selectors import overview_window_start
-from postpurchase import permissions
+from postpurchase import charts, permissions
 from postpurchase.exceptions import DomainError
 from postpurchase.message_kinds import kind_label
 from postpurchase.shell.forms import read_only
 from postpurchase.shell.nav import Crumb
 from postpurchase.shell.staff import DashboardView, StaffPermissionMixin, StaffRequest
+from postpurchase.tables import Column, table_sort
 
 PER_PAGE = 50
 
@@ -100,15 +101,52 @@ class OverviewView(MessagingView):
     permission = permissions.DASHBOARD_VIEW
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        rates = selectors.flow_rates(shop=self.shop)
         return super().get_context_data(
-            rates=selectors.flow_rates(shop=self.shop),
+            rates=rates,
+            rate_charts=_rate_charts(rates),
             # The rates' first day: each count links to the log from that day on.
             since=overview_window_start(shop=self.shop),
             **kwargs,
         )
 
 
+# One chart per rate, a bar per flow and channel that reports it: the table beside carries every
+# number, and a rate nothing reports (no message sent, opens by text) has no bar.
+RATE_CHARTS = (
+    ("delivered_pct", "Delivered", "Delivered, share of the messages sent, per flow"),
+    ("opened_pct", "Opened", "Opened, share of the emails sent, per flow"),
+    ("clicked_pct", "Clicked", "Clicked, share of the emails sent, per flow"),
+)
+
+
+def _rate_charts(rates: list[selectors.FlowRate]) -> list[dict[str, Any]]:
+    result = []
+    for attribute, heading, label in RATE_CHARTS:
+        series = [
+            (f"{kind_label(rate.kind)} · {rate.channel}", getattr(rate, attribute))
+            for rate in rates
+            if getattr(rate, attribute) is not None
+        ]
+        if series:
+            result.append({"heading": heading, "label": label, "chart": charts.bar_chart(series)})
+    return result
+
+
 # Message log and message page ----------------------------------------------------------------
+
+
+# The log's columns: newest first unless staff sort by another.
+MESSAGE_COLUMNS = [
+    Column("Scheduled", key="created", order_by=("created_at",), descending_first=True),
+    Column("Due", key="due", order_by=("send_at",), descending_first=True),
+    Column("Kind", key="kind"),
+    Column("Channel", key="channel"),
+    Column("Recipient"),
+    Column("State", key="state", order_by=("status",)),
+    Column("Attempts", numeric=True),
+]
+MESSAGE_DEFAULT_SORT = "-created"
 
 
 class MessageListView(_PartialView, MessagingView):
@@ -121,7 +159,8 @@ class MessageListView(_PartialView, MessagingView):
         kinds = selectors.message_kinds_for_shop(shop=self.shop)
         form = MessageFilterForm(self.request.GET, kinds=kinds)
         filters = form.filters()
-        rows = selectors.message_list_for_shop(shop=self.shop, **filters)
+        sort = table_sort(self.request, columns=MESSAGE_COLUMNS, default=MESSAGE_DEFAULT_SORT)
+        rows = selectors.message_list_for_shop(shop=self.shop, **filters).order_by(*sort.ordering)
         # The chips count every state under the other filters, so each says what clicking it
         # would show.
         counts = selectors.message_state_counts(
@@ -135,6 +174,7 @@ class MessageListView(_PartialView, MessagingView):
         page = _page(self.request, rows)
         return super().get_context_data(
             form=form,
+            sort=sort,
             state_chips=[(state, label, counts[state]) for state, label in MessageStatus.choices],
             current_state=filters["state"],
             total=sum(counts.values()),

@@ -20,16 +20,6 @@ def money(amount: Decimal | None, currency: str = "") -> str:
     return f"{value:,.2f} {currency}".strip()
 
 
-@register.filter
-def bar_width(percent: float | Decimal | None) -> str:
-    """`42.3|bar_width` → "bar__fill--w42": a bar's width as a class of whole percents (0-100,
-    in staff.css), since pages may carry no style attribute (Content-Security-Policy)."""
-    if percent is None:
-        return "bar__fill--w0"
-    whole = Decimal(str(percent)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    return f"bar__fill--w{min(max(int(whole), 0), 100)}"
-
-
 # The dashboard's one way to write a day and a moment, on every page (a day alone: "Dec 6,
 # 2026"; a moment: "Dec 6, 2026, 19:30", in the shop's zone the layout activates).
 DASHBOARD_DATE_FORMAT = "M j, Y"

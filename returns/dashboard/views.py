@@ -11,6 +11,7 @@ agents see everything, managers decide, receive and resolve, owners edit the pol
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from django.contrib import messages
@@ -21,11 +22,12 @@ from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
-from postpurchase import permissions
+from postpurchase import charts, permissions
 from postpurchase.exceptions import DomainError, IllegalTransition
 from postpurchase.shell.forms import read_only
 from postpurchase.shell.nav import Crumb
 from postpurchase.shell.staff import DashboardView, StaffPermissionMixin, StaffRequest
+from postpurchase.tables import Column, table_sort
 from returns.dashboard import selectors
 from returns.dashboard.forms import (
     BulkActionForm,
@@ -40,6 +42,8 @@ from returns.dashboard.forms import (
 from returns.dashboard.reports import (
     QUALITY_CHECK_FACTOR,
     QUALITY_CHECK_MIN_UNITS,
+    RateRow,
+    ReturnsReport,
     returns_report,
 )
 from returns.models import ReturnRequest, ReturnStatus
@@ -58,6 +62,20 @@ from returns.services import (
 
 RETURNS_PER_PAGE = 50
 CHART_ROWS = 10
+
+# The queue's columns; newest first unless staff sort by another.
+QUEUE_COLUMNS = [
+    Column("Select", label_hidden=True),
+    Column("RMA", key="rma"),
+    Column("Order", key="order", order_by=("order__number",)),
+    Column("Customer", key="customer", order_by=("customer__last_name", "customer__first_name")),
+    Column("Filed", key="filed", order_by=("created_at",), descending_first=True),
+    Column("Status", key="state", order_by=("status",)),
+    Column("Method"),
+    Column("Units", key="units", order_by=("unit_count",), numeric=True, descending_first=True),
+    Column("Value", key="value", order_by=("value_total",), numeric=True, descending_first=True),
+]
+QUEUE_DEFAULT_SORT = "-filed"
 
 
 class ReturnsView(DashboardView):
@@ -96,11 +114,15 @@ class QueueView(ReturnsView):
         # The tabs count every status under the other filters: each says what clicking shows.
         unfiltered_by_status = selectors.return_list_for_shop(shop=self.shop, **filters)
         counts = selectors.return_status_counts(returns=unfiltered_by_status)
-        rows = selectors.return_list_for_shop(shop=self.shop, status=status, **filters)
+        sort = table_sort(self.request, columns=QUEUE_COLUMNS, default=QUEUE_DEFAULT_SORT)
+        rows = selectors.return_list_for_shop(shop=self.shop, status=status, **filters).order_by(
+            *sort.ordering
+        )
         paginator = Paginator(rows, RETURNS_PER_PAGE)
         page = paginator.get_page(self.request.GET.get("page"))
         return super().get_context_data(
             form=form,
+            sort=sort,
             status_tabs=[(value, label, counts[value]) for value, label in ReturnStatus.choices],
             current_status=status,
             total=sum(counts.values()),
@@ -400,23 +422,34 @@ class ReportView(ReturnsView):
         form = ReportPeriodForm(self.request.GET or None)
         report = returns_report(shop=self.shop, days=form.period())
         top = sorted(
-            ((row, row.item_rate) for row in report.products if row.item_rate is not None),
-            key=lambda pair: pair[1],
+            (row for row in report.products if row.item_rate is not None),
+            key=lambda row: row.item_rate or Decimal(0),
             reverse=True,
         )[:CHART_ROWS]
-        # Bars are drawn against the largest value shown, the shop's average included.
-        rates = [rate for _, rate in top]
-        if report.item_rate is not None:
-            rates.append(report.item_rate)
-        largest = float(max(rates, default=0)) or 1.0
         return super().get_context_data(
             form=form,
             report=report,
-            chart=[(row, float(rate) * 100 / largest) for row, rate in top],
-            shop_rate_x=float(report.item_rate) * 100 / largest
-            if report.item_rate is not None
+            rate_chart=charts.bar_chart(_rate_series(report, top)) if top else None,
+            reason_chart=charts.bar_chart(
+                [(row.label, row.share) for row in report.reasons if row.share is not None]
+            )
+            if report.reasons
             else None,
             factor=QUALITY_CHECK_FACTOR,
             min_units=QUALITY_CHECK_MIN_UNITS,
             **kwargs,
         )
+
+
+def _rate_series(report: ReturnsReport, top: list[RateRow]) -> list[tuple[str, Decimal]]:
+    """The chart's bars: the shop's average first, to read each product against, then the
+    products with the highest item return rate (a flagged one says so in its label)."""
+    series: list[tuple[str, Decimal]] = []
+    if report.item_rate is not None:
+        series.append(("Shop average", report.item_rate))
+    for row in top:
+        if row.item_rate is None:  # the caller keeps only rows with a rate
+            continue
+        flag = " (needs a quality check)" if row.needs_quality_check else ""
+        series.append((f"{row.title}{flag}", row.item_rate))
+    return series

@@ -715,10 +715,11 @@ def test_order_page_lists_its_returns_with_state_items_and_link(staff_client, sh
 
     page = _order_page(staff_client, line.order)
 
-    for rr, label in ((first, "Requested"), (second, "Approved")):
+    for rr, label, tone in ((first, "Requested", "attention"), (second, "Approved", "info")):
         detail = reverse("returns_dashboard:detail", args=[rr.pk])
         assert f'<a href="{detail}">{rr.rma}</a>' in page
-        assert re.search(rf"{re.escape(rr.rma)}</a>.*?{label}", page, flags=re.S)
+        chip = f'<span class="status-chip status-chip--{tone}">{label}</span>'
+        assert re.search(rf"{re.escape(rr.rma)}</a>.*?{chip}", page, flags=re.S)
     assert "1 × Linen shirt" in page
     assert other_order_return.rma not in page
 
@@ -726,7 +727,7 @@ def test_order_page_lists_its_returns_with_state_items_and_link(staff_client, sh
 def test_order_page_without_returns_says_so(staff_client, shop):
     page = _order_page(staff_client, OrderFactory(shop=shop))
 
-    assert "No returns for this order." in page
+    assert re.search(r'<div class="empty">\s*<p>No returns for this order\.', page)
 
 
 def test_exchange_order_and_its_original_link_to_each_other(staff_client, shop, policy, staff):

@@ -31,6 +31,7 @@ from returns.services import (
     return_request_reject,
 )
 from tests.factories import LineItemFactory, OrderFactory, ProductFactory, VariantFactory
+from tests.html_dom import parse
 
 pytestmark = pytest.mark.django_db
 _keys = itertools.count()
@@ -225,7 +226,42 @@ def test_report_page_shows_the_figures_and_the_flag(staff_client, shop, data):
     assert "Needs a quality check" in text
     assert "Linen shirt" in text
     assert "3 d 0 h" in text
-    assert 'class="bar__fill bar--flag bar__fill--w100"' in text
+    # The flagged product has the highest rate: its bar is the tallest, and says why.
+    bars = parse(text).find("svg", aria_label="Item return rate by product, in percent")
+    heights = {
+        rect.find("title").text(): float(rect.get("height")) for rect in bars.find_all("rect")
+    }
+    flagged = "Linen shirt (needs a quality check): 40"
+    assert heights[flagged] == max(heights.values()) > 0
+
+
+def _rate_column(table):
+    # A flagged product's cell carries its chip after the title.
+    return {
+        row[0].removesuffix("Needs a quality check").strip(): Decimal(row[3].removesuffix(" %"))
+        for row in table.rows()
+    }
+
+
+def test_report_chart_carries_the_numbers_of_its_table(staff_client, shop, data):
+    page = parse(staff_client.get(reverse("returns_dashboard:report"), {"days": "30"}).text)
+
+    figure = page.find("svg", aria_label="Item return rate by product, in percent").parent
+    chart_rows = {label: Decimal(value) for label, value in figure.find("table").rows()}
+    bar_titles = [rect.find("title").text() for rect in figure.find_all("rect")]
+    by_product = _rate_column(page.find("section", id="products").find("table"))
+
+    # Every bar has its number in the chart's table, in the same order.
+    assert bar_titles == [f"{label}: {value.normalize():f}" for label, value in chart_rows.items()]
+    assert chart_rows.pop("Shop average") == Decimal(
+        page.find(id="item-rate").text().removesuffix(" %")
+    )
+    assert chart_rows == {
+        "Linen shirt (needs a quality check)": by_product["Linen shirt"],
+        "Mug": by_product["Mug"],
+    }
+    assert set(by_product) == {"Linen shirt", "Mug"}  # the products returned in the period
+    assert chart_rows["Mug"] == Decimal("5.0")
 
 
 def test_report_page_of_an_empty_shop(staff_client, shop):
