@@ -15,8 +15,9 @@ _COMMENTS = re.compile(
 )
 LAYOUTS = {"shell/dashboard.html", "shell/customer.html"}
 # Not our pages: the vendored API docs page keeps its own sheets (Django admin's come from
-# admin's own templates).
-STYLESHEET_EXCEPTIONS = {"orders/api/docs.html"}
+# admin's own templates). The review widget is a page of its own that a shop frames on its
+# storefront: its layout links the widget's sheet and the shop's brand sheet.
+STYLESHEET_EXCEPTIONS = {"orders/api/docs.html", "feedback/reviews/widget.html"}
 PAGINATION = re.compile(r'class="pagination[\s"]')
 FILTER_BAR = re.compile(r'<form\b[^>]*class="filters[\s"]|class="filter-chips?[\s"]')
 STYLESHEET = re.compile(r'<link\b[^>]*rel="stylesheet"', re.IGNORECASE)
