@@ -151,6 +151,7 @@ def test_the_case_page_opens_with_the_kits_header_and_forms(staff_client, three_
     head = page.find(class_="page-head")
     assert head.find("h1").text() == f"Case {case.number}: {case.summary}"
     assert page.find(id="case-status").find(class_="status-chip").text() == "Open"
+    assert "Priority low" in [chip.text() for chip in page.find_all(class_="status-chip")]
     # The reply form's fields come from the kit: each labelled, the required one marked.
     body = page.find(id="reply-body")
     assert body is not None
