@@ -13,11 +13,20 @@ class FeedbackConfig(AppConfig):
         from feedback.cases import inbound as case_inbound
         from feedback.cases import messages as case_messages
         from feedback.cases.services import problem_reported_open_case
+        from feedback.cases.sla import SLA_STATE_TONES
+        from feedback.models.cases import CASE_PRIORITY_TONES, CASE_STATUS_TONES
+        from feedback.models.reviews import REVIEW_STATUS_TONES
         from feedback.surveys.texts import survey_text_reply_handle
         from notifications.services import inbound_subscribe, inbound_text_handler_register
         from orders.events import OrderEventName
-        from postpurchase import events, message_kinds
+        from postpurchase import events, message_kinds, status_tones
         from postpurchase.shell.nav import NavSection, nav_register
+
+        # The chips' tones on the case and review pages, kept next to the statuses' labels.
+        status_tones.register("case", CASE_STATUS_TONES)
+        status_tones.register("case_priority", CASE_PRIORITY_TONES)
+        status_tones.register("case_sla", SLA_STATE_TONES)
+        status_tones.register("review", REVIEW_STATUS_TONES)
 
         # The Feedback section, between Messages and Customers as the UI guide lists them; it
         # opens on the follow-up cases, the work waiting for staff (the reviews' queue is a

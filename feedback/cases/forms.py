@@ -33,11 +33,6 @@ class CaseFilterForm(forms.Form):
         required=False,
         choices=[("", "Open and waiting"), *CaseStatus.choices, ("all", "Any status")],
     )
-    sort = forms.ChoiceField(
-        label="Sort",
-        required=False,
-        choices=[("due", "Due first"), ("-due", "Due last")],
-    )
 
     def __init__(self, *args: Any, staff: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -51,18 +46,18 @@ class CaseFilterForm(forms.Form):
 
     @property
     def narrowing_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in ("sla", "assignee", "source", "priority", "status", "sort")]
+        return [self[name] for name in ("sla", "assignee", "source", "priority", "status")]
 
     @property
     def is_filtered(self) -> bool:
-        return any(self.data.get(name) for name in self.fields if name != "sort")
+        return any(self.data.get(name) for name in self.fields)
 
     def filters(self) -> dict[str, str]:
         self.is_valid()
         data = getattr(self, "cleaned_data", {})
         return {
             name: data.get(name) or ""
-            for name in ("q", "sla", "assignee", "source", "priority", "status", "sort")
+            for name in ("q", "sla", "assignee", "source", "priority", "status")
             if name not in self.errors
         }
 

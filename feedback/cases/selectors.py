@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Case as When_
-from django.db.models import DateTimeField, F, Q, QuerySet, When
+from django.db.models import DateTimeField, F, IntegerField, Q, QuerySet, When
 from django.db.models import Value as V
 from django.db.models.functions import Concat, Least
 from django.shortcuts import get_object_or_404
@@ -15,6 +15,7 @@ from django.utils import timezone
 from feedback.cases.services import ReplyChannel, case_calendar, case_reply_channels
 from feedback.cases.sla import SlaClock, SlaState, sla_clock, sla_words
 from feedback.models import Case, CaseEvent, CaseMessage, CaseResolution, CaseStatus
+from feedback.models.cases import PRIORITY_ORDER
 from orders.models import Shop, StaffMembership
 from orders.tenancy import scoped
 
@@ -63,10 +64,11 @@ def case_list_for_shop(
     source: str = "",
     priority: str = "",
     q: str = "",
-    sort: str = "due",
+    ordering: tuple[str, ...] = ("next_due_at", "pk"),
 ) -> QuerySet[Case]:
     """The queue: open and waiting cases unless a status is asked for, each with its next
-    deadline (`next_due_at`: the first response's while it is owed, else the resolution's)."""
+    deadline (`next_due_at`: the first response's while it is owed, else the resolution's)
+    and its priority's rank (`priority_rank`, low 0 … urgent 3), both sortable."""
     now = timezone.now()
     cases = scoped(Case, shop).select_related("customer", "order", "assignee")
     cases = cases.annotate(
@@ -74,7 +76,12 @@ def case_list_for_shop(
             When(_FIRST_OWED, then=Least("first_response_due_at", "resolution_due_at")),
             default=F("resolution_due_at"),
             output_field=DateTimeField(),
-        )
+        ),
+        priority_rank=When_(
+            *[When(priority=p, then=V(rank)) for rank, p in enumerate(PRIORITY_ORDER)],
+            default=V(0),
+            output_field=IntegerField(),
+        ),
     )
     if status == "all":
         pass
@@ -104,8 +111,7 @@ def case_list_for_shop(
             | Q(order__number__iexact=q)
             | Q(order__number__iexact=f"#{q.lstrip('#')}")
         )
-    order = ("-next_due_at", "-pk") if sort == "-due" else ("next_due_at", "pk")
-    return cases.order_by(*order)
+    return cases.order_by(*ordering)
 
 
 def shop_staff(*, shop: Shop) -> list[Any]:

@@ -144,13 +144,14 @@ SLA_STATE_LABELS = {
 }
 
 
-# The stylesheet's chip for each state (one style per meaning: critical, attention, success…).
-SLA_STATE_BADGES = {
-    SlaState.ON_TIME: "delivered",
-    SlaState.DUE_SOON: "pending",
-    SlaState.BREACHED: "exception",
-    SlaState.PAUSED: "plain",
-    SlaState.MET: "closed",
+# The chip tone of each state on the dashboard (postpurchase.status_tones, kind "case_sla"):
+# one tone per meaning, the word always beside it.
+SLA_STATE_TONES: dict[str, str] = {
+    SlaState.ON_TIME: "success",
+    SlaState.DUE_SOON: "attention",
+    SlaState.BREACHED: "critical",
+    SlaState.PAUSED: "info",
+    SlaState.MET: "neutral",
 }
 
 
@@ -170,8 +171,8 @@ class SlaClock:
         return SLA_STATE_LABELS[self.state]
 
     @property
-    def badge(self) -> str:
-        return SLA_STATE_BADGES[self.state]
+    def tone(self) -> str:
+        return SLA_STATE_TONES[self.state]
 
 
 def sla_clock(

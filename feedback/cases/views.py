@@ -25,8 +25,22 @@ from postpurchase import permissions
 from postpurchase.exceptions import DomainError, IllegalTransition
 from postpurchase.shell.nav import Crumb
 from postpurchase.shell.staff import DashboardView, StaffPermissionMixin, StaffRequest
+from postpurchase.tables import Column, table_sort
 
 CASES_PER_PAGE = 50
+
+# The queue's columns; the next deadline first by default, so the case to answer now is on top.
+QUEUE_COLUMNS = [
+    Column("Case"),
+    Column("Customer"),
+    Column("Source"),
+    Column("Priority", key="priority", order_by=("priority_rank",), descending_first=True),
+    Column("Status"),
+    Column("SLA", key="due", order_by=("next_due_at",)),
+    Column("Opened", key="opened", order_by=("created_at",), descending_first=True),
+    Column("Assignee"),
+]
+QUEUE_DEFAULT_SORT = "due"
 
 
 class QueueView(DashboardView):
@@ -37,16 +51,17 @@ class QueueView(DashboardView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         staff = selectors.shop_staff(shop=self.shop)
         form = CaseFilterForm(self.request.GET, staff=staff)
-        filters = form.filters()
-        cases = selectors.case_list_for_shop(shop=self.shop, user=self.request.user, **filters)
+        sort = table_sort(self.request, columns=QUEUE_COLUMNS, default=QUEUE_DEFAULT_SORT)
+        cases = selectors.case_list_for_shop(
+            shop=self.shop, user=self.request.user, ordering=sort.ordering, **form.filters()
+        )
         paginator = Paginator(cases, CASES_PER_PAGE)
         page = paginator.get_page(self.request.GET.get("page"))
         return super().get_context_data(
             form=form,
+            sort=sort,
             page_obj=page,
-            page_range=paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
             rows=selectors.case_rows(shop=self.shop, cases=list(page.object_list)),
-            next_sort="due" if filters.get("sort") == "-due" else "-due",
             **kwargs,
         )
 

@@ -25,6 +25,15 @@ class CasePriority(models.TextChoices):
     URGENT = "urgent", _("Urgent")
 
 
+# The chip tone of each priority on the dashboard (postpurchase.status_tones): the two that
+# jump the queue stand out, the everyday ones do not.
+CASE_PRIORITY_TONES: dict[str, str] = {
+    CasePriority.LOW: "neutral",
+    CasePriority.NORMAL: "neutral",
+    CasePriority.HIGH: "attention",
+    CasePriority.URGENT: "critical",
+}
+
 # Lowest first: a customer's value moves a case one step along it.
 PRIORITY_ORDER = (CasePriority.LOW, CasePriority.NORMAL, CasePriority.HIGH, CasePriority.URGENT)
 
@@ -76,6 +85,15 @@ class CaseStatus(models.TextChoices):
     RESOLVED = "resolved", _("Resolved")
     CLOSED = "closed", _("Closed")
 
+
+# The chip tone of each status on the dashboard: an open case is staff's turn, a waiting one
+# the customer's, a resolved one done (closed: done and settled).
+CASE_STATUS_TONES: dict[str, str] = {
+    CaseStatus.OPEN: "attention",
+    CaseStatus.WAITING: "info",
+    CaseStatus.RESOLVED: "success",
+    CaseStatus.CLOSED: "neutral",
+}
 
 _S = CaseStatus
 # A resolved case reopens when the customer says it was not made right; a closed one is done.

@@ -22,6 +22,14 @@ class ReviewStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
+# The chip tone of each status on the dashboard (postpurchase.status_tones): a held review
+# waits for staff's decision.
+REVIEW_STATUS_TONES: dict[str, str] = {
+    ReviewStatus.PUBLISHED: "success",
+    ReviewStatus.HELD: "attention",
+    ReviewStatus.REJECTED: "critical",
+}
+
 # Held: a content rule matched, staff decide. Published → held: the author's edit (or a photo
 # staff flagged) broke a rule. Rejected → published: staff change their mind.
 REVIEW_TRANSITIONS: dict[str, set[str]] = {

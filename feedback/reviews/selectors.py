@@ -107,6 +107,7 @@ def review_list_for_shop(
     rating: int | None = None,
     rule: str = "",
     query: str = "",
+    ordering: tuple[str, ...] = ("-submitted_at", "-pk"),
 ) -> QuerySet[Review]:
     reviews = scoped(Review, shop).select_related("product", "order", "reply")
     if status:
@@ -123,7 +124,7 @@ def review_list_for_shop(
             | Q(order__number__iexact=query.lstrip("#"))
             | Q(order__number__iexact=f"#{query.lstrip('#')}")
         )
-    return reviews.order_by("-submitted_at", "-pk")
+    return reviews.order_by(*ordering)
 
 
 def review_status_counts(*, shop: Shop) -> dict[str, int]:

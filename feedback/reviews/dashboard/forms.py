@@ -17,6 +17,15 @@ class ReviewFilterForm(forms.Form):
         label="Rule", required=False, choices=[("", "Any rule"), *ReviewRule.choices]
     )
 
+    @property
+    def narrowing_fields(self) -> list[forms.BoundField]:
+        # The state is the queue's tabs, kept across searches, not a filter beside them.
+        return [self["rating"], self["rule"]]
+
+    @property
+    def is_filtered(self) -> bool:
+        return any(self.data.get(name) for name in ("q", "rating", "rule"))
+
     def filters(self) -> dict[str, Any]:
         if not self.is_valid():
             return {}

@@ -38,8 +38,20 @@ from postpurchase.exceptions import DomainError, IllegalTransition
 from postpurchase.shell.forms import read_only
 from postpurchase.shell.nav import Crumb
 from postpurchase.shell.staff import DashboardView, StaffPermissionMixin, StaffRequest
+from postpurchase.tables import Column, table_sort
 
 REVIEWS_PER_PAGE = 50
+
+# The queue's columns; newest first by default.
+QUEUE_COLUMNS = [
+    Column("Product"),
+    Column("Rating", key="rating", numeric=True, descending_first=True),
+    Column("Review"),
+    Column("Why held"),
+    Column("State", key="status"),
+    Column("Submitted", key="submitted", order_by=("submitted_at",), descending_first=True),
+]
+QUEUE_DEFAULT_SORT = "-submitted"
 
 
 class ReviewsView(DashboardView):
@@ -57,19 +69,24 @@ class QueueView(ReviewsView):
             data["status"] = ReviewStatus.HELD
         form = ReviewFilterForm(data)
         filters = form.filters()
-        rows = selectors.review_list_for_shop(shop=self.shop, **filters)
+        sort = table_sort(self.request, columns=QUEUE_COLUMNS, default=QUEUE_DEFAULT_SORT)
+        rows = selectors.review_list_for_shop(shop=self.shop, ordering=sort.ordering, **filters)
         paginator = Paginator(rows, REVIEWS_PER_PAGE)
         page = paginator.get_page(self.request.GET.get("page"))
         counts = selectors.review_status_counts(shop=self.shop)
+        incentive = ReviewIncentive.objects.filter(shop=self.shop).first()
+        offered = incentive.get_kind_display() if incentive and incentive.is_offered else "none"
         return super().get_context_data(
             form=form,
+            sort=sort,
             current_status=filters.get("status", ""),
             status_tabs=[(value, label, counts[value]) for value, label in ReviewStatus.choices],
             total=sum(counts.values()),
             page_obj=page,
             reviews=page.object_list,
             star_rates=selectors.publish_rate_by_star(shop=self.shop),
-            incentive=ReviewIncentive.objects.filter(shop=self.shop).first(),
+            incentive=incentive,
+            incentive_label=f"Review incentive: {offered}",
             **kwargs,
         )
 
@@ -95,9 +112,12 @@ class ReviewDetailView(ReviewsView):
             events=selectors.review_events(review=review),
             reply=reply,
             reply_revisions=list(reply.revisions.select_related("author")) if reply else [],
-            reply_form=ReplyForm(initial={"body": reply.body} if reply else None),
-            reject_form=RejectForm(),
-            publish_form=PublishForm(),
+            # Three forms on one page, two with a note: each field's id names its form.
+            reply_form=ReplyForm(
+                initial={"body": reply.body} if reply else None, auto_id="reply-%s"
+            ),
+            reject_form=RejectForm(auto_id="reject-%s"),
+            publish_form=PublishForm(auto_id="publish-%s"),
             **kwargs,
         )
 
