@@ -12,8 +12,10 @@ class FeedbackConfig(AppConfig):
         from feedback.analysis import sources
         from feedback.cases import inbound as case_inbound
         from feedback.cases import messages as case_messages
+        from feedback.cases import subscribers as case_subscribers
         from feedback.cases.services import problem_reported_open_case
         from feedback.cases.sla import SLA_STATE_TONES
+        from feedback.events import FeedbackEventName
         from feedback.models.cases import CASE_PRIORITY_TONES, CASE_STATUS_TONES
         from feedback.models.reviews import REVIEW_STATUS_TONES
         from feedback.surveys.texts import survey_text_reply_handle
@@ -58,6 +60,19 @@ class FeedbackConfig(AppConfig):
             sources.problem_reported_analyse,
             key="feedback.problem_reported_analyse",
         )
+        # The parts wired together: an unhappy answer or review opens a case (the "why" that
+        # follows joins it), and every survey "why" and review is read. Each subscriber is
+        # keyed, so a redelivered event reaches it once; each service is idempotent anyway.
+        wiring = (
+            (FeedbackEventName.SURVEY_ANSWERED, case_subscribers.survey_answered_open_case),
+            (FeedbackEventName.SURVEY_COMMENTED, case_subscribers.survey_commented_case_words),
+            (FeedbackEventName.REVIEW_SUBMITTED, case_subscribers.review_submitted_open_case),
+            (FeedbackEventName.SURVEY_ANSWERED, sources.survey_answer_analyse),
+            (FeedbackEventName.SURVEY_COMMENTED, sources.survey_answer_analyse),
+            (FeedbackEventName.REVIEW_SUBMITTED, sources.review_analyse),
+        )
+        for name, handler in wiring:
+            events.subscribe(name, handler, key=f"feedback.{name}.{handler.__name__}")
         # Every text customers send us is read (listeners hear keywords too).
         inbound_subscribe("feedback.inbound_text_analyse", sources.inbound_text_analyse)
         # An erased customer's words are erased here too.

@@ -8,9 +8,14 @@
     the same keys, has_comment true, and commented_at (ISO 8601). The text itself is not in the
     payload (personal data stays in its row): read it with
     `feedback.surveys.selectors.survey_answer_get(answer_id=…)`.
+`review_submitted` — a buyer's review was written, or its author changed it (a resubmission of
+    the same words publishes nothing): shop_id, review_id, order_id, customer_id, product_id,
+    rating (1..5), is_edit (bool), written_at (ISO 8601). The words stay in the row: read them
+    with `feedback.reviews.selectors.review_get(review_id=…)`.
 
 A follow-up module subscribes by name from its `ready()` (`events.subscribe(
-FeedbackEventName.SURVEY_ANSWERED, handler, key=…)`)."""
+FeedbackEventName.SURVEY_ANSWERED, handler, key=…)`); the wiring between feedback's
+parts (a survey answer or a review opening a case, the words read) is subscribed in `apps.py`."""
 
 from django.db import models
 
@@ -20,6 +25,7 @@ from postpurchase import events
 class FeedbackEventName(models.TextChoices):
     SURVEY_ANSWERED = "survey_answered"
     SURVEY_COMMENTED = "survey_commented"
+    REVIEW_SUBMITTED = "review_submitted"
 
 
 events.declare(FeedbackEventName.values, app="feedback")

@@ -1,6 +1,7 @@
-"""The demo shop's follow-up cases, added by `seed_demo` (through `orders.demo.demo_shop_seeded`):
-cases in every state, with threads and histories whose times lie in the past and follow one
-another, so the queue and the case page show what they are for. Written as rows, never through
+"""The demo shop's follow-up cases, added by `seed_demo` (through `feedback.demo`, after the
+surveys and reviews demos), each pointing at a real detractor answer or 1-2★ review of the
+shop: cases in every state, with threads and histories whose times lie in the past and follow
+one another, so the queue and the case page show what they are for. Written as rows, never through
 the services: no message goes out for them, and seeding stays fast.
 
 Each scenario is placed against the shop's business hours as the services would: its deadlines
@@ -13,10 +14,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.dispatch import receiver
+from django.db.models import Q
 from django.utils import timezone
 
-from feedback.cases.services import case_calendar, case_policy_for
+from feedback.cases.services import case_calendar, case_policy_for, signal_priority
 from feedback.cases.sla import (
     BusinessCalendar,
     business_add,
@@ -24,33 +25,79 @@ from feedback.cases.sla import (
     business_subtract,
     due_soon_from,
 )
+from feedback.cases.subscribers import SURVEY_CASE_SCALES
 from feedback.models import (
     Case,
     CaseEvent,
     CaseMessage,
     CasePolicy,
+    CasePriority,
     CaseResolution,
     CaseStatus,
     MessageDirection,
     ResolutionKind,
+    Review,
+    SurveyAnswer,
+    SurveyKind,
     ThreadChannel,
 )
-from orders.demo import demo_shop_seeded, explicit_timestamps
-from orders.models import Order, OrderStatus, Shop, StaffMembership
+from orders.demo import explicit_timestamps
+from orders.models import Order, Shop, StaffMembership
 
-# A demo signal's source id: far above any id a real answer, review or text will have here.
-_SOURCE_ID_BASE = 9_000_000
-
-_COMPLAINTS = (
-    ("survey", 2, "nps", "Took almost two weeks to arrive and the tracking never updated."),
-    ("survey", 4, "nps", "The mug is lovely but the lid leaks when it is tipped."),
-    ("survey", 1, "csat", "The box was crushed and one jar was broken."),
-    ("review", 1, "stars", "Stopped working after a week. Very disappointed."),
-    ("review", 2, "stars", "Smaller than the photos suggest, and the colour is off."),
-    ("text", -0.8, "sentiment", "Worst delivery experience ever, nobody answers my emails."),
-    ("survey", 5, "nps", "Wrong size sent and the exchange form kept failing."),
-    ("review", 2, "stars", "The diffuser is noisy at night."),
+# The demo's unhappy signals, taken in this rhythm (five survey answers to three reviews),
+# each the real detractor answer or 1-2★ review of the demo shop that its case points at.
+_RHYTHM = ("survey", "survey", "review", "survey", "review", "survey", "survey", "review")
+_DETRACTOR = (
+    Q(kind=SurveyKind.NPS, score__lte=6)
+    | Q(kind__in=(SurveyKind.CSAT_DELIVERY, SurveyKind.CSAT_ORDER), score__lte=2)
+    | Q(kind=SurveyKind.CES, score__lte=2)
 )
+
+
+@dataclass(frozen=True)
+class _Signal:
+    source: str
+    source_id: int
+    order: Order
+    score: int
+    scale: str
+    text: str
+    at: datetime
+
+
+def _signals(shop: Shop) -> dict[str, list[_Signal]]:
+    """The shop's detractor answers and 1-2★ reviews, newest first, as the cases service
+    would have seen them (read after the surveys and reviews demos wrote theirs)."""
+    answers = (
+        SurveyAnswer.objects.filter(_DETRACTOR, shop=shop)
+        .select_related("request__order__customer")
+        .order_by("-answered_at", "-pk")[:400]
+    )
+    reviews = (
+        Review.objects.filter(shop=shop, rating__lte=2, customer__isnull=False)
+        .select_related("order__customer")
+        .order_by("-submitted_at", "-pk")[:400]
+    )
+    return {
+        "survey": [
+            _Signal(
+                "survey",
+                a.pk,
+                a.request.order,
+                a.score,
+                SURVEY_CASE_SCALES[SurveyKind(a.kind)],
+                a.comment,
+                a.answered_at,
+            )
+            for a in answers
+        ],
+        "review": [
+            _Signal("review", r.pk, r.order, r.rating, "stars", r.body or r.title, r.submitted_at)
+            for r in reviews
+        ],
+    }
+
+
 _FIRST_REPLY = (
     "I am so sorry about this. Could you send a photo so we can put it right straight away?"
 )
@@ -67,15 +114,41 @@ class _Built:
 
 
 class _Cases:
-    def __init__(self, rng: random.Random, shop: Shop, now: datetime, staff: list[Any]) -> None:
+    def __init__(
+        self,
+        rng: random.Random,
+        shop: Shop,
+        now: datetime,
+        staff: list[Any],
+        signals: dict[str, list[_Signal]],
+    ) -> None:
         self.rng, self.shop, self.now, self.staff = rng, shop, now, staff
         self.policy: CasePolicy = case_policy_for(shop)
         self.calendar: BusinessCalendar = case_calendar(shop, self.policy)
+        self.signals = signals
         self.count = 0
 
-    def _case(self, order: Order, opened: datetime, priority: str = "normal") -> _Built:
-        source, score, scale, text = _COMPLAINTS[self.count % len(_COMPLAINTS)]
+    def _signal(self, opened: datetime) -> _Signal:
+        """The next unused signal of the rhythm's source, the newest one before the case
+        opened (else the oldest left): a case never opens before its signal if it can help."""
+        source = _RHYTHM[self.count % len(_RHYTHM)]
         self.count += 1
+        pool = self.signals[source] or self.signals["survey"] or self.signals["review"]
+        index = next((i for i, s in enumerate(pool) if s.at <= opened), len(pool) - 1)
+        return pool.pop(index)
+
+    def _case(self, opened: datetime, priority: str = "normal") -> _Built:
+        signal = self._signal(opened)
+        source, score, scale, text, order = (
+            signal.source,
+            signal.score,
+            signal.scale,
+            signal.text,
+            signal.order,
+        )
+        if priority == CasePriority.NORMAL:
+            # As the service would rate it: NPS 0-3, CSAT 1, a 1★ review are urgent.
+            priority = signal_priority(source=source, score=score, scale=scale) or priority
         first = self.policy.target(priority, "first_response")
         full = self.policy.target(priority, "resolution")
         first_due = business_add(self.calendar, opened, first)
@@ -83,6 +156,7 @@ class _Cases:
         head = {
             "nps": f"NPS {score} of 10",
             "csat": f"CSAT {score} of 5",
+            "ces": f"CES {score} of 7",
             "stars": f"{score}★ review",
         }
         case = Case(
@@ -90,8 +164,8 @@ class _Cases:
             customer=order.customer,
             order=order,
             source=source,
-            source_id=_SOURCE_ID_BASE + self.count,
-            summary=f"{head.get(scale, 'Negative words')}: {text}"[:200],
+            source_id=signal.source_id,
+            summary=(f"{head[scale]}: {' '.join(text.split())}" if text else head[scale])[:200],
             description=text,
             score=Decimal(str(score)),
             scale=scale,
@@ -167,7 +241,7 @@ class _Cases:
         built.resolutions.append(resolution)
         return resolution
 
-    def scenario(self, name: str, order: Order) -> _Built:
+    def scenario(self, name: str) -> _Built:
         now, hour = self.now, timedelta(hours=1)
         # The cases still on the clock are placed against the moment of seeding (the history's
         # reference is that day's midnight), so the queue shows them as meant when it is opened.
@@ -176,19 +250,17 @@ class _Cases:
             now = seeded
         allowed = self.policy.target("normal", "first_response")
         if name == "on_time":
-            return self._case(order, now - 2 * hour)
+            return self._case(now - 2 * hour)
         if name == "due_soon":
-            return self._case(order, business_subtract(self.calendar, now, allowed - 2 * hour))
+            return self._case(business_subtract(self.calendar, now, allowed - 2 * hour))
         if name == "breached":
-            built = self._case(
-                order, business_subtract(self.calendar, now, allowed + 3 * hour), "high"
-            )
+            built = self._case(business_subtract(self.calendar, now, allowed + 3 * hour), "high")
             built.case.first_response_breach_notified_at = built.case.first_response_due_at
             return built
         # Old enough for every step of the scenario to lie in the past.
         days = {"waiting": (1, 2), "resolved": (3, 5), "made_right_no": (4, 6)}.get(name, (7, 40))
         opened = now - timedelta(days=self.rng.randint(*days), hours=self.rng.randint(0, 8))
-        built = self._case(order, opened)
+        built = self._case(opened)
         self._replied(built, opened + 2 * hour)
         if name == "waiting":
             return built
@@ -269,26 +341,18 @@ SCENARIOS = {
 }
 
 
-@receiver(demo_shop_seeded, dispatch_uid="feedback.demo.cases")
 def demo_cases_seed(*, shop: Shop, now: datetime, seed: int, **kwargs: Any) -> dict[str, int]:
+    """Called by `feedback.demo` after the surveys and reviews demos: each case points at one
+    of their real unhappy signals, so as many cases as there are signals, at most."""
     rng = random.Random(f"{seed}:cases")  # noqa: S311 - demo data, not secrets
-    orders = list(
-        Order.objects.filter(
-            shop=shop,
-            status__in=(OrderStatus.DELIVERED, OrderStatus.CLOSED),
-            customer__isnull=False,
-        )
-        .select_related("customer")
-        .order_by("-placed_at")[:200]
-    )
-    if not orders:
+    signals = _signals(shop)
+    available = len(signals["survey"]) + len(signals["review"])
+    if not available:
         return {"cases": 0}
     staff = [m.user for m in StaffMembership.objects.filter(shop=shop).select_related("user")]
-    making = _Cases(rng, shop, now, staff)
-    built = [
-        making.scenario(name, orders[(i * 7) % len(orders)])
-        for i, name in enumerate(n for n, count in SCENARIOS.items() for _ in range(count))
-    ]
+    making = _Cases(rng, shop, now, staff, signals)
+    names = [n for n, count in SCENARIOS.items() for _ in range(count)][:available]
+    built = [making.scenario(name) for name in names]
     with explicit_timestamps(Case, CaseEvent, CaseMessage, CaseResolution):
         Case.objects.bulk_create([b.case for b in built])
         for b in built:

@@ -1,5 +1,5 @@
 """The customer's replies reaching their case: texts offered by the messaging engine's inbound
-webhook (`notifications.engine.inbound`), and emails handed over by anymail's inbound signal.
+webhook (`notifications.engine.inbound_texts`), and emails handed over by anymail's inbound signal.
 
 A text joins the latest open case of the customer with that phone in the shop it was sent to.
 An email joins the case its reply address names (`case+<signed id>@…`), else the case of the

@@ -1,6 +1,7 @@
 """What the case pages read, every query scoped to the staff member's current shop
 (`orders.tenancy.scoped`): a case of another shop is a 404 or absent."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,7 +15,14 @@ from django.utils import timezone
 
 from feedback.cases.services import ReplyChannel, case_calendar, case_reply_channels
 from feedback.cases.sla import SlaClock, SlaState, sla_clock, sla_words
-from feedback.models import Case, CaseEvent, CaseMessage, CaseResolution, CaseStatus
+from feedback.models import (
+    OPEN_CASE_STATES,
+    Case,
+    CaseEvent,
+    CaseMessage,
+    CaseResolution,
+    CaseStatus,
+)
 from feedback.models.cases import PRIORITY_ORDER
 from orders.models import Shop, StaffMembership
 from orders.tenancy import scoped
@@ -40,6 +48,23 @@ def _soon(now: datetime) -> Q:
     return _OPEN & (
         (_FIRST_OWED & Q(first_response_soon_at__lte=now)) | Q(resolution_soon_at__lte=now)
     )
+
+
+OPEN_CASE_REASON = "a follow-up case is open"
+
+
+def customers_with_open_case(customer_ids: Collection[int]) -> dict[int, str]:
+    """{customer_id: reason} for the customers with a follow-up case open or waiting on them:
+    no survey asks them how we did while we are still putting it right. One query whatever the
+    number of ids (a survey hold check, listed in `FEEDBACK_SURVEY_HOLD_CHECKS`)."""
+    if not customer_ids:
+        return {}
+    rows = (
+        Case.objects.filter(customer_id__in=customer_ids, status__in=OPEN_CASE_STATES)
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
+    return dict.fromkeys(rows, OPEN_CASE_REASON)
 
 
 def sla_filter(state: str, now: datetime) -> Q:

@@ -8,11 +8,14 @@ reviews, text analysis) and, for problem reports, the `problem_reported` subscri
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from feedback.analysis.services import record_text
 from feedback.cases.sla import (
     BusinessCalendar,
     business_add,
@@ -32,6 +35,7 @@ from feedback.models import (
     CaseStatus,
     MessageDirection,
     ResolutionKind,
+    TextSource,
     ThreadChannel,
 )
 from feedback.models.cases import MONEY_RESOLUTIONS, PRIORITY_ORDER
@@ -58,8 +62,9 @@ from postpurchase.states import transition
 
 REPLY_KIND = "case_reply"
 FOLLOWUP_KIND = "case_followup"
-# Strongly negative free text, on VADER's compound scale (-1 … 1), unless the caller says.
-TEXT_SENTIMENT_THRESHOLD = -0.5
+# Strongly negative free text, on the analysis' sentiment scale (-1 … 1), unless the caller
+# says: a text scoring below it opens a "text" case (`FEEDBACK_TEXT_CASE_THRESHOLD`).
+TEXT_SENTIMENT_THRESHOLD: float = settings.FEEDBACK_TEXT_CASE_THRESHOLD
 # A customer worth this much (orders that stood, in the shop's currency) or with this many
 # orders gets their case one priority higher: losing them costs more.
 VALUED_SPEND = Decimal("500.00")
@@ -78,8 +83,8 @@ def signal_priority(
     sentiment_threshold: float = TEXT_SENTIMENT_THRESHOLD,
 ) -> str | None:
     """The priority a signal calls for, or None when it is not an unhappy one: NPS 0-6 (0-3
-    high), CSAT 1-2 (1 high), a review of 1-2★ (1★ high), free text scoring below the
-    threshold (far below: high), a problem report (high)."""
+    high), CSAT 1-2 (1 high), CES 1-2 of 7 (1 high), a review of 1-2★ (1★ high), free text
+    scoring below the threshold (far below: high), a problem report (high)."""
     if source == CaseSource.PROBLEM_REPORT:
         return CasePriority.HIGH
     if source == CaseSource.STAFF:
@@ -90,6 +95,9 @@ def signal_priority(
     if source == CaseSource.SURVEY and scale == "nps":
         return CasePriority.HIGH if value <= 3 else CasePriority.NORMAL if value <= 6 else None
     if (source == CaseSource.SURVEY and scale == "csat") or source == CaseSource.REVIEW:
+        return CasePriority.HIGH if value <= 1 else CasePriority.NORMAL if value <= 2 else None
+    if source == CaseSource.SURVEY and scale == "ces":
+        # "How easy was it?" from 1 (very hard) to 7 (very easy): 1-2 was a struggle.
         return CasePriority.HIGH if value <= 1 else CasePriority.NORMAL if value <= 2 else None
     if source == CaseSource.TEXT:
         if value >= sentiment_threshold:
@@ -131,7 +139,9 @@ def _summary(source: str, score: Any, scale: str | None, text: str) -> str:
     labels = {
         "nps": f"NPS {score} of 10",
         "csat": f"CSAT {score} of 5",
+        "ces": f"CES {score} of 7",
         "stars": f"{score}★ review",
+        "sentiment": str(CaseSource.TEXT.label),
     }
     head = labels.get(scale or "", str(CaseSource(source).label))
     words = " ".join(text.split())
@@ -215,7 +225,8 @@ def open_case_for_signal(
     call for one. Idempotent: the same (shop, source, source_id) always yields the one case.
 
     `source` is a `CaseSource` value ("survey", "review", "text", "problem_report"); `scale`
-    says what `score` measures: "nps" (0-10), "csat" (1-5), "stars" (1-5, for reviews) or
+    says what `score` measures: "nps" (0-10), "csat" (1-5), "ces" (1-7, "how easy", 7 the
+    easiest), "stars" (1-5, for reviews) or
     "sentiment" (-1 … 1, for "text", compared with `sentiment_threshold`)."""
     if source not in CaseSource.values or source == CaseSource.STAFF:
         raise ValueError(f"not a signal source: {source!r}")
@@ -235,6 +246,62 @@ def open_case_for_signal(
         description=text,
         score=score,
         scale=scale,
+    )
+
+
+def case_for_signal(*, shop_id: int, source: str, source_id: int) -> Case | None:
+    """The case a signal opened, if it opened one."""
+    return Case.objects.filter(shop_id=shop_id, source=source, source_id=source_id).first()
+
+
+@transaction.atomic
+def case_words_add(*, case: Case, text: str) -> Case:
+    """The customer's own words about the signal that opened the case, arriving after it (a
+    survey's "why" after the score): kept in its description, and its summary says them when
+    it said only the score. Once: the same words again change nothing."""
+    words = text.strip()
+    case = _locked(case)
+    if not words or words in case.description:
+        return case
+    bare = _summary(case.source, _plain(case.score), case.scale or None, "")
+    case.description = f"{case.description}\n\n{words}" if case.description else words
+    fields = ["description"]
+    if case.summary == bare:
+        case.summary = _summary(case.source, _plain(case.score), case.scale or None, words)
+        fields.append("summary")
+    case.save(update_fields=[*fields, "updated_at"])
+    return case
+
+
+def _plain(score: Decimal | None) -> Any:
+    """A stored score as it was given (4, not 4.00) for the summary."""
+    if score is None or score != score.to_integral_value():
+        return score
+    return int(score)
+
+
+def open_case_for_negative_text(
+    *,
+    shop: Shop,
+    text_id: int,
+    sentiment: float | None,
+    text: str,
+    customer: Customer | None,
+    order: Order | None = None,
+) -> Case | None:
+    """A "text" case for an analysed text (`feedback.AnalysedText`, by id) strongly negative
+    enough (below `TEXT_SENTIMENT_THRESHOLD`), from a source that opened no case itself."""
+    if sentiment is None:
+        return None
+    return open_case_for_signal(
+        shop=shop,
+        customer=customer,
+        order=order,
+        source=CaseSource.TEXT,
+        source_id=text_id,
+        score=round(sentiment, 2),
+        scale="sentiment",
+        text=text,
     )
 
 
@@ -499,6 +566,9 @@ def case_customer_reply_record(
         body=body.strip() or "(empty message)",
         inbound_key=inbound_key[:255],
     )
+    if body.strip():
+        # Read once the reply is kept; a failure to read it never loses the reply (robust).
+        transaction.on_commit(partial(case_message_analyse, entry.pk), robust=True)
     if case.status == CaseStatus.WAITING:
         fields = _clock_resume(case, timezone.now())
         transition(
@@ -511,6 +581,26 @@ def case_customer_reply_record(
     else:
         case.save(update_fields=["updated_at"])
     return entry
+
+
+def case_message_analyse(case_message_id: int) -> None:
+    """What the customer wrote in their case's thread joins the text analysis (idempotent:
+    one analysed text per thread entry)."""
+    entry = (
+        CaseMessage.objects.select_related("case__shop", "case__customer")
+        .filter(pk=case_message_id, direction=MessageDirection.INBOUND)
+        .first()
+    )
+    if entry is None or not entry.body.strip():
+        return
+    record_text(
+        shop=entry.case.shop,
+        source=TextSource.CASE_MESSAGE,
+        source_id=entry.pk,
+        text=entry.body,
+        customer=entry.case.customer,
+        written_at=entry.created_at,
+    )
 
 
 # --- Resolving and the follow-up ----------------------------------------------------------

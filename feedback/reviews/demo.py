@@ -1,4 +1,4 @@
-"""The demo shop's product reviews, added by `seed_demo` (through `orders.demo.demo_shop_seeded`):
+"""The demo shop's product reviews, added by `seed_demo` (through `feedback.demo`):
 a year of reviews from verified buyers, written days after delivery, backfilled as rows
 (bulk_create, never through the services, so no message goes out). Mostly 4 and 5 stars, some
 1 and 2; a few held by a content rule (a phone number, a link, a word on the list), some of
@@ -15,7 +15,6 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch
-from django.dispatch import receiver
 from PIL import Image, ImageDraw
 
 from feedback.models import (
@@ -33,7 +32,7 @@ from feedback.models import (
 from feedback.reviews.moderation import ReviewContent, review_rule_hits
 from feedback.reviews.selectors import returned_line_ids
 from feedback.reviews.services import author_name
-from orders.demo import demo_shop_seeded, explicit_timestamps
+from orders.demo import explicit_timestamps
 from orders.models import LineItem, Order, OrderStatus, Shop
 
 HISTORY = timedelta(days=365)
@@ -81,7 +80,6 @@ _REPLIES = {
 }
 
 
-@receiver(demo_shop_seeded, dispatch_uid="feedback.reviews.demo")
 def demo_reviews_seed(*, shop: Shop, now: datetime, seed: int, **kwargs: Any) -> dict[str, int]:
     rng = random.Random(f"{seed}:reviews")  # noqa: S311 - demo data, not secrets
     ReviewIncentive.objects.create(shop=shop, kind=IncentiveKind.POINTS, points=INCENTIVE_POINTS)

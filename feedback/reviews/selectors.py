@@ -146,6 +146,11 @@ def review_get_for_shop(*, shop: Shop, review_id: int) -> Review:
     return review
 
 
+def review_get(*, review_id: int) -> Review | None:
+    """A review with its shop, order and customer (what a follow-up reads on its event)."""
+    return Review.objects.select_related("shop", "order", "customer").filter(pk=review_id).first()
+
+
 def review_photo_get_for_shop(*, shop: Shop, review_id: int, photo_id: int) -> ReviewPhoto:
     photo = scoped(ReviewPhoto, shop).filter(review_id=review_id, pk=photo_id).first()
     if photo is None:

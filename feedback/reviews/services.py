@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from feedback.events import FeedbackEventName
 from feedback.models import (
     REVIEW_TRANSITIONS,
     CollectionMethod,
@@ -34,7 +35,7 @@ from feedback.reviews.selectors import reviewable_lines
 from orders.models import Customer, Order, Shop
 from orders.photos import Photo
 from orders.tenancy import staff_permission_require
-from postpurchase import permissions
+from postpurchase import events, permissions
 from postpurchase.exceptions import DomainError
 from postpurchase.locks import row_lock
 from postpurchase.permissions import Actor
@@ -130,20 +131,39 @@ def review_submit(*, order: Order, draft: ReviewDraft, now: datetime | None = No
             .filter(order=order, product_id=line.product_id)
             .first()
         )
+        is_edit = review is not None
         if review is None:
             try:
                 with transaction.atomic():
                     review = _review_create(order, line.pk, line.product_id, draft, now)
+                changed = True
             except IntegrityError:
                 # The same buyer's other tab got there first: this is an edit of that review.
                 review = Review.objects.select_for_update().get(
                     order=order, product_id=line.product_id
                 )
-                _review_edit(review, draft, now)
+                is_edit, changed = True, _review_edit(review, draft, now)
         else:
-            _review_edit(review, draft, now)
+            changed = _review_edit(review, draft, now)
+        if changed:
+            _submitted_publish(review, is_edit=is_edit, now=now)
         storefront_invalidate_on_commit(line.product_id)
     return review
+
+
+def _submitted_publish(review: Review, *, is_edit: bool, now: datetime) -> None:
+    """`review_submitted`: what follows a buyer's words (reading them, a case for 1-2★)."""
+    events.publish(
+        name=FeedbackEventName.REVIEW_SUBMITTED,
+        shop_id=review.shop_id,
+        review_id=review.pk,
+        order_id=review.order_id,
+        customer_id=review.customer_id,
+        product_id=review.product_id,
+        rating=review.rating,
+        is_edit=is_edit,
+        written_at=now.isoformat(),
+    )
 
 
 def _review_create(
@@ -175,9 +195,9 @@ def _review_create(
     return review
 
 
-def _review_edit(review: Review, draft: ReviewDraft, now: datetime) -> None:
+def _review_edit(review: Review, draft: ReviewDraft, now: datetime) -> bool:
     """Keep the version being replaced, write the new one and moderate it again. The same
-    words sent again (a double submit, a reload) change nothing."""
+    words sent again (a double submit, a reload) change nothing (False)."""
     unchanged = (
         review.rating == draft.rating
         and review.title == draft.title.strip()
@@ -185,7 +205,7 @@ def _review_edit(review: Review, draft: ReviewDraft, now: datetime) -> None:
         and review.first_name_only == draft.first_name_only
     )
     if unchanged and not draft.photos:
-        return
+        return False
     current_photos = review.photos.filter(is_current=True)
     ReviewRevision.objects.create(
         review=review,
@@ -221,6 +241,7 @@ def _review_edit(review: Review, draft: ReviewDraft, now: datetime) -> None:
         ]
     )
     _moderate_again(review, actor=None, note="edited by its author", now=now)
+    return True
 
 
 def _moderate_again(review: Review, *, actor: Actor, note: str, now: datetime) -> None:

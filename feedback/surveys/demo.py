@@ -1,4 +1,4 @@
-"""The demo shop's surveys, added by `seed_demo` (through `orders.demo.demo_shop_seeded`): its
+"""The demo shop's surveys, added by `seed_demo` (through `feedback.demo`): its
 survey settings, and a year of survey requests and answers backfilled as rows (never through
 the services, so no message goes out and no event is published).
 
@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.dispatch import receiver
-
 from feedback.models import (
     SCALES,
     SurveyAnswer,
@@ -25,7 +23,7 @@ from feedback.models import (
     SurveyRequestStatus,
     SurveySettings,
 )
-from orders.demo import demo_shop_seeded, explicit_timestamps
+from orders.demo import explicit_timestamps
 from orders.models import (
     REVERSED_FINANCIAL_STATUSES,
     Channel,
@@ -71,7 +69,6 @@ _WHY = {
 }
 
 
-@receiver(demo_shop_seeded, dispatch_uid="feedback.surveys.demo")
 def demo_surveys_seed(*, shop: Shop, now: datetime, seed: int, **kwargs: Any) -> dict[str, int]:
     SurveySettings.objects.create(shop=shop, kind=SurveyKind.NPS, budget_days=30)
     rng = random.Random(f"{seed}:surveys")  # noqa: S311 - demo data, not secrets

@@ -50,6 +50,9 @@ class InboundText:
     provider_message_id: str = ""
     # The compliance keyword the text amounts to: "stop", "start", "help" or "".
     keyword: str = ""
+    # What listeners hear: the key of the handler that took the text ("feedback.survey"), or
+    # "" when none did (or it was a keyword).
+    handled_by: str = ""
 
 
 InboundTextHandler = Callable[[InboundText], bool]

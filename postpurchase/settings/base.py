@@ -446,11 +446,18 @@ NOTIFICATIONS_MARKETING_PAUSE_CHECKS = [
     "returns.selectors.customers_with_open_return",
 ]
 # Checks that keep a customer from being surveyed now (feedback.surveys.selectors.survey_holds):
-# same signature as the marketing pause checks (customer ids -> {customer_id: reason}). A
-# follow-up case module adds its "case open" check here.
+# same signature as the marketing pause checks (customer ids -> {customer_id: reason}): a
+# return open, a follow-up case open or waiting on the customer.
 FEEDBACK_SURVEY_HOLD_CHECKS = [
     "returns.selectors.customers_with_open_return",
+    "feedback.cases.selectors.customers_with_open_case",
 ]
+# A customer's free text (a text message no survey or case took, the "why" of a score that
+# opened no case) whose sentiment, on the analysis' scale from -1 (hostile) to 1 (delighted),
+# is below this opens a follow-up case of its own ("Negative words"). VADER scores a plain
+# complaint ("the lid leaks") around -0.3 and an angry one ("worst … ever, nobody answers")
+# below -0.6: -0.5 catches the angry ones without a case for every mild grumble.
+FEEDBACK_TEXT_CASE_THRESHOLD = env.float("FEEDBACK_TEXT_CASE_THRESHOLD", default=-0.5)
 # Reviews: the line items of an order that went back (fully) in a return are not offered for
 # review. A dotted path, so feedback never imports returns; the function takes line item ids
 # and returns the set of those returned (see returns.selectors.returned_line_item_ids).

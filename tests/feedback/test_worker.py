@@ -1,14 +1,15 @@
 """Through a real Celery worker on Redis: a parcel delivered, the order's `order_delivered`
 plans its survey, the dispatcher texts it through the twilio client (a local fake Twilio), the
-customer answers by text, the answer is recorded, `survey_answered` is delivered to a
-subscriber, and the thanks goes out too."""
+customer answers by text with a detractor's score, the answer is recorded, `survey_answered` is
+delivered to its subscribers (a test's, and the follow-up's: a case is opened), and the thanks
+goes out too."""
 
 import pytest
 from django.db import transaction
 from django.utils import timezone
 
 from feedback.events import FeedbackEventName
-from feedback.models import SurveyAnswer, SurveyRequest
+from feedback.models import Case, SurveyAnswer, SurveyRequest
 from notifications.engine.kinds import flows_ensure_defaults
 from notifications.models import Flow, Message
 from notifications.tasks import messages_dispatch_due_task
@@ -36,7 +37,7 @@ def _sent(kind: str) -> bool:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_delivery_is_surveyed_by_text_and_answered_by_text(
+def test_a_delivery_is_surveyed_by_text_and_a_detractors_text_answer_opens_a_case(
     daytime, celery_worker_live, client, fake_twilio, answers_heard
 ):
     twilio_accepts(fake_twilio)
@@ -63,15 +64,24 @@ def test_a_delivery_is_surveyed_by_text_and_answered_by_text(
     asked = [r.form["Body"] for r, _ in fake_twilio.log]
     assert any("Reply with a number from 0 to 10." in body for body in asked), asked
 
-    text(client, "9")
+    text(client, "3")
 
     answer = SurveyAnswer.objects.get()
-    assert (answer.score, answer.channel) == (9, "sms")
+    assert (answer.score, answer.channel) == (3, "sms")
     assert SurveyRequest.objects.get(order=order).status == "answered"
     assert wait_for(lambda: len(answers_heard) == 1)
-    assert answers_heard[0].payload["score"] == 9
+    assert answers_heard[0].payload["score"] == 3
     assert answers_heard[0].payload["order_id"] == order.pk
+    # The worker delivered the same event to the follow-up: one case for this answer.
+    assert wait_for(lambda: Case.objects.filter(source="survey", source_id=answer.pk).exists())
+    case = Case.objects.get()
+    assert (case.customer_id, case.order_id, case.scale, case.status) == (
+        customer.pk,
+        order.pk,
+        "nps",
+        "open",
+    )
     messages_dispatch_due_task.delay()
     assert wait_for(lambda: _sent("survey_thanks"))
     request, _ = fake_twilio.log[-1]
-    assert "why you gave 9" in request.form["Body"]
+    assert "why you gave 3" in request.form["Body"]

@@ -1,7 +1,7 @@
 """What providers tell us back: delivery receipts, and texts customers send."""
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -238,7 +238,7 @@ def twilio_inbound_record(*, payload: dict[str, str]) -> InboundResult:
         # Not a keyword: another app's conversation may be waiting for it (a survey's score, a
         # reply to a case).
         # The keywords above come first, so a STOP is never read as an answer.
-        inbound_text_dispatch(text)
-    # Then whoever only listens (the text analysis) hears of every text.
+        text = replace(text, handled_by=inbound_text_dispatch(text))
+    # Then whoever only listens (the text analysis) hears of every text, and who took it.
     inbound_text_announce(text)
     return InboundResult(keyword, reply, inbound)
