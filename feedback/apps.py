@@ -20,10 +20,11 @@ class FeedbackConfig(AppConfig):
         from postpurchase.shell.nav import NavSection, nav_register
 
         # The Feedback section, between Messages and Customers as the UI guide lists them; it
-        # opens on the follow-up cases, the work waiting for staff (the reviews' queue is a
-        # tab beside it).
+        # opens on the numbers (the cases and reviews' queues are tabs beside it).
         nav_register(
-            NavSection(key="feedback", label="Feedback", url_name="feedback_cases:queue", order=45)
+            NavSection(
+                key="feedback", label="Feedback", url_name="feedback_numbers:overview", order=45
+            )
         )
         # What this app owes customers (the survey, its reminder and text replies, the review
         # request; a case's replies and its "did we make it right?"), which the messaging
