@@ -273,3 +273,18 @@ def test_the_feedback_section_opens_on_the_numbers(staff_client):
     page = staff_client.get(reverse("feedback_cases:queue")).content.decode()
     assert f'href="{URL}"' in page
     assert 'aria-current="page">Cases' in page
+
+
+@pytest.mark.django_db
+def test_the_demo_shops_numbers_show_its_year(client):
+    from orders.demo import demo_seed
+    from orders.models import Shop
+
+    demo_seed(scale=0.3, seed=7)
+    shop = Shop.objects.get(slug="demo")
+    year = feedback_numbers(shop, last(shop, 365))
+
+    all_nps = SurveyAnswer.objects.filter(shop=shop, kind="nps").count()
+    assert 0.9 * all_nps <= year.current.nps_answers <= all_nps
+    assert year.current.reviews > 0
+    assert year.current["cases_opened"] > 0
