@@ -17,6 +17,8 @@ from django.urls import get_resolver, reverse
 from django.utils import timezone
 from playwright.sync_api import Page, Request
 
+from feedback.cases.services import case_resolve
+from feedback.cases.tokens import followup_token
 from feedback.models import SurveyRequest
 from feedback.surveys.services import survey_answer_record
 from feedback.tokens import order_token
@@ -64,6 +66,7 @@ PARAMETERS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "returns:slip": lambda w: {"token": w.order.tracking_token, "rma": w.return_request.rma},
     "feedback:survey": lambda w: {"token": _answered_survey_token(w)},
     "feedback:review": lambda w: {"token": order_token(w.review.order)},
+    "feedback_case:followup": lambda w: {"token": _followup_token(w), "answer": "yes"},
     "feedback:review_widget": lambda w: {
         "shop": w.shop.slug,
         "product": w.review.product.external_id,
@@ -83,6 +86,12 @@ def _answered_survey_token(world: Any) -> str:
     )
     survey_answer_record(request=survey, score=6, channel="email")
     return order_token(world.order)
+
+
+def _followup_token(world: Any) -> str:
+    """The "did we make it right?" page as a customer lands on it from the follow-up's link."""
+    resolution = case_resolve(case=world.case, actor=world.owner, kind="apology")
+    return followup_token(resolution.pk)
 
 
 def _invitation(world: Any) -> StaffInvitation:

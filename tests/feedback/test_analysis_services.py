@@ -117,7 +117,12 @@ def test_a_problem_report_from_the_tracking_page_is_analysed_through_its_event(s
         submission_key="k" * 32,
     )
     event = DomainEvent.objects.get(name=OrderEventName.PROBLEM_REPORTED)
-    assert event.payload == {"problem_report_id": report.pk, "order_id": order.pk}
+    assert event.payload == {
+        "problem_report_id": report.pk,
+        "order_id": order.pk,
+        "customer_id": order.customer_id,
+        "kind": "damaged",
+    }
 
     handled = domain_event_deliver(event_id=event.pk)
 

@@ -41,9 +41,8 @@ def test_every_apps_section_is_in_the_navigation_in_order_with_the_current_one_m
         ("Overview", reverse("dashboard:home"), False),
         ("Orders", reverse("dashboard:order_list"), True),
         ("Returns", reverse("returns_dashboard:queue"), False),
-        ("Feedback", reverse("feedback_cases:queue"), False),
         ("Messages", reverse("messaging:overview"), False),
-        ("Feedback", reverse("reviews_dashboard:queue"), False),
+        ("Feedback", reverse("feedback_cases:queue"), False),
         ("Customers", reverse("messaging:customer_list"), False),
     ]
 
