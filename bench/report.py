@@ -5,8 +5,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bench import analysis as text_analysis
-from bench import tracking_report
+from bench import feedback_dashboard, tracking_report
 from bench.analysis import Analysis
+from bench.feedback_dashboard import FeedbackDashboard
 from bench.flash_sale import Drain
 from bench.load import Measurement
 from bench.outbox import Outbox
@@ -54,6 +55,7 @@ class Run:
     outbox: Outbox | None = None
     tracking: Tracking | None = None
     analysis: Analysis | None = None
+    feedback: FeedbackDashboard | None = None
 
     def summary(self) -> dict[str, Summary]:
         """Per endpoint: the median of the rounds' figures, all requests, all failures."""
@@ -136,6 +138,8 @@ def targets(run: Run) -> list[Target]:
         found += outbox_targets(run.outbox)
     if run.analysis is not None:
         found.append(Target(*text_analysis.target(run.analysis)))
+    if run.feedback is not None:
+        found.append(Target(*feedback_dashboard.target(run.feedback)))
     return found
 
 
@@ -197,6 +201,8 @@ def console(run: Run) -> str:
         lines += ["", *outbox_console(run.outbox)]
     if run.analysis is not None:
         lines += ["", *text_analysis.console(run.analysis)]
+    if run.feedback is not None:
+        lines += ["", *feedback_dashboard.console(run.feedback)]
     lines.append("")
     for t in targets(run):
         lines.append(f"{t.what:<46} goal {t.goal:<16} measured {t.measured:<16} {t.verdict}")
@@ -332,6 +338,7 @@ def _method_section(run: Run) -> list[str]:
         *_drain_method(run),
         *_outbox_method(run),
         *(text_analysis.method(run.analysis) if run.analysis is not None else []),
+        *(feedback_dashboard.method(run.feedback) if run.feedback is not None else []),
     ]
 
 
@@ -418,6 +425,8 @@ def markdown(run: Run) -> str:
     notes += outbox_notes(run.outbox) if run.outbox is not None else []
     if run.analysis is not None:
         notes += [f"Text analysis error: `{e[-300:]}`" for e in run.analysis.errors]
+    if run.feedback is not None:
+        notes += [f"Feedback dashboard error: `{e[-300:]}`" for e in run.feedback.errors]
     lines = [
         "# Performance",
         "",
@@ -442,6 +451,7 @@ def markdown(run: Run) -> str:
         *([*_drain_section(run.drain), ""] if run.drain is not None else []),
         *([*outbox_section(run.outbox), ""] if run.outbox is not None else []),
         *([*text_analysis.section(run.analysis), ""] if run.analysis is not None else []),
+        *([*feedback_dashboard.section(run.feedback), ""] if run.feedback is not None else []),
         "Each round:",
         "",
         *_rounds_table(run),
@@ -471,7 +481,8 @@ def markdown(run: Run) -> str:
         "with pip the first time). `.venv/bin/python bench/run.py --help` lists the options "
         "(duration, rounds, connections, `--drain-orders`, `--skip-tracking`, "
         "`--skip-outbox`, `--skip-postoffice`, `--claim-rows`, `--analysis-texts`, `--keep-db`). "
-        "`python bench/analysis.py` measures the text analysis alone, on a database of its own.",
+        "`python bench/analysis.py` measures the text analysis alone, on a database of its own, "
+        "and `python bench/feedback_dashboard.py` the feedback numbers page.",
         "",
     ]
     return "\n".join(lines)

@@ -23,7 +23,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import analysis, flash_sale, outbox, stack, tracking, tracking_report
+from bench import (
+    analysis,
+    feedback_dashboard,
+    flash_sale,
+    outbox,
+    stack,
+    tracking,
+    tracking_report,
+)
 from bench.load import Measurement, wrk_run, wrk_version
 from bench.report import HELLO, ONE_ROW, WEBHOOK, Run, console, markdown
 from bench.shopify_payload import orders_create_body, sign
@@ -80,6 +88,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=analysis.TEXTS,
         help="texts for the sentiment and topics round (0: skip)",
+    )
+    parser.add_argument(
+        "--feedback-answers",
+        type=int,
+        default=feedback_dashboard.ANSWERS,
+        help="survey answers for the feedback numbers page (0: skip)",
     )
     parser.add_argument("--keep-db", action="store_true", help="keep pp_bench afterwards")
     parser.add_argument("--output", type=Path, default=OUTPUT)
@@ -269,6 +283,11 @@ def _bench(args: argparse.Namespace) -> Run:
             # No worker or server left running: the round gets the cores, as at night.
             if args.analysis_texts > 0:
                 run.analysis = analysis.measure(texts=args.analysis_texts)
+            if args.feedback_answers > 0:
+                run.feedback = feedback_dashboard.measure(
+                    answers=args.feedback_answers,
+                    reviews=args.feedback_answers // 5,
+                )
     finally:
         stack.redis_purge()
         if not args.keep_db:

@@ -31,10 +31,11 @@ class FeedbackConfig(AppConfig):
         status_tones.register("review", REVIEW_STATUS_TONES)
 
         # The Feedback section, between Messages and Customers as the UI guide lists them; it
-        # opens on the follow-up cases, the work waiting for staff (the reviews' queue is a
-        # tab beside it).
+        # opens on the numbers (the cases and reviews' queues are tabs beside it).
         nav_register(
-            NavSection(key="feedback", label="Feedback", url_name="feedback_cases:queue", order=45)
+            NavSection(
+                key="feedback", label="Feedback", url_name="feedback_numbers:overview", order=45
+            )
         )
         # What this app owes customers (the survey, its reminder and text replies, the review
         # request; a case's replies and its "did we make it right?"), which the messaging

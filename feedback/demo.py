@@ -10,12 +10,19 @@ from django.dispatch import receiver
 
 from feedback.analysis.demo import demo_texts_seed
 from feedback.cases.demo import demo_cases_seed
+from feedback.numbers.demo import demo_numbers_rollup
 from feedback.reviews.demo import demo_reviews_seed
 from feedback.surveys.demo import demo_surveys_seed
 from orders.demo import demo_shop_seeded
 from orders.models import Shop
 
-DEMO_PARTS = (demo_surveys_seed, demo_reviews_seed, demo_texts_seed, demo_cases_seed)
+DEMO_PARTS = (
+    demo_surveys_seed,
+    demo_reviews_seed,
+    demo_texts_seed,
+    demo_cases_seed,
+    demo_numbers_rollup,
+)
 
 
 @receiver(demo_shop_seeded, dispatch_uid="feedback.demo")

@@ -39,3 +39,19 @@ def shop_texts_analyse_task(shop_id: int) -> dict[str, object]:
 def cases_sla_breaches_notify_task() -> int:
     """Beat, every five minutes: tell staff of each SLA breach once."""
     return len(cases_sla_breaches_notify())
+
+
+@shared_task(soft_time_limit=240, time_limit=300)
+def feedback_rollups_recent_task() -> int:
+    """Beat, every ten minutes: recount every shop's last few days of feedback."""
+    from feedback.numbers.rollups import rollups_recent_refresh
+
+    return rollups_recent_refresh()
+
+
+@shared_task(soft_time_limit=1800, time_limit=1900)
+def feedback_rollups_nightly_task() -> int:
+    """Beat, nightly: recount the last 40 days (reviews moderated late, "made right" answers)."""
+    from feedback.numbers.rollups import NIGHTLY_DAYS, rollups_recent_refresh
+
+    return rollups_recent_refresh(days=NIGHTLY_DAYS)

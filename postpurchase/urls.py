@@ -32,6 +32,7 @@ urlpatterns = [
     path("dashboard/messages/", include("notifications.dashboard.urls")),
     path("dashboard/templates/", include("notifications.dashboard.template_urls")),
     path("dashboard/returns/", include("returns.dashboard.urls")),
+    path("dashboard/feedback/", include("feedback.numbers.urls")),
     path("dashboard/feedback/reviews/", include("feedback.reviews.dashboard.urls")),
     path("dashboard/feedback/cases/", include("feedback.cases.urls")),
     path("dashboard/settings/", include("orders.shop_settings.urls")),

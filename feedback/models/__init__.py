@@ -35,6 +35,7 @@ from feedback.models.reviews import (
     ReviewRule,
     ReviewStatus,
 )
+from feedback.models.rollups import FeedbackDayRollup
 from feedback.models.surveys import (
     SCALES,
     SURVEY_REQUEST_TRANSITIONS,
@@ -61,6 +62,7 @@ __all__ = [
     "CaseSource",
     "CaseStatus",
     "CollectionMethod",
+    "FeedbackDayRollup",
     "IncentiveKind",
     "MessageDirection",
     "ResolutionKind",

@@ -225,6 +225,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "feedback.tasks.cases_sla_breaches_notify_task",
         "schedule": timedelta(minutes=5),
     },
+    # The feedback numbers page reads daily rollups: recount recent days, and a longer window
+    # nightly.
+    "feedback-rollups-recent": {
+        "task": "feedback.tasks.feedback_rollups_recent_task",
+        "schedule": timedelta(minutes=10),
+    },
+    "feedback-rollups-nightly": {
+        "task": "feedback.tasks.feedback_rollups_nightly_task",
+        "schedule": crontab(minute=40, hour=3),
+    },
 }
 
 # --- Auth, i18n, static -------------------------------------------------------------------

@@ -238,6 +238,7 @@ CASES: dict[str, Case] = {
         post=p.REVIEW_MODERATE,
         data=lambda w: {"photo": w.review_photo.pk},
     ),
+    "feedback_numbers:overview": Case(get=p.DASHBOARD_VIEW),
     "feedback_cases:queue": Case(get=p.DASHBOARD_VIEW),
     "feedback_cases:detail": Case(lambda w: {"pk": w.case.pk}, get=p.DASHBOARD_VIEW),
     "feedback_cases:action:reply": Case(

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from feedback.cases.services import open_case_for_signal
 from feedback.models import ReviewPhoto
+from feedback.numbers.rollups import shop_rollups_rebuild
 from feedback.reviews.services import ReviewDraft, review_submit
 from notifications.engine.kinds import flows_ensure_defaults
 from notifications.engine.templating import message_template_save
@@ -130,6 +131,8 @@ def make_world() -> SimpleNamespace:
         source="postmark",
     )
     review = held_review(shop)
+    # The feedback numbers read daily rollups: counted as the beat task would.
+    shop_rollups_rebuild(shop)
     return SimpleNamespace(
         review=review,
         review_photo=ReviewPhoto.objects.get(review=review),

@@ -42,7 +42,7 @@ def test_every_apps_section_is_in_the_navigation_in_order_with_the_current_one_m
         ("Orders", reverse("dashboard:order_list"), True),
         ("Returns", reverse("returns_dashboard:queue"), False),
         ("Messages", reverse("messaging:overview"), False),
-        ("Feedback", reverse("feedback_cases:queue"), False),
+        ("Feedback", reverse("feedback_numbers:overview"), False),
         ("Customers", reverse("messaging:customer_list"), False),
     ]
 
