@@ -24,8 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import psycopg2
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import stack
@@ -318,16 +316,6 @@ def measure(
     return FeedbackDashboard(**json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def _admin(sql: str) -> None:
-    conn = psycopg2.connect(host=stack.HOST, port=5432, user="postgres", dbname="postgres")
-    conn.autocommit = True  # CREATE/DROP DATABASE cannot run in a transaction
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-    finally:
-        conn.close()
-
-
 # --- the report's parts ---------------------------------------------------------------------
 
 
@@ -402,8 +390,8 @@ def main(argv: list[str] | None = None) -> int:
     if not database_url:
         database_url = f"postgres://postgres@{stack.HOST}:5432/{STANDALONE_DB}"
         print(f"creating {STANDALONE_DB} and migrating ...", flush=True)
-        _admin(f"DROP DATABASE IF EXISTS {STANDALONE_DB} WITH (FORCE)")
-        _admin(f"CREATE DATABASE {STANDALONE_DB}")
+        stack.admin(f"DROP DATABASE IF EXISTS {STANDALONE_DB} WITH (FORCE)")
+        stack.admin(f"CREATE DATABASE {STANDALONE_DB}")
         env = {**stack.postgres_env(), "DATABASE_URL": database_url}
         stack.manage(["migrate", "--noinput", "-v", "0"], env)
     try:
@@ -415,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     finally:
         if not args.database_url and not args.keep_db:
-            _admin(f"DROP DATABASE IF EXISTS {STANDALONE_DB} WITH (FORCE)")
+            stack.admin(f"DROP DATABASE IF EXISTS {STANDALONE_DB} WITH (FORCE)")
     print("\n".join(console(result)))
     what, goal, measured, verdict = target(result)
     print(f"{what}: goal {goal}, measured {measured}: {verdict}")

@@ -33,7 +33,8 @@ REDIS_URL = f"redis://{HOST}:6379/14"
 _ADMIN_DSN = {"host": HOST, "port": 5432, "user": "postgres", "dbname": "postgres"}
 
 
-def _admin(sql: str) -> None:
+def admin(sql: str) -> None:
+    """One statement on the server's `postgres` database, outside a transaction."""
     conn = psycopg2.connect(**_ADMIN_DSN, connect_timeout=5)
     conn.autocommit = True  # CREATE/DROP DATABASE cannot run in a transaction
     try:
@@ -46,11 +47,11 @@ def _admin(sql: str) -> None:
 def database_recreate() -> None:
     """A fresh `pp_bench`; a leftover from an interrupted run is the benchmark's own."""
     database_drop()
-    _admin(f"CREATE DATABASE {DB_NAME}")
+    admin(f"CREATE DATABASE {DB_NAME}")
 
 
 def database_drop() -> None:
-    _admin(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+    admin(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
 
 
 def execute(sql: str, params: tuple = ()) -> int:
