@@ -45,9 +45,12 @@ def test_the_database_refuses_to_change_or_delete_an_entry(member):
     entry = _credit(member, 100, "k1")
     with pytest.raises(InternalError, match="Cannot update or delete"), transaction.atomic():
         LedgerEntry.objects.filter(pk=entry.pk).update(available_delta=1000)
-    with pytest.raises(InternalError, match="Cannot update or delete"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM loyalty_ledgerentry WHERE id = %s", [entry.pk])
+    with (
+        pytest.raises(InternalError, match="Cannot update or delete"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("DELETE FROM loyalty_ledgerentry WHERE id = %s", [entry.pk])
     entry.refresh_from_db()
     assert entry.available_delta == 100
 
@@ -56,7 +59,8 @@ def test_a_booking_repeated_under_its_key_books_once(member):
     first = entry_book(member.pk, Booking(EntryKind.ADJUST, "same", Subject.STAFF, available=50))
     again = entry_book(member.pk, Booking(EntryKind.ADJUST, "same", Subject.STAFF, available=50))
     member.refresh_from_db()
-    assert first.created and not again.created
+    assert first.created
+    assert not again.created
     assert again.entry.pk == first.entry.pk
     assert member.available == 50
     assert LedgerEntry.objects.filter(member=member).count() == 1
