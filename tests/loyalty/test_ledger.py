@@ -145,3 +145,24 @@ def test_two_debits_racing_for_the_same_points_one_wins_and_the_balance_never_go
     member.refresh_from_db()
     assert sorted(outcomes) == ["booked", "not enough points"]
     assert member.available == 20
+
+
+def test_a_granted_reward_is_issued_once_per_key_with_a_typeable_code(member):
+    from loyalty.models import RedemptionSource, Reward, RewardKind
+    from loyalty.rewards.codes import reward_grant
+
+    reward = Reward.objects.create(
+        shop_id=member.shop_id, name="Free shipping", kind=RewardKind.FREE_SHIPPING, points_price=0
+    )
+    first = reward_grant(
+        customer=member.customer, reward=reward, source=RedemptionSource.BIRTHDAY, key="bday:2026"
+    )
+    again = reward_grant(
+        customer=member.customer, reward=reward, source=RedemptionSource.BIRTHDAY, key="bday:2026"
+    )
+    assert again.pk == first.pk
+    assert first.status == "issued"
+    assert first.points == 0
+    assert first.code.startswith("RW-")
+    assert len(first.code) == 15
+    assert not set(first.code[3:]) & set("01OIL")
