@@ -261,7 +261,9 @@ def discount_code_create(
 
     Raises ShopifyRefused (carrying Shopify's userErrors, e.g. a code already taken),
     ShopifyTransientError (nothing was created: ask again), or ShopifyOutcomeUnknown (it may
-    have been created: `discount_code_find(shop, code)` says, before asking again)."""
+    have been created: `discount_code_find(shop, code)` says, before asking again; codes are
+    unique in a shop, so asking again with the same code once it exists is refused, never a
+    second discount)."""
     if starts_at.tzinfo is None or ends_at.tzinfo is None:
         raise ValueError("discount dates must be aware")
     if currency and kind in ("amount_off", "free_product") and currency != shop.currency:
