@@ -26,10 +26,14 @@ from notifications.engine.rendering import message_render, whatsapp_window_open
 from notifications.engine.scheduling import MessageRequest, message_schedule, messages_cancel
 from notifications.engine.sending import message_refusal, message_send, messages_send
 from notifications.engine.suppression import suppression_add
+from notifications.flows.occasions import ANNIVERSARY, BIRTHDAY, OccasionDue, occasions_due
 
 __all__ = [
+    "ANNIVERSARY",
+    "BIRTHDAY",
     "InboundText",
     "MessageRequest",
+    "OccasionDue",
     "flow_schedule",
     "flows_enabled_for_kind",
     "flows_for",
@@ -50,6 +54,7 @@ __all__ = [
     "messages_dispatch_due",
     "messages_recover_stuck",
     "messages_send",
+    "occasions_due",
     "suppression_add",
     "whatsapp_window_open",
 ]
