@@ -1,6 +1,8 @@
 """The messaging engine's public entry points, for the other apps and for ops: what they call
 to owe a customer a message, cancel what became moot, send, render and suppress. The code lives
-in `notifications.engine`; this module only names what others may use."""
+in `notifications.engine`; this module only names what others may use. One finding of the
+flows is public too: whose birthday or first-order anniversary is due now in their zone
+(`occasions_due`), which loyalty's bonuses read rather than work out again."""
 
 from notifications.engine.dispatch import (
     messages_claim_due,
