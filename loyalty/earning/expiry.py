@@ -18,23 +18,27 @@ from loyalty.models import EntryKind, Member, PointLot, Programme, Subject
 logger = logging.getLogger(__name__)
 
 
-def lots_expire_due(*, now: datetime | None = None, limit: int = 1000) -> int:
+def lots_expire_due(*, now: datetime | None = None, batch: int = 1000) -> int:
     """Expire what is left of every lot past its date (`expire:lot:<id>`); returns how many
     lots. A lot whose points are held for a redemption in progress waits for the next run."""
     now = now or timezone.now()
-    due = list(
-        PointLot.objects.filter(remaining__gt=0, expires_at__lte=now)
-        .order_by("expires_at", "pk")
-        .values_list("pk", flat=True)[:limit]
-    )
     expired = 0
-    for lot_id in due:
-        try:
-            if lot_expire(lot_id=lot_id, now=now):
-                expired += 1
-        except NotEnoughPoints:
-            logger.info("lot %s waits: its points are reserved for a redemption", lot_id)
-    return expired
+    after_id = 0
+    while True:
+        due = list(
+            PointLot.objects.filter(remaining__gt=0, expires_at__lte=now, pk__gt=after_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch]
+        )
+        if not due:
+            return expired
+        for lot_id in due:
+            try:
+                if lot_expire(lot_id=lot_id, now=now):
+                    expired += 1
+            except NotEnoughPoints:
+                logger.info("lot %s waits: its points are reserved for a redemption", lot_id)
+        after_id = due[-1]
 
 
 def lot_expire(*, lot_id: int, now: datetime) -> bool:

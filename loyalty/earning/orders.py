@@ -238,10 +238,14 @@ def order_delivered_confirm_at(*, order_id: int) -> OrderEarning | None:
     return earning
 
 
-def earnings_due(*, now: datetime, limit: int = 500) -> list[int]:
+def earnings_due(*, now: datetime, after_id: int = 0, limit: int = 500) -> list[int]:
+    """Ids of pending earnings due by `now`, in id order after `after_id`: a sweep pages on
+    through them, so an earning another run holds is passed over, not read again."""
     return list(
-        OrderEarning.objects.filter(status=EarningStatus.PENDING, confirm_at__lte=now)
-        .order_by("confirm_at")
+        OrderEarning.objects.filter(
+            status=EarningStatus.PENDING, confirm_at__lte=now, pk__gt=after_id
+        )
+        .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )
 
@@ -288,12 +292,15 @@ def earning_confirm(*, earning_id: int, now: datetime | None = None) -> int:
 
 
 def earnings_confirm_due(*, now: datetime | None = None) -> int:
-    """Confirm every earning whose return window has closed; returns how many."""
+    """Confirm every earning whose return window has closed; returns how many moved points."""
     now = now or timezone.now()
     confirmed = 0
-    for earning_id in earnings_due(now=now):
-        if earning_confirm(earning_id=earning_id, now=now):
-            confirmed += 1
+    after_id = 0
+    while due := earnings_due(now=now, after_id=after_id):
+        for earning_id in due:
+            if earning_confirm(earning_id=earning_id, now=now):
+                confirmed += 1
+        after_id = due[-1]
     return confirmed
 
 
