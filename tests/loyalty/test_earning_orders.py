@@ -14,7 +14,8 @@ from loyalty.earning.subscribers import order_paid_earn
 from loyalty.models import EarningStatus, LedgerEntry, LineEarning, Member, OrderEarning
 from notifications.models import Message
 from orders.models import FinancialStatus
-from orders.services.orders import order_cancel
+from orders.services.data import CustomerData, LineItemData, OrderData
+from orders.services.orders import order_cancel, order_ingest
 from orders.services.payments import order_payment_status_record
 from postpurchase.events import Event, domain_event_deliver
 from postpurchase.models import DomainEvent
@@ -203,3 +204,26 @@ def test_the_earned_message_goes_once_per_order_and_not_for_pending_points_witho
         (opted_in.pk, True, 20),
         (customer.pk, False, 20),
     ]
+
+
+def test_the_same_paid_order_ingested_three_times_books_once(programme):
+    data = OrderData(
+        external_id="450789469",
+        number="#1042",
+        placed_at=timezone.now(),
+        currency="USD",
+        total=Decimal("42.00"),
+        source="shopify",
+        customer=CustomerData(external_id="207119551", email="buyer@example.org"),
+        line_items=(
+            LineItemData(external_id="1", title="Mug", quantity=2, unit_price=Decimal("21.00")),
+        ),
+        is_paid=True,
+        financial_status="paid",
+    )
+    for _ in range(3):
+        order_ingest(shop=programme.shop, data=data)
+        events_deliver()
+
+    (entry,) = LedgerEntry.objects.all()
+    assert (entry.pending_delta, entry.idempotency_key) == (84, f"earn:line:{entry.subject_id}")
