@@ -166,6 +166,20 @@ def _submitted_publish(review: Review, *, is_edit: bool, now: datetime) -> None:
     )
 
 
+def _published_first(review: Review) -> None:
+    """`review_published`, once per review: call where `published_at` was just set."""
+    events.publish(
+        name=FeedbackEventName.REVIEW_PUBLISHED,
+        shop_id=review.shop_id,
+        review_id=review.pk,
+        order_id=review.order_id,
+        customer_id=review.customer_id,
+        product_id=review.product_id,
+        has_photos=review.photos.filter(is_current=True).exists(),
+        published_at=review.published_at.isoformat() if review.published_at else None,
+    )
+
+
 def _review_create(
     order: Order, line_id: int, product_id: int, draft: ReviewDraft, now: datetime
 ) -> Review:
@@ -192,6 +206,8 @@ def _review_create(
     review.save()
     _photos_add(review, draft.photos)
     review.record_transition(from_status="", to_status=status, actor=None, note="submitted")
+    if review.published_at is not None:
+        _published_first(review)
     return review
 
 
@@ -255,7 +271,8 @@ def _moderate_again(review: Review, *, actor: Actor, note: str, now: datetime) -
         to = ReviewStatus.HELD
         review.held_rules = []
         review.held_details = ["Edited after staff rejected it"]
-    if to == ReviewStatus.PUBLISHED and review.published_at is None:
+    first_time = to == ReviewStatus.PUBLISHED and review.published_at is None
+    if first_time:
         review.published_at = now
     transition(
         review,
@@ -265,6 +282,8 @@ def _moderate_again(review: Review, *, actor: Actor, note: str, now: datetime) -
         note=note,
         extra_fields=("held_rules", "held_details", "published_at"),
     )
+    if first_time:
+        _published_first(review)
 
 
 # --- Staff -------------------------------------------------------------------------------------
@@ -280,7 +299,8 @@ def review_publish(*, review: Review, actor: Actor, note: str = "") -> Review:
     row_lock(review)
     if review.is_published:
         raise DomainError("This review is already published.")
-    if review.published_at is None:
+    first_time = review.published_at is None
+    if first_time:
         review.published_at = timezone.now()
     review.rejected_rule = ""
     transition(
@@ -291,6 +311,8 @@ def review_publish(*, review: Review, actor: Actor, note: str = "") -> Review:
         note=note or "published by staff",
         extra_fields=("published_at", "rejected_rule"),
     )
+    if first_time:
+        _published_first(review)
     storefront_invalidate_on_commit(review.product_id)
     return review
 
