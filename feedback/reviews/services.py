@@ -35,7 +35,7 @@ from feedback.reviews.selectors import reviewable_lines
 from orders.models import Customer, Order, Shop
 from orders.photos import Photo
 from orders.tenancy import staff_permission_require
-from postpurchase import events, permissions
+from postpurchase import events, incentives, permissions
 from postpurchase.exceptions import DomainError
 from postpurchase.locks import row_lock
 from postpurchase.permissions import Actor
@@ -98,6 +98,14 @@ def _photos_add(review: Review, photos: Sequence[Photo]) -> None:
 
 def _incentive_mark(review: Review) -> None:
     incentive = ReviewIncentive.objects.filter(shop_id=review.shop_id).first()
+    programme_points = incentives.review_points_offered(review.shop_id)
+    if programme_points:
+        # A loyalty programme pays for every published review: disclosed like any incentive.
+        review.incentivized = True
+        review.incentive_kind = IncentiveKind.POINTS
+        review.incentive_points = programme_points
+        review.incentive_discount_text = ""
+        return
     if incentive is None or not incentive.is_offered:
         return
     # Offered for writing a review, whatever it says: recorded so storefronts disclose it.

@@ -42,3 +42,10 @@ def review_points_award(
         )
         booked += points if result.created else 0
     return booked
+
+
+def review_points_offer(shop_id: int) -> int:
+    """What any published review of the shop earns (the photo bonus aside): registered with the
+    kernel so the storefront discloses the incentive."""
+    programme = programme_active(shop_id)
+    return programme.review_points if programme is not None else 0
