@@ -65,7 +65,7 @@ class SurveySettingsForm(forms.Form):
         label=_("Discount given"),
         required=False,
         max_length=200,
-        help_text=_("For example: THANKS10: 10% off your next order."),
+        help_text=_("For example: THANKS10 for ten percent off the next order."),
     )
     incentive_points = forms.IntegerField(
         label=_("Loyalty points given"), required=False, min_value=0, max_value=1_000_000

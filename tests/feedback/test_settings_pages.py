@@ -7,8 +7,10 @@ from datetime import date, timedelta
 
 import pytest
 import time_machine
+from django.utils import translation
 
 from feedback.cases.services import case_policy_for
+from feedback.configuration.forms import CasePolicyForm, SurveySettingsForm
 from feedback.models import CasePolicy, IncentiveKind, ReviewIncentive, SurveySettings
 from notifications.engine.kinds import flows_ensure_defaults
 from notifications.models import Flow
@@ -283,3 +285,13 @@ def test_the_saved_policy_is_shown_again(client):
     assert form.initial["holidays"] == "2026-12-25"
     assert form.initial["day5_open"] is False
     assert form.initial["day0_opens"] == "09:00"
+
+
+def test_the_settings_forms_have_german_words():
+    with translation.override("de"):
+        form = CasePolicyForm()
+        labels = [str(form.fields[name].label) for name in ("day0_open", "holidays")]
+        survey = SurveySettingsForm()
+
+        assert labels == ["Montag: geöffnet", "Feiertage"]
+        assert str(survey.fields["kind"].label) == "Was die Umfrage fragt"
