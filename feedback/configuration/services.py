@@ -54,26 +54,29 @@ def feedback_settings_save(*, shop: Shop, actor: Actor, choices: SurveyChoices) 
     what changed. Managers and owners only (StaffPermissionDenied, nothing saved)."""
     staff_permission_require(actor=actor, shop_id=shop.pk, action=permissions.SURVEY_SETTINGS_EDIT)
     _survey_check(choices)
-    before = survey_choices_for(shop)
     settings, _created = SurveySettings.objects.get_or_create(shop=shop)
     settings = row_lock(settings)
+    before_kind, before_budget = settings.kind, settings.budget_days
     settings.kind = choices.kind
     settings.budget_days = choices.budget_days
     settings.save(update_fields=["kind", "budget_days", "updated_at"])
-    flow_delay_set(shop_id=shop.pk, kind=SURVEY_REQUEST_KIND, delay=choices.delay, actor=actor)
+    # The delay is the survey flow's: the engine locks its row and says what it was.
+    before_delay = flow_delay_set(
+        shop_id=shop.pk, kind=SURVEY_REQUEST_KIND, delay=choices.delay, actor=actor
+    )
     changes: dict[str, tuple[Any, Any]] = {}
-    if before.kind != choices.kind:
+    if before_kind != choices.kind:
         changes["survey"] = (
-            str(SurveyKind(before.kind).label),
+            str(SurveyKind(before_kind).label),
             str(SurveyKind(choices.kind).label),
         )
-    if before.budget_days != choices.budget_days:
+    if before_budget != choices.budget_days:
         changes["at most one survey per customer every (days)"] = (
-            before.budget_days,
+            before_budget,
             choices.budget_days,
         )
-    if before.delay != choices.delay:
-        changes["sent after delivery"] = (delay_words(before.delay), delay_words(choices.delay))
+    if before_delay != choices.delay:
+        changes["sent after delivery"] = (delay_words(before_delay), delay_words(choices.delay))
     if changes:
         settings_change_record(
             shop_id=shop.pk,
