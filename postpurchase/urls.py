@@ -35,6 +35,7 @@ urlpatterns = [
     path("dashboard/feedback/", include("feedback.numbers.urls")),
     path("dashboard/feedback/reviews/", include("feedback.reviews.dashboard.urls")),
     path("dashboard/feedback/cases/", include("feedback.cases.urls")),
+    path("dashboard/feedback/settings/", include("feedback.configuration.urls")),
     path("dashboard/settings/", include("orders.shop_settings.urls")),
     path("api/v1/", include("orders.api.urls")),
     path("webhooks/", include("orders.ingest.urls")),
