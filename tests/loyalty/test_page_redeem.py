@@ -118,3 +118,16 @@ def test_a_redeem_without_a_valid_token_is_a_404(client, member):
 
     assert response.status_code == 404
     assert not Redemption.objects.exists()
+
+
+def test_the_page_never_shows_another_customers_code(client, member):
+    reward = RewardFactory(shop=member.shop, points_price=100)
+    neighbour = member_for(CustomerFactory(shop=member.shop))
+    credit(neighbour, 500, "adjust:neighbour")
+    client.post(loyalty_path(neighbour.customer) + "redeem/", _form(client, neighbour, reward))
+    theirs = Redemption.objects.get(customer=neighbour.customer)
+
+    response = client.get(loyalty_path(member.customer), {"redeemed": theirs.pk})
+
+    assert theirs.code not in response.content.decode()
+    assert "Your code for" not in _text(response)
