@@ -159,12 +159,33 @@ def codes_issued(customer: Customer, now: datetime) -> list[Redemption]:
     )
 
 
-def redemption_of(customer: Customer, redemption_id: int) -> Redemption | None:
+@dataclass(frozen=True)
+class Redeemed:
+    """The redemption just made, as the page tells it: the code to type while it can be used,
+    or that it is still being created, or that it could not be and the points are back."""
+
+    reward_name: str
+    code: str
+    ends_at: datetime
+    is_usable: bool
+    is_in_progress: bool
+
+
+def redeemed_for(customer: Customer, redemption_id: int) -> Redeemed | None:
     """One of the customer's own redemptions (the one just made), never another's."""
-    return (
+    redemption = (
         Redemption.objects.filter(customer=customer, pk=redemption_id)
         .select_related("reward")
         .first()
+    )
+    if redemption is None:
+        return None
+    return Redeemed(
+        reward_name=redemption.reward.name,
+        code=redemption.code,
+        ends_at=redemption.ends_at,
+        is_usable=redemption.status in (RedemptionStatus.ISSUED, RedemptionStatus.USED),
+        is_in_progress=redemption.status == RedemptionStatus.RESERVED,
     )
 
 

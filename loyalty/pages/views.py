@@ -115,7 +115,7 @@ def loyalty_page(request: HttpRequest, token: str) -> HttpResponseBase:
     with locale.active():
         redeemed = None
         if (raw := request.GET.get("redeemed", "")).isdigit():
-            redeemed = selectors.redemption_of(customer, int(raw))
+            redeemed = selectors.redeemed_for(customer, int(raw))
         response = _render(
             request,
             token=token,

@@ -2,11 +2,14 @@
 form redeems once; not enough points says so and changes nothing."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.test import Client
+from django.utils import timezone
 
 from loyalty.ledger import member_for
-from loyalty.models import LedgerEntry, Member, Redemption
+from loyalty.models import LedgerEntry, Member, Redemption, RedemptionStatus
 from loyalty.tokens import loyalty_path
 from tests.factories import CustomerFactory
 from tests.loyalty.factories import LoyaltyProgrammeFactory, RewardFactory
@@ -131,3 +134,45 @@ def test_the_page_never_shows_another_customers_code(client, member):
 
     assert theirs.code not in response.content.decode()
     assert "Your code for" not in _text(response)
+
+
+def test_the_form_posts_with_the_pages_csrf_token(member):
+    reward = RewardFactory(shop=member.shop, points_price=100)
+    browser = Client(enforce_csrf_checks=True)
+    html = browser.get(loyalty_path(member.customer)).content.decode()
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    form = {**_form(browser, member, reward), "csrfmiddlewaretoken": csrf}
+
+    forged = Client(enforce_csrf_checks=True).post(loyalty_path(member.customer) + "redeem/", form)
+    sent = browser.post(loyalty_path(member.customer) + "redeem/", form)
+
+    assert forged.status_code == 403
+    assert sent.status_code == 303
+    assert Redemption.objects.filter(customer=member.customer).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "says"),
+    [
+        (RedemptionStatus.RESERVED, "is being created. Reload this page in a moment to see it."),
+        (RedemptionStatus.FAILED, "could not be created, and your points are back."),
+    ],
+)
+def test_a_code_not_yet_or_never_created_is_not_shown(client, member, status, says):
+    reward = RewardFactory(shop=member.shop, name="Gift", points_price=100)
+    redemption = Redemption.objects.create(
+        shop=member.shop,
+        customer=member.customer,
+        member=member,
+        reward=reward,
+        points=100,
+        status=status,
+        code="RW-NOTYETREAL1",
+        ends_at=timezone.now() + timedelta(days=30),
+        idempotency_key="test:1",
+    )
+
+    response = client.get(loyalty_path(member.customer), {"redeemed": redemption.pk})
+
+    assert f"Your code for Gift {says}" in _text(response)
+    assert "RW-NOTYETREAL1" not in response.content.decode()
