@@ -10,18 +10,20 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core import signing
+from django.db import connection
 from django.template.defaultfilters import date as date_filter
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from loyalty.ledger import member_for
-from loyalty.models import Member, PointLot, RedemptionSource
+from loyalty.models import EntryKind, Member, PointLot, RedemptionSource, Subject
 from loyalty.pages.selectors import HISTORY_PER_PAGE
 from loyalty.rewards.codes import reward_grant
 from loyalty.tokens import loyalty_path, loyalty_url
 from orders.models import FinancialStatus
 from tests.factories import CustomerFactory, OrderFactory, ShopFactory
 from tests.loyalty.factories import LoyaltyProgrammeFactory, RewardFactory, TierFactory
-from tests.loyalty.page_helpers import credit, member_with_history
+from tests.loyalty.page_helpers import book, credit, member_with_history
 from tests.test_human_labels import visible_text
 
 pytestmark = pytest.mark.django_db
@@ -240,3 +242,27 @@ def _day(moment) -> str:
     """A date as the page writes it for the factory's customer (English, London)."""
     with timezone.override(zoneinfo.ZoneInfo("Europe/London")), translation.override("en"):
         return date_filter(timezone.localtime(moment), "DATE_FORMAT")
+
+
+def test_the_pages_queries_do_not_grow_with_the_history(client, programme):
+    member = member_with_history(programme.shop)
+    RewardFactory(shop=programme.shop, points_price=10)
+    path = loyalty_path(member.customer)
+    client.get(path)  # the session and the member row exist from here on
+
+    with CaptureQueriesContext(connection) as short:
+        client.get(path)
+    for n in range(HISTORY_PER_PAGE):
+        order = OrderFactory(shop=programme.shop, customer=member.customer)
+        book(
+            member,
+            EntryKind.EARN,
+            f"earn:line:x{n}",
+            Subject.ORDER_LINE,
+            pending=5,
+            order_id=order.pk,
+        )
+    with CaptureQueriesContext(connection) as long:
+        client.get(path)
+
+    assert len(long) == len(short)
