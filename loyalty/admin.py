@@ -7,6 +7,8 @@ from django.contrib import admin
 from loyalty.models import LedgerEntry, Member, OrderEarning, PointLot
 from postpurchase.admin import ReadOnlyAdmin
 
+# --- The ledger ------------------------------------------------------------------------------
+
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(ReadOnlyAdmin):
@@ -61,3 +63,6 @@ class OrderEarningAdmin(ReadOnlyAdmin):
     list_filter = ("status", "shop")
     search_fields = ("order__number", "member__customer__email")
     list_select_related = ("order", "member", "shop")
+
+
+# --- end of the ledger ---

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import quote, urlencode
 
+from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, Sum
 from django.utils import timezone
@@ -25,7 +26,7 @@ from loyalty.models import (
     Tier,
     TierBasis,
 )
-from orders.models import PAID_FINANCIAL_STATUSES, Customer, Order, OrderStatus, Shop
+from orders.models import PAID_FINANCIAL_STATUSES, Customer, Order, OrderStatus
 
 HISTORY_PER_PAGE = 20
 # Lots expiring within this many days are listed, grouped by their date.
@@ -97,6 +98,11 @@ class TierProgress:
     # What is still missing to reach `following` (0 when there is none).
     missing: Decimal
     percent: int
+
+    @property
+    def counts_points(self) -> bool:
+        """Tiers reached by points earned, not by spend."""
+        return self.basis == TierBasis.POINTS
 
 
 def trailing_value(member: Member, basis: str, now: datetime) -> Decimal:
@@ -217,17 +223,10 @@ class ReferralShare:
     sms: str
 
 
-def member_referral_url(member: Member, shop: Shop) -> str | None:
-    """The member's referral link: the shop's storefront carrying the member's code, which the
-    referral part reads when the friend arrives. None when the shop has no storefront address."""
-    if shop.website_url:
-        base = shop.website_url
-    elif shop.domain:
-        base = f"https://{shop.domain}/"
-    else:
-        return None
-    separator = "&" if "?" in base else "?"
-    return f"{base}{separator}{urlencode({'ref': member.referral_code})}"
+def member_referral_url(member: Member) -> str:
+    """The member's referral link: the referral part's page for the member's code
+    (`loyalty/referrals/urls.py`, `/loyalty/r/<code>/`), where a friend gets the welcome code."""
+    return f"{settings.PUBLIC_BASE_URL}/loyalty/r/{quote(member.referral_code)}/"
 
 
 def referral_share(url: str, subject: str, message: str) -> ReferralShare:

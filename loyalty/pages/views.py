@@ -73,15 +73,12 @@ def _render(
     now = timezone.now()
     shop = programme.shop
     history = selectors.history_page(member, request.GET.get("page"))
-    referral_url = selectors.member_referral_url(member, shop)
-    share = None
-    if referral_url:
-        share = selectors.referral_share(
-            referral_url,
-            subject=_("A gift from %(shop)s") % {"shop": shop.name},
-            message=_("I shop at %(shop)s and thought you would like it. Here is a welcome gift:")
-            % {"shop": shop.name},
-        )
+    share = selectors.referral_share(
+        selectors.member_referral_url(member),
+        subject=_("A gift from %(shop)s") % {"shop": shop.name},
+        message=_("I shop at %(shop)s and thought you would like it. Here is a welcome gift:")
+        % {"shop": shop.name},
+    )
     context = {
         "shop": shop,
         "brand": shop_brand(shop),
@@ -131,7 +128,7 @@ def loyalty_page(request: HttpRequest, token: str) -> HttpResponseBase:
 @require_POST
 def loyalty_redeem(request: HttpRequest, token: str) -> HttpResponseBase:
     # The rewards part's service; imported here so the page needs nothing of it to show.
-    from loyalty.rewards.services import reward_redeem
+    from loyalty.rewards.redemption import reward_redeem
 
     found = _membership(token)
     if found is None:

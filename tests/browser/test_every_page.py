@@ -99,8 +99,6 @@ def _loyalty_token(world: Any) -> str:
     and a referral link."""
     shop = world.shop
     Programme.objects.get_or_create(shop=shop)
-    shop.website_url = "https://shop.example"
-    shop.save(update_fields=["website_url"])
     TierFactory(shop=shop, name="Silver", rank=0)
     TierFactory(shop=shop, name="Gold", rank=1, threshold=500)
     RewardFactory(shop=shop, name="5 USD off", points_price=100)

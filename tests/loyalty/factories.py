@@ -1,4 +1,4 @@
-"""Loyalty factories, shared by every part's tests (each part appends its own)."""
+"""Loyalty factories; each part appends its own in a block."""
 
 from decimal import Decimal
 
@@ -6,6 +6,8 @@ import factory
 
 from loyalty.models import Programme, Reward, RewardKind, Tier
 from tests.factories import ShopFactory
+
+# --- The customer's page and the API (the same three as the tiers' block) -------------------
 
 
 class LoyaltyProgrammeFactory(factory.django.DjangoModelFactory):
@@ -36,3 +38,6 @@ class RewardFactory(factory.django.DjangoModelFactory):
     kind = RewardKind.AMOUNT_OFF
     value = Decimal("5.00")
     points_price = 500
+
+
+# --- end of the customer's page and the API ---
