@@ -164,6 +164,24 @@ def _reading(s: Mapping[str, LoadSummary]) -> list[str]:
     return [" ".join(lines)]
 
 
+def _costs(p: dict[str, Any]) -> list[str]:
+    """What each request asks of Postgres and Redis: the figures the ratios follow."""
+    st = p["statements"]
+
+    def cost(key: str) -> str:
+        row = st[key]
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(row["kinds"].items())) or "none"
+        return f"{row['queries']} SQL statements ({kinds}) and {row['redis_round_trips']} Redis"
+
+    return [
+        f"A first tap writes: {cost('tap_first')} round trips, in one transaction whose commit "
+        "waits for the write-ahead log to reach the disk, against the one-row read's single "
+        "SELECT; that write is what separates it from the tracking page's cost. A repeated "
+        f"tap reads: {cost('tap_repeat')} round trip (the per-address limit). The cached "
+        f"widget and JSON: {cost('widget')} and {cost('json')} round trip, no database at all.",
+    ]
+
+
 def section(fp: FeedbackPages, s: Mapping[str, LoadSummary]) -> list[str]:
     lines = [
         "### Survey one-tap link, review widget and JSON",
@@ -189,6 +207,8 @@ def section(fp: FeedbackPages, s: Mapping[str, LoadSummary]) -> list[str]:
         "Statements per request, in one process:",
         "",
         *statements_table(p["statements"], _VIEWS),
+        "",
+        *_costs(p),
         "",
         *_timings(p),
     ]

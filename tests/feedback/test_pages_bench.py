@@ -92,6 +92,25 @@ def _pages(tmp_path) -> FeedbackPages:
     }
     pages = FeedbackPages(facts, tmp_path / "taps.txt", tmp_path / "repeat.txt")
     pages.first_tap_runs = [(900, 900), (3000, 3010)]
+    timing = {"median": 1.0, "mean": 1.0, "p99": 2.0, "n": 300}
+    pages.probe = {
+        "repeat": 300,
+        "sizes": {
+            "html_bytes": 7532,
+            "html_gzip_bytes": 1841,
+            "css_bytes": 1801,
+            "css_gzip_bytes": 793,
+            "json_bytes": 15576,
+            "json_gzip_bytes": 2725,
+        },
+        "statements": {
+            key: {"status": 200, "queries": 0, "kinds": {}, "redis_round_trips": 1}
+            for key in ("tap_first", "tap_repeat", "widget", "json")
+        },
+        "timings": dict.fromkeys(
+            ("hello", "one_row", "tap_first", "tap_repeat", "widget", "json"), timing
+        ),
+    }
     return pages
 
 
@@ -124,6 +143,8 @@ def test_the_figures_are_targets_of_the_report(tmp_path):
     page = _section(run)
     assert "### Survey one-tap link, review widget and JSON" in page
     assert "Fall short of their target: one-tap link, first taps" in page
+    assert "Widget weight: HTML 7,532 bytes + `review-widget.css` 1,801 bytes" in page
+    assert found["review widget HTML + `review-widget.css`"] == ("9.1 KB", "PASS")
     assert "900 taps → 900, 3,000 taps → 3,010" in "\n".join(
         feedback_pages_report.notes(run.feedback_pages)
     )
