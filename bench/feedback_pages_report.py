@@ -65,9 +65,10 @@ def method(fp: FeedbackPages, c: dict[str, str]) -> list[str]:
         "mixed order. **First taps:** `bench/wrk/paths.lua` walks through those links, each "
         "wrk thread its own share, none repeated within a run; each tap reads the survey, "
         "records the answer (row lock, answer, survey's state, the `survey_answered` domain "
-        "event, the reminder cancelled, one transaction) and answers 303 to the survey's "
-        "page. Before each first-tap run the answers the taps recorded are deleted and their "
-        "surveys set back to `sent`, so every tap of every run is a first tap. **Repeated "
+        "event, and the reminder cancelled if one was planned, in one transaction) and "
+        "answers 303 to the survey's page. Before each first-tap run the answers the taps "
+        "recorded are deleted and their surveys set back to `sent`, so every tap of every run "
+        "is a first tap. **Repeated "
         "tap:** the link of one answered demo survey with its recorded score "
         f"({f['repeat_score']}), again and again: it records nothing and answers the same "
         "303. A 303 is the one-tap link's answer (it is how the tap lands on the survey's "
@@ -164,21 +165,27 @@ def _reading(s: Mapping[str, LoadSummary]) -> list[str]:
     return [" ".join(lines)]
 
 
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" if n == 1 else f"{n or 'no'} {what}s"
+
+
 def _costs(p: dict[str, Any]) -> list[str]:
     """What each request asks of Postgres and Redis: the figures the ratios follow."""
     st = p["statements"]
 
     def cost(key: str) -> str:
         row = st[key]
-        kinds = ", ".join(f"{n} {k}" for k, n in sorted(row["kinds"].items())) or "none"
-        return f"{row['queries']} SQL statements ({kinds}) and {row['redis_round_trips']} Redis"
+        return (
+            f"{_count(row['queries'], 'SQL statement')} and "
+            f"{_count(row['redis_round_trips'], 'Redis round trip')}"
+        )
 
     return [
-        f"A first tap writes: {cost('tap_first')} round trips, in one transaction whose commit "
-        "waits for the write-ahead log to reach the disk, against the one-row read's single "
-        "SELECT; that write is what separates it from the tracking page's cost. A repeated "
-        f"tap reads: {cost('tap_repeat')} round trip (the per-address limit). The cached "
-        f"widget and JSON: {cost('widget')} and {cost('json')} round trip, no database at all.",
+        f"A first tap writes: {cost('tap_first')}, the statements in one transaction whose "
+        "commit waits for the write-ahead log to reach the disk, against the one-row read's "
+        "single SELECT; that write is what sets it apart from the cached tracking page. A "
+        f"repeated tap reads: {cost('tap_repeat')} (the per-address limit). The cached "
+        f"widget: {cost('widget')}; the cached JSON: {cost('json')}.",
     ]
 
 
