@@ -89,8 +89,9 @@ def order_points_earn(*, order_id: int) -> OrderEarning | None:
         return None
     if order.is_cancelled or order.is_payment_reversed:
         return None
-    member = member_for(order.customer)
     with transaction.atomic():
+        # A new member joins in the same transaction as their first points: one commit.
+        member = member_for(order.customer)
         # Locked before the tier is read: a tier change waits, so the multiplier booked is the
         # one in force when the points were booked.
         member = (
