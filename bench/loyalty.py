@@ -54,6 +54,11 @@ BALANCE_READS = 2_000
 ENTRIES = 1_000_000
 MEMBERS = 50_000
 STANDALONE_DB = "pp_bench_loyalty"
+# The customer's loyalty page in the interleaved wrk rounds, against the one-row read.
+PAGE = "loyalty_page"
+PAGE_LABEL = "`GET /loyalty/<token>/` (customer's loyalty page, not cached)"
+PAGE_RATIO_TARGET = 1.0
+PAGE_ENTRIES = 40
 
 
 @dataclass
@@ -531,6 +536,70 @@ def method(r: LoyaltyBench) -> list[str]:
     ]
 
 
+# --- the loyalty page in the wrk rounds ---------------------------------------------------
+
+
+def _page_prepare() -> dict:
+    """A shop of its own with an active programme, a tier and two rewards, and a member with
+    a history of `PAGE_ENTRIES` entries booked through the ledger; returns the page's path.
+    Not the demo shop: the flash sale after the rounds measures the demo shop as it is."""
+    import django
+
+    django.setup()
+    from decimal import Decimal
+
+    from loyalty.ledger import Booking, entry_book, member_for
+    from loyalty.models import EntryKind, Programme, Reward, Subject, Tier
+    from loyalty.tokens import loyalty_path
+    from orders.models import Customer, Shop
+
+    slug = f"bench-loyalty-page-{time.time_ns()}"
+    shop = Shop.objects.create(name="Bench loyalty", slug=slug, domain=f"{slug}.myshopify.com")
+    Programme.objects.create(shop=shop, points_per_unit=Decimal("1.00"), expiry_months=12)
+    Tier.objects.create(shop=shop, name="Bronze", rank=0, earn_multiplier=Decimal("1.00"))
+    Tier.objects.create(
+        shop=shop, name="Silver", rank=1, threshold=Decimal("500"), earn_multiplier=Decimal("1.25")
+    )
+    for points, value in ((500, "5.00"), (1000, "12.00")):
+        Reward.objects.create(
+            shop=shop,
+            name=f"{value} off",
+            kind="amount_off",
+            value=Decimal(value),
+            points_price=points,
+        )
+    customer = Customer.objects.create(
+        shop=shop, external_id=f"{slug}-1", email=f"{slug}@example.org", first_name="Ada"
+    )
+    member = member_for(customer)
+    for n in range(PAGE_ENTRIES):
+        entry_book(
+            member.pk,
+            Booking(EntryKind.EARN, f"review:{n}", Subject.REVIEW, subject_id=n, available=25),
+        )
+    return {"path": loyalty_path(customer)}
+
+
+def page_prepare() -> str:
+    """Before the server starts: the loyalty page's path (production settings, the run's key)."""
+    return str(stack.django_script(Path(__file__), ["--page-prepare"])["path"])
+
+
+def page_target(summary: Any) -> tuple[str, str, str, str]:
+    """The page's rps against the one-row read's in the same rounds (`summary`: the run's
+    per-endpoint summaries)."""
+    from bench.report import ONE_ROW
+
+    what = "loyalty page: rps / one-row rps"
+    goal = f"≥ {PAGE_RATIO_TARGET:.1f}"
+    page, row = summary.get(PAGE), summary.get(ONE_ROW)
+    if page is None or row is None or not row.rps:
+        return what, goal, "no valid run", "NOT MEASURED"
+    value = page.rps / row.rps
+    measured = f"{value:.2f} ({page.rps:,.0f} against {row.rps:,.0f} requests/s), not cached"
+    return what, goal, measured, "PASS" if value >= PAGE_RATIO_TARGET else "FALL SHORT"
+
+
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=ORDERS)
@@ -540,11 +609,15 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--redis-url", default=stack.REDIS_URL)
     parser.add_argument("--keep-db", action="store_true", help=f"keep {STANDALONE_DB}")
     parser.add_argument("--probe", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--page-prepare", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
+    if args.page_prepare:
+        print(json.dumps(_page_prepare()))
+        return 0
     if args.probe:
         print(json.dumps(_probe(args.orders, args.entries, args.members)))
         return 0

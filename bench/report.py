@@ -23,6 +23,7 @@ LABELS = {
     WEBHOOK: "`POST /webhooks/shopify/` (orders/create)",
     **tracking_report.LABELS,
     **feedback_pages_report.LABELS,
+    loyalty_bench.PAGE: loyalty_bench.PAGE_LABEL,
 }
 SEED_TARGET_S = 60.0
 RATIO_TARGET = 0.40
@@ -150,6 +151,7 @@ def targets(run: Run) -> list[Target]:
         found.append(Target(*feedback_dashboard.target(run.feedback)))
     if run.loyalty is not None:
         found += [Target(*row) for row in loyalty_bench.targets(run.loyalty)]
+        found.append(Target(*loyalty_bench.page_target(run.summary())))
     return found
 
 

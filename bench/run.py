@@ -194,6 +194,8 @@ def _measure(
         ]
     if run.feedback_pages is not None:
         endpoints += feedback_pages.endpoints(run.feedback_pages, base, args.threads)
+    if facts.get("loyalty_path"):
+        endpoints.append(Endpoint(loyalty.PAGE, f"{base}{facts['loyalty_path']}"))
     common = {"connections": args.connections, "threads": args.threads}
 
     def once(endpoint: Endpoint, seconds: int, label: str) -> Measurement:
@@ -287,6 +289,8 @@ def _bench(args: argparse.Namespace) -> Run:
                 run.tracking = tracking.prepare(folder)
             if not args.skip_feedback_pages:
                 run.feedback_pages = feedback_pages.prepare(folder)
+            if args.loyalty_entries > 0:
+                facts["loyalty_path"] = loyalty.page_prepare()
             config, run.machine = _describe(args, facts)
             run.config.update(config)
             with stack.static_collected():
