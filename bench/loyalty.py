@@ -532,7 +532,10 @@ def method(r: LoyaltyBench) -> list[str]:
         f"{r.fill_members:,} members' entries inserted the same way "
         f"(in all {r.check_entries:,} entries "
         "in the database), then `ledger_check`, the nightly task's service, timed over every "
-        "member.",
+        "member. *Page:* the customer's loyalty page (`/loyalty/<token>/`) of a member with "
+        f"{PAGE_ENTRIES} entries, in a shop of its own with a programme, two tiers and two "
+        "rewards, is loaded by wrk in the interleaved rounds beside the one-row read; it is "
+        "not cached yet, so every request renders it from the database.",
     ]
 
 
