@@ -6,11 +6,13 @@ from datetime import datetime
 
 from bench import analysis as text_analysis
 from bench import feedback_dashboard, feedback_pages_report, tracking_report
+from bench import loyalty as loyalty_bench
 from bench.analysis import Analysis
 from bench.feedback_dashboard import FeedbackDashboard
 from bench.feedback_pages import FeedbackPages
 from bench.flash_sale import Drain
 from bench.load import Measurement
+from bench.loyalty import LoyaltyBench
 from bench.outbox import Outbox
 from bench.tracking import Tracking
 
@@ -21,6 +23,7 @@ LABELS = {
     WEBHOOK: "`POST /webhooks/shopify/` (orders/create)",
     **tracking_report.LABELS,
     **feedback_pages_report.LABELS,
+    loyalty_bench.PAGE: loyalty_bench.PAGE_LABEL,
 }
 SEED_TARGET_S = 60.0
 RATIO_TARGET = 0.40
@@ -59,6 +62,7 @@ class Run:
     feedback_pages: FeedbackPages | None = None
     analysis: Analysis | None = None
     feedback: FeedbackDashboard | None = None
+    loyalty: LoyaltyBench | None = None
 
     def summary(self) -> dict[str, Summary]:
         """Per endpoint: the median of the rounds' figures, all requests, all failures."""
@@ -145,6 +149,9 @@ def targets(run: Run) -> list[Target]:
         found.append(Target(*text_analysis.target(run.analysis)))
     if run.feedback is not None:
         found.append(Target(*feedback_dashboard.target(run.feedback)))
+    if run.loyalty is not None:
+        found += [Target(*row) for row in loyalty_bench.targets(run.loyalty)]
+        found.append(Target(*loyalty_bench.page_target(run.summary())))
     return found
 
 
@@ -210,6 +217,8 @@ def console(run: Run) -> str:
         lines += ["", *text_analysis.console(run.analysis)]
     if run.feedback is not None:
         lines += ["", *feedback_dashboard.console(run.feedback)]
+    if run.loyalty is not None:
+        lines += ["", *loyalty_bench.console(run.loyalty)]
     lines.append("")
     for t in targets(run):
         lines.append(f"{t.what:<46} goal {t.goal:<16} measured {t.measured:<16} {t.verdict}")
@@ -353,6 +362,7 @@ def _method_section(run: Run) -> list[str]:
         *_outbox_method(run),
         *(text_analysis.method(run.analysis) if run.analysis is not None else []),
         *(feedback_dashboard.method(run.feedback) if run.feedback is not None else []),
+        *(loyalty_bench.method(run.loyalty) if run.loyalty is not None else []),
     ]
 
 
@@ -441,6 +451,8 @@ def markdown(run: Run) -> str:
         notes += [f"Text analysis error: `{e[-300:]}`" for e in run.analysis.errors]
     if run.feedback is not None:
         notes += [f"Feedback dashboard error: `{e[-300:]}`" for e in run.feedback.errors]
+    if run.loyalty is not None:
+        notes += [f"Loyalty error: `{e[-300:]}`" for e in run.loyalty.errors]
     lines = [
         "# Performance",
         "",
@@ -471,6 +483,7 @@ def markdown(run: Run) -> str:
         *([*outbox_section(run.outbox), ""] if run.outbox is not None else []),
         *([*text_analysis.section(run.analysis), ""] if run.analysis is not None else []),
         *([*feedback_dashboard.section(run.feedback), ""] if run.feedback is not None else []),
+        *([*loyalty_bench.section(run.loyalty, run.drain), ""] if run.loyalty is not None else []),
         "Each round:",
         "",
         *_rounds_table(run),
@@ -495,15 +508,17 @@ def markdown(run: Run) -> str:
         "both, and only ever loads 127.0.0.1. Production settings serve the stylesheets from "
         "`var/static`, so it runs `collectstatic` there first (and removes the folder again "
         "if it made it). It takes "
-        "ten to sixteen minutes (the outbox part about four, the text analysis one or two, the "
-        "survey's taps and the review widget and JSON about three; "
+        "twelve to nineteen minutes (the outbox part about four, the text analysis one or two, the "
+        "survey's taps and the review widget and JSON about three, the loyalty ledger two or "
+        "three; "
         "it creates `bench/.venv-postoffice` "
         "with pip the first time). `.venv/bin/python bench/run.py --help` lists the options "
         "(duration, rounds, connections, `--drain-orders`, `--skip-tracking`, "
         "`--skip-feedback-pages`, `--skip-outbox`, `--skip-postoffice`, `--claim-rows`, "
-        "`--analysis-texts`, `--feedback-answers`, `--keep-db`). "
+        "`--analysis-texts`, `--feedback-answers`, `--loyalty-entries`, `--keep-db`). "
         "`python bench/analysis.py` measures the text analysis alone, on a database of its own, "
-        "and `python bench/feedback_dashboard.py` the feedback numbers page.",
+        "and `python bench/feedback_dashboard.py` the feedback numbers page, "
+        "`python bench/loyalty.py` the loyalty ledger.",
         "",
     ]
     return "\n".join(lines)

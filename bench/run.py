@@ -30,6 +30,7 @@ from bench import (
     feedback_pages,
     feedback_pages_report,
     flash_sale,
+    loyalty,
     outbox,
     stack,
     tracking,
@@ -102,6 +103,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=feedback_dashboard.ANSWERS,
         help="survey answers for the feedback numbers page (0: skip)",
+    )
+    parser.add_argument(
+        "--loyalty-entries",
+        type=int,
+        default=loyalty.ENTRIES,
+        help="ledger entries for the loyalty drift check (0: skip the loyalty ledger)",
     )
     parser.add_argument("--keep-db", action="store_true", help="keep pp_bench afterwards")
     parser.add_argument("--output", type=Path, default=OUTPUT)
@@ -187,6 +194,8 @@ def _measure(
         ]
     if run.feedback_pages is not None:
         endpoints += feedback_pages.endpoints(run.feedback_pages, base, args.threads)
+    if facts.get("loyalty_path"):
+        endpoints.append(Endpoint(loyalty.PAGE, f"{base}{facts['loyalty_path']}"))
     common = {"connections": args.connections, "threads": args.threads}
 
     def once(endpoint: Endpoint, seconds: int, label: str) -> Measurement:
@@ -280,6 +289,8 @@ def _bench(args: argparse.Namespace) -> Run:
                 run.tracking = tracking.prepare(folder)
             if not args.skip_feedback_pages:
                 run.feedback_pages = feedback_pages.prepare(folder)
+            if args.loyalty_entries > 0:
+                facts["loyalty_path"] = loyalty.page_prepare()
             config, run.machine = _describe(args, facts)
             run.config.update(config)
             with stack.static_collected():
@@ -325,6 +336,8 @@ def _bench(args: argparse.Namespace) -> Run:
                     answers=args.feedback_answers,
                     reviews=args.feedback_answers // 5,
                 )
+            if args.loyalty_entries > 0:
+                run.loyalty = loyalty.measure(entries=args.loyalty_entries)
     finally:
         stack.redis_purge()
         if not args.keep_db:

@@ -18,7 +18,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from loyalty.earning.notices import points_earned_notify
-from loyalty.ledger import Booking, entry_book, member_for
+from loyalty.ledger import Booking, entries_book, entry_book, member_for
 from loyalty.models import (
     DebtPolicy,
     EarningStatus,
@@ -89,8 +89,9 @@ def order_points_earn(*, order_id: int) -> OrderEarning | None:
         return None
     if order.is_cancelled or order.is_payment_reversed:
         return None
-    member = member_for(order.customer)
     with transaction.atomic():
+        # A new member joins in the same transaction as their first points: one commit.
+        member = member_for(order.customer)
         # Locked before the tier is read: a tier change waits, so the multiplier booked is the
         # one in force when the points were booked.
         member = (
@@ -105,28 +106,25 @@ def order_points_earn(*, order_id: int) -> OrderEarning | None:
         tier = member.tier
         multiplier = tier.earn_multiplier if tier else Decimal("1.00")
         tier_name = tier.name if tier else ""
-        total = 0
+        earn = _EarnBooking(order=order, tier_name=tier_name, multiplier=multiplier)
+        lines = []
+        bookings = []
         for line in order.line_items.all():
             points = points_for(line.line_total, programme, multiplier)
-            LineEarning.objects.create(
-                shop_id=order.shop_id,
-                earning=earning,
-                line_item=line,
-                quantity=line.quantity,
-                points=points,
+            lines.append(
+                LineEarning(
+                    shop_id=order.shop_id,
+                    earning=earning,
+                    line_item=line,
+                    quantity=line.quantity,
+                    points=points,
+                )
             )
             if points:
-                total += _earn(
-                    member,
-                    order,
-                    f"earn:line:{line.pk}",
-                    points,
-                    Subject.ORDER_LINE,
-                    line.pk,
-                    f"order {order.number}",
-                    tier_name,
-                    multiplier,
+                bookings.append(
+                    earn.booking(f"earn:line:{line.pk}", points, Subject.ORDER_LINE, line.pk, "")
                 )
+        LineEarning.objects.bulk_create(lines)
         extras = []
         if programme.earn_on_shipping:
             extras.append(_Extra(f"earn:shipping:{order.pk}", order.shipping_total, "shipping"))
@@ -135,48 +133,39 @@ def order_points_earn(*, order_id: int) -> OrderEarning | None:
         for extra in extras:
             points = points_for(extra.amount, programme, multiplier)
             if points:
-                total += _earn(
-                    member,
-                    order,
-                    extra.key,
-                    points,
-                    Subject.ORDER,
-                    order.pk,
-                    f"order {order.number}: {extra.reason}",
-                    tier_name,
-                    multiplier,
+                bookings.append(
+                    earn.booking(extra.key, points, Subject.ORDER, order.pk, f": {extra.reason}")
                 )
+        # The order's entries in one booking: one lock, one INSERT, one balance UPDATE.
+        entries_book(member.pk, bookings)
+        total = sum(b.pending for b in bookings)
         if total:
             points_earned_notify(order=order, member=member, points=total, pending=True)
     return earning
 
 
-def _earn(
-    member: Member,
-    order: Order,
-    key: str,
-    points: int,
-    subject: Subject,
-    subject_id: int,
-    reason: str,
-    tier_name: str,
-    multiplier: Decimal,
-) -> int:
-    entry_book(
-        member.pk,
-        Booking(
+@dataclass(frozen=True)
+class _EarnBooking:
+    """What every entry of an order's earning shares."""
+
+    order: Order
+    tier_name: str
+    multiplier: Decimal
+
+    def booking(
+        self, key: str, points: int, subject: Subject, subject_id: int, why: str
+    ) -> Booking:
+        return Booking(
             kind=EntryKind.EARN,
             key=key,
             subject=subject,
             subject_id=subject_id,
             pending=points,
-            order_id=order.pk,
-            reason=reason,
-            tier_name=tier_name,
-            multiplier=multiplier,
-        ),
-    )
-    return points
+            order_id=self.order.pk,
+            reason=f"order {self.order.number}{why}",
+            tier_name=self.tier_name,
+            multiplier=self.multiplier,
+        )
 
 
 def order_points_void(*, order_id: int, why: str) -> int:
