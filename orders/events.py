@@ -21,6 +21,10 @@ class OrderEventName(models.TextChoices):
     # A customer reported a problem from the tracking page (`problem_report_create`; payload:
     # ids and the kind).
     PROBLEM_REPORTED = "problem_reported"
+    # Money went back on an order: a refund the platform listed for the first time, or its
+    # payment state moved to partially refunded, refunded or voided (payload: order_id,
+    # customer_id, financial_status, refunds_added).
+    ORDER_REFUNDED = "order_refunded"
 
 
 events.declare(OrderEventName.values, app="orders")

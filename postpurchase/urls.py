@@ -45,6 +45,7 @@ urlpatterns = [
     path("returns/", include("returns.portal.urls")),
     path("feedback/", include("feedback.urls")),
     path("feedback/case/", include("feedback.cases.followup_urls")),
+    path("loyalty/", include("loyalty.urls")),
 ]
 
 if settings.BENCH_ENDPOINTS:
