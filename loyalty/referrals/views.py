@@ -140,6 +140,7 @@ def referral_page(request: HttpRequest, code: str) -> HttpResponseBase:
             "shop": shop,
             "brand": shop_brand(shop),
             "language": language,
+            "code": member.referral_code,
             "referrer_name": member.customer.first_name,
             "offer": offer_words(programme.referral_friend_reward, shop.currency),
             "form": form,
