@@ -65,6 +65,11 @@ def _member_for_code(code: str) -> Member:
     return members[0]
 
 
+def welcome_token(referral_id: int) -> str:
+    """The signed key to a referral's welcome page (shown to whoever gave the email, a week)."""
+    return signing.dumps(referral_id, salt=_WELCOME_SALT)
+
+
 def offer_words(reward: Reward | None, currency: str) -> str:
     """What the friend gets, in a few words."""
     if reward is None:
@@ -130,7 +135,7 @@ def referral_page(request: HttpRequest, code: str) -> HttpResponseBase:
                     )
                 except DomainError:
                     return referral_link_not_found(request)
-                token = signing.dumps(invitation.referral.pk, salt=_WELCOME_SALT)
+                token = welcome_token(invitation.referral.pk)
                 redirect = HttpResponseRedirect(
                     reverse("loyalty_referrals:welcome", args=[member.referral_code, token])
                 )

@@ -44,7 +44,7 @@ def order_data(
         customer=CustomerData(external_id=customer.external_id, email=customer.email),
         email=customer.email if email is None else email,
         shipping_address=address or AddressData(name=name or customer.full_name),
-        is_paid=financial_status != "pending",
+        is_paid=financial_status in ("paid", "partially_refunded", "refunded"),
         paid_at=paid_at,
         financial_status=financial_status,
         refunds=refunds,
