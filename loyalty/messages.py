@@ -91,7 +91,7 @@ def tier_up_message_schedule(change: TierChange) -> list[Message]:
         "customer_first_name": customer.first_name,
         "tier_name": tier.name,
         "previous_tier_name": change.from_tier.name if change.from_tier else "",
-        "earn_multiplier": str(tier.earn_multiplier.normalize()),
+        "earn_multiplier": format(tier.earn_multiplier.normalize(), "f"),  # 1.5, 2, 10
         "free_shipping_quarterly": tier.free_shipping_quarterly,
         "early_access": bool(tier.early_access_tag),
     }

@@ -75,7 +75,8 @@ def offer_words(reward: Reward | None, currency: str) -> str:
     if reward is None:
         return ""
     if reward.kind == RewardKind.PERCENT_OFF:
-        return _("%(percent)s%% off your first order") % {"percent": reward.value.normalize()}
+        percent = format(reward.value.normalize(), "f")  # 15, 12.5, 100: never 1E+2
+        return _("%(percent)s%% off your first order") % {"percent": percent}
     if reward.kind == RewardKind.AMOUNT_OFF:
         return _("%(amount)s %(currency)s off your first order") % {
             "amount": reward.value,

@@ -141,3 +141,21 @@ def test_a_flood_of_sign_ups_from_one_address_is_held_back(client, referrer):
     assert response.status_code == 429
     assert "Retry-After" in response
     assert Referral.objects.count() == 10
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "words"),
+    [
+        ("percent_off", "100.00", "100% off your first order"),
+        ("percent_off", "12.50", "12.5% off your first order"),
+        ("amount_off", "5.00", "5.00 EUR off your first order"),
+        ("free_shipping", "0", "Free shipping on your first order"),
+    ],
+)
+def test_the_offer_reads_as_people_write_it(kind, value, words):
+    from decimal import Decimal
+
+    from loyalty.models import Reward
+    from loyalty.referrals.views import offer_words
+
+    assert offer_words(Reward(name="Intro", kind=kind, value=Decimal(value)), "EUR") == words
