@@ -115,7 +115,6 @@ def member_free_shipping_grant(*, member_id: int, now: datetime | None = None) -
     now = now or timezone.now()
     member = Member.objects.select_related("shop", "customer").get(pk=member_id)
     quarter = shop_quarter(member.shop, now)
-    reward = free_shipping_perk_reward(member.shop_id)
     with transaction.atomic():
         locked = (
             Member.objects.select_for_update(of=("self",)).select_related("tier").get(pk=member_id)
@@ -125,6 +124,7 @@ def member_free_shipping_grant(*, member_id: int, now: datetime | None = None) -
             return None
         if not Programme.objects.filter(shop_id=member.shop_id, is_active=True).exists():
             return None
+        reward = free_shipping_perk_reward(member.shop_id)
         return reward_grant(
             customer=member.customer,
             reward=reward,
