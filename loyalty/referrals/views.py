@@ -120,7 +120,7 @@ def referral_page(request: HttpRequest, code: str) -> HttpResponseBase:
         )
         if request.method == "POST":
             if limited := _limited(request, member, language):
-                return customer_page_headers(limited, language=language, posts_form=True)
+                return customer_page_headers(limited, language=language)
             if form.is_valid():
                 device = device_fingerprint(
                     user_agent=request.META.get("HTTP_USER_AGENT", ""),

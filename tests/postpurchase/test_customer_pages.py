@@ -23,6 +23,10 @@ from feedback.cases.tokens import followup_token
 from feedback.models import SurveyRequest
 from feedback.surveys.services import survey_answer_record
 from feedback.tokens import order_token
+from loyalty.ledger import member_for
+from loyalty.models import Programme
+from loyalty.referrals.services import referral_invite
+from loyalty.referrals.views import welcome_token
 from orders.links import preferences_token
 from orders.models import OrderStatus
 from returns.services import ItemChoice, return_request_create
@@ -47,6 +51,7 @@ REVALIDATED = {"tracking:page", "tracking:shipments"}
 # Pages whose form posts back: same-origin, or browsers POST with `Origin: null`.
 WITH_FORM = {"tracking:lookup", "tracking:problem", "returns:lookup", "returns:start"}
 WITH_FORM |= {"returns:detail", "preferences", "feedback:survey", "feedback:review"}
+WITH_FORM |= {"loyalty_referrals:page"}
 
 
 @dataclass(frozen=True)
@@ -124,7 +129,13 @@ def world(shop) -> dict[str, str]:
     )
     assert case is not None
     resolution = case_resolve(case=case, actor=None, kind="apology")
+    Programme.objects.create(shop=shop)
+    referrer = member_for(order.customer)
+    invitation = referral_invite(member_id=referrer.pk, email="new.friend@example.org")
     return {
+        "loyalty_referrals:page:code": referrer.referral_code,
+        "loyalty_referrals:welcome:code": referrer.referral_code,
+        "loyalty_referrals:welcome:token": welcome_token(invitation.referral.pk),
         "token": order.tracking_token,
         "rma": returned.rma,
         "preferences:token": preferences_token(order.customer_id),
