@@ -14,6 +14,37 @@ class LoyaltyConfig(AppConfig):
         # Earning, clawback, bonuses and birthdays hear of orders, returns and reviews here.
         for name, handler, key in SUBSCRIPTIONS:
             events.subscribe(name, handler, key=key)
+        # What the programme owes customers, which the messaging engine schedules and sends.
         message_kinds.register(messages.KINDS, app=self.name)
         # Review points are an incentive the storefront must disclose on every review it shows.
         incentives.review_points_register("loyalty", review_points_offer)
+        self._tiers_and_referrals_ready()
+
+    def _tiers_and_referrals_ready(self) -> None:
+        from loyalty.models.referrals import REFERRAL_STATUS_TONES
+        from loyalty.tiers import subscribers
+        from orders.events import OrderEventName
+        from postpurchase import events, status_tones
+
+        status_tones.register("referral", REFERRAL_STATUS_TONES)
+        # Tiers follow every paid, refunded or cancelled order and every resolved return
+        # (returns' event, heard by name: loyalty never imports returns).
+        for name in (
+            OrderEventName.ORDER_PAID,
+            OrderEventName.ORDER_REFUNDED,
+            OrderEventName.ORDER_CANCELLED,
+            "return_resolved",
+        ):
+            events.subscribe(
+                name, subscribers.order_changed_tier_recompute, key=f"loyalty.{name}.tier"
+            )
+        # A referred friend's first paid order, and one cancelled or refunded before it counted.
+        events.subscribe(
+            OrderEventName.ORDER_PAID,
+            subscribers.order_paid_referral,
+            key="loyalty.order_paid.referral",
+        )
+        for name in (OrderEventName.ORDER_CANCELLED, OrderEventName.ORDER_REFUNDED):
+            events.subscribe(
+                name, subscribers.order_reversed_referral, key=f"loyalty.{name}.referral"
+            )

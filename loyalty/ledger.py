@@ -76,10 +76,16 @@ def member_for(customer: Customer) -> Member:
     for _attempt in range(5):
         try:
             with transaction.atomic():
-                member, _created = Member.objects.get_or_create(
+                member, created = Member.objects.get_or_create(
                     customer=customer,
                     defaults={"shop_id": customer.shop_id, "referral_code": referral_code_new()},
                 )
+                if created:
+                    # New members join the shop's lowest tier (or the one their history
+                    # already reaches), with the move on record.
+                    from loyalty.tiers.services import member_tier_join
+
+                    member_tier_join(member)
                 return member
         except IntegrityError:  # the referral code was taken (1 in 10^12): draw again
             continue

@@ -14,11 +14,18 @@ that finds who is owed it.
 """
 
 from datetime import timedelta
+from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from orders.models import Channel, Purpose
-from postpurchase.message_kinds import MessageKind, TemplateVariable
+from loyalty.models import Referral, TierChange
+from notifications.engine.kinds import flows_ensure_defaults
+from notifications.engine.planning import customer_as_recipient
+from notifications.models import Flow, Message
+from notifications.services import flow_schedule
+from orders.models import Channel, Customer, Purpose
+from postpurchase.message_kinds import MessageKind, MessagePlan, TemplateVariable
 
 POINTS_EARNED = "loyalty_points_earned"
 POINTS_EXPIRING = "loyalty_points_expiring"
@@ -32,7 +39,7 @@ _COMMON = (
     TemplateVariable("available", "Points the customer can spend now", 420),
 )
 
-KINDS = (
+EARNING_KINDS: tuple[MessageKind, ...] = (
     MessageKind(
         name=POINTS_EARNED,
         label=_("Loyalty points earned"),
@@ -72,3 +79,109 @@ KINDS = (
         ),
     ),
 )
+
+
+# --- Tiers and referrals ----------------------------------------------------------------
+# Neither starts on an event: the tier's move and the referral's reward schedule them, in the
+# transaction that makes the change, so each kind's trigger names that action. One message per
+# move up (about the TierChange) and per rewarded referral (about the Referral).
+
+LOYALTY_TIER_UP = "loyalty_tier_up"
+LOYALTY_REFERRAL_REWARDED = "loyalty_referral_rewarded"
+
+_MEMBER_VARIABLES = (
+    TemplateVariable("shop_name", "The shop's name", "Acme Tea"),
+    TemplateVariable("customer_first_name", "The customer's first name (may be blank)", "Ada"),
+)
+
+TIER_REFERRAL_KINDS: tuple[MessageKind, ...] = (
+    MessageKind(
+        name=LOYALTY_TIER_UP,
+        label=_("Loyalty: tier up"),
+        trigger="loyalty_tier_reached",
+        channels=(Channel.EMAIL.value,),
+        purpose=Purpose.TRANSACTIONAL,
+        useful_for=timedelta(days=7),
+        variables=(
+            *_MEMBER_VARIABLES,
+            TemplateVariable("tier_name", "The tier reached", "Gold"),
+            TemplateVariable("previous_tier_name", "The tier left (may be blank)", "Silver"),
+            TemplateVariable("earn_multiplier", "Points per unit, times this", "1.5"),
+            TemplateVariable(
+                "free_shipping_quarterly", "Whether the tier gives free shipping each quarter", True
+            ),
+            TemplateVariable("early_access", "Whether the tier opens early access", True),
+        ),
+        delay_meaning="Sent as soon as the member reaches a higher tier; the delay is not used.",
+    ),
+    MessageKind(
+        name=LOYALTY_REFERRAL_REWARDED,
+        label=_("Loyalty: referral rewarded"),
+        trigger="loyalty_referral_confirmed",
+        channels=(Channel.EMAIL.value,),
+        purpose=Purpose.TRANSACTIONAL,
+        useful_for=timedelta(days=7),
+        variables=(
+            *_MEMBER_VARIABLES,
+            TemplateVariable("points", "The points the referral earned", 500),
+            TemplateVariable("balance", "The member's points to spend now", 1240),
+        ),
+        delay_meaning=(
+            "Sent when the friend's first order has passed its return window and the points "
+            "are booked; the delay is not used."
+        ),
+    ),
+)
+
+
+def _member_message_schedule(
+    *, kind: str, customer: Customer, about: tuple[str, int], context: dict[str, Any]
+) -> list[Message]:
+    """Schedule `kind` for the customer now on the shop's enabled flow of it (none when staff
+    turned it off); the message's dedupe key makes a second call a no-op."""
+    flows_ensure_defaults(shop_id=customer.shop_id)
+    flow = Flow.objects.filter(shop_id=customer.shop_id, kind=kind, is_enabled=True).first()
+    if flow is None:
+        return []
+    plan = MessagePlan(about=about, due=timezone.now() + flow.delay, context=context)
+    return flow_schedule(flow=flow, order=customer_as_recipient(customer), plan=plan)
+
+
+def tier_up_message_schedule(change: TierChange) -> list[Message]:
+    customer = Customer.objects.select_related("shop").get(pk=change.member.customer_id)
+    tier = change.to_tier
+    context = {
+        "shop_name": customer.shop.name,
+        "customer_first_name": customer.first_name,
+        "tier_name": tier.name,
+        "previous_tier_name": change.from_tier.name if change.from_tier else "",
+        "earn_multiplier": format(tier.earn_multiplier.normalize(), "f"),  # 1.5, 2, 10
+        "free_shipping_quarterly": tier.free_shipping_quarterly,
+        "early_access": bool(tier.early_access_tag),
+    }
+    return _member_message_schedule(
+        kind=LOYALTY_TIER_UP, customer=customer, about=("tier_change", change.pk), context=context
+    )
+
+
+def referral_rewarded_message_schedule(referral: Referral, *, points: int) -> list[Message]:
+    member = referral.referrer
+    customer = Customer.objects.select_related("shop").get(pk=member.customer_id)
+    member.refresh_from_db(fields=["available", "reserved"])
+    context = {
+        "shop_name": customer.shop.name,
+        "customer_first_name": customer.first_name,
+        "points": points,
+        "balance": member.spendable,
+    }
+    return _member_message_schedule(
+        kind=LOYALTY_REFERRAL_REWARDED,
+        customer=customer,
+        about=("referral", referral.pk),
+        context=context,
+    )
+
+
+# --- end of tiers and referrals ---
+
+KINDS: tuple[MessageKind, ...] = (*EARNING_KINDS, *TIER_REFERRAL_KINDS)

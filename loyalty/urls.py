@@ -4,6 +4,8 @@ patterns. Fixed prefixes (the referral link's `r/`) come before any `<token>/`."
 from django.urls import include, path
 
 urlpatterns = [
+    # --- Referrals ---
+    path("r/", include("loyalty.referrals.urls")),
     # --- The customer's loyalty page ---
     path("", include("loyalty.pages.urls")),
 ]

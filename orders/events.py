@@ -28,6 +28,10 @@ class OrderEventName(models.TextChoices):
     # A customer's birthday was entered or changed (`customer_upsert`): customer_id, birthday
     # (ISO date or None), changed_at (ISO 8601). Loyalty gives no birthday reward soon after.
     CUSTOMER_BIRTHDAY_CHANGED = "customer_birthday_changed"
+    # Money went back on an order: a refund the platform listed for the first time, or its
+    # payment state moved to partially refunded, refunded or voided (payload: order_id,
+    # customer_id, financial_status, refunds_added).
+    ORDER_REFUNDED = "order_refunded"
 
 
 events.declare(OrderEventName.values, app="orders")

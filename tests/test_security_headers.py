@@ -215,6 +215,8 @@ def world(shop):
         "provider": "easypost",
         "key": "0f766e",
         "app_label": "orders",
+        # A referral link's code (none open: the friendly 404 carries the headers too).
+        "code": "NOSUCHCD",
     }
     return {"owner": owner, "ops": ops, "by_name": by_name, "by_param": by_param}
 

@@ -30,6 +30,7 @@ from loyalty.models import (
     Programme,
     Subject,
 )
+from loyalty.referrals.services import referral_on_order_confirmed
 from orders.models import Order
 
 logger = logging.getLogger(__name__)
@@ -277,6 +278,8 @@ def earning_confirm(*, earning_id: int, now: datetime | None = None) -> int:
             # message's key is the order), the others hear of them now they are theirs.
             member = Member.objects.get(pk=earning.member_id)
             points_earned_notify(order=earning.order, member=member, points=points, pending=False)
+    # A referred friend's first order past its window is what rewards their referrer.
+    referral_on_order_confirmed(earning.order_id, now=now)
     return points
 
 

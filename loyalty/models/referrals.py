@@ -19,6 +19,39 @@ class ReferralStatus(models.TextChoices):
     FLAGGED = "flagged", _("Flagged for review")
 
 
+# Staff may clear a flagged or refused referral (back to where the friend is) or refuse one; a
+# friend's first order cancelled before it was confirmed leaves them invited: the next counts.
+REFERRAL_TRANSITIONS: dict[str, set[str]] = {
+    ReferralStatus.INVITED: {
+        ReferralStatus.ORDERED,
+        ReferralStatus.REFUSED,
+        ReferralStatus.FLAGGED,
+    },
+    ReferralStatus.ORDERED: {
+        ReferralStatus.REWARDED,
+        ReferralStatus.REFUSED,
+        ReferralStatus.FLAGGED,
+        ReferralStatus.INVITED,
+    },
+    ReferralStatus.FLAGGED: {
+        ReferralStatus.INVITED,
+        ReferralStatus.ORDERED,
+        ReferralStatus.REFUSED,
+    },
+    ReferralStatus.REFUSED: {ReferralStatus.INVITED, ReferralStatus.ORDERED},
+    ReferralStatus.REWARDED: set(),
+}
+
+# The chip tone of each status on the staff pages (`postpurchase.status_tones`, "referral").
+REFERRAL_STATUS_TONES: dict[str, str] = {
+    ReferralStatus.INVITED: "info",
+    ReferralStatus.ORDERED: "info",
+    ReferralStatus.REWARDED: "success",
+    ReferralStatus.REFUSED: "critical",
+    ReferralStatus.FLAGGED: "attention",
+}
+
+
 class Referral(TimeStampedModel):
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
     referrer = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="referrals")
@@ -32,6 +65,9 @@ class Referral(TimeStampedModel):
     # A hash of the friend's device (the referral page's client hints and address), never the
     # raw values.
     device_fingerprint = models.CharField(max_length=64, blank=True)
+    # A hash of the friend's first order's shipping address, normalised: one address behind
+    # several referrals is flagged.
+    address_fingerprint = models.CharField(max_length=64, blank=True)
     rewarded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -39,4 +75,20 @@ class Referral(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(fields=["shop", "friend"], name="uniq_loyalty_referral_friend")
         ]
-        indexes = [models.Index(fields=["referrer", "status", "rewarded_at"])]
+        indexes = [
+            models.Index(fields=["referrer", "status", "rewarded_at"]),
+            models.Index(
+                fields=["shop", "device_fingerprint"],
+                condition=~models.Q(device_fingerprint=""),
+                name="loyalty_referral_device",
+            ),
+            models.Index(
+                fields=["shop", "address_fingerprint"],
+                condition=~models.Q(address_fingerprint=""),
+                name="loyalty_referral_address",
+            ),
+            models.Index(fields=["shop", "status", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"referral {self.pk}: {self.get_status_display()}"

@@ -61,6 +61,11 @@ PAID_FINANCIAL_STATUSES = frozenset(
 )
 # The shop kept none of the customer's money: the payment was voided or all of it went back.
 REVERSED_FINANCIAL_STATUSES = frozenset({FinancialStatus.VOIDED, FinancialStatus.REFUNDED})
+# Some or all of the money went back (or the payment was voided): `order_refunded` is published
+# when an order moves into one of these.
+MONEY_BACK_FINANCIAL_STATUSES = frozenset(
+    {FinancialStatus.PARTIALLY_REFUNDED, FinancialStatus.REFUNDED, FinancialStatus.VOIDED}
+)
 
 # The payment's chip on the order page (`postpurchase.status_tones`, kind "payment").
 FINANCIAL_STATUS_TONES: dict[str, str] = {

@@ -18,6 +18,7 @@ from orders.models import (
     Shop,
     Variant,
 )
+from orders.models.orders import MONEY_BACK_FINANCIAL_STATUSES
 from orders.services.customers import customer_upsert
 from orders.services.data import LineItemData, OrderData
 from orders.services.payments import order_payment_status_record, order_refunds_record
@@ -89,6 +90,7 @@ def order_ingest(*, shop: Shop, data: OrderData, publish: bool = True) -> OrderI
 
     `publish=False` is for backfilled history, which must not trigger messages."""
     order, created = _lock_or_create(shop, data)
+    payment_before = order.financial_status
     if not created:
         if order.source_fingerprint == data.fingerprint():
             return OrderIngestResult(order, created=False, changed=False)
@@ -121,7 +123,20 @@ def order_ingest(*, shop: Shop, data: OrderData, publish: bool = True) -> OrderI
         order_mark_paid(order=order, paid_at=data.paid_at, publish=publish)
     if data.financial_status:
         order_payment_status_record(order=order, status=data.financial_status, publish=publish)
-    order_refunds_record(order=order, refunds=data.refunds)
+    refunds_added = order_refunds_record(order=order, refunds=data.refunds)
+    moved_to_money_back = (
+        order.financial_status != payment_before
+        and order.financial_status in MONEY_BACK_FINANCIAL_STATUSES
+    )
+    if publish and (refunds_added or moved_to_money_back):
+        events.publish(
+            name=OrderEventName.ORDER_REFUNDED,
+            shop_id=shop.pk,
+            order_id=order.pk,
+            customer_id=order.customer_id,
+            financial_status=order.financial_status,
+            refunds_added=refunds_added,
+        )
     if data.cancelled_at and order.status != OrderStatus.CANCELLED:
         order_cancel(order=order, reason=data.cancel_reason, at=data.cancelled_at, publish=publish)
     return OrderIngestResult(order, created=created, changed=True)

@@ -259,6 +259,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "loyalty.tasks.ledger_check_task",
         "schedule": crontab(minute=10, hour=4),
     },
+    # Loyalty tiers: yearly reviews and orders leaving the 12-month window, nightly; each
+    # quarter's free-shipping perk, daily (so a member new to the tier gets it the next day).
+    "loyalty-tiers-recompute": {
+        "task": "loyalty.tasks.members_tier_recompute_task",
+        "schedule": crontab(minute=50, hour=1),
+    },
+    "loyalty-free-shipping-perk": {
+        "task": "loyalty.tasks.members_free_shipping_grant_task",
+        "schedule": crontab(minute=20, hour=2),
+    },
+    # Referrers whose friend's first order has passed its return window.
+    "loyalty-referrals-confirm": {
+        "task": "loyalty.tasks.referrals_confirm_due_task",
+        "schedule": crontab(minute=35),
+    },
 }
 
 # --- Auth, i18n, static -------------------------------------------------------------------

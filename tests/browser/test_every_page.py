@@ -22,7 +22,10 @@ from feedback.cases.tokens import followup_token
 from feedback.models import SurveyRequest
 from feedback.surveys.services import survey_answer_record
 from feedback.tokens import order_token
-from loyalty.models import Programme
+from loyalty.ledger import member_for
+from loyalty.models import Member, Programme, Reward
+from loyalty.referrals.services import referral_invite
+from loyalty.referrals.views import welcome_token
 from loyalty.tokens import loyalty_token
 from orders.links import preferences_path
 from orders.models import StaffInvitation, StaffRole
@@ -77,7 +80,25 @@ PARAMETERS: dict[str, Callable[[Any], dict[str, Any]]] = {
         "shop": w.shop.slug,
         "product": w.review.product.external_id,
     },
+    "loyalty_referrals:page": lambda w: {"code": _referrer(w).referral_code},
+    "loyalty_referrals:welcome": lambda w: _referral_welcome(w),
 }
+
+
+def _referrer(world: Any) -> Member:
+    """The world's customer as a member of a programme that welcomes friends with 15 % off."""
+    intro = Reward.objects.create(
+        shop=world.shop, name="Welcome", kind="percent_off", value=15, points_price=0
+    )
+    Programme.objects.get_or_create(shop=world.shop, defaults={"referral_friend_reward": intro})
+    return member_for(world.order.customer)
+
+
+def _referral_welcome(world: Any) -> dict[str, Any]:
+    """The welcome page a friend lands on, their code shown."""
+    member = _referrer(world)
+    invitation = referral_invite(member_id=member.pk, email="new.friend@example.org")
+    return {"code": member.referral_code, "token": welcome_token(invitation.referral.pk)}
 
 
 def _answered_survey_token(world: Any) -> str:

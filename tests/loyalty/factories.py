@@ -38,3 +38,21 @@ class RewardFactory(factory.django.DjangoModelFactory):
     kind = RewardKind.AMOUNT_OFF
     value = Decimal("5.00")
     points_price = 500
+
+
+def three_tiers(shop, *, basis: str = "spend") -> tuple[Tier, Tier, Tier]:
+    """Bronze (0), Silver (200) and Gold (500: 1.5x points, quarterly free shipping, early
+    access) in a programme on `basis`."""
+    LoyaltyProgrammeFactory(shop=shop, tier_basis=basis)
+    bronze = TierFactory(shop=shop, name="Bronze", rank=0, threshold=Decimal("0"))
+    silver = TierFactory(shop=shop, name="Silver", rank=1, threshold=Decimal("200"))
+    gold = TierFactory(
+        shop=shop,
+        name="Gold",
+        rank=2,
+        threshold=Decimal("500"),
+        earn_multiplier=Decimal("1.5"),
+        free_shipping_quarterly=True,
+        early_access_tag="vip-early-access",
+    )
+    return bronze, silver, gold

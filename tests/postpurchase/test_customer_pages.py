@@ -23,7 +23,10 @@ from feedback.cases.tokens import followup_token
 from feedback.models import SurveyRequest
 from feedback.surveys.services import survey_answer_record
 from feedback.tokens import order_token
+from loyalty.ledger import member_for
 from loyalty.models import Programme
+from loyalty.referrals.services import referral_invite
+from loyalty.referrals.views import welcome_token
 from loyalty.tokens import loyalty_token
 from orders.links import preferences_token
 from orders.models import OrderStatus
@@ -51,7 +54,7 @@ REVALIDATED = {"tracking:page", "tracking:shipments"}
 # Pages whose form posts back: same-origin, or browsers POST with `Origin: null`.
 WITH_FORM = {"tracking:lookup", "tracking:problem", "returns:lookup", "returns:start"}
 WITH_FORM |= {"returns:detail", "preferences", "feedback:survey", "feedback:review"}
-WITH_FORM |= {"loyalty:page"}
+WITH_FORM |= {"loyalty:page", "loyalty_referrals:page"}
 
 
 @dataclass(frozen=True)
@@ -130,7 +133,12 @@ def world(shop) -> dict[str, str]:
     assert case is not None
     resolution = case_resolve(case=case, actor=None, kind="apology")
     Programme.objects.create(shop=shop)
+    referrer = member_for(order.customer)
+    invitation = referral_invite(member_id=referrer.pk, email="new.friend@example.org")
     return {
+        "loyalty_referrals:page:code": referrer.referral_code,
+        "loyalty_referrals:welcome:code": referrer.referral_code,
+        "loyalty_referrals:welcome:token": welcome_token(invitation.referral.pk),
         "token": order.tracking_token,
         "rma": returned.rma,
         "preferences:token": preferences_token(order.customer_id),
