@@ -59,6 +59,8 @@ SHOP_PROFILE_EDIT = "shop_profile_edit"
 REVIEW_REPLY = "review_reply"
 REVIEW_MODERATE = "review_moderate"
 REVIEW_INCENTIVE_EDIT = "review_incentive_edit"
+LOYALTY_SETTINGS = "loyalty_settings"
+LOYALTY_ADJUST = "loyalty_adjust"
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,10 @@ POLICY: Mapping[str, Rule] = {
     REVIEW_REPLY: Rule(AGENT, "reply to reviews"),
     REVIEW_MODERATE: Rule(MANAGER, "publish or reject reviews and flag their photos"),
     REVIEW_INCENTIVE_EDIT: Rule(MANAGER, "change the review incentive"),
+    # What points are worth and who may book them is the shop's money: managers and owners;
+    # agents read the programme and its members.
+    LOYALTY_SETTINGS: Rule(MANAGER, "change the loyalty programme"),
+    LOYALTY_ADJUST: Rule(MANAGER, "adjust a member's points"),
 }
 
 

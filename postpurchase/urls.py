@@ -36,6 +36,7 @@ urlpatterns = [
     path("dashboard/feedback/reviews/", include("feedback.reviews.dashboard.urls")),
     path("dashboard/feedback/cases/", include("feedback.cases.urls")),
     path("dashboard/settings/", include("orders.shop_settings.urls")),
+    path("dashboard/loyalty/", include("loyalty.dashboard.urls")),
     path("api/v1/", include("orders.api.urls")),
     path("webhooks/", include("orders.ingest.urls")),
     path("webhooks/", include("notifications.urls")),

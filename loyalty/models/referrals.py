@@ -39,4 +39,8 @@ class Referral(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(fields=["shop", "friend"], name="uniq_loyalty_referral_friend")
         ]
-        indexes = [models.Index(fields=["referrer", "status", "rewarded_at"])]
+        indexes = [
+            models.Index(fields=["referrer", "status", "rewarded_at"]),
+            # The dashboard's referrals made in a range.
+            models.Index(fields=["shop", "created_at"]),
+        ]

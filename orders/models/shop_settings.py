@@ -15,6 +15,8 @@ class SettingsArea(models.TextChoices):
     SENDER = "sender", "Sender identity"
     PROFILE = "profile", "Profile and branding"
     INTEGRATIONS = "integrations", "Integrations"
+    # The loyalty programme's rules, tiers and rewards, edited on the loyalty pages.
+    LOYALTY = "loyalty", "Loyalty programme"
 
 
 class SettingsChange(models.Model):
