@@ -12,7 +12,21 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, TruncDate
 from django.http import Http404
 from django.utils import timezone
@@ -396,47 +410,46 @@ def _weekly_flows(shop: Shop, period: Period, zone: zoneinfo.ZoneInfo) -> list[W
 
 
 _BUYERS_SQL = """
-WITH spans(span, since, until) AS (VALUES ('cur', %s::timestamptz, %s::timestamptz),
-                                          ('prev', %s::timestamptz, %s::timestamptz)),
-buyers AS (
-    SELECT s.span, o.customer_id,
-           COUNT(*) AS orders,
-           COALESCE(SUM(o.total) FILTER (WHERE o.currency = %s), 0) AS revenue,
-           COUNT(*) FILTER (WHERE o.currency = %s) AS revenue_orders,
-           EXISTS (SELECT 1 FROM {member} m
-                   WHERE m.customer_id = o.customer_id AND m.created_at < s.until) AS is_member
-    FROM {order} o JOIN spans s ON o.placed_at >= s.since AND o.placed_at < s.until
-    WHERE o.shop_id = %s AND o.customer_id IS NOT NULL AND o.status <> %s
-      AND NOT (o.financial_status = ANY(%s))
-    GROUP BY s.span, s.until, o.customer_id
-)
 SELECT span, is_member, COUNT(*), COUNT(*) FILTER (WHERE orders >= 2), SUM(orders),
        SUM(revenue), SUM(revenue_orders)
-FROM buyers GROUP BY span, is_member
+FROM ({buyers}) AS buyers GROUP BY span, is_member
 """
 
 
 def _buyer_groups(
     shop: Shop, period: Period, zone: zoneinfo.ZoneInfo
 ) -> dict[tuple[str, bool], BuyerGroup]:
-    """One query over the shop's orders of both ranges (the (shop, -placed_at) index): per
-    range, members (joined before the range's end) and other customers."""
-    sql = _BUYERS_SQL.format(member=Member._meta.db_table, order=Order._meta.db_table)
+    """One query over the shop's orders of both ranges (the (shop, -placed_at) index): each
+    customer's orders per range, then per range members (joined before the range's end) and
+    other customers."""
     since, until = period.bounds(zone)
-    before_since, before_until = period.previous.bounds(zone)
-    params = [
-        since,
-        until,
-        before_since,
-        before_until,
-        shop.currency,
-        shop.currency,
-        shop.pk,
-        OrderStatus.CANCELLED.value,
-        [status.value for status in REVERSED_FINANCIAL_STATUSES],
-    ]
+    before_since, _ = period.previous.bounds(zone)
+    in_shop_currency = Q(currency=shop.currency)
+    buyers = (
+        Order.objects.filter(
+            shop=shop, customer__isnull=False, placed_at__gte=before_since, placed_at__lt=until
+        )
+        .exclude(status=OrderStatus.CANCELLED)
+        .exclude(financial_status__in=REVERSED_FINANCIAL_STATUSES)
+        .annotate(
+            span=Case(When(placed_at__gte=since, then=Value("cur")), default=Value("prev")),
+            is_member=Case(
+                When(placed_at__gte=since, then=Exists(_joined_before(until))),
+                default=Exists(_joined_before(since)),
+                output_field=BooleanField(),
+            ),
+        )
+        .values("span", "customer_id", "is_member")
+        .annotate(
+            orders=Count("pk"),
+            revenue=Coalesce(Sum("total", filter=in_shop_currency), Value(Decimal("0"))),
+            revenue_orders=Count("pk", filter=in_shop_currency),
+        )
+        .order_by()
+    )
+    inner, params = buyers.query.sql_with_params()
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_BUYERS_SQL.format(buyers=inner), params)
         rows = cursor.fetchall()
     return {
         (span, is_member): BuyerGroup(
@@ -448,6 +461,10 @@ def _buyer_groups(
         )
         for span, is_member, customers, repeaters, orders, revenue, revenue_orders in rows
     }
+
+
+def _joined_before(moment: datetime) -> QuerySet[Member]:
+    return Member.objects.filter(customer_id=OuterRef("customer_id"), created_at__lt=moment)
 
 
 def _referral_counts(
@@ -506,9 +523,9 @@ def _members_and_balances(shop: Shop, period: Period, zone: zoneinfo.ZoneInfo) -
         total=Count("pk"),
         new_cur=Count("pk", filter=Q(created_at__gte=since, created_at__lt=until)),
         new_prev=Count("pk", filter=Q(created_at__gte=before_since, created_at__lt=since)),
-        available=Coalesce(Sum("available", filter=Q(available__gt=0)), 0),
-        pending=Coalesce(Sum("pending"), 0),
-        reserved=Coalesce(Sum("reserved"), 0),
+        held_available=Coalesce(Sum("available", filter=Q(available__gt=0)), 0),
+        held_pending=Coalesce(Sum("pending"), 0),
+        held_reserved=Coalesce(Sum("reserved"), 0),
         in_debt=Count("pk", filter=Q(available__lt=0)),
         debt=Coalesce(Sum("available", filter=Q(available__lt=0)), 0),
     )
@@ -554,9 +571,9 @@ def loyalty_numbers(*, shop: Shop, programme: Programme, period: Period) -> Loya
         as_of=timezone.now(),
         point_value=programme.point_value,
         currency=shop.currency,
-        available_points=members["available"],
-        pending_points=members["pending"],
-        reserved_points=members["reserved"],
+        available_points=members["held_available"],
+        pending_points=members["held_pending"],
+        reserved_points=members["held_reserved"],
         members_in_debt=members["in_debt"],
         debt_points=-members["debt"],
     )

@@ -76,7 +76,8 @@ class _LoyaltyView(DashboardView):
     tab = ""
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        kwargs.setdefault("programme", selectors.programme_for_shop(shop=self.shop))
+        if "programme" not in kwargs:
+            kwargs["programme"] = selectors.programme_for_shop(shop=self.shop)
         return super().get_context_data(tab=self.tab, **kwargs)
 
 

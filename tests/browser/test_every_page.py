@@ -51,6 +51,7 @@ NOT_PAGES = {
     "tracking:shipments": "the parcels block the tracking page refreshes itself with",
     "logout": "a POST that signs out and redirects",
     "feedback:score": "a survey email's one-tap link: records the score, redirects to the survey",
+    "loyalty_dashboard:preview": "the earning preview the settings page swaps in as you type",
 }
 
 # How to fill a customer page's parameters from the world's objects.
