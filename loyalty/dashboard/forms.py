@@ -198,7 +198,8 @@ class _ShopFormSet(forms.BaseModelFormSet):
 
     @property
     def empty_form(self) -> forms.ModelForm:
-        return self.form(
+        form_class: Any = self.form
+        return form_class(
             auto_id=self.auto_id,
             prefix=self.add_prefix("__prefix__"),
             empty_permitted=True,

@@ -390,7 +390,7 @@ def _weekly_flows(shop: Shop, period: Period, zone: zoneinfo.ZoneInfo) -> list[W
         )
         .annotate(day=TruncDate("created_at", tzinfo=zone))
         .values("day", "kind")
-        .annotate(points=Sum(F("available_delta") + F("pending_delta")))
+        .annotate(moved=Sum(F("available_delta") + F("pending_delta")))
         .order_by()
     )
     issued: dict[date, int] = {}
@@ -398,9 +398,9 @@ def _weekly_flows(shop: Shop, period: Period, zone: zoneinfo.ZoneInfo) -> list[W
     for row in rows:
         week = period.first + timedelta(days=((row["day"] - period.first).days // 7) * 7)
         if row["kind"] == EntryKind.EARN:
-            issued[week] = issued.get(week, 0) + row["points"]
+            issued[week] = issued.get(week, 0) + row["moved"]
         else:
-            redeemed[week] = redeemed.get(week, 0) - row["points"]
+            redeemed[week] = redeemed.get(week, 0) - row["moved"]
     weeks = []
     week = period.first
     while week <= period.last:
@@ -535,7 +535,7 @@ def _tier_distribution(shop: Shop) -> list[TierCount]:
     """Members per tier now, lowest tier first, those without a tier (yet) last."""
     tiers = list(tiers_for_shop(shop=shop))
     rows = Member.objects.filter(shop=shop).values("tier_id").annotate(n=Count("pk")).order_by()
-    counts = {row["tier_id"]: row["n"] for row in rows}
+    counts: dict[int | None, int] = {row["tier_id"]: row["n"] for row in rows}
     shown = [TierCount(tier.name, counts.get(tier.pk, 0)) for tier in tiers]
     if counts.get(None):
         shown.append(TierCount("", counts[None]))

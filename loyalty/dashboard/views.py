@@ -9,7 +9,7 @@ managers and owners change the programme and adjust points."""
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar, cast
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -51,22 +51,42 @@ MEMBERS_PER_PAGE = 50
 ENTRIES_PER_PAGE = 25
 CHANGES_SHOWN = 20
 
+
+def _heading(text: Any) -> str:
+    """A lazily translated column heading, read in the staff member's language when shown."""
+    return cast(str, text)
+
+
 MEMBER_COLUMNS = [
     Column(
-        gettext_lazy("Member"), key="name", order_by=("customer__last_name", "customer__first_name")
+        _heading(gettext_lazy("Member")),
+        key="name",
+        order_by=("customer__last_name", "customer__first_name"),
     ),
-    Column(gettext_lazy("Tier"), key="tier", order_by=("tier__rank",), descending_first=True),
-    Column(gettext_lazy("Available"), key="available", numeric=True, descending_first=True),
-    Column(gettext_lazy("Pending"), key="pending", numeric=True, descending_first=True),
-    Column(gettext_lazy("Expiring in 30 days"), numeric=True),
     Column(
-        gettext_lazy("Earned in all"),
+        _heading(gettext_lazy("Tier")),
+        key="tier",
+        order_by=("tier__rank",),
+        descending_first=True,
+    ),
+    Column(
+        _heading(gettext_lazy("Available")), key="available", numeric=True, descending_first=True
+    ),
+    Column(_heading(gettext_lazy("Pending")), key="pending", numeric=True, descending_first=True),
+    Column(_heading(gettext_lazy("Expiring in 30 days")), numeric=True),
+    Column(
+        _heading(gettext_lazy("Earned in all")),
         key="earned",
         order_by=("lifetime_earned",),
         numeric=True,
         descending_first=True,
     ),
-    Column(gettext_lazy("Joined"), key="joined", order_by=("created_at",), descending_first=True),
+    Column(
+        _heading(gettext_lazy("Joined")),
+        key="joined",
+        order_by=("created_at",),
+        descending_first=True,
+    ),
 ]
 MEMBER_DEFAULT_SORT = "-available"
 
@@ -202,7 +222,10 @@ class SettingsView(_LoyaltyView):
     """The programme's rules, tiers and rewards, each its own form; agents read them."""
 
     template_name = "loyalty/dashboard/settings.html"
-    permission = {"GET": permissions.DASHBOARD_VIEW, "POST": permissions.LOYALTY_SETTINGS}
+    permission: ClassVar[str | Mapping[str, str] | None] = {
+        "GET": permissions.DASHBOARD_VIEW,
+        "POST": permissions.LOYALTY_SETTINGS,
+    }
     tab = "settings"
 
     def post(self, request: StaffRequest) -> HttpResponse:

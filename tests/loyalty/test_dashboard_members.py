@@ -41,9 +41,10 @@ def _member(shop, email: str, first: str, last: str, points: int = 0, tier: Tier
     if points:
         entry_book(
             member.pk,
-            Booking(kind=EntryKind.ADJUST, key=f"seed:{email}", subject=Subject.STAFF,
-                    available=points),
-        )  # fmt: skip
+            Booking(
+                kind=EntryKind.ADJUST, key=f"seed:{email}", subject=Subject.STAFF, available=points
+            ),
+        )
     if tier is not None:
         Member.objects.filter(pk=member.pk).update(tier=tier)
     return member
@@ -55,8 +56,10 @@ def _names(html: str) -> list[str]:
 
 @pytest.fixture
 def members(shop):
-    ada = programme_with_member(shop, CustomerFactory(shop=shop, email="ada@example.org",
-                                                      first_name="Ada", last_name="Lovelace"))  # fmt: skip
+    ada = programme_with_member(
+        shop,
+        CustomerFactory(shop=shop, email="ada@example.org", first_name="Ada", last_name="Lovelace"),
+    )
     gold = Tier.objects.get(shop=shop, name="Gold")
     bob = _member(shop, "bob@example.org", "Bob", "Byte", points=50, tier=gold)
     cy = _member(shop, "cy@example.org", "Cy", "Cipher", points=900)
@@ -135,9 +138,13 @@ def test_a_members_page_shows_balances_tier_history_ledger_in_words_and_lots(cli
     member = programme_with_member(shop, customer, order)
     bronze, silver = Tier.objects.filter(shop=shop).order_by("rank")[:2]
     TierChange.objects.create(
-        shop=shop, member=member, from_tier=bronze, to_tier=silver, reason="qualified",
+        shop=shop,
+        member=member,
+        from_tier=bronze,
+        to_tier=silver,
+        reason="qualified",
         at=timezone.now(),
-    )  # fmt: skip
+    )
     _login(client, shop, StaffRole.AGENT)
 
     html = client.get(reverse("loyalty_dashboard:member", args=[member.pk])).content.decode()

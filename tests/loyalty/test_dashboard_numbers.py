@@ -133,9 +133,13 @@ def world():
         ]
         for member, before, after, when in moves:
             TierChange.objects.create(
-                shop=shop, member=member, from_tier=before, to_tier=after, reason="qualified",
+                shop=shop,
+                member=member,
+                from_tier=before,
+                to_tier=after,
+                reason="qualified",
                 at=when,
-            )  # fmt: skip
+            )
         yield shop
 
 
@@ -219,7 +223,8 @@ def test_the_page_shows_the_figures_with_the_as_of_time(client, world):
     assert "<strong>6.60 USD</strong>" in html
     assert "As of Jun 30, 2026, 12:00" in html
     assert "0.02 USD a point" in html
-    assert "76.67 USD" in html and "35.00 USD" in html
+    assert "76.67 USD" in html
+    assert "35.00 USD" in html
     assert "Invited to rewarded: 20.0 %" in html
 
 

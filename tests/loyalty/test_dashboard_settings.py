@@ -97,9 +97,11 @@ def test_a_shop_without_a_programme_sees_the_empty_state_and_a_manager_starts_on
         ("Silver", Decimal("250"), Decimal("1.25")),
         ("Gold", Decimal("1000"), Decimal("1.50")),
     ]
-    assert tiers[2].free_shipping_quarterly and tiers[2].early_access_tag
+    assert tiers[2].free_shipping_quarterly
+    assert tiers[2].early_access_tag
     offered = Reward.objects.filter(shop=shop, is_active=True)
-    assert offered.count() == 3 and all(r.points_price > 0 for r in offered)
+    assert offered.count() == 3
+    assert all(r.points_price > 0 for r in offered)
     assert programme.referral_friend_reward.shop == shop
     assert SettingsChange.objects.get(shop=shop, area=SettingsArea.LOYALTY).action == (
         "loyalty.started"
@@ -142,7 +144,8 @@ def test_a_rules_change_is_saved_and_recorded_with_before_and_after(client, shop
         "review_points": [50, 75],
     }
     page = client.get(SETTINGS).content.decode()
-    assert "Rules changed" in page and "points per unit: 1 → 2" in page
+    assert "Rules changed" in page
+    assert "points per unit: 1 → 2" in page
 
 
 @pytest.mark.parametrize(
