@@ -36,8 +36,10 @@ def entry_words(entry: LedgerEntry) -> str:
         }.get(Subject(entry.subject))
         if bonus:
             return f"{n} {bonus}"
-        if number:
+        if number and entry.pending_delta > 0:
             return _("%(n)s for order %(number)s (pending)") % {"n": n, "number": number}
+        if number:
+            return _("%(n)s for order %(number)s") % {"n": n, "number": number}
         return _("%(n)s earned") % {"n": n}
     if kind == EntryKind.CONFIRM:
         if number:
