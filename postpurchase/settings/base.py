@@ -236,6 +236,29 @@ CELERY_BEAT_SCHEDULE = {
         "task": "feedback.tasks.feedback_rollups_nightly_task",
         "schedule": crontab(minute=40, hour=3),
     },
+    # Loyalty: pending points confirmed once their return window closed, birthday and
+    # anniversary bonuses on the customer's day, lots expired and their reminders, and the
+    # nightly check that every balance is the sum of its entries.
+    "loyalty-earnings-confirm": {
+        "task": "loyalty.tasks.earnings_confirm_due_task",
+        "schedule": crontab(minute=22),
+    },
+    "loyalty-occasions-award": {
+        "task": "loyalty.tasks.occasions_award_due_task",
+        "schedule": crontab(minute=4),
+    },
+    "loyalty-lots-expire": {
+        "task": "loyalty.tasks.lots_expire_due_task",
+        "schedule": crontab(minute=34),
+    },
+    "loyalty-expiry-reminders": {
+        "task": "loyalty.tasks.expiry_reminders_send_task",
+        "schedule": crontab(minute=50, hour=9),
+    },
+    "loyalty-ledger-check": {
+        "task": "loyalty.tasks.ledger_check_task",
+        "schedule": crontab(minute=10, hour=4),
+    },
 }
 
 # --- Auth, i18n, static -------------------------------------------------------------------
@@ -280,8 +303,10 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # Refunds of returned Shopify orders requested through Shopify's Admin API (off: staff refund
 # by hand). The shop's `shopify_access_token` needs the write_orders scope.
 RETURNS_SHOPIFY_REFUNDS = env.bool("RETURNS_SHOPIFY_REFUNDS", default=False)
+# The Admin API's base for every call to a shop (`orders.shopify_admin`); GraphQL is at
+# `{base}/graphql.json`. A stable version whose discount inputs take `context`.
 SHOPIFY_ADMIN_API_URL = env.str(
-    "SHOPIFY_ADMIN_API_URL", default="https://{domain}/admin/api/2024-10"
+    "SHOPIFY_ADMIN_API_URL", default="https://{domain}/admin/api/2026-10"
 )
 
 LANGUAGE_CODE = "en"
@@ -378,7 +403,8 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Postpurchase API",
-    "DESCRIPTION": "Orders, shipments, tracking events and customers of one shop.",
+    "DESCRIPTION": "Orders, shipments, tracking events and customers of one shop, and their "
+    "loyalty points.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -394,6 +420,8 @@ SPECTACULAR_SETTINGS = {
         "ShipmentStatusEnum": "orders.models.ShipmentStatus",
         "TrackingStatusEnum": "orders.models.TrackingStatus",
         "ConsentStatusEnum": "orders.models.ConsentStatus",
+        "LedgerEntryKindEnum": "loyalty.models.EntryKind",
+        "LedgerEntrySubjectEnum": "loyalty.models.Subject",
     },
 }
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('loyalty', '0001_ledger'),
+        ('loyalty', '0002_earning_lines'),
     ]
 
     operations = [
