@@ -209,6 +209,8 @@ def world(shop):
         "shop_settings:staff_invitation_revoke": {"pk": 1},
         "loyalty_dashboard:member": {"pk": member.pk},
         "loyalty_dashboard:member_adjust": {"pk": member.pk},
+        "loyalty_api:account": {"id": order.customer_id},
+        "loyalty_api:adjustments": {"id": order.customer_id},
     }
     by_param = {
         "path": "no-such-endpoint/",
