@@ -7,9 +7,11 @@ class LoyaltyConfig(AppConfig):
 
     def ready(self) -> None:
         from loyalty import messages
+        from loyalty.dashboard.tones import REDEMPTION_STATUS_TONES, REFERRAL_STATUS_TONES
         from loyalty.earning.bonuses import review_points_offer
         from loyalty.earning.subscribers import SUBSCRIPTIONS
-        from postpurchase import events, incentives, message_kinds
+        from postpurchase import events, incentives, message_kinds, status_tones
+        from postpurchase.shell.nav import NavSection, nav_register
 
         # Earning, clawback, bonuses and birthdays hear of orders, returns and reviews here.
         for name, handler, key in SUBSCRIPTIONS:
@@ -20,13 +22,21 @@ class LoyaltyConfig(AppConfig):
         incentives.review_points_register("loyalty", review_points_offer)
         self._tiers_and_referrals_ready()
 
+        status_tones.register("redemption", REDEMPTION_STATUS_TONES)
+        status_tones.register("referral", REFERRAL_STATUS_TONES)
+        # The Loyalty section, after Feedback as the UI guide lists the sections; it opens on
+        # the programme's numbers (members and settings are tabs beside them).
+        nav_register(
+            NavSection(
+                key="loyalty", label="Loyalty", url_name="loyalty_dashboard:overview", order=47
+            )
+        )
+
     def _tiers_and_referrals_ready(self) -> None:
-        from loyalty.models.referrals import REFERRAL_STATUS_TONES
         from loyalty.tiers import subscribers
         from orders.events import OrderEventName
-        from postpurchase import events, status_tones
+        from postpurchase import events
 
-        status_tones.register("referral", REFERRAL_STATUS_TONES)
         # Tiers follow every paid, refunded or cancelled order and every resolved return
         # (returns' event, heard by name: loyalty never imports returns).
         for name in (

@@ -61,6 +61,8 @@ REVIEW_MODERATE = "review_moderate"
 REVIEW_INCENTIVE_EDIT = "review_incentive_edit"
 SURVEY_SETTINGS_EDIT = "survey_settings_edit"
 CASE_POLICY_EDIT = "case_policy_edit"
+LOYALTY_SETTINGS = "loyalty_settings"
+LOYALTY_ADJUST = "loyalty_adjust"
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,10 @@ POLICY: Mapping[str, Rule] = {
     SURVEY_SETTINGS_EDIT: Rule(MANAGER, "change the survey settings"),
     # How fast cases must be answered: agents work to it, managers set it.
     CASE_POLICY_EDIT: Rule(MANAGER, "change the case policy"),
+    # What points are worth and who may book them is the shop's money: managers and owners;
+    # agents read the programme and its members.
+    LOYALTY_SETTINGS: Rule(MANAGER, "change the loyalty programme"),
+    LOYALTY_ADJUST: Rule(MANAGER, "adjust a member's points"),
 }
 
 

@@ -37,6 +37,7 @@ urlpatterns = [
     path("dashboard/feedback/cases/", include("feedback.cases.urls")),
     path("dashboard/feedback/settings/", include("feedback.configuration.urls")),
     path("dashboard/settings/", include("orders.shop_settings.urls")),
+    path("dashboard/loyalty/", include("loyalty.dashboard.urls")),
     # Before orders' API: its last pattern answers every other /api/v1/ path with a 404.
     path("api/v1/", include("loyalty.api.urls")),
     path("api/v1/", include("orders.api.urls")),

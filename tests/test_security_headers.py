@@ -45,6 +45,7 @@ from tests.factories import (
     UserFactory,
     VariantFactory,
 )
+from tests.loyalty.dashboard_helpers import programme_with_member
 
 pytestmark = pytest.mark.django_db
 
@@ -160,6 +161,7 @@ def world(shop):
     )
     review = held_review(shop)
     reviewed = review.product
+    member = programme_with_member(shop, order.customer, order)
     by_name: dict[str, dict[str, Any]] = {
         "feedback:review": {"token": order_token(review.order)},
         "feedback:reviews_json": {"shop": shop.slug, "product": reviewed.external_id},
@@ -205,6 +207,10 @@ def world(shop):
         "shop_settings:staff_remove": {"pk": owner.memberships.get().pk},
         "shop_settings:api_key_revoke": {"pk": api_key_create(shop=shop, name="ERP")[0].pk},
         "shop_settings:staff_invitation_revoke": {"pk": 1},
+        "loyalty_dashboard:member": {"pk": member.pk},
+        "loyalty_dashboard:member_adjust": {"pk": member.pk},
+        "loyalty_api:account": {"id": order.customer_id},
+        "loyalty_api:adjustments": {"id": order.customer_id},
     }
     by_param = {
         "path": "no-such-endpoint/",

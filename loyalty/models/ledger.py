@@ -58,6 +58,8 @@ class Member(TimeStampedModel):
         indexes = [
             models.Index(fields=["shop", "tier"]),
             models.Index(fields=["shop", "available"]),
+            # The dashboard's members joined in a range.
+            models.Index(fields=["shop", "created_at"]),
         ]
 
     def __str__(self) -> str:

@@ -88,6 +88,8 @@ class Referral(TimeStampedModel):
                 name="loyalty_referral_address",
             ),
             models.Index(fields=["shop", "status", "-created_at"]),
+            # The dashboard's referrals made in a range.
+            models.Index(fields=["shop", "created_at"]),
         ]
 
     def __str__(self) -> str:

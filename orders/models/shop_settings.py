@@ -17,6 +17,8 @@ class SettingsArea(models.TextChoices):
     INTEGRATIONS = "integrations", "Integrations"
     # Surveys, the review incentive and the case policy, edited on the feedback pages.
     FEEDBACK = "feedback", "Feedback"
+    # The loyalty programme's rules, tiers and rewards, edited on the loyalty pages.
+    LOYALTY = "loyalty", "Loyalty programme"
 
 
 class SettingsChange(models.Model):

@@ -28,6 +28,11 @@ from postpurchase import permissions as p
 from postpurchase.shell.staff import StaffPermissionMixin
 from tests.feedback.test_settings_pages import policy_post as case_policy_post
 from tests.feedback.test_settings_pages import survey_post as survey_settings_post
+from tests.loyalty.test_dashboard_settings import (
+    loyalty_rewards_post,
+    loyalty_rules_post,
+    loyalty_tiers_post,
+)
 from tests.returns.test_dashboard import policy_post
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +46,7 @@ OWNER, MANAGER, AGENT, OTHER_OWNER, ANONYMOUS = (
     "anonymous",
 )
 VISITORS = (ANONYMOUS, OTHER_OWNER, AGENT, MANAGER, OWNER)
-APPS_WITH_SHOP_DATA = ("postpurchase", "orders", "notifications", "returns", "feedback")
+APPS_WITH_SHOP_DATA = ("postpurchase", "orders", "notifications", "returns", "feedback", "loyalty")
 
 
 @dataclass(frozen=True)
@@ -328,6 +333,25 @@ CASES: dict[str, Case] = {
         get=p.SETTINGS_VIEW, post=p.API_KEY_EDIT, data=lambda w: {"name": "Warehouse"}
     ),
     "shop_settings:api_key_revoke": Case(lambda w: {"pk": _api_key(w).pk}, post=p.API_KEY_EDIT),
+    "loyalty_dashboard:overview": Case(get=p.DASHBOARD_VIEW),
+    "loyalty_dashboard:start": Case(post=p.LOYALTY_SETTINGS),
+    "loyalty_dashboard:members": Case(get=p.DASHBOARD_VIEW),
+    "loyalty_dashboard:member": Case(lambda w: {"pk": w.member.pk}, get=p.DASHBOARD_VIEW),
+    "loyalty_dashboard:member_adjust": Case(
+        lambda w: {"pk": w.member.pk},
+        post=p.LOYALTY_ADJUST,
+        data=lambda w: {"points": "25", "reason": "Parcel arrived late", "key": "matrix-1"},
+    ),
+    "loyalty_dashboard:settings": Case(
+        get=p.DASHBOARD_VIEW, post=p.LOYALTY_SETTINGS, data=lambda w: loyalty_rules_post(w.shop)
+    ),
+    "loyalty_dashboard:tiers": Case(
+        post=p.LOYALTY_SETTINGS, data=lambda w: loyalty_tiers_post(w.shop)
+    ),
+    "loyalty_dashboard:rewards": Case(
+        post=p.LOYALTY_SETTINGS, data=lambda w: loyalty_rewards_post(w.shop)
+    ),
+    "loyalty_dashboard:preview": Case(get=p.DASHBOARD_VIEW),
 }
 
 

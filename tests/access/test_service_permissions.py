@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.db import transaction
 
+from loyalty.dashboard.services import member_points_adjust, programme_update
 from notifications.engine.flow_settings import flow_update
 from notifications.engine.operations import (
     message_cancel,
@@ -176,6 +177,16 @@ SERVICES: dict[str, Service] = {
     ),
     "problem resolve": Service(
         p.CASE_HANDLE, lambda w, a: problem_report_resolve(report=w.report, actor=a)
+    ),
+    "loyalty rules update": Service(
+        p.LOYALTY_SETTINGS,
+        lambda w, a: programme_update(shop_id=w.shop.pk, actor=a, values={"review_points": 7}),
+    ),
+    "loyalty points adjust": Service(
+        p.LOYALTY_ADJUST,
+        lambda w, a: member_points_adjust(
+            shop_id=w.shop.pk, member_id=w.member.pk, actor=a, points=5, reason="Late", key="s1"
+        ),
     ),
 }
 

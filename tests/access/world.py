@@ -27,6 +27,7 @@ from tests.factories import (
     ShopFactory,
     StaffMembershipFactory,
 )
+from tests.loyalty.dashboard_helpers import programme_with_member
 from tests.returns.test_dashboard import delivered_line, file_return, manual_policy
 
 JPEG = b"\xff\xd8\xff\xe0 fake jpeg"
@@ -133,6 +134,8 @@ def make_world() -> SimpleNamespace:
     review = held_review(shop)
     # The feedback numbers read daily rollups: counted as the beat task would.
     shop_rollups_rebuild(shop)
+    # A loyalty programme, and the order's customer a member with a history.
+    member = programme_with_member(shop, order.customer, order)
     return SimpleNamespace(
         review=review,
         review_photo=ReviewPhoto.objects.get(review=review),
@@ -154,4 +157,5 @@ def make_world() -> SimpleNamespace:
         template_id=template.pk,
         suppression=suppression,
         other_order=OrderFactory(shop=other_shop),
+        member=member,
     )

@@ -23,7 +23,7 @@ from feedback.models import SurveyRequest
 from feedback.surveys.services import survey_answer_record
 from feedback.tokens import order_token
 from loyalty.ledger import member_for
-from loyalty.models import Member, Programme, Reward
+from loyalty.models import Member, Programme, Reward, Tier
 from loyalty.referrals.services import referral_invite
 from loyalty.referrals.views import welcome_token
 from loyalty.tokens import loyalty_token
@@ -59,6 +59,7 @@ NOT_PAGES = {
     "logout": "a POST that signs out and redirects",
     "feedback:score": "a survey email's one-tap link: records the score, redirects to the survey",
     "loyalty:redeem": "the redeem button's POST: spends points, redirects to the loyalty page",
+    "loyalty_dashboard:preview": "the earning preview the settings page swaps in as you type",
 }
 
 # How to fill a customer page's parameters from the world's objects.
@@ -120,8 +121,10 @@ def _loyalty_token(world: Any) -> str:
     and a referral link."""
     shop = world.shop
     Programme.objects.get_or_create(shop=shop)
-    TierFactory(shop=shop, name="Silver", rank=0)
-    TierFactory(shop=shop, name="Gold", rank=1, threshold=500)
+    # The world may already run the default programme, with its three tiers.
+    if not Tier.objects.filter(shop=shop).exists():
+        TierFactory(shop=shop, name="Silver", rank=0)
+        TierFactory(shop=shop, name="Gold", rank=1, threshold=500)
     RewardFactory(shop=shop, name="5 USD off", points_price=100)
     RewardFactory(shop=shop, name="Free shipping", points_price=5000)
     member = member_with_history(shop)

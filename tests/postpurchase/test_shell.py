@@ -43,6 +43,7 @@ def test_every_apps_section_is_in_the_navigation_in_order_with_the_current_one_m
         ("Returns", reverse("returns_dashboard:queue"), False),
         ("Messages", reverse("messaging:overview"), False),
         ("Feedback", reverse("feedback_numbers:overview"), False),
+        ("Loyalty", reverse("loyalty_dashboard:overview"), False),
         ("Customers", reverse("messaging:customer_list"), False),
     ]
 

@@ -1,0 +1,434 @@
+"""The merchant's changes to the loyalty programme and to a member's points.
+
+Each checks the actor against the staff policy itself (not only the view), changes its rows in
+one transaction and records what changed in the shop's settings log (`SettingsChange`, area
+"loyalty") in that same transaction: a change refused or rolled back leaves no record and no
+half-saved programme. A staff adjustment is a ledger entry booked through `loyalty.ledger`
+(the one writer of points), with its actor and reason on the entry."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import ProtectedError
+from django.utils.translation import gettext as _
+
+from loyalty.ledger import Booked, Booking, NotEnoughPoints, entry_book
+from loyalty.models import (
+    EntryKind,
+    LedgerEntry,
+    Member,
+    Programme,
+    Redemption,
+    Reward,
+    RewardKind,
+    Subject,
+    Tier,
+    TierChange,
+)
+from orders.models import SettingsArea, Shop
+from orders.shop_settings.audit import settings_change_record
+from orders.tenancy import AnyUser, staff_permission_require
+from postpurchase import permissions
+from postpurchase.exceptions import DomainError
+from postpurchase.locks import row_lock
+
+# The programme's fields the settings form edits, in the order the log lists them.
+PROGRAMME_FIELDS = (
+    "is_active",
+    "name",
+    "points_per_unit",
+    "earn_on_shipping",
+    "earn_on_tax",
+    "debt_policy",
+    "point_value",
+    "expiry_months",
+    "expiry_reminder_days",
+    "review_points",
+    "photo_review_points",
+    "birthday_points",
+    "anniversary_points",
+    "referral_points",
+    "referral_friend_reward",
+    "referral_monthly_cap",
+    "tier_basis",
+)
+TIER_FIELDS = (
+    "name",
+    "threshold",
+    "earn_multiplier",
+    "free_shipping_quarterly",
+    "early_access_tag",
+    "birthday_reward",
+)
+REWARD_FIELDS = ("name", "kind", "value", "product", "points_price", "valid_days", "is_active")
+ADJUST_REASON_MAX = 300
+
+
+def _logged(value: Any) -> Any:
+    """A value as the log keeps it (JSON): a row by its name, a number as text."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Decimal):
+        return str(value.normalize()) if value == value.to_integral() else str(value)
+    return str(value)
+
+
+def _clean(row: Programme | Tier | Reward) -> None:
+    """The model's own rules, as a refusal staff read (the forms check them first)."""
+    try:
+        row.full_clean(exclude=["shop"])
+    except ValidationError as invalid:
+        raise DomainError(" ".join(invalid.messages)) from None
+
+
+def _record(shop_id: int, actor: AnyUser | None, action: str, subject: str, changes: dict) -> None:
+    settings_change_record(
+        shop_id=shop_id,
+        actor=actor,
+        area=SettingsArea.LOYALTY,
+        action=action,
+        subject=subject,
+        changes={name: (_logged(a), _logged(b)) for name, (a, b) in changes.items()},
+    )
+
+
+# Starting a programme -------------------------------------------------------------------------
+
+
+def programme_start(*, shop_id: int, actor: AnyUser | None) -> Programme:
+    """Start the shop's programme with sensible defaults: 1 point per unit spent, worth 0.01,
+    three tiers on 12-month spend (Bronze from 0, Silver from 250 at 1.25x, Gold from 1,000 at
+    1.5x with free shipping each quarter and early access), and a few rewards. Starting twice
+    returns the programme started the first time."""
+    with transaction.atomic():
+        staff_permission_require(actor=actor, shop_id=shop_id, action=permissions.LOYALTY_SETTINGS)
+        shop = row_lock(Shop.objects.get(pk=shop_id))
+        existing = Programme.objects.filter(shop=shop).first()
+        if existing is not None:
+            return existing
+        currency = shop.currency
+        rewards = [
+            Reward(
+                shop=shop,
+                name=f"5 {currency} off",
+                kind=RewardKind.AMOUNT_OFF,
+                value=Decimal("5"),
+                points_price=500,
+                position=0,
+            ),
+            Reward(
+                shop=shop,
+                name="Free shipping",
+                kind=RewardKind.FREE_SHIPPING,
+                points_price=300,
+                position=1,
+            ),
+            Reward(
+                shop=shop,
+                name="10 % off",
+                kind=RewardKind.PERCENT_OFF,
+                value=Decimal("10"),
+                points_price=1000,
+                position=2,
+            ),
+            # Granted, never bought: the referred friend's introduction and the birthday gift.
+            Reward(
+                shop=shop,
+                name=f"Welcome: 10 {currency} off",
+                kind=RewardKind.AMOUNT_OFF,
+                value=Decimal("10"),
+                points_price=0,
+                is_active=False,
+                position=3,
+            ),
+            Reward(
+                shop=shop,
+                name=f"Birthday: 10 {currency} off",
+                kind=RewardKind.AMOUNT_OFF,
+                value=Decimal("10"),
+                points_price=0,
+                is_active=False,
+                position=4,
+            ),
+        ]
+        Reward.objects.bulk_create(rewards)
+        welcome, birthday = rewards[3], rewards[4]
+        Tier.objects.bulk_create(
+            [
+                Tier(shop=shop, name="Bronze", rank=0, threshold=Decimal("0")),
+                Tier(
+                    shop=shop,
+                    name="Silver",
+                    rank=1,
+                    threshold=Decimal("250"),
+                    earn_multiplier=Decimal("1.25"),
+                    birthday_reward=birthday,
+                ),
+                Tier(
+                    shop=shop,
+                    name="Gold",
+                    rank=2,
+                    threshold=Decimal("1000"),
+                    earn_multiplier=Decimal("1.5"),
+                    free_shipping_quarterly=True,
+                    early_access_tag="loyalty-gold",
+                    birthday_reward=birthday,
+                ),
+            ]
+        )
+        programme = Programme.objects.create(
+            shop=shop, expiry_months=12, referral_friend_reward=welcome
+        )
+        _record(shop_id, actor, "loyalty.started", programme.name, {})
+    return programme
+
+
+# The programme's rules ------------------------------------------------------------------------
+
+
+def programme_update(*, shop_id: int, actor: AnyUser | None, values: dict[str, Any]) -> Programme:
+    """Save the programme's rules (`values`: the fields of PROGRAMME_FIELDS, as the form
+    cleaned them); each changed field is logged with its value before and after."""
+    unknown = set(values) - set(PROGRAMME_FIELDS)
+    if unknown:
+        raise ValueError(f"not a programme setting: {sorted(unknown)}")
+    staff_permission_require(actor=actor, shop_id=shop_id, action=permissions.LOYALTY_SETTINGS)
+    friend_reward = values.get("referral_friend_reward")
+    if friend_reward is not None and friend_reward.shop_id != shop_id:
+        raise DomainError(_("Choose one of the shop's own rewards for the friend."))
+    with transaction.atomic():
+        staff_permission_require(actor=actor, shop_id=shop_id, action=permissions.LOYALTY_SETTINGS)
+        programme = Programme.objects.filter(shop_id=shop_id).first()
+        if programme is None:
+            raise DomainError(_("Start the programme first."))
+        programme = row_lock(programme)
+        changes = {
+            name: (getattr(programme, name), value)
+            for name, value in values.items()
+            if getattr(programme, name) != value
+        }
+        if not changes:
+            return programme
+        for name, (_before, after) in changes.items():
+            setattr(programme, name, after)
+        _clean(programme)
+        programme.save(update_fields=[*changes, "updated_at"])
+        _record(shop_id, actor, "loyalty.rules_changed", programme.name, changes)
+    return programme
+
+
+# Tiers and rewards ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowEdit:
+    """One row of the tiers' or rewards' editor: `id` None for a new row; `values` the
+    model's fields the editor sets."""
+
+    id: int | None
+    values: dict[str, Any]
+    remove: bool = False
+
+
+def tiers_save(*, shop_id: int, actor: AnyUser | None, rows: list[RowEdit]) -> list[Tier]:
+    """Save the tiers as edited: ranks follow the thresholds (0 the lowest); the lowest must
+    start at 0, names and thresholds are unique, and a tier that members hold or held (its
+    history) cannot be removed."""
+    staff_permission_require(actor=actor, shop_id=shop_id, action=permissions.LOYALTY_SETTINGS)
+    kept = [row for row in rows if not row.remove]
+    if not kept:
+        raise DomainError(_("Keep at least one tier."))
+    thresholds = sorted(Decimal(row.values["threshold"]) for row in kept)
+    if thresholds[0] != 0:
+        raise DomainError(_("The lowest tier starts at 0, so every member has a tier."))
+    if len(set(thresholds)) != len(thresholds):
+        raise DomainError(_("Two tiers have the same threshold."))
+    names = [row.values["name"].strip().lower() for row in kept]
+    if len(set(names)) != len(names):
+        raise DomainError(_("Two tiers have the same name."))
+    with transaction.atomic():
+        staff_permission_require(actor=actor, shop_id=shop_id, action=permissions.LOYALTY_SETTINGS)
+        row_lock(Shop.objects.get(pk=shop_id))
+        existing = {tier.pk: tier for tier in Tier.objects.filter(shop_id=shop_id)}
+        for row in rows:
+            if row.id is not None and row.id not in existing:
+                raise DomainError(_("That tier is not one of this shop's."))
+        for row in rows:
+            if row.remove and row.id is not None:
+                _tier_remove(shop_id, actor, existing.pop(row.id))
+        # Ranks are unique per shop: move the kept tiers out of the way before renumbering.
+        for offset, tier in enumerate(existing.values()):
+            Tier.objects.filter(pk=tier.pk).update(rank=1000 + offset)
+        saved = []
+        ordered = sorted(kept, key=lambda row: Decimal(row.values["threshold"]))
+        for rank, row in enumerate(ordered):
+            saved.append(_tier_put(shop_id, actor, existing.get(row.id or 0), row.values, rank))
+    return saved
+
+
+def _tier_remove(shop_id: int, actor: AnyUser | None, tier: Tier) -> None:
+    held = (
+        Member.objects.filter(tier=tier).exists()
+        or TierChange.objects.filter(to_tier=tier).exists()
+        or TierChange.objects.filter(from_tier=tier).exists()
+    )
+    if held:
+        raise DomainError(
+            _("%(tier)s has members or a history of members, so it stays; rename it instead.")
+            % {"tier": tier.name}
+        )
+    name = tier.name
+    tier.delete()
+    _record(shop_id, actor, "loyalty.tier_removed", name, {})
+
+
+def _tier_put(
+    shop_id: int, actor: AnyUser | None, tier: Tier | None, values: dict[str, Any], rank: int
+) -> Tier:
+    reward = values.get("birthday_reward")
+    if reward is not None and reward.shop_id != shop_id:
+        raise DomainError(_("Choose one of the shop's own rewards for the birthday."))
+    if tier is None:
+        tier = Tier(shop_id=shop_id, rank=rank, **values)
+        _clean(tier)
+        tier.save()
+        _record(
+            shop_id,
+            actor,
+            "loyalty.tier_added",
+            tier.name,
+            {name: (None, getattr(tier, name)) for name in TIER_FIELDS},
+        )
+        return tier
+    before = {name: getattr(tier, name) for name in TIER_FIELDS}
+    for name, value in values.items():
+        setattr(tier, name, value)
+    tier.rank = rank
+    _clean(tier)
+    tier.save()
+    changes = {n: (before[n], values[n]) for n in values if before[n] != values[n]}
+    if changes:
+        _record(shop_id, actor, "loyalty.tier_changed", tier.name, changes)
+    return tier
+
+
+def rewards_save(*, shop_id: int, actor: AnyUser | None, rows: list[RowEdit]) -> list[Reward]:
+    """Save the rewards as edited. A reward that was ever issued cannot be removed (its codes
+    name it): it can be switched off instead."""
+    with transaction.atomic():
+        staff_permission_require(actor=actor, shop_id=shop_id, action=permissions.LOYALTY_SETTINGS)
+        row_lock(Shop.objects.get(pk=shop_id))
+        existing = {reward.pk: reward for reward in Reward.objects.filter(shop_id=shop_id)}
+        saved = []
+        for position, row in enumerate(rows):
+            if row.id is not None and row.id not in existing:
+                raise DomainError(_("That reward is not one of this shop's."))
+            product = row.values.get("product")
+            if product is not None and product.shop_id != shop_id:
+                raise DomainError(_("Choose one of the shop's own products."))
+            reward = existing.get(row.id or 0)
+            if row.remove:
+                if reward is not None:
+                    _reward_remove(shop_id, actor, reward)
+                continue
+            saved.append(_reward_put(shop_id, actor, reward, row.values, position))
+    return saved
+
+
+def _reward_remove(shop_id: int, actor: AnyUser | None, reward: Reward) -> None:
+    if Redemption.objects.filter(reward=reward).exists():
+        raise DomainError(
+            _("%(reward)s was issued to customers, so it stays; switch it off instead.")
+            % {"reward": reward.name}
+        )
+    name = reward.name
+    try:
+        with transaction.atomic():
+            reward.delete()
+    except ProtectedError:
+        raise DomainError(
+            _("%(reward)s is in use, so it stays; switch it off instead.") % {"reward": name}
+        ) from None
+    _record(shop_id, actor, "loyalty.reward_removed", name, {})
+
+
+def _reward_put(
+    shop_id: int,
+    actor: AnyUser | None,
+    reward: Reward | None,
+    values: dict[str, Any],
+    position: int,
+) -> Reward:
+    if reward is None:
+        reward = Reward(shop_id=shop_id, position=position, **values)
+        _clean(reward)
+        reward.save()
+        _record(
+            shop_id,
+            actor,
+            "loyalty.reward_added",
+            reward.name,
+            {name: (None, getattr(reward, name)) for name in REWARD_FIELDS},
+        )
+        return reward
+    before = {name: getattr(reward, name) for name in REWARD_FIELDS}
+    for name, value in values.items():
+        setattr(reward, name, value)
+    reward.position = position
+    _clean(reward)
+    reward.save()
+    changes = {n: (before[n], values[n]) for n in values if before[n] != values[n]}
+    if changes:
+        _record(shop_id, actor, "loyalty.reward_changed", reward.name, changes)
+    return reward
+
+
+# A member's points ----------------------------------------------------------------------------
+
+
+def member_points_adjust(
+    *, shop_id: int, member_id: int, actor: AnyUser | None, points: int, reason: str, key: str
+) -> Booked:
+    """Add (positive) or take (negative) a member's available points, by staff, with the
+    reason on the ledger entry. `key` comes from the form (hidden, one per form shown), so a
+    double submit books once: the second gets the first entry back (`created` False).
+    Raises StaffPermissionDenied below a manager, DomainError for no points, no reason or more
+    points taken than the member can spend."""
+    staff_permission_require(actor=actor, shop_id=shop_id, action=permissions.LOYALTY_ADJUST)
+    reason = reason.strip()
+    if not points:
+        raise DomainError(_("Give a number of points other than 0."))
+    if not reason:
+        raise DomainError(_("Say why: the reason is kept with the entry."))
+    if not key or len(key) > 100:
+        raise DomainError(_("The form has expired: open the member's page again."))
+    member = Member.objects.filter(shop_id=shop_id, pk=member_id).first()
+    if member is None:
+        raise DomainError(_("No such member in this shop."))
+    signed_in = actor is not None and actor.is_authenticated
+    booking = Booking(
+        kind=EntryKind.ADJUST,
+        key=f"adjust:{key}",
+        subject=Subject.STAFF,
+        subject_id=actor.pk if signed_in else None,  # type: ignore[union-attr]
+        available=points,
+        reason=reason[:ADJUST_REASON_MAX],
+        actor_id=actor.pk if signed_in else None,  # type: ignore[union-attr]
+    )
+    try:
+        return entry_book(member.pk, booking)
+    except NotEnoughPoints as refused:
+        raise DomainError(
+            _(
+                "Not enough points: the member can spend %(spendable)s, so %(wanted)s cannot be "
+                "taken. Take at most %(spendable)s."
+            )
+            % {"spendable": refused.spendable, "wanted": refused.wanted}
+        ) from None
+
+
+def adjustment_entry(*, shop_id: int, key: str) -> LedgerEntry | None:
+    return LedgerEntry.objects.filter(shop_id=shop_id, idempotency_key=f"adjust:{key}").first()
