@@ -280,8 +280,10 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # Refunds of returned Shopify orders requested through Shopify's Admin API (off: staff refund
 # by hand). The shop's `shopify_access_token` needs the write_orders scope.
 RETURNS_SHOPIFY_REFUNDS = env.bool("RETURNS_SHOPIFY_REFUNDS", default=False)
+# The Admin API's base for every call to a shop (`orders.shopify_admin`); GraphQL is at
+# `{base}/graphql.json`. A stable version whose discount inputs take `context`.
 SHOPIFY_ADMIN_API_URL = env.str(
-    "SHOPIFY_ADMIN_API_URL", default="https://{domain}/admin/api/2024-10"
+    "SHOPIFY_ADMIN_API_URL", default="https://{domain}/admin/api/2026-10"
 )
 
 LANGUAGE_CODE = "en"

@@ -18,13 +18,18 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-import requests
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from urllib3.exceptions import NewConnectionError
 
-from orders.models import OrderSource
+from orders.models import OrderSource, Shop
+from orders.shopify_admin import (
+    ShopifyOutcomeUnknown,
+    ShopifyRefused,
+    ShopifyTransientError,
+    admin_post,
+    is_connected,
+)
 from returns.models import (
     SHOPIFY_PENDING,
     SHOPIFY_REFUSED,
@@ -40,18 +45,11 @@ IN_FLIGHT_TIMEOUT = timedelta(minutes=3)
 _CHECK = "check the order's refunds in Shopify before refunding by hand"
 
 
-class TransientRefundError(Exception):
-    """The refund was not created (no connection, 429, or the calculation failed): worth
-    asking again."""
-
-
-class RefundRefused(Exception):
-    """The platform refused the refund (4xx): staff must look at it."""
-
-
-class RefundOutcomeUnknown(Exception):
-    """The refund create may have reached Shopify (the answer was lost, or a 5xx): asking
-    again could pay twice."""
+# The refund's failures are the Admin API client's three kinds, under the names returns used
+# before the client was shared: not created (ask again), refused, outcome unknown.
+TransientRefundError = ShopifyTransientError
+RefundRefused = ShopifyRefused
+RefundOutcomeUnknown = ShopifyOutcomeUnknown
 
 
 class RefundInFlight(Exception):
@@ -82,48 +80,14 @@ class ManualRefunds:
         )
 
 
-def _never_sent(error: requests.RequestException) -> bool:
-    """No connection was made: Shopify cannot have seen the request."""
-    if isinstance(error, requests.ConnectTimeout):
-        return True
-    cause = error.args[0] if error.args else None
-    return isinstance(getattr(cause, "reason", None), NewConnectionError)
-
-
 class ShopifyRefunds:
-    def _post(
-        self, shop_domain: str, token: str, path: str, body: dict, *, creates: bool = False
-    ) -> dict[str, Any]:
-        """POST to the Admin API. For a call that `creates` something, a failure after the
-        request may have reached Shopify raises RefundOutcomeUnknown instead of a retry."""
-        base = settings.SHOPIFY_ADMIN_API_URL.format(domain=shop_domain)
-        try:
-            response = requests.post(
-                f"{base}{path}",
-                json=body,
-                headers={"X-Shopify-Access-Token": token},
-                timeout=TIMEOUT_SECONDS,
-            )
-        except requests.RequestException as error:
-            if creates and not _never_sent(error):
-                raise RefundOutcomeUnknown(f"no answer from Shopify: {error}") from error
-            raise TransientRefundError(str(error)) from error
-        if response.status_code == 429:  # rate limited: the request was not processed
-            raise TransientRefundError("Shopify answered 429")
-        if response.status_code >= 500:
-            if creates:
-                raise RefundOutcomeUnknown(f"Shopify answered {response.status_code}")
-            raise TransientRefundError(f"Shopify answered {response.status_code}")
-        if response.status_code >= 400:
-            raise RefundRefused(
-                f"Shopify refused the refund ({response.status_code}): {response.text[:300]}"
-            )
-        return response.json()
+    def _post(self, shop: Shop, path: str, body: dict, *, creates: bool = False) -> dict[str, Any]:
+        # Refunds keep their own time limit, read at each call.
+        return admin_post(shop, path, body, creates=creates, timeout=TIMEOUT_SECONDS)
 
     def request_refund(self, *, return_request: ReturnRequest, amount: Decimal) -> RefundResult:
         order, shop = return_request.order, return_request.order.shop
-        domain, token = shop.domain, shop.shopify_access_token
-        if not domain or not token:
+        if not is_connected(shop):
             # Removed from the shop since the refund was queued: nothing to ask Shopify with.
             raise RefundRefused("the shop has no Shopify domain or Admin API token any more")
         lines = [
@@ -137,8 +101,7 @@ class ShopifyRefunds:
         ]
         path = f"/orders/{order.external_id}/refunds"
         calculated = self._post(
-            domain,
-            token,
+            shop,
             f"{path}/calculate.json",
             {"refund": {"currency": return_request.currency, "refund_line_items": lines}},
         )["refund"]
@@ -158,8 +121,7 @@ class ShopifyRefunds:
             )
             left -= part
         created = self._post(
-            domain,
-            token,
+            shop,
             f"{path}.json",
             {
                 "refund": {
@@ -183,8 +145,7 @@ def refund_gateway_for(return_request: ReturnRequest) -> RefundGateway:
     if (
         settings.RETURNS_SHOPIFY_REFUNDS
         and order.source == OrderSource.SHOPIFY
-        and order.shop.domain
-        and order.shop.shopify_access_token
+        and is_connected(order.shop)
     ):
         return ShopifyRefunds()
     return ManualRefunds()
