@@ -65,7 +65,8 @@ def reward_available_notify(*, redemption_id: int) -> list[Message]:
 
 def rewards_affordable_notify() -> int:
     """Tell members whose spendable points now afford a reward they have not heard of: one
-    message per member and run, about the dearest such reward. Returns how many were told."""
+    message about the dearest reward they can afford, and none about a reward no dearer than
+    one they heard of. Returns how many were told."""
     told = 0
     for shop_id, flow in flows_enabled_for_kind(kind=REWARD_AVAILABLE).items():
         told += _shop_affordable_notify(flow, shop_id)
@@ -79,14 +80,17 @@ def _shop_affordable_notify(flow: Flow, shop_id: int) -> int:
         .order_by("-points_price", "pk")
     )
     picked: set[int] = set()
+    dearer_or_same: list[int] = []
     told = 0
     now = timezone.now()
     for reward in rewards:
+        # Told of this reward or of a dearer one: a cheaper one is no news.
+        dearer_or_same.append(reward.pk)
         heard = Message.objects.filter(
             kind=REWARD_AVAILABLE,
             customer_id=OuterRef("customer_id"),
             about_type="reward",
-            about_id=reward.pk,
+            about_id__in=list(dearer_or_same),
         )
         members = (
             Member.objects.filter(shop_id=shop_id, customer__redacted_at__isnull=True)

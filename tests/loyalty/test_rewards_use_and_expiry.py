@@ -29,7 +29,9 @@ NODE = "gid://shopify/DiscountCodeNode/1057371270"
 
 def funded(shop, points: int, **customer) -> Member:
     member = member_for(CustomerFactory(shop=shop, **customer))
-    entry_book(member.pk, Booking(EntryKind.ADJUST, "fund", Subject.STAFF, available=points))
+    entry_book(
+        member.pk, Booking(EntryKind.ADJUST, f"fund:{member.pk}", Subject.STAFF, available=points)
+    )
     member.refresh_from_db()
     return member
 
