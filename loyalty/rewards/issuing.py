@@ -244,7 +244,8 @@ def platform_discount_delete(*, shop_id: int, discount_id: str) -> bool:
 def redemptions_settle_stuck(*, now: datetime | None = None) -> int:
     """Settle redemptions still `reserved` well after they were asked for (their tasks lost,
     or out of retries): a code Shopify has is issued and booked, one it has not is released.
-    A lookup that fails leaves the redemption for the next run. Returns how many settled."""
+    A lookup that fails for now leaves the redemption for the next run; one Shopify refuses
+    releases it. Returns how many settled."""
     now = now or timezone.now()
     stuck = Redemption.objects.filter(
         status=RedemptionStatus.RESERVED, created_at__lt=now - STUCK_AFTER
@@ -258,6 +259,12 @@ def redemptions_settle_stuck(*, now: datetime | None = None) -> int:
             continue
         try:
             found = discount_code_find(redemption.shop, redemption.code)
+        except ShopifyRefused as error:
+            # Shopify will not say (the token revoked): the code cannot be shown to the customer
+            # either way, so the points go back.
+            _settle_failed(redemption.pk, reason=f"the code could not be looked up: {error}")
+            settled += 1
+            continue
         except ShopifyAdminError as error:
             logger.warning("redemption %s: code lookup failed: %s", redemption.pk, error)
             continue

@@ -8,11 +8,11 @@ from typing import Any
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
-from loyalty.messages import REWARD_AVAILABLE
+from loyalty.messages import REWARD_AVAILABLE, TRIGGER_REWARD_AVAILABLE
 from loyalty.models import Member, Redemption, RedemptionStatus, Reward
 from notifications.engine.planning import customer_as_recipient
 from notifications.models import Flow, Message
-from notifications.services import flow_schedule, flows_enabled_for_kind
+from notifications.services import flow_schedule, flows_enabled_for_kind, flows_for
 from orders.models import Customer, Shop
 from postpurchase.message_kinds import MessagePlan
 
@@ -35,7 +35,9 @@ def _context(shop: Shop, customer: Customer, reward: Reward, **values: Any) -> d
 
 
 def _flow(shop_id: int) -> Flow | None:
-    return flows_enabled_for_kind(kind=REWARD_AVAILABLE).get(shop_id)
+    """The shop's enabled flow of the kind, if staff left it on."""
+    flows = flows_for(shop_id=shop_id, trigger=TRIGGER_REWARD_AVAILABLE, payload={})
+    return next((flow for flow in flows if flow.kind == REWARD_AVAILABLE), None)
 
 
 def reward_available_notify(*, redemption_id: int) -> list[Message]:

@@ -323,3 +323,19 @@ def test_a_code_created_while_the_sweep_released_it_is_deleted_again(shop, shopi
     assert sent(shopify, 2)["variables"] == {"id": NODE}
     assert balances(member) == (1000, 0)
     assert not redeemed_entries(member)
+
+
+def test_the_sweep_releases_a_stuck_redemption_shopify_will_not_look_up(shop, shopify):
+    member = funded(shop, 1000)
+    redemption = reward_redeem(member=member, reward=RewardFactory(shop=shop), key="click-1")
+    Redemption.objects.filter(pk=redemption.pk).update(
+        created_at=timezone.now() - STUCK_AFTER - timedelta(minutes=1)
+    )
+    shopify.expect_oneshot_request(GRAPHQL, method="POST").respond_with_data("", status=401)
+
+    assert redemptions_settle_stuck() == 1
+
+    redemption.refresh_from_db()
+    assert redemption.status == "failed"
+    assert "could not be looked up" in redemption.failure_reason
+    assert balances(member) == (1000, 0)
