@@ -18,7 +18,7 @@ from loyalty.rewards.issuing import RETRY_COUNTDOWNS, STUCK_AFTER, redemptions_s
 from loyalty.rewards.redemption import RewardNotAffordable, RewardNotRedeemable, reward_redeem
 from loyalty.tasks import redemption_issue_task
 from postpurchase.queue import Enqueue
-from tests.factories import CustomerFactory, ShopFactory
+from tests.factories import CustomerFactory, ProductFactory, ShopFactory, VariantFactory
 from tests.loyalty.factories import RewardFactory
 
 pytestmark = pytest.mark.django_db
@@ -339,3 +339,24 @@ def test_the_sweep_releases_a_stuck_redemption_shopify_will_not_look_up(shop, sh
     assert redemption.status == "failed"
     assert "could not be looked up" in redemption.failure_reason
     assert balances(member) == (1000, 0)
+
+
+def test_a_free_product_code_takes_one_units_price_off_that_product_only(shop, shopify):
+    product = ProductFactory(shop=shop)
+    VariantFactory(product=product, shop=shop, price="12.50")
+    VariantFactory(product=product, shop=shop, price="14.00")
+    member = funded(shop, 1000)
+    reward = RewardFactory(
+        shop=shop, kind=RewardKind.FREE_PRODUCT, value=0, product=product, points_price=700
+    )
+    redemption = reward_redeem(member=member, reward=reward, key="click-1")
+    answers(shopify, created())
+
+    redemption_issue_task(redemption.pk)
+
+    gets = sent(shopify, 0)["variables"]["basicCodeDiscount"]["customerGets"]
+    assert gets["items"] == {
+        "products": {"productsToAdd": [f"gid://shopify/Product/{product.external_id}"]}
+    }
+    assert gets["value"]["discountAmount"]["amount"] == "14.00"
+    assert balances(member) == (300, 0)
