@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from rest_framework.test import APIClient
 
 from loyalty.ledger import Booking, entry_book, member_for
 from loyalty.models import EntryKind, LedgerEntry, Member, RedemptionSource, RewardKind, Subject
@@ -14,10 +15,11 @@ from loyalty.rewards.redemption import EXPIRY_GRACE, redemptions_expire, reward_
 from loyalty.tasks import redemption_issue_task
 from orders.events import OrderEventName
 from orders.models import Order
+from orders.services.api_keys import api_key_create
 from postpurchase.events import domain_event_deliver
 from postpurchase.models import DomainEvent
 from postpurchase.queue import Enqueue
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, OrderPayloadFactory
 from tests.loyalty.factories import RewardFactory
 from tests.orders.test_shopify_webhooks import CUSTOMER_ID, apply, order_payload
 
@@ -98,6 +100,28 @@ def test_an_order_without_the_code_leaves_the_reward_issued(client, shop):
     assert Order.objects.get(shop=shop).discount_codes == ["SUMMER10"]
     redemption.refresh_from_db()
     assert redemption.status == "issued"
+
+
+def test_an_api_order_with_the_shops_own_code_marks_the_reward_used(shop):
+    member = funded(shop, 1000)
+    redemption = reward_redeem(member=member, reward=RewardFactory(shop=shop), key="click-1")
+    _, raw = api_key_create(shop=shop, name="Checkout")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+    created = api.post(
+        "/api/v1/orders/", OrderPayloadFactory(discount_codes=[redemption.code]), format="json"
+    )
+    deliver_events(OrderEventName.ORDER_PLACED)
+    patched = api.patch(
+        f"/api/v1/orders/{created.json()['id']}/", {"total": "35.00"}, format="json"
+    )
+
+    assert created.status_code == 201
+    assert patched.json()["discount_codes"] == [redemption.code]
+    redemption.refresh_from_db()
+    assert redemption.status == "used"
+    assert redemption.used_order_id == created.json()["id"]
 
 
 # --- Unused by its end date ---------------------------------------------------------------------
