@@ -115,7 +115,9 @@ def admin_post(
             raise ShopifyOutcomeUnknown(f"an unreadable answer from Shopify ({status})") from error
         raise ShopifyTransientError(f"an unreadable answer from Shopify ({status})") from error
     if not isinstance(answer, dict):
-        raise ShopifyRefused(f"an unexpected answer from Shopify ({status})")
+        if creates:
+            raise ShopifyOutcomeUnknown(f"an unexpected answer from Shopify ({status})")
+        raise ShopifyTransientError(f"an unexpected answer from Shopify ({status})")
     return answer
 
 
@@ -130,6 +132,9 @@ def graphql(
     )
     errors = answer.get("errors") or []
     if errors:
+        if not isinstance(errors, list):  # the REST style, `{"errors": "Not Found"}`
+            errors = [{"message": errors}]
+        errors = [error if isinstance(error, dict) else {"message": error} for error in errors]
         codes = {(error.get("extensions") or {}).get("code") for error in errors}
         messages = [str(error.get("message", "")) for error in errors]
         if "THROTTLED" in codes:

@@ -182,6 +182,16 @@ def test_a_throttled_request_is_worth_asking_again(connected, shopify):
         create(connected)
 
 
+def test_a_create_shopify_failed_inside_is_outcome_unknown(connected, shopify):
+    answers(
+        shopify,
+        errors=[{"message": "Internal error", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}],
+    )
+
+    with pytest.raises(ShopifyOutcomeUnknown, match="Internal error"):
+        create(connected)
+
+
 def test_a_request_shopify_cannot_read_is_refused(connected, shopify):
     answers(shopify, errors=[{"message": "Access denied for discountCodeBasicCreate field."}])
 
