@@ -12,6 +12,11 @@
     the same words publishes nothing): shop_id, review_id, order_id, customer_id, product_id,
     rating (1..5), is_edit (bool), written_at (ISO 8601). The words stay in the row: read them
     with `feedback.reviews.selectors.review_get(review_id=…)`.
+`review_published` — a review went live for the first time (at once, or when staff or an edit
+    cleared it; published again later, or edited, it publishes nothing): shop_id, review_id,
+    order_id, customer_id, product_id, has_photos (bool: with a current photo when it went
+    live), published_at (ISO 8601). No rating: what follows (loyalty's points for a review) must
+    not depend on it.
 
 A follow-up module subscribes by name from its `ready()` (`events.subscribe(
 FeedbackEventName.SURVEY_ANSWERED, handler, key=…)`); the wiring between feedback's
@@ -26,6 +31,7 @@ class FeedbackEventName(models.TextChoices):
     SURVEY_ANSWERED = "survey_answered"
     SURVEY_COMMENTED = "survey_commented"
     REVIEW_SUBMITTED = "review_submitted"
+    REVIEW_PUBLISHED = "review_published"
 
 
 events.declare(FeedbackEventName.values, app="feedback")

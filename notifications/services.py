@@ -1,6 +1,8 @@
 """The messaging engine's public entry points, for the other apps and for ops: what they call
 to owe a customer a message, cancel what became moot, send, render and suppress. The code lives
-in `notifications.engine`; this module only names what others may use."""
+in `notifications.engine`; this module only names what others may use. One finding of the
+flows is public too: whose birthday or first-order anniversary is due now in their zone
+(`occasions_due`), which loyalty's bonuses read rather than work out again."""
 
 from notifications.engine.dispatch import (
     messages_claim_due,
@@ -26,10 +28,14 @@ from notifications.engine.rendering import message_render, whatsapp_window_open
 from notifications.engine.scheduling import MessageRequest, message_schedule, messages_cancel
 from notifications.engine.sending import message_refusal, message_send, messages_send
 from notifications.engine.suppression import suppression_add
+from notifications.flows.occasions import ANNIVERSARY, BIRTHDAY, OccasionDue, occasions_due
 
 __all__ = [
+    "ANNIVERSARY",
+    "BIRTHDAY",
     "InboundText",
     "MessageRequest",
+    "OccasionDue",
     "flow_schedule",
     "flows_enabled_for_kind",
     "flows_for",
@@ -50,6 +56,7 @@ __all__ = [
     "messages_dispatch_due",
     "messages_recover_stuck",
     "messages_send",
+    "occasions_due",
     "suppression_add",
     "whatsapp_window_open",
 ]

@@ -21,6 +21,13 @@ class OrderEventName(models.TextChoices):
     # A customer reported a problem from the tracking page (`problem_report_create`; payload:
     # ids and the kind).
     PROBLEM_REPORTED = "problem_reported"
+    # The payment state the platform reports changed (`order_payment_status_record`): order_id,
+    # from_status, to_status (`FinancialStatus` values). A voided or refunded payment undoes
+    # what the sale earned (loyalty's pending points).
+    ORDER_PAYMENT_STATUS_CHANGED = "order_payment_status_changed"
+    # A customer's birthday was entered or changed (`customer_upsert`): customer_id, birthday
+    # (ISO date or None), changed_at (ISO 8601). Loyalty gives no birthday reward soon after.
+    CUSTOMER_BIRTHDAY_CHANGED = "customer_birthday_changed"
 
 
 events.declare(OrderEventName.values, app="orders")

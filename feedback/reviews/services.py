@@ -35,7 +35,7 @@ from feedback.reviews.selectors import reviewable_lines
 from orders.models import Customer, Order, Shop
 from orders.photos import Photo
 from orders.tenancy import staff_permission_require
-from postpurchase import events, permissions
+from postpurchase import events, incentives, permissions
 from postpurchase.exceptions import DomainError
 from postpurchase.locks import row_lock
 from postpurchase.permissions import Actor
@@ -98,6 +98,14 @@ def _photos_add(review: Review, photos: Sequence[Photo]) -> None:
 
 def _incentive_mark(review: Review) -> None:
     incentive = ReviewIncentive.objects.filter(shop_id=review.shop_id).first()
+    programme_points = incentives.review_points_offered(review.shop_id)
+    if programme_points:
+        # A loyalty programme pays for every published review: disclosed like any incentive.
+        review.incentivized = True
+        review.incentive_kind = IncentiveKind.POINTS
+        review.incentive_points = programme_points
+        review.incentive_discount_text = ""
+        return
     if incentive is None or not incentive.is_offered:
         return
     # Offered for writing a review, whatever it says: recorded so storefronts disclose it.
@@ -166,6 +174,20 @@ def _submitted_publish(review: Review, *, is_edit: bool, now: datetime) -> None:
     )
 
 
+def _published_first(review: Review) -> None:
+    """`review_published`, once per review: call where `published_at` was just set."""
+    events.publish(
+        name=FeedbackEventName.REVIEW_PUBLISHED,
+        shop_id=review.shop_id,
+        review_id=review.pk,
+        order_id=review.order_id,
+        customer_id=review.customer_id,
+        product_id=review.product_id,
+        has_photos=review.photos.filter(is_current=True).exists(),
+        published_at=review.published_at.isoformat() if review.published_at else None,
+    )
+
+
 def _review_create(
     order: Order, line_id: int, product_id: int, draft: ReviewDraft, now: datetime
 ) -> Review:
@@ -192,6 +214,8 @@ def _review_create(
     review.save()
     _photos_add(review, draft.photos)
     review.record_transition(from_status="", to_status=status, actor=None, note="submitted")
+    if review.published_at is not None:
+        _published_first(review)
     return review
 
 
@@ -255,7 +279,8 @@ def _moderate_again(review: Review, *, actor: Actor, note: str, now: datetime) -
         to = ReviewStatus.HELD
         review.held_rules = []
         review.held_details = ["Edited after staff rejected it"]
-    if to == ReviewStatus.PUBLISHED and review.published_at is None:
+    first_time = to == ReviewStatus.PUBLISHED and review.published_at is None
+    if first_time:
         review.published_at = now
     transition(
         review,
@@ -265,6 +290,8 @@ def _moderate_again(review: Review, *, actor: Actor, note: str, now: datetime) -
         note=note,
         extra_fields=("held_rules", "held_details", "published_at"),
     )
+    if first_time:
+        _published_first(review)
 
 
 # --- Staff -------------------------------------------------------------------------------------
@@ -280,7 +307,8 @@ def review_publish(*, review: Review, actor: Actor, note: str = "") -> Review:
     row_lock(review)
     if review.is_published:
         raise DomainError("This review is already published.")
-    if review.published_at is None:
+    first_time = review.published_at is None
+    if first_time:
         review.published_at = timezone.now()
     review.rejected_rule = ""
     transition(
@@ -291,6 +319,8 @@ def review_publish(*, review: Review, actor: Actor, note: str = "") -> Review:
         note=note or "published by staff",
         extra_fields=("published_at", "rejected_rule"),
     )
+    if first_time:
+        _published_first(review)
     storefront_invalidate_on_commit(review.product_id)
     return review
 

@@ -1,5 +1,6 @@
 """The loyalty app's models, one module per part of the programme, re-exported here."""
 
+from loyalty.models.earning import LineEarning
 from loyalty.models.ledger import (
     EarningStatus,
     EntryKind,
@@ -21,6 +22,7 @@ __all__ = [
     "EntryKind",
     "LedgerCheck",
     "LedgerEntry",
+    "LineEarning",
     "Member",
     "OrderEarning",
     "PointLot",

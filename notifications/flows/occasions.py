@@ -4,11 +4,15 @@ An hourly tick looks for customers whose occasion is today where they live (thei
 the shop's) and whose local send time (the start of that day plus the flow's delay, 10:00 by
 default) has come. SQL narrows the customers to the few calendar dates that are "today"
 somewhere on Earth; only those candidates are checked in Python. Each customer gets one
-message per occasion and year: the message is about the year."""
+message per occasion and year: the message is about the year.
+
+The finding is its own function, `occasions_due` (public through `notifications.services`):
+whose occasion is due now in their zone, for any shops and any local send time. The messages
+here and loyalty's birthday and anniversary points both read it."""
 
 import calendar
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -56,29 +60,36 @@ def _today_somewhere(now: datetime, margin: int = 1) -> list[date]:
 
 
 @dataclass(frozen=True)
-class _Due:
+class OccasionDue:
+    """A customer's occasion, today where they live, whose local time has come."""
+
     customer_id: int
+    shop_id: int
+    occasion: str
+    # The local year of the occasion: one per customer, occasion and year.
     year: int
+    # The local start of the day plus the shop's delay.
     due: datetime
+    # What the occasion's message says (names, shop, the first order's number and date).
     context: dict[str, Any]
 
 
 def _local_due(
-    flow: Flow, zone_name: str, month: int, day: int, now: datetime
+    delay: timedelta, zone_name: str, month: int, day: int, now: datetime
 ) -> tuple[int, datetime] | None:
     """(year, due time) when the occasion is today in the zone and its send time has come."""
     zone = zoneinfo.ZoneInfo(zone_name)
     local_today = now.astimezone(zone).date()
     if occasion_date(month, day, local_today.year) != local_today:
         return None
-    due = datetime.combine(local_today, time(0), tzinfo=zone) + flow.delay
+    due = datetime.combine(local_today, time(0), tzinfo=zone) + delay
     return (local_today.year, due) if due <= now else None
 
 
-def _birthdays_due(flows: dict[int, Flow], now: datetime) -> list[_Due]:
+def _birthdays_due(delays: Mapping[int, timedelta], now: datetime) -> list[OccasionDue]:
     candidates = Customer.objects.filter(
         _matching("birthday", _today_somewhere(now)),
-        shop_id__in=list(flows),
+        shop_id__in=list(delays),
         redacted_at__isnull=True,
     ).values(
         "pk",
@@ -96,18 +107,18 @@ def _birthdays_due(flows: dict[int, Flow], now: datetime) -> list[_Due]:
         if birthday is None:  # never: the filter matched its month and day
             continue
         zone = row["timezone"] or row["shop__timezone"]
-        hit = _local_due(flows[row["shop_id"]], zone, birthday.month, birthday.day, now)
+        hit = _local_due(delays[row["shop_id"]], zone, birthday.month, birthday.day, now)
         if hit:
             context = {
                 "shop_name": row["shop__name"],
                 "shop_url": row["shop__website_url"],
                 "customer_first_name": row["first_name"],
             }
-            found.append(_Due(row["pk"], hit[0], hit[1], context))
+            found.append(OccasionDue(row["pk"], row["shop_id"], BIRTHDAY, hit[0], hit[1], context))
     return found
 
 
-def _anniversaries_due(flows: dict[int, Flow], now: datetime) -> list[_Due]:
+def _anniversaries_due(delays: Mapping[int, timedelta], now: datetime) -> list[OccasionDue]:
     # A first order's local date may be a day off its UTC date: look one day further out.
     counted = ~Q(status=OrderStatus.CANCELLED)
     earlier = Order.objects.filter(
@@ -117,7 +128,7 @@ def _anniversaries_due(flows: dict[int, Flow], now: datetime) -> list[_Due]:
         Order.objects.filter(
             counted,
             _matching("placed_at", _today_somewhere(now, margin=2)),
-            shop_id__in=list(flows),
+            shop_id__in=list(delays),
             customer__isnull=False,
             customer__redacted_at__isnull=True,
             placed_at__lt=now - timedelta(days=300),
@@ -139,7 +150,7 @@ def _anniversaries_due(flows: dict[int, Flow], now: datetime) -> list[_Due]:
     for row in candidates:
         zone = row["customer__timezone"] or row["shop__timezone"]
         placed = row["placed_at"].astimezone(zoneinfo.ZoneInfo(zone)).date()
-        hit = _local_due(flows[row["shop_id"]], zone, placed.month, placed.day, now)
+        hit = _local_due(delays[row["shop_id"]], zone, placed.month, placed.day, now)
         if hit and hit[0] > placed.year:
             context = {
                 "shop_name": row["shop__name"],
@@ -149,11 +160,30 @@ def _anniversaries_due(flows: dict[int, Flow], now: datetime) -> list[_Due]:
                 "order_number": row["number"],
                 "first_order_date": placed.isoformat(),
             }
-            found.append(_Due(row["customer_id"], hit[0], hit[1], context))
+            found.append(
+                OccasionDue(
+                    row["customer_id"], row["shop_id"], ANNIVERSARY, hit[0], hit[1], context
+                )
+            )
     return found
 
 
-def _schedule(kind: str, flows: dict[int, Flow], due: list[_Due]) -> list[Message]:
+_FINDERS = {BIRTHDAY: _birthdays_due, ANNIVERSARY: _anniversaries_due}
+
+
+def occasions_due(
+    *, occasion: str, delays: Mapping[int, timedelta], now: datetime
+) -> list[OccasionDue]:
+    """The customers of the shops in `delays` whose `occasion` (BIRTHDAY or ANNIVERSARY) is
+    today in their zone (else their shop's) and whose local time for it has come: the start
+    of their day plus their shop's delay. A customer stays due for the rest of their day, so
+    an hourly caller must itself remember whom it served this year."""
+    if not delays:
+        return []
+    return _FINDERS[occasion](delays, now)
+
+
+def _schedule(kind: str, flows: dict[int, Flow], due: list[OccasionDue]) -> list[Message]:
     """Schedule what is due, skipping (in one query) the customers already owed it this year."""
     done = set(
         Message.objects.filter(
@@ -175,8 +205,11 @@ def occasions_schedule_due(*, now: datetime | None = None) -> list[Message]:
     """Schedule the birthday and anniversary messages whose local send time has come."""
     now = now or timezone.now()
     scheduled = []
-    for kind, find in ((BIRTHDAY, _birthdays_due), (ANNIVERSARY, _anniversaries_due)):
+    for kind in (BIRTHDAY, ANNIVERSARY):
         flows = flows_enabled_for_kind(kind=kind)
         if flows:
-            scheduled += _schedule(kind, flows, find(flows, now))
+            delays = {shop_id: flow.delay for shop_id, flow in flows.items()}
+            scheduled += _schedule(
+                kind, flows, occasions_due(occasion=kind, delays=delays, now=now)
+            )
     return scheduled

@@ -2,9 +2,11 @@ import phonenumbers
 from django.db.models import Q
 from django.utils import timezone
 
+from orders.events import OrderEventName
 from orders.models import Consent, ConsentStatus, Customer, Shop
 from orders.models.customers import CUSTOMER_PROFILE_FIELDS
 from orders.services.data import ConsentData, CustomerData
+from postpurchase import events
 
 
 def phone_to_e164(raw: str, *, default_region: str | None = None) -> str:
@@ -40,10 +42,12 @@ def _find_customer(shop: Shop, data: CustomerData) -> Customer | None:
     return candidates.order_by("pk").first()
 
 
-def customer_upsert(*, shop: Shop, data: CustomerData) -> Customer:
+def customer_upsert(*, shop: Shop, data: CustomerData, publish: bool = True) -> Customer:
     """Find the customer by external id, else email, else phone; create or fill in the profile.
 
-    Blank values never erase what we already know. Call inside a transaction."""
+    Blank values never erase what we already know. Call inside a transaction. A birthday
+    entered or changed publishes `customer_birthday_changed` (not for backfilled history:
+    `publish=False`)."""
     customer = _find_customer(shop, data)
     if customer is None:
         customer = Customer(shop=shop)
@@ -58,6 +62,14 @@ def customer_upsert(*, shop: Shop, data: CustomerData) -> Customer:
         customer.save()
     elif changed:
         customer.save(update_fields=[*changed, "updated_at"])
+    if publish and "birthday" in changed:
+        events.publish(
+            name=OrderEventName.CUSTOMER_BIRTHDAY_CHANGED,
+            shop_id=shop.pk,
+            customer_id=customer.pk,
+            birthday=customer.birthday.isoformat() if customer.birthday else None,
+            changed_at=timezone.now().isoformat(),
+        )
     for consent in data.consents:
         consent_record(customer=customer, data=consent)
     return customer

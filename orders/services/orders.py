@@ -102,7 +102,7 @@ def order_ingest(*, shop: Shop, data: OrderData, publish: bool = True) -> OrderI
         for name, value in _order_values(data).items():
             setattr(order, name, value)
     if data.customer is not None:
-        order.customer = customer_upsert(shop=shop, data=data.customer)
+        order.customer = customer_upsert(shop=shop, data=data.customer, publish=publish)
     order.save()
     _line_items_sync(order, data.line_items)
     OrderEvent.objects.create(
@@ -121,7 +121,7 @@ def order_ingest(*, shop: Shop, data: OrderData, publish: bool = True) -> OrderI
     if data.is_paid:
         order_mark_paid(order=order, paid_at=data.paid_at, publish=publish)
     if data.financial_status:
-        order_payment_status_record(order=order, status=data.financial_status)
+        order_payment_status_record(order=order, status=data.financial_status, publish=publish)
     order_refunds_record(order=order, refunds=data.refunds)
     if data.cancelled_at and order.status != OrderStatus.CANCELLED:
         order_cancel(order=order, reason=data.cancel_reason, at=data.cancelled_at, publish=publish)

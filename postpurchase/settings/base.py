@@ -236,6 +236,29 @@ CELERY_BEAT_SCHEDULE = {
         "task": "feedback.tasks.feedback_rollups_nightly_task",
         "schedule": crontab(minute=40, hour=3),
     },
+    # Loyalty: pending points confirmed once their return window closed, birthday and
+    # anniversary bonuses on the customer's day, lots expired and their reminders, and the
+    # nightly check that every balance is the sum of its entries.
+    "loyalty-earnings-confirm": {
+        "task": "loyalty.tasks.earnings_confirm_due_task",
+        "schedule": crontab(minute=22),
+    },
+    "loyalty-occasions-award": {
+        "task": "loyalty.tasks.occasions_award_due_task",
+        "schedule": crontab(minute=4),
+    },
+    "loyalty-lots-expire": {
+        "task": "loyalty.tasks.lots_expire_due_task",
+        "schedule": crontab(minute=34),
+    },
+    "loyalty-expiry-reminders": {
+        "task": "loyalty.tasks.expiry_reminders_send_task",
+        "schedule": crontab(minute=50, hour=9),
+    },
+    "loyalty-ledger-check": {
+        "task": "loyalty.tasks.ledger_check_task",
+        "schedule": crontab(minute=10, hour=4),
+    },
     # Loyalty rewards: settle redemptions whose code creation was lost or out of retries
     # (found in Shopify: issued; not found: points released), return the points of codes
     # unused by their end date, and tell members of rewards their points now afford.
@@ -249,7 +272,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "loyalty-rewards-affordable-notify": {
         "task": "loyalty.tasks.rewards_affordable_notify_task",
-        "schedule": crontab(minute=50, hour=9),
+        "schedule": crontab(minute=55, hour=9),
     },
 }
 

@@ -236,6 +236,19 @@ def return_request_create(
 
 
 def return_event_publish(request: ReturnRequest, name: str) -> None:
+    """Publish the return's event (see `returns.events`); `return_resolved` also lists its
+    items and what each was resolved with, so what the sale earned can be taken back."""
+    extra = {}
+    if name == ReturnEventName.RESOLVED:
+        extra["items"] = [
+            {
+                "return_item_id": item.pk,
+                "line_item_id": item.line_item_id,
+                "quantity": item.quantity,
+                "resolution": item.resolution,
+            }
+            for item in request.items.order_by("pk")
+        ]
     events.publish(
         name=name,
         shop_id=request.shop_id,
@@ -244,4 +257,5 @@ def return_event_publish(request: ReturnRequest, name: str) -> None:
         customer_id=request.customer_id,
         status=request.status,
         at=timezone.now().isoformat(),
+        **extra,
     )

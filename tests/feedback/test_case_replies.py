@@ -244,6 +244,12 @@ def test_a_forged_case_address_is_ignored(client, case):
         ("Ok\n-- \nAda", "Ok"),
         ("Ok thanks\n\nSent from my iPhone", "Ok thanks"),
         ("No quote at all.\nTwo lines.", "No quote at all.\nTwo lines."),
+        (
+            "Danke.\n\nAm Mo., 7. Dez. 2026 um 10:02 Uhr schrieb Shop <help@shop.test>:\n> alt",
+            "Danke.",
+        ),
+        ("Yes.\n\nOn Mon, 7 Dec 2026 at 10:02, Shop <help@shop.test>\nwrote:\n> old", "Yes."),
+        ("Gracias.\n\nEl lun, 7 dic 2026 a las 10:02, Shop escribió:\n> viejo", "Gracias."),
     ],
 )
 def test_quoted_history_is_stripped(text, kept):

@@ -1,0 +1,1 @@
+"""Birthday and first-order anniversary bonuses, on the customer's day in their zone."""
