@@ -3,11 +3,23 @@
 import os
 import re
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 WRK_DIR = Path(__file__).resolve().parent / "wrk"
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One URL the rounds load: its wrk script, the script's environment, and the status class
+    its view answers (a redirect is the answer of a one-tap link, and nothing else is)."""
+
+    name: str
+    url: str
+    script: str = "status.lua"
+    env: dict[str, str] = field(default_factory=dict)
+    expected: str = "2xx"
 
 
 @dataclass(frozen=True)
@@ -19,15 +31,17 @@ class Measurement:
     p99_ms: float
     statuses: dict[str, int]
     socket_errors: int
+    expected: str = "2xx"
 
     @property
-    def non_2xx(self) -> int:
-        return sum(n for cls, n in self.statuses.items() if cls != "2xx")
+    def unexpected(self) -> int:
+        return sum(n for cls, n in self.statuses.items() if cls != self.expected)
 
     @property
     def failures(self) -> int:
-        """Responses that were not 2xx plus requests that got no response at all."""
-        return self.non_2xx + self.socket_errors
+        """Responses of another status class than the view's own answer (2xx unless the
+        endpoint says otherwise) plus requests that got no response at all."""
+        return self.unexpected + self.socket_errors
 
 
 def wrk_version() -> str:
@@ -46,6 +60,7 @@ def wrk_run(
     connections: int,
     threads: int,
     env: dict[str, str] | None = None,
+    expected: str = "2xx",
 ) -> Measurement:
     command = [
         "wrk",
@@ -70,14 +85,14 @@ def wrk_run(
     )
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip()}")
-    return wrk_parse(name, done.stdout)
+    return wrk_parse(name, done.stdout, expected=expected)
 
 
 def _ms(value: str, unit: str) -> float:
     return float(value) * _UNITS[unit]
 
 
-def wrk_parse(name: str, text: str) -> Measurement:
+def wrk_parse(name: str, text: str, expected: str = "2xx") -> Measurement:
     """Read wrk's report (run with --latency and status.lua)."""
     rps = re.search(r"^Requests/sec:\s+([\d.]+)", text, re.M)
     total = re.search(r"^\s*(\d+) requests in", text, re.M)
@@ -97,4 +112,5 @@ def wrk_parse(name: str, text: str) -> Measurement:
         p99_ms=_ms(*p99.groups()),
         statuses={k: int(v) for k, v in (pair.split("=") for pair in status.group(1).split())},
         socket_errors=sum(int(n) for n in errors.groups()) if errors else 0,
+        expected=expected,
     )

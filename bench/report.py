@@ -5,9 +5,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bench import analysis as text_analysis
-from bench import feedback_dashboard, tracking_report
+from bench import feedback_dashboard, feedback_pages_report, tracking_report
 from bench.analysis import Analysis
 from bench.feedback_dashboard import FeedbackDashboard
+from bench.feedback_pages import FeedbackPages
 from bench.flash_sale import Drain
 from bench.load import Measurement
 from bench.outbox import Outbox
@@ -19,6 +20,7 @@ LABELS = {
     ONE_ROW: "`GET /bench/order/<pk>` (one-row read)",
     WEBHOOK: "`POST /webhooks/shopify/` (orders/create)",
     **tracking_report.LABELS,
+    **feedback_pages_report.LABELS,
 }
 SEED_TARGET_S = 60.0
 RATIO_TARGET = 0.40
@@ -54,6 +56,7 @@ class Run:
     drain: Drain | None = None
     outbox: Outbox | None = None
     tracking: Tracking | None = None
+    feedback_pages: FeedbackPages | None = None
     analysis: Analysis | None = None
     feedback: FeedbackDashboard | None = None
 
@@ -132,6 +135,8 @@ def targets(run: Run) -> list[Target]:
     )
     if run.tracking is not None:
         found += [Target(*row) for row in tracking_report.targets(run.tracking, s)]
+    if run.feedback_pages is not None:
+        found += [Target(*row) for row in feedback_pages_report.targets(run.feedback_pages, s)]
     if run.drain is not None:
         found.append(_flash_sale_target(run.drain))
     if run.outbox is not None:
@@ -187,7 +192,7 @@ def _invalid_reason(*summaries: Summary | None) -> str:
 
 
 def console(run: Run) -> str:
-    lines = [f"{'endpoint':<18}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}  non-2xx"]
+    lines = [f"{'endpoint':<18}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}  failed"]
     for s in run.summary().values():
         lines.append(
             f"{s.name:<18}{s.rps:>10.0f}{s.p50_ms:>10.1f}{s.p99_ms:>10.1f}"
@@ -195,6 +200,8 @@ def console(run: Run) -> str:
         )
     if run.tracking is not None:
         lines += ["", *tracking_report.console(run.tracking, run.summary())]
+    if run.feedback_pages is not None:
+        lines += ["", *feedback_pages_report.console(run.feedback_pages, run.summary())]
     if run.drain is not None:
         lines += ["", *_drain_console(run.drain)]
     if run.outbox is not None:
@@ -260,7 +267,7 @@ def _drain_notes(drain: Drain) -> list[str]:
 
 def _results_table(run: Run) -> list[str]:
     rows = [
-        "| endpoint | requests/s | p50 | p99 | requests | non-2xx or errors |",
+        "| endpoint | requests/s | p50 | p99 | requests | unexpected status or errors |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     for s in run.summary().values():
@@ -333,8 +340,15 @@ def _method_section(run: Run) -> list[str]:
         "that round, run by a worker, enqueues one processing task per stored delivery. No "
         "worker runs during this measurement: processing is measured on its own, below.",
         "- **Counting.** Every response is counted by status class (`bench/wrk/status.lua`); "
-        "figures from a run with any non-2xx response or socket error do not count.",
+        "figures from a run with any socket error, or any response of another class than the "
+        "view's own answer, do not count: 2xx everywhere but the survey's one-tap link, whose "
+        "answer is a 303 redirect.",
         *(tracking_report.method(run.tracking, c) if run.tracking is not None else []),
+        *(
+            feedback_pages_report.method(run.feedback_pages, c)
+            if run.feedback_pages is not None
+            else []
+        ),
         *_drain_method(run),
         *_outbox_method(run),
         *(text_analysis.method(run.analysis) if run.analysis is not None else []),
@@ -448,6 +462,11 @@ def markdown(run: Run) -> str:
             if run.tracking is not None
             else []
         ),
+        *(
+            [*feedback_pages_report.section(run.feedback_pages, run.summary()), ""]
+            if run.feedback_pages is not None
+            else []
+        ),
         *([*_drain_section(run.drain), ""] if run.drain is not None else []),
         *([*outbox_section(run.outbox), ""] if run.outbox is not None else []),
         *([*text_analysis.section(run.analysis), ""] if run.analysis is not None else []),
@@ -476,11 +495,13 @@ def markdown(run: Run) -> str:
         "both, and only ever loads 127.0.0.1. Production settings serve the stylesheets from "
         "`var/static`, so it runs `collectstatic` there first (and removes the folder again "
         "if it made it). It takes "
-        "seven to thirteen minutes (the outbox part about four, the text analysis one or two; "
+        "ten to sixteen minutes (the outbox part about four, the text analysis one or two, the "
+        "survey's taps and the review widget and JSON about three; "
         "it creates `bench/.venv-postoffice` "
         "with pip the first time). `.venv/bin/python bench/run.py --help` lists the options "
         "(duration, rounds, connections, `--drain-orders`, `--skip-tracking`, "
-        "`--skip-outbox`, `--skip-postoffice`, `--claim-rows`, `--analysis-texts`, `--keep-db`). "
+        "`--skip-feedback-pages`, `--skip-outbox`, `--skip-postoffice`, `--claim-rows`, "
+        "`--analysis-texts`, `--feedback-answers`, `--keep-db`). "
         "`python bench/analysis.py` measures the text analysis alone, on a database of its own, "
         "and `python bench/feedback_dashboard.py` the feedback numbers page.",
         "",

@@ -1,12 +1,13 @@
 """`make bench`: seed timing, HTTP throughput (hello world, one-row read, Shopify webhook
-intake, the customer's tracking page cached and uncached), then flash-sale processing by
-Celery workers and the outbox.
+intake, the customer's tracking page cached and uncached, the survey's one-tap link, the review
+widget and JSON), then flash-sale processing by Celery workers, the outbox, the text analysis
+and the feedback numbers page.
 
 One run, on this machine, against 127.0.0.1 only: create `pp_bench`, migrate, time
 `seed_demo --scale 1.0`, start gunicorn, warm up, measure each endpoint with
-wrk in interleaved rounds, stop gunicorn, measure the tracking page in one process, then time
-a Celery worker turning a backlog of distinct orders/create deliveries into orders; print a
-table and write docs/performance.md.
+wrk in interleaved rounds, stop gunicorn, measure the tracking page and the feedback pages in
+one process, then time a Celery worker turning a backlog of distinct orders/create deliveries
+into orders, and the rest; print a table and write docs/performance.md.
 Everything it started is stopped and everything it created is removed, whatever happens.
 """
 
@@ -26,13 +27,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import (
     analysis,
     feedback_dashboard,
+    feedback_pages,
+    feedback_pages_report,
     flash_sale,
     outbox,
     stack,
     tracking,
     tracking_report,
 )
-from bench.load import Measurement, wrk_run, wrk_version
+from bench.load import Endpoint, Measurement, wrk_run, wrk_version
 from bench.report import HELLO, ONE_ROW, WEBHOOK, Run, console, markdown
 from bench.shopify_payload import orders_create_body, sign
 from bench.tracking_report import TRACKING, TRACKING_UNCACHED
@@ -61,6 +64,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--skip-tracking", action="store_true", help="skip the tracking page's measurements"
+    )
+    parser.add_argument(
+        "--skip-feedback-pages",
+        action="store_true",
+        help="skip the survey's one-tap link and the review widget and JSON",
     )
     parser.add_argument(
         "--skip-outbox", action="store_true", help="skip the outbox (messages) measurements"
@@ -159,44 +167,65 @@ def _measure(
     run: Run,
 ) -> None:
     endpoints = [
-        (HELLO, f"{base}/bench/hello", "status.lua"),
-        (ONE_ROW, f"{base}/bench/order/{facts['order_pk']}", "status.lua"),
-        (WEBHOOK, f"{base}/webhooks/shopify/", "shopify_webhook.lua"),
+        Endpoint(HELLO, f"{base}/bench/hello"),
+        Endpoint(ONE_ROW, f"{base}/bench/order/{facts['order_pk']}"),
+        Endpoint(WEBHOOK, f"{base}/webhooks/shopify/", "shopify_webhook.lua", webhook_env),
     ]
-    env = dict(webhook_env)
     if run.tracking is not None:
         endpoints += [
-            (TRACKING, f"{base}/track/{run.tracking.order.token}/", "status.lua"),
+            Endpoint(TRACKING, f"{base}/track/{run.tracking.order.token}/"),
             # The path comes from the script, one order after another.
-            (TRACKING_UNCACHED, f"{base}/", "tracking_tokens.lua"),
+            Endpoint(
+                TRACKING_UNCACHED,
+                f"{base}/",
+                "paths.lua",
+                {
+                    "BENCH_PATHS_FILE": str(run.tracking.paths_file),
+                    "BENCH_WRK_THREADS": str(args.threads),
+                },
+            ),
         ]
-        env.update(
-            BENCH_TOKENS_FILE=str(run.tracking.tokens_file), BENCH_WRK_THREADS=str(args.threads)
-        )
+    if run.feedback_pages is not None:
+        endpoints += feedback_pages.endpoints(run.feedback_pages, base, args.threads)
     common = {"connections": args.connections, "threads": args.threads}
 
-    def once(name: str, url: str, script: str, seconds: int, label: str) -> Measurement:
-        if name == TRACKING_UNCACHED and run.tracking is not None:
+    def once(endpoint: Endpoint, seconds: int, label: str) -> Measurement:
+        if endpoint.name == TRACKING_UNCACHED and run.tracking is not None:
             # The whole page cache is dropped, so each request is an order's first view.
             pages, keys = tracking.page_cache_purge()
             run.tracking.pages_purged += pages
             run.tracking.keys_purged += keys
-        run_env = {**env, "BENCH_RUN_ID": f"bench-{int(time.time())}-{label}"}
-        return wrk_run(name=name, url=url, script=script, duration_s=seconds, env=run_env, **common)
+        taps = run.feedback_pages if endpoint.name == feedback_pages.TAP_FIRST else None
+        if taps is not None:
+            # Every survey unanswered again, so each tap is a first tap.
+            feedback_pages.answers_reset(taps)
+        run_env = {**endpoint.env, "BENCH_RUN_ID": f"bench-{int(time.time())}-{label}"}
+        measured = wrk_run(
+            name=endpoint.name,
+            url=endpoint.url,
+            script=endpoint.script,
+            duration_s=seconds,
+            env=run_env,
+            expected=endpoint.expected,
+            **common,
+        )
+        if taps is not None:
+            taps.first_tap_runs.append((measured.requests, feedback_pages.answers_recorded(taps)))
+        return measured
 
     print("warming up ...", flush=True)
-    warmup = [once(name, url, script, args.warmup, "warmup") for name, url, script in endpoints]
+    warmup = [once(endpoint, args.warmup, "warmup") for endpoint in endpoints]
     for n in range(1, args.rounds + 1):
         print(f"round {n}/{args.rounds} ...", flush=True)
-        run.rounds.append(
-            [once(name, url, script, args.duration, f"r{n}") for name, url, script in endpoints]
-        )
+        run.rounds.append([once(endpoint, args.duration, f"r{n}") for endpoint in endpoints])
     run.config["load_after"] = f"{os.getloadavg()[0]:.2f}"
     everything = [m for ms in [warmup, *run.rounds] for m in ms]
     _check_stored(run, [m for m in everything if m.name == WEBHOOK])
     if run.tracking is not None:
         uncached = [(m.name, m.requests) for m in everything if m.name == TRACKING_UNCACHED]
         run.notes += tracking_report.notes(run.tracking, uncached)
+    if run.feedback_pages is not None:
+        run.notes += feedback_pages_report.notes(run.feedback_pages)
 
 
 def _check_stored(run: Run, webhook_runs: list[Measurement]) -> None:
@@ -249,19 +278,27 @@ def _bench(args: argparse.Namespace) -> Run:
             facts, webhook_env = _targets(folder)
             if not args.skip_tracking:
                 run.tracking = tracking.prepare(folder)
+            if not args.skip_feedback_pages:
+                run.feedback_pages = feedback_pages.prepare(folder)
             config, run.machine = _describe(args, facts)
             run.config.update(config)
             with stack.static_collected():
                 print("starting gunicorn ...", flush=True)
                 port = stack.free_port()
                 with stack.gunicorn(
-                    port=port, workers=args.workers, log=folder / "gunicorn.log"
+                    port=port,
+                    workers=args.workers,
+                    log=folder / "gunicorn.log",
+                    extra_env=feedback_pages.SERVER_ENV,
                 ) as base:
                     _measure(args, base, facts, webhook_env, run)
                 # After gunicorn has stopped: the probe's one process gets a core to itself.
                 if run.tracking is not None:
                     print("tracking page: one process, cached and uncached ...", flush=True)
                     tracking.probe(run.tracking)
+                if run.feedback_pages is not None:
+                    print("survey taps, review widget and JSON: one process ...", flush=True)
+                    feedback_pages.probe(run.feedback_pages)
             # After gunicorn has stopped: the worker and Postgres get the cores.
             if args.drain_orders > 0:
                 run.drain = flash_sale.measure(

@@ -5,6 +5,7 @@ free loopback port, one Celery worker on that Redis db); nothing else is created
 dropped.
 """
 
+import json
 import os
 import platform
 import secrets
@@ -31,6 +32,9 @@ DB_NAME = "pp_bench"
 DATABASE_URL = f"postgres://postgres@{HOST}:5432/{DB_NAME}"
 REDIS_URL = f"redis://{HOST}:6379/14"
 _ADMIN_DSN = {"host": HOST, "port": 5432, "user": "postgres", "dbname": "postgres"}
+# One key for the whole run: the links a probe signs (the survey's one-tap links) must open in
+# the server, which signs and checks with the same key.
+_SECRET_KEY = secrets.token_urlsafe(50)
 
 
 def admin(sql: str) -> None:
@@ -147,7 +151,7 @@ def production_env() -> dict[str, str]:
     env = postgres_env()
     env.update(
         DJANGO_SETTINGS_MODULE="postpurchase.settings.production",
-        SECRET_KEY=secrets.token_urlsafe(50),
+        SECRET_KEY=_SECRET_KEY,
         SECURE_SSL_REDIRECT="0",
         BENCH_ENDPOINTS="1",
         ALLOWED_HOSTS=HOST,
@@ -172,12 +176,32 @@ def _start(
         )
 
 
+def django_script(script: Path, args: list[str], timeout_s: int = 600) -> dict:
+    """Run a bench script that loads Django (production settings on the benchmark's database
+    and Redis) and return the JSON object its last line of output prints."""
+    done = subprocess.run(
+        [sys.executable, str(script), *args],
+        cwd=ROOT,
+        env=production_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{done.stdout}\n{done.stderr}"[-1500:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 @contextmanager
-def gunicorn(*, port: int, workers: int, log: Path) -> Iterator[str]:
-    """gunicorn in production mode with the bench views on; yields its base URL."""
+def gunicorn(
+    *, port: int, workers: int, log: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """gunicorn in production mode with the bench views on; yields its base URL.
+    `extra_env` overrides settings read from the environment."""
     command = [str(BIN / "gunicorn"), "postpurchase.wsgi", "--bind", f"{HOST}:{port}"]
     command += ["--workers", str(workers), "--worker-class", "sync", "--log-level", "warning"]
-    server = _start(command, log)
+    server = _start(command, log, extra_env)
     base = f"http://{HOST}:{port}"
     try:
         _wait_ready(server, f"{base}/bench/hello", log)

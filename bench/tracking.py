@@ -8,9 +8,6 @@ the steady state includes a render about once a minute. The first view of an ord
 first after a change) reads the order with its version, then the rest of the page, renders
 it and stores it."""
 
-import json
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,7 +58,7 @@ class TrackedOrder:
 class Tracking:
     order: TrackedOrder
     tokens: int  # orders the uncached run walks through
-    tokens_file: Path
+    paths_file: Path  # their pages' paths, one a line (`bench/wrk/paths.lua`)
     probe: dict = field(default_factory=dict)
     probe_error: str = ""
     pages_purged: int = 0  # stored pages deleted before the uncached runs
@@ -93,9 +90,9 @@ def prepare(folder: Path) -> Tracking:
         "SELECT o.tracking_token AS token FROM orders_order o "
         "JOIN orders_shop s ON s.id = o.shop_id WHERE s.slug = 'demo' ORDER BY md5(o.id::text)"
     )
-    tokens_file = folder / "tracking_tokens.txt"
-    tokens_file.write_text("".join(f"{r['token']}\n" for r in rows))
-    return Tracking(order=typical_order(), tokens=len(rows), tokens_file=tokens_file)
+    paths_file = folder / "tracking_paths.txt"
+    paths_file.write_text("".join(f"/track/{r['token']}/\n" for r in rows))
+    return Tracking(order=typical_order(), tokens=len(rows), paths_file=paths_file)
 
 
 def page_cache_purge() -> tuple[int, int]:
@@ -115,24 +112,8 @@ def page_cache_purge() -> tuple[int, int]:
 
 def probe(tracking: Tracking, repeat: int = 300) -> None:
     """The in-process measurements, run with no server (see tracking_probe.py)."""
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(PROBE),
-            "measure",
-            "--token",
-            tracking.order.token,
-            "--repeat",
-            str(repeat),
-        ],
-        cwd=stack.ROOT,
-        env=stack.production_env(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    if done.returncode != 0:
-        tracking.probe_error = f"{done.stdout}\n{done.stderr}"[-1500:]
-        return
-    tracking.probe = json.loads(done.stdout.strip().splitlines()[-1])
+    args = ["measure", "--token", tracking.order.token, "--repeat", str(repeat)]
+    try:
+        tracking.probe = stack.django_script(PROBE, args)
+    except RuntimeError as exc:
+        tracking.probe_error = str(exc)

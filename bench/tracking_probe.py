@@ -43,13 +43,50 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def _ms(seconds: list[float]) -> dict[str, float]:
+def ms_summary(seconds: list[float]) -> dict[str, float]:
     ms = [s * 1000 for s in seconds]
     return {
         "median": statistics.median(ms),
         "mean": statistics.fmean(ms),
         "p99": _percentile(ms, 0.99),
         "n": len(ms),
+    }
+
+
+def timed(
+    function: Callable[[], Any], repeat: int, before: Callable[[], Any] | None = None
+) -> dict[str, float]:
+    """Wall times of `repeat` calls after a warm-up of 30 (templates loaded, connections open,
+    scripts loaded); `before` runs ahead of each call, untimed."""
+    for _ in range(30):
+        if before is not None:
+            before()
+        function()
+    seconds = []
+    for _ in range(repeat):
+        if before is not None:
+            before()
+        started = time.perf_counter()
+        function()
+        seconds.append(time.perf_counter() - started)
+    return ms_summary(seconds)
+
+
+def statements_of(request: Callable[[], Any]) -> dict[str, Any]:
+    """One request's answer: its HTTP status, SQL statements (by kind) and Redis round trips
+    (with what each one sent)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with redis_calls() as trips, CaptureQueriesContext(connection) as queries:
+        response = request()
+    kinds = Counter(q["sql"].split(None, 1)[0].upper() for q in queries.captured_queries)
+    return {
+        "status": response.status_code,
+        "queries": len(queries.captured_queries),
+        "kinds": dict(kinds),
+        "redis_round_trips": len(trips),
+        "redis_commands": trips,
     }
 
 
@@ -94,7 +131,7 @@ class _Timers:
 
 
 @contextmanager
-def _redis_calls() -> Iterator[list[str]]:
+def redis_calls() -> Iterator[list[str]]:
     """What redis-py sends, one entry per round trip: a command's name, or a pipeline's."""
     from redis.client import Pipeline, Redis
     from redis.connection import AbstractConnection
@@ -167,41 +204,20 @@ class _Probe:
         return bool(self.redis.exists(TOKEN_KEY.format(self.token), self._page_keys()[0]) == 2)
 
     def statements(self, *, cached: bool, **headers: str) -> dict[str, Any]:
-        from django.db import connection
-        from django.test.utils import CaptureQueriesContext
-
         if cached:
             self.get()
             if not self.is_cached():
                 raise RuntimeError("the page was not stored in Redis after a view")
         else:
             self.uncache()
-        with _redis_calls() as trips, CaptureQueriesContext(connection) as queries:
-            response = self.get(**headers)
-        kinds = Counter(q["sql"].split(None, 1)[0].upper() for q in queries.captured_queries)
-        return {
-            "status": response.status_code,
-            "queries": len(queries.captured_queries),
-            "kinds": dict(kinds),
-            "redis_round_trips": len(trips),
-            "redis_commands": trips,
-        }
+        return statements_of(lambda: self.get(**headers))
 
     def timed(
         self, *, path: str | None = None, cold: bool = False, **headers: str
     ) -> dict[str, float]:
-        for _ in range(30):  # warm-up: templates loaded, connections open, script loaded
-            if cold:
-                self.uncache()
-            self.get(path, **headers)
-        seconds = []
-        for _ in range(self.repeat):
-            if cold:
-                self.uncache()
-            started = time.perf_counter()
-            self.get(path, **headers)
-            seconds.append(time.perf_counter() - started)
-        return _ms(seconds)
+        return timed(
+            lambda: self.get(path, **headers), self.repeat, before=self.uncache if cold else None
+        )
 
     def split(self, *, cold: bool) -> dict[str, float]:
         """Median ms per request in each step of the view; the rest is Django's request
@@ -262,9 +278,9 @@ class _Probe:
                 raise RuntimeError("the page was not in Redis")
 
         return {
-            "script_call": _median_ms(script, self.repeat),
-            "ping": _median_ms(self.redis.ping, self.repeat),
-            "get_page": _median_ms(lambda: self.redis.get(page_key), self.repeat),
+            "script_call": median_ms(script, self.repeat),
+            "ping": median_ms(self.redis.ping, self.repeat),
+            "get_page": median_ms(lambda: self.redis.get(page_key), self.repeat),
         }
 
     def order_get_parts(self) -> dict[str, float]:
@@ -289,9 +305,9 @@ class _Probe:
             cursor.execute(sql)
             columns = len(cursor.description)
         return {
-            "call": _median_ms(lambda: tracking_order_get(self.token), self.repeat),
-            "raw_sql": _median_ms(raw, self.repeat),
-            "row_orm": _median_ms(
+            "call": median_ms(lambda: tracking_order_get(self.token), self.repeat),
+            "raw_sql": median_ms(raw, self.repeat),
+            "row_orm": median_ms(
                 lambda: Order.objects.only("pk", "status").get(pk=self.order_pk), self.repeat
             ),
             "columns": columns,
@@ -339,7 +355,7 @@ def _plan_ms(sql: str, repeat: int) -> dict[str, float]:
     }
 
 
-def _median_ms(function: Callable[[], Any], repeat: int) -> float:
+def median_ms(function: Callable[[], Any], repeat: int) -> float:
     for _ in range(20):
         function()
     seconds = []

@@ -25,7 +25,7 @@ CACHED_QUERIES_TARGET, CACHED_ROUND_TRIPS_TARGET = 0, 1
 PAGE_TTL_SECONDS = 60
 
 
-class _Summary(Protocol):
+class LoadSummary(Protocol):
     rps: float
     p50_ms: float
     p99_ms: float
@@ -36,11 +36,11 @@ class _Summary(Protocol):
     def is_valid(self) -> bool: ...
 
 
-def _valid(summaries: Mapping[str, _Summary], *names: str) -> bool:
+def valid(summaries: Mapping[str, LoadSummary], *names: str) -> bool:
     return all(name in summaries and summaries[name].is_valid for name in names)
 
 
-def _verdict(ok: bool) -> str:
+def verdict(ok: bool) -> str:
     return "PASS" if ok else "FALL SHORT"
 
 
@@ -48,7 +48,7 @@ def _shipments(n: int) -> str:
     return f"{n} shipment" if n == 1 else f"{n} shipments"
 
 
-def _kb(n: int) -> str:
+def kb(n: int) -> str:
     return f"{n / 1024:.1f} KB"
 
 
@@ -70,7 +70,7 @@ def method(t: Tracking, c: dict[str, str]) -> list[str]:
         "generation, so in the cached run the page is rendered again about once a minute, "
         "and at the start of each run (the uncached run before it emptied the cache). That "
         f"is part of the steady state, and the {RATIO_TARGET:.0%} target applies to it. The "
-        f"uncached page is measured separately: `bench/wrk/tracking_tokens.lua` walks through "
+        f"uncached page is measured separately: `bench/wrk/paths.lua` walks through "
         f"the tokens of all {t.tokens:,} demo orders (each wrk thread its own share, none "
         "repeated within a run). The whole page cache is deleted before each run (every "
         "token's entry, generation and stored page: `pp:track:tok:*`, `pp:track:gen:*` and "
@@ -86,15 +86,15 @@ def method(t: Tracking, c: dict[str, str]) -> list[str]:
     ]
 
 
-def _ratio(a: _Summary | None, b: _Summary | None) -> float | None:
+def ratio(a: LoadSummary | None, b: LoadSummary | None) -> float | None:
     return a.rps / b.rps if a and b and a.is_valid and b.is_valid and b.rps else None
 
 
-def _fmt_ratio(value: float | None) -> str:
+def fmt_ratio(value: float | None) -> str:
     return f"{value:.2f}" if value is not None else "-"
 
 
-def _load_table(t: Tracking, s: Mapping[str, _Summary]) -> list[str]:
+def _load_table(t: Tracking, s: Mapping[str, LoadSummary]) -> list[str]:
     page = s.get(TRACKING)
     rows = [
         "| view, same run and server | requests/s | p50 | p99 | cached tracking page's "
@@ -111,8 +111,8 @@ def _load_table(t: Tracking, s: Mapping[str, _Summary]) -> list[str]:
         m = s.get(name)
         if m is None:
             continue
-        ratio = _ratio(page, m) if name in (HELLO, ONE_ROW) else None
-        share = f"**{ratio:.2f}**" if ratio is not None and name == ONE_ROW else _fmt_ratio(ratio)
+        value = ratio(page, m) if name in (HELLO, ONE_ROW) else None
+        share = f"**{value:.2f}**" if value is not None and name == ONE_ROW else fmt_ratio(value)
         flag = "" if m.is_valid else " (does not count: failures)"
         rows.append(
             f"| {label}{flag} | {m.rps:,.0f} | {m.p50_ms:.1f} ms | {m.p99_ms:.1f} ms | {share} |"
@@ -126,8 +126,8 @@ def _sizes(p: dict[str, Any]) -> list[str]:
     big = z["largest"]
     return [
         f"Page weight of order {p.get('number', '')}: HTML {z['html_bytes']:,} bytes + "
-        f"`customer.css` {z['css_bytes']:,} bytes = **{total:,} bytes ({_kb(total)})**, against "
-        f"< {_kb(SIZE_TARGET_BYTES)} (images aside). Compressed with gzip: "
+        f"`customer.css` {z['css_bytes']:,} bytes = **{total:,} bytes ({kb(total)})**, against "
+        f"< {kb(SIZE_TARGET_BYTES)} (images aside). Compressed with gzip: "
         f"{z['html_gzip_bytes']:,} + {z['css_gzip_bytes']:,} bytes (WhiteNoise serves the "
         "stylesheet compressed; the HTML goes as it is). The demo order with the most scans, "
         f"{big['number']} ({big['items']} items, {_shipments(big['parcels'])}, {big['scans']} "
@@ -143,8 +143,10 @@ _VIEWS = (
 )
 
 
-def _statements(p: dict[str, Any]) -> list[str]:
-    st = p["statements"]
+def statements_table(
+    statements: dict[str, dict[str, Any]], views: tuple[tuple[str, str], ...]
+) -> list[str]:
+    """One row a view (key, label) of a probe's `statements_of` answers."""
 
     def kinds(row: dict[str, Any]) -> str:
         return ", ".join(f"{n} {k}" for k, n in sorted(row["kinds"].items())) or "none"
@@ -153,8 +155,8 @@ def _statements(p: dict[str, Any]) -> list[str]:
         "| view | HTTP status | SQL statements | Redis round trips | what each round trip sends |",
         "|---|---:|---:|---:|---|",
     ]
-    for key, label in _VIEWS:
-        row = st[key]
+    for key, label in views:
+        row = statements[key]
         commands = "; ".join(f"`{c}`" for c in row.get("redis_commands", [])) or "-"
         rows.append(
             f"| {label} | {row['status']} | **{row['queries']}** ({kinds(row)}) | "
@@ -163,23 +165,30 @@ def _statements(p: dict[str, Any]) -> list[str]:
     return rows
 
 
+def timings_table(
+    timings: dict[str, dict[str, float]], views: tuple[tuple[str, str], ...]
+) -> list[str]:
+    """Median and p99 of a probe's in-process timings: hello world, the one-row read, then one
+    row a view (key, label)."""
+    named = (("hello", "hello world"), ("one_row", "one-row read"), *views)
+    return [
+        "| view | median | p99 |",
+        "|---|---:|---:|",
+        *(
+            f"| {label} | {timings[key]['median']:.2f} ms | {timings[key]['p99']:.2f} ms |"
+            for key, label in named
+        ),
+    ]
+
+
 def _timings(p: dict[str, Any]) -> list[str]:
-    tm = p["timings"]
-    rows = [
+    return [
         f"In one process (no server; Django's full request handling with its middleware, "
         f"through the test client; {p['repeat']} requests each after a warm-up; a view "
         "marked not cached had its entry deleted before each request):",
         "",
-        "| view | median | p99 |",
-        "|---|---:|---:|",
-        f"| hello world | {tm['hello']['median']:.2f} ms | {tm['hello']['p99']:.2f} ms |",
-        f"| one-row read | {tm['one_row']['median']:.2f} ms | {tm['one_row']['p99']:.2f} ms |",
+        *timings_table(p["timings"], tuple((k, f"tracking page, {v}") for k, v in _VIEWS)),
     ]
-    for key, label in _VIEWS:
-        rows.append(
-            f"| tracking page, {label} | {tm[key]['median']:.2f} ms | {tm[key]['p99']:.2f} ms |"
-        )
-    return rows
 
 
 _STEPS = (
@@ -257,11 +266,11 @@ def _profile(p: dict[str, Any]) -> list[str]:
     return rows
 
 
-def _reading(t: Tracking, s: Mapping[str, _Summary]) -> list[str]:
+def _reading(t: Tracking, s: Mapping[str, LoadSummary]) -> list[str]:
     """The in-process figures that explain the ratio, whichever way it went."""
-    ratio = _ratio(s.get(TRACKING), s.get(ONE_ROW))
+    measured = ratio(s.get(TRACKING), s.get(ONE_ROW))
     p = t.probe
-    if ratio is None or not p:
+    if measured is None or not p:
         return []
     tm, sp = p["timings"], p["split"]
     cached, row, hello = (tm[k]["median"] for k in ("cached", "one_row", "hello"))
@@ -269,18 +278,18 @@ def _reading(t: Tracking, s: Mapping[str, _Summary]) -> list[str]:
     row_sql = r.get("sql", 0.0)
     head = (
         f"**Why the cached page falls short of {RATIO_TARGET:.0%}.**"
-        if ratio < RATIO_TARGET
+        if measured < RATIO_TARGET
         else f"**Why the cached page reaches {RATIO_TARGET:.0%}.**"
     )
-    if ratio < RATIO_TARGET:
+    if measured < RATIO_TARGET:
         load = (
-            f"Under load the ratio is {ratio:.2f}: at {RATIO_TARGET:.0%} of the one-row read's "
+            f"Under load the ratio is {measured:.2f}: at {RATIO_TARGET:.0%} of the one-row read's "
             "requests/s the whole request, server, database, Redis and wrk included, may cost "
             f"{1 / RATIO_TARGET:.2f}× the one-row read's."
         )
     else:
         load = (
-            f"Under load the ratio is {ratio:.2f}: the cached view's one Redis round trip "
+            f"Under load the ratio is {measured:.2f}: the cached view's one Redis round trip "
             f"({p['redis']['script_call']:.2f} ms alone) takes the place of the one-row read's "
             f"ORM query ({p['order_get']['row_orm']:.2f} ms alone)."
         )
@@ -294,7 +303,7 @@ def _reading(t: Tracking, s: Mapping[str, _Summary]) -> list[str]:
     ]
 
 
-def section(t: Tracking, s: Mapping[str, _Summary]) -> list[str]:
+def section(t: Tracking, s: Mapping[str, LoadSummary]) -> list[str]:
     o = t.order
     lines = [
         "### Tracking page",
@@ -320,7 +329,7 @@ def section(t: Tracking, s: Mapping[str, _Summary]) -> list[str]:
             "",
             f"Uncached, every request an order's first view: {cold.rps:,.0f} requests/s "
             f"(p50 {cold.p50_ms:.1f} ms, p99 {cold.p99_ms:.1f} ms), "
-            f"{_fmt_ratio(_ratio(cold, row))} of the one-row read.",
+            f"{fmt_ratio(ratio(cold, row))} of the one-row read.",
         ]
     p = t.probe
     if not p:
@@ -332,7 +341,7 @@ def section(t: Tracking, s: Mapping[str, _Summary]) -> list[str]:
         "",
         "Statements per view:",
         "",
-        *_statements(p),
+        *statements_table(p["statements"], _VIEWS),
         "",
         *_timings(p),
         "",
@@ -346,17 +355,17 @@ def section(t: Tracking, s: Mapping[str, _Summary]) -> list[str]:
     return [*lines, *(["", *reading] if reading else [])]
 
 
-def targets(t: Tracking, s: Mapping[str, _Summary]) -> list[tuple[str, str, str, str]]:
+def targets(t: Tracking, s: Mapping[str, LoadSummary]) -> list[tuple[str, str, str, str]]:
     page, row = s.get(TRACKING), s.get(ONE_ROW)
     found = []
     if page is not None and row is not None and page.is_valid and row.is_valid:
-        ratio = page.rps / row.rps
+        value = page.rps / row.rps
         found.append(
             (
                 "tracking page rps (cached, one seeded order) / one-row rps",
                 f"≥ {RATIO_TARGET:.2f}",
-                f"{ratio:.2f} ({page.rps:,.0f} against {row.rps:,.0f} requests/s)",
-                _verdict(ratio >= RATIO_TARGET),
+                f"{value:.2f} ({page.rps:,.0f} against {row.rps:,.0f} requests/s)",
+                verdict(value >= RATIO_TARGET),
             )
         )
     else:
@@ -367,7 +376,7 @@ def targets(t: Tracking, s: Mapping[str, _Summary]) -> list[tuple[str, str, str,
                 "tracking page p99 latency (cached)",
                 f"< {P99_TARGET_MS:.0f} ms",
                 f"{page.p99_ms:.1f} ms",
-                _verdict(page.p99_ms < P99_TARGET_MS),
+                verdict(page.p99_ms < P99_TARGET_MS),
             )
         )
     p = t.probe
@@ -377,9 +386,9 @@ def targets(t: Tracking, s: Mapping[str, _Summary]) -> list[tuple[str, str, str,
         found.append(
             (
                 "tracking page HTML + `customer.css`, typical order",
-                f"< {_kb(SIZE_TARGET_BYTES)}",
-                _kb(total),
-                _verdict(total < SIZE_TARGET_BYTES),
+                f"< {kb(SIZE_TARGET_BYTES)}",
+                kb(total),
+                verdict(total < SIZE_TARGET_BYTES),
             )
         )
         cached = p["statements"]["cached"]
@@ -389,13 +398,13 @@ def targets(t: Tracking, s: Mapping[str, _Summary]) -> list[tuple[str, str, str,
                 "tracking page, cached: SQL statements and Redis round trips",
                 f"{CACHED_QUERIES_TARGET} and {CACHED_ROUND_TRIPS_TARGET}",
                 f"{queries} and {trips}",
-                _verdict(queries <= CACHED_QUERIES_TARGET and trips <= CACHED_ROUND_TRIPS_TARGET),
+                verdict(queries <= CACHED_QUERIES_TARGET and trips <= CACHED_ROUND_TRIPS_TARGET),
             )
         )
     return found
 
 
-def console(t: Tracking, s: Mapping[str, _Summary]) -> list[str]:
+def console(t: Tracking, s: Mapping[str, LoadSummary]) -> list[str]:
     page, row, hello = s.get(TRACKING), s.get(ONE_ROW), s.get(HELLO)
     lines = [f"tracking page: order {t.order.number} (cached steady state)"]
     for ref, label in ((row, "one-row"), (hello, "hello")):
@@ -403,13 +412,13 @@ def console(t: Tracking, s: Mapping[str, _Summary]) -> list[str]:
             lines.append(
                 f"  tracking {page.rps:,.0f} req/s (p99 {page.p99_ms:.1f} ms) / {label} "
                 f"{ref.rps:,.0f} req/s (p99 {ref.p99_ms:.1f} ms) = "
-                f"{_fmt_ratio(_ratio(page, ref))}"
+                f"{fmt_ratio(ratio(page, ref))}"
             )
     cold = s.get(TRACKING_UNCACHED)
     if cold:
         lines.append(
             f"  uncached ({t.tokens:,} orders in turn): {cold.rps:,.0f} req/s "
-            f"(p99 {cold.p99_ms:.1f} ms) = {_fmt_ratio(_ratio(cold, row))} of one-row"
+            f"(p99 {cold.p99_ms:.1f} ms) = {fmt_ratio(ratio(cold, row))} of one-row"
         )
     p = t.probe
     if p:
@@ -437,7 +446,7 @@ def notes(t: Tracking, runs: list[tuple[str, int]]) -> list[str]:
         return []
     most = max(n for _, n in runs)
     repeated = sum(max(0, n - t.tokens) for _, n in runs)
-    verdict = (
+    outcome = (
         "every request was an order's first view"
         if repeated == 0
         else f"{repeated:,} requests came back to an order already rendered in their run "
@@ -447,5 +456,5 @@ def notes(t: Tracking, runs: list[tuple[str, int]]) -> list[str]:
         f"Uncached tracking runs: at most {most:,} requests in one run for {t.tokens:,} "
         f"distinct orders, the whole page cache emptied before each run ({t.pages_purged:,} "
         f"stored pages, {t.keys_purged:,} keys in all with the tokens' entries and "
-        f"generations): {verdict}."
+        f"generations): {outcome}."
     ]

@@ -13,6 +13,7 @@ class FeedbackConfig(AppConfig):
         from feedback.cases import inbound as case_inbound
         from feedback.cases import messages as case_messages
         from feedback.cases import subscribers as case_subscribers
+        from feedback.cases.selectors import order_cases_panel
         from feedback.cases.services import problem_reported_open_case
         from feedback.cases.sla import SLA_STATE_TONES
         from feedback.events import FeedbackEventName
@@ -20,6 +21,7 @@ class FeedbackConfig(AppConfig):
         from feedback.models.reviews import REVIEW_STATUS_TONES
         from feedback.surveys.texts import survey_text_reply_handle
         from notifications.services import inbound_subscribe, inbound_text_handler_register
+        from orders.dashboard.panels import OrderPanel, order_panel_register
         from orders.events import OrderEventName
         from postpurchase import events, message_kinds, status_tones
         from postpurchase.shell.nav import NavSection, nav_register
@@ -35,6 +37,16 @@ class FeedbackConfig(AppConfig):
         nav_register(
             NavSection(
                 key="feedback", label="Feedback", url_name="feedback_numbers:overview", order=45
+            )
+        )
+        # The order page (in `orders`, which may not import feedback) shows the order's
+        # follow-up cases and lets staff open one by hand, after the order's returns.
+        order_panel_register(
+            OrderPanel(
+                key="feedback_cases",
+                template_name="feedback/cases/_order_cases.html",
+                context=order_cases_panel,
+                order=20,
             )
         )
         # What this app owes customers (the survey, its reminder and text replies, the review

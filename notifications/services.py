@@ -9,6 +9,7 @@ from notifications.engine.dispatch import (
     messages_dispatch_due,
     messages_recover_stuck,
 )
+from notifications.engine.flow_settings import flow_delay_for, flow_delay_set
 from notifications.engine.inbound_texts import (
     InboundText,
     inbound_subscribe,
@@ -36,6 +37,8 @@ __all__ = [
     "InboundText",
     "MessageRequest",
     "OccasionDue",
+    "flow_delay_for",
+    "flow_delay_set",
     "flow_schedule",
     "flows_enabled_for_kind",
     "flows_for",

@@ -59,6 +59,8 @@ SHOP_PROFILE_EDIT = "shop_profile_edit"
 REVIEW_REPLY = "review_reply"
 REVIEW_MODERATE = "review_moderate"
 REVIEW_INCENTIVE_EDIT = "review_incentive_edit"
+SURVEY_SETTINGS_EDIT = "survey_settings_edit"
+CASE_POLICY_EDIT = "case_policy_edit"
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,10 @@ POLICY: Mapping[str, Rule] = {
     REVIEW_REPLY: Rule(AGENT, "reply to reviews"),
     REVIEW_MODERATE: Rule(MANAGER, "publish or reject reviews and flag their photos"),
     REVIEW_INCENTIVE_EDIT: Rule(MANAGER, "change the review incentive"),
+    # What the shop asks, when and how often: like the flows, which carry the survey's delay.
+    SURVEY_SETTINGS_EDIT: Rule(MANAGER, "change the survey settings"),
+    # How fast cases must be answered: agents work to it, managers set it.
+    CASE_POLICY_EDIT: Rule(MANAGER, "change the case policy"),
 }
 
 

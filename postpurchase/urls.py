@@ -35,7 +35,10 @@ urlpatterns = [
     path("dashboard/feedback/", include("feedback.numbers.urls")),
     path("dashboard/feedback/reviews/", include("feedback.reviews.dashboard.urls")),
     path("dashboard/feedback/cases/", include("feedback.cases.urls")),
+    path("dashboard/feedback/settings/", include("feedback.configuration.urls")),
     path("dashboard/settings/", include("orders.shop_settings.urls")),
+    # Before orders' API: its last pattern answers every other /api/v1/ path with a 404.
+    path("api/v1/", include("loyalty.api.urls")),
     path("api/v1/", include("orders.api.urls")),
     path("webhooks/", include("orders.ingest.urls")),
     path("webhooks/", include("notifications.urls")),
@@ -45,6 +48,7 @@ urlpatterns = [
     path("returns/", include("returns.portal.urls")),
     path("feedback/", include("feedback.urls")),
     path("feedback/case/", include("feedback.cases.followup_urls")),
+    path("loyalty/", include("loyalty.urls")),
 ]
 
 if settings.BENCH_ENDPOINTS:

@@ -185,6 +185,7 @@ def world(shop):
         "message_templates:reset": {"pk": template.pk},
         "returns_dashboard:detail": {"pk": returned.pk},
         "feedback_cases:detail": {"pk": case.pk},
+        "feedback_cases:open_for_order": {"pk": order.pk},
         "feedback_cases:action": {"pk": case.pk, "action": "note"},
         "feedback_case:followup": {"token": followup_token(resolution.pk), "answer": "yes"},
         "returns_dashboard:action": {"pk": returned.pk, "action": "approve"},

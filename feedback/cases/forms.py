@@ -4,6 +4,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from feedback.cases.selectors import SLA_FILTERS
 from feedback.models import CasePriority, CaseSource, CaseStatus, ResolutionKind, ThreadChannel
@@ -106,3 +107,39 @@ class ResolveForm(forms.Form):
     note = forms.CharField(
         label="Note", required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
     )
+
+
+class OpenCaseForm(forms.Form):
+    """A case staff open themselves from an order's page (a call, a chat, a hunch)."""
+
+    summary = forms.CharField(
+        label=_("Summary"),
+        max_length=200,
+        help_text=_("What it is about, in a few words: shown in the queue."),
+        error_messages={"required": _("Say in a few words what the case is about.")},
+    )
+    priority = forms.ChoiceField(
+        label=_("Priority"),
+        choices=CasePriority.choices,
+        initial=CasePriority.NORMAL,
+        help_text=_("Sets how soon it must be answered and resolved (the case policy)."),
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("What the customer said or what happened; staff only."),
+    )
+    assignee = forms.ChoiceField(label=_("Assignee"), required=False)
+
+    def __init__(self, *args: Any, staff: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.staff = {str(u.pk): u for u in staff}
+        cast(forms.ChoiceField, self.fields["assignee"]).choices = [
+            ("", _("Nobody yet")),
+            *((pk, u.get_full_name() or u.get_username()) for pk, u in self.staff.items()),
+        ]
+
+    def chosen_assignee(self) -> Any:
+        return self.staff.get(self.cleaned_data.get("assignee") or "")

@@ -228,3 +228,18 @@ def case_page(*, case: Case) -> CasePage:
         sla=case_sla(case),
         reply_channels=case_reply_channels(case),
     )
+
+
+def order_cases_panel(order: Any) -> dict[str, Any]:
+    """The follow-up cases section of the merchant's order page (`orders.dashboard.panels`):
+    the order's cases, latest first, each with its SLA. Two queries when it has cases (its
+    cases, the shop's policy), one when it has none."""
+    cases = list(
+        scoped(Case, order.shop)
+        .filter(order=order)
+        .select_related("assignee")
+        .order_by("-created_at", "-pk")
+    )
+    # The shop rides along with the order: the calendar needs only its zone and its policy.
+    rows = case_rows(shop=order.shop, cases=cases) if cases else []
+    return {"rows": rows, "order": order}

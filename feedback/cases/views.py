@@ -12,15 +12,31 @@ from typing import Any, ClassVar
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views import View
 
 from feedback.cases import selectors
-from feedback.cases.forms import AssignForm, CaseFilterForm, NoteForm, ReplyForm, ResolveForm
-from feedback.cases.services import case_assign, case_note_add, case_reply_send, case_resolve
+from feedback.cases.forms import (
+    AssignForm,
+    CaseFilterForm,
+    NoteForm,
+    OpenCaseForm,
+    ReplyForm,
+    ResolveForm,
+)
+from feedback.cases.services import (
+    case_assign,
+    case_note_add,
+    case_reply_send,
+    case_resolve,
+    open_case_by_staff,
+)
 from feedback.models import Case
 from feedback.models.cases import MONEY_RESOLUTIONS
+from orders.models import Order
+from orders.selectors import order_get_for_shop
 from postpurchase import permissions
 from postpurchase.exceptions import DomainError, IllegalTransition
 from postpurchase.shell.nav import Crumb
@@ -186,3 +202,51 @@ class CaseActionView(StaffPermissionMixin, View):
         else:
             messages.success(request, done)
         return HttpResponseRedirect(reverse("feedback_cases:detail", args=[pk]))
+
+
+class CaseOpenView(DashboardView):
+    """Staff open a follow-up case by hand for an order (source "staff"), from the order's
+    page; it joins the queue with the SLA its priority gets under the shop's policy."""
+
+    template_name = "feedback/cases/case_open.html"
+    nav_section = "orders"
+    permission = permissions.CASE_HANDLE
+
+    def get_breadcrumbs(self, context: Mapping[str, Any]) -> list[Crumb]:
+        order = context["order"]
+        return [
+            Crumb(_("Orders"), reverse("dashboard:order_list")),
+            Crumb(order.number, reverse("dashboard:order_detail", args=[order.pk])),
+            Crumb(_("Open a follow-up case")),
+        ]
+
+    def _order(self) -> Order:
+        return order_get_for_shop(shop=self.shop, order_id=self.kwargs["pk"])
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = OpenCaseForm(staff=selectors.shop_staff(shop=self.shop))
+        return self.render_to_response(self.get_context_data(form=form, order=self._order()))
+
+    def post(self, request: StaffRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        order = self._order()
+        form = OpenCaseForm(request.POST, staff=selectors.shop_staff(shop=self.shop))
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                case = open_case_by_staff(
+                    shop=self.shop,
+                    actor=request.user,
+                    customer=order.customer,
+                    order=order,
+                    summary=data["summary"],
+                    priority=data["priority"],
+                    description=data["description"],
+                    assignee=form.chosen_assignee(),
+                )
+            except DomainError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("Case %(number)s opened.") % {"number": case.number})
+                return HttpResponseRedirect(reverse("feedback_cases:detail", args=[case.pk]))
+        context = self.get_context_data(form=form, order=order)
+        return self.render_to_response(context, status=400)

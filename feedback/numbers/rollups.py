@@ -37,7 +37,7 @@ from django.db.models import (
     Q,
     Sum,
 )
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from feedback.models import Case, FeedbackDayRollup, Review, ReviewPhoto, SurveyAnswer
@@ -75,16 +75,26 @@ def _bounds(first: date, last: date, zone: zoneinfo.ZoneInfo) -> tuple[datetime,
 
 
 def _late_shipment(zone: zoneinfo.ZoneInfo, *, late: bool) -> Exists:
-    """A delivered shipment of the answer's order with an estimate, delivered after it (late)
-    or on or before it (on time), the delivered day taken in the shop's zone."""
-    shipments = Shipment.objects.filter(
-        order_id=OuterRef("request__order_id"),
-        delivered_at__isnull=False,
-        estimated_delivery_date__isnull=False,
-    ).annotate(delivered_day=TruncDate("delivered_at", tzinfo=zone))
+    """A delivered shipment of the answer's order with an estimate, delivered after the date
+    first promised (late) or on or before it (on time), the delivered day taken in the shop's
+    zone. The first estimate, not the current one: carriers move theirs as a parcel runs late,
+    and a parcel delivered on its third promised date is still late to the customer. A
+    shipment whose first estimate was never recorded (a row written outside the services)
+    falls back to its current one."""
+    shipments = (
+        Shipment.objects.filter(
+            order_id=OuterRef("request__order_id"),
+            delivered_at__isnull=False,
+        )
+        .annotate(
+            delivered_day=TruncDate("delivered_at", tzinfo=zone),
+            promised_day=Coalesce("first_estimated_delivery_date", "estimated_delivery_date"),
+        )
+        .filter(promised_day__isnull=False)
+    )
     if late:
-        return Exists(shipments.filter(delivered_day__gt=F("estimated_delivery_date")))
-    return Exists(shipments.filter(delivered_day__lte=F("estimated_delivery_date")))
+        return Exists(shipments.filter(delivered_day__gt=F("promised_day")))
+    return Exists(shipments.filter(delivered_day__lte=F("promised_day")))
 
 
 def shop_days_count(shop: Shop, first: date, last: date) -> dict[date, dict[str, int]]:

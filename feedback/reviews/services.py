@@ -32,8 +32,9 @@ from feedback.models import (
 from feedback.reviews.cache import storefront_invalidate_on_commit
 from feedback.reviews.moderation import ReviewContent, RuleHit, review_rule_hits
 from feedback.reviews.selectors import reviewable_lines
-from orders.models import Customer, Order, Shop
+from orders.models import Customer, Order, SettingsArea, Shop
 from orders.photos import Photo
+from orders.shop_settings.audit import settings_change_record
 from orders.tenancy import staff_permission_require
 from postpurchase import events, incentives, permissions
 from postpurchase.exceptions import DomainError
@@ -403,8 +404,27 @@ def review_incentive_save(
     if kind == IncentiveKind.POINTS and points <= 0:
         raise DomainError("Give a number of points above zero.")
     incentive, _ = ReviewIncentive.objects.select_for_update().get_or_create(shop=shop)
+    before = _incentive_words(incentive)
     incentive.kind = kind
     incentive.discount_text = discount_text.strip() if kind == IncentiveKind.DISCOUNT else ""
     incentive.points = points if kind == IncentiveKind.POINTS else 0
     incentive.save()
+    after = _incentive_words(incentive)
+    if before != after:
+        settings_change_record(
+            shop_id=shop.pk,
+            actor=actor,
+            area=SettingsArea.FEEDBACK,
+            action="review_incentive.changed",
+            subject="review incentive",
+            changes={"offer for any review": (before, after)},
+        )
     return incentive
+
+
+def _incentive_words(incentive: ReviewIncentive) -> str:
+    if incentive.kind == IncentiveKind.POINTS:
+        return f"{incentive.points} loyalty points"
+    if incentive.kind == IncentiveKind.DISCOUNT:
+        return f"discount: {incentive.discount_text}"
+    return "none"

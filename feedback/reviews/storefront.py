@@ -7,19 +7,19 @@
 - `/feedback/photos/<token>`: a published review's photo.
 
 The shop is named by its public slug and the product by the shop's own id for it (its platform
-id), never by our row ids. Answers are cached in Redis under the product's version
-(`feedback.reviews.cache`), carry an ETag (`If-None-Match` → 304) and a public Cache-Control.
+id), never by our row ids. Answers are cached in Redis under the public address and the
+product's version (`feedback.reviews.cache`): an unchanged answer is served without a database
+query. They carry an ETag (`If-None-Match` → 304) and a public Cache-Control.
 The JSON allows CORS for the shop's own origins only (`Access-Control-Allow-Origin` is sent
 only when the request's Origin is one of them)."""
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.template.loader import render_to_string
@@ -30,7 +30,12 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_GET
 
 from feedback.models import IncentiveKind, Review
-from feedback.reviews.cache import CACHED_FOR, storefront_cache_key
+from feedback.reviews.cache import (
+    CachedAnswer,
+    storefront_cache_get,
+    storefront_cache_put,
+    storefront_version,
+)
 from feedback.reviews.selectors import (
     RatingSummary,
     photo_shown_get,
@@ -76,10 +81,10 @@ def shop_origins(shop: Shop) -> list[str]:
     return list(dict.fromkeys(origins))
 
 
-def _allow_origin(request: HttpRequest, response: HttpResponseBase, shop: Shop) -> None:
+def _allow_origin(request: HttpRequest, response: HttpResponseBase, origins: list[str]) -> None:
     patch_vary_headers(response, ["Origin"])
     origin = request.headers.get("Origin", "")
-    if origin and origin.lower() in shop_origins(shop):
+    if origin and origin.lower() in origins:
         response["Access-Control-Allow-Origin"] = origin
         response["Access-Control-Expose-Headers"] = "ETag"
 
@@ -197,12 +202,6 @@ def jsonld_script_text(data: dict[str, Any]) -> str:
 # --- Answers ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Answer:
-    body: bytes
-    etag: str
-
-
 def _page_number(request: HttpRequest) -> int:
     raw = request.GET.get("page", "1")
     return int(raw) if raw.isdigit() and 0 < int(raw) < 10_000 else 1
@@ -212,13 +211,27 @@ def _page(product: Product, size: int, number: int) -> Page:
     return Paginator(published_reviews(product=product), size).get_page(number)
 
 
-def _cached(product: Product, part: str, build: Any) -> Answer:
-    key = storefront_cache_key(product.pk, part)
-    body = cache.get(key)
-    if body is None:
-        body = build()
-        cache.set(key, body, timeout=CACHED_FOR)
-    return Answer(body=body, etag=f'"{hashlib.sha256(body).hexdigest()[:32]}"')
+def _answer(
+    shop: str, product: str, part: str, build: Callable[[Shop, Product], bytes]
+) -> CachedAnswer:
+    """The answer from the cache, else from the database (404 for an unknown or inactive shop
+    or product), stored for the next request."""
+    cached = storefront_cache_get(shop=shop, product=product, part=part)
+    if cached is not None:
+        return cached
+    found_shop = storefront_shop(shop)
+    found = storefront_product(shop=found_shop, handle=product)
+    version = storefront_version(found.pk)
+    body = build(found_shop, found)
+    answer = CachedAnswer(
+        body=body,
+        etag=f'"{hashlib.sha256(body).hexdigest()[:32]}"',
+        origins=shop_origins(found_shop),
+    )
+    storefront_cache_put(
+        shop=shop, product=product, product_id=found.pk, version=version, part=part, answer=answer
+    )
+    return answer
 
 
 def _json_body(shop: Shop, product: Product, number: int) -> bytes:
@@ -239,7 +252,7 @@ def _json_body(shop: Shop, product: Product, number: int) -> bytes:
     return json.dumps(payload, ensure_ascii=False).encode()
 
 
-def _respond(request: HttpRequest, answer: Answer, content_type: str) -> HttpResponseBase:
+def _respond(request: HttpRequest, answer: CachedAnswer, content_type: str) -> HttpResponseBase:
     response = get_conditional_response(request, etag=answer.etag)
     if response is None:
         response = HttpResponse(answer.body, content_type=content_type)
@@ -249,13 +262,11 @@ def _respond(request: HttpRequest, answer: Answer, content_type: str) -> HttpRes
 
 @require_GET
 def reviews_json(request: HttpRequest, shop: str, product: str) -> HttpResponseBase:
-    found_shop = storefront_shop(shop)
-    found = storefront_product(shop=found_shop, handle=product)
     number = _page_number(request)
-    answer = _cached(found, f"json:{number}", lambda: _json_body(found_shop, found, number))
+    answer = _answer(shop, product, f"json:{number}", lambda s, p: _json_body(s, p, number))
     response = _respond(request, answer, "application/json")
     patch_cache_control(response, public=True, max_age=JSON_MAX_AGE)
-    _allow_origin(request, response, found_shop)
+    _allow_origin(request, response, answer.origins)
     return response
 
 
@@ -300,14 +311,12 @@ def _widget_body(shop: Shop, product: Product, number: int) -> bytes:
 @framable_per_response
 @require_GET
 def review_widget(request: HttpRequest, shop: str, product: str) -> HttpResponseBase:
-    found_shop = storefront_shop(shop)
-    found = storefront_product(shop=found_shop, handle=product)
     number = _page_number(request)
-    answer = _cached(found, f"widget:{number}", lambda: _widget_body(found_shop, found, number))
+    answer = _answer(shop, product, f"widget:{number}", lambda s, p: _widget_body(s, p, number))
     response = _respond(request, answer, "text/html; charset=utf-8")
     patch_cache_control(response, public=True, max_age=WIDGET_MAX_AGE)
     # Framed by the shop's own storefront only; every other site still may not.
-    frame_ancestors_allow(response, shop_origins(found_shop))
+    frame_ancestors_allow(response, answer.origins)
     return response
 
 

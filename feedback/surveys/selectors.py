@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils.module_loading import import_string
 
 from feedback.models import SurveyAnswer, SurveyRequest, SurveySettings
@@ -73,20 +73,33 @@ def survey_budget_used(
 # --- What a link or a text names ------------------------------------------------------------
 
 
-def survey_request_for_token(token: str) -> SurveyRequest | None:
-    """The survey of the order the feedback token names, with its order, shop, customer and
-    answer; None for a bad or expired token, an inactive shop or an order never surveyed."""
+def _surveys_for_token(token: str) -> QuerySet[SurveyRequest] | None:
+    """The open-to-view survey of the order the feedback token names, as a query; None for a
+    bad or expired token."""
     if not token or len(token) > 128:
         return None
     order_id = order_id_from_token(token)
     if order_id is None:
         return None
-    return (
-        SurveyRequest.objects.select_related("order", "shop", "customer", "answer")
-        .filter(order_id=order_id, shop__is_active=True)
-        .exclude(status="cancelled")
-        .first()
+    return SurveyRequest.objects.filter(order_id=order_id, shop__is_active=True).exclude(
+        status="cancelled"
     )
+
+
+def survey_request_for_token(token: str) -> SurveyRequest | None:
+    """The survey of the order the feedback token names, with its order, shop, customer and
+    answer; None for a bad or expired token, an inactive shop or an order never surveyed."""
+    surveys = _surveys_for_token(token)
+    if surveys is None:
+        return None
+    return surveys.select_related("order", "shop", "customer", "answer").first()
+
+
+def survey_request_to_answer(token: str) -> SurveyRequest | None:
+    """The survey a one-tap link answers: its own row only, which is all a tap needs (the
+    answer's service locks and reads it again); None as for `survey_request_for_token`."""
+    surveys = _surveys_for_token(token)
+    return surveys.first() if surveys is not None else None
 
 
 def survey_request_for_text(*, shop_id: int, sender: str, now: datetime) -> SurveyRequest | None:

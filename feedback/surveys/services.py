@@ -266,9 +266,12 @@ def survey_answer_record(
     different score finds the first answer and changes nothing. Publishes `survey_answered`
     and cancels the reminder still waiting."""
     row_lock(request)
-    existing = SurveyAnswer.objects.filter(request=request).first()
-    if existing is not None:
-        return Recorded(existing, created=False)
+    # The answer and the `answered` state are written together, under this lock: a request
+    # in any other state has no answer to find.
+    if request.status == _S.ANSWERED:
+        existing = SurveyAnswer.objects.filter(request=request).first()
+        if existing is not None:
+            return Recorded(existing, created=False)
     if not request.accepts_score(score):
         low, high = request.scale
         raise DomainError(f"a score is a number from {low} to {high}")
@@ -292,11 +295,14 @@ def survey_answer_record(
     events.publish(
         name=FeedbackEventName.SURVEY_ANSWERED, shop_id=request.shop_id, **_payload(answer, request)
     )
-    messages_cancel(
-        reason="the survey was answered",
-        about=("survey_request", request.pk),
-        kinds=(SURVEY_REMINDER_KIND,),
-    )
+    # Only a reminded request has a reminder to cancel (`reminded_at` is written with it,
+    # under this lock): most answers come before any reminder and skip the look.
+    if request.reminded_at is not None:
+        messages_cancel(
+            reason="the survey was answered",
+            about=("survey_request", request.pk),
+            kinds=(SURVEY_REMINDER_KIND,),
+        )
     return Recorded(answer, created=True)
 
 

@@ -19,19 +19,18 @@ from django.views.decorators.http import require_http_methods
 from feedback.models import SurveyAnswer, SurveyRequest
 from feedback.surveys.context import survey_question, survey_scale_labels
 from feedback.surveys.forms import SurveyCommentForm
-from feedback.surveys.selectors import survey_request_for_token
+from feedback.surveys.selectors import survey_request_for_token, survey_request_to_answer
 from feedback.surveys.services import survey_answer_record, survey_comment_record
 from orders.branding import shop_brand
+from orders.tracking.lookup import client_address
 from orders.tracking.ratelimit import RateLimit
 from postpurchase.exceptions import DomainError
 from postpurchase.shell.customer import customer_locale, customer_page_headers
 
 # A person taps a score or two and writes one answer; a script probing tokens hits the limit.
+# The visitor's address as the order lookup counts it: behind the deployment's own proxies
+# (`TRUSTED_PROXY_COUNT`), the client they name, not the proxy every customer comes through.
 PAGE_LIMIT_PER_ADDRESS = RateLimit("feedback-survey", limit=60, window=10 * 60)
-
-
-def _address(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def survey_link_not_found(request: HttpRequest) -> HttpResponse:
@@ -45,7 +44,7 @@ def survey_link_not_found(request: HttpRequest) -> HttpResponse:
 
 
 def _limited(request: HttpRequest) -> HttpResponse | None:
-    verdict = PAGE_LIMIT_PER_ADDRESS.hit(_address(request))
+    verdict = PAGE_LIMIT_PER_ADDRESS.hit(client_address(request))
     if verdict.allowed:
         return None
     language = translation.get_language_from_request(request)
@@ -71,11 +70,13 @@ def _see_other(url: str) -> HttpResponse:
 def survey_score(request: HttpRequest, token: str, score: int) -> HttpResponseBase:
     if limited := _limited(request):
         return limited
-    survey = survey_request_for_token(token)
+    survey = survey_request_to_answer(token)
     if survey is None or not survey.accepts_score(score):
         return survey_link_not_found(request)
-    # A HEAD (link checkers, some mail scanners) only learns where the link goes.
-    if request.method == "GET":
+    # A HEAD (link checkers, some mail scanners) only learns where the link goes. An answered
+    # survey keeps its first score whatever is tapped, so a repeated tap writes nothing and
+    # takes no lock: the service would find the answer and change nothing.
+    if request.method == "GET" and not survey.is_answered:
         try:
             survey_answer_record(request=survey, score=score, channel="email")
         except DomainError:

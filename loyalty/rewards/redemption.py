@@ -173,20 +173,3 @@ def order_placed_mark_rewards_used(event: Event) -> int:
     if order is None:
         return 0
     return len(redemptions_mark_used(order=order))
-
-
-def redemption_customer_note(redemption: Redemption) -> str:
-    """What the customer's page or the API says of a redemption that has no usable code yet,
-    or no more (blank for an issued code)."""
-    notes = {
-        RedemptionStatus.RESERVED: _("Your code is being prepared: it will appear here shortly."),
-        RedemptionStatus.FAILED: _(
-            "Your code could not be created, and your points are back in your balance."
-        ),
-        RedemptionStatus.USED: _("Used."),
-        RedemptionStatus.EXPIRED: _("Expired unused; its points went back to your balance."),
-    }
-    note = notes.get(RedemptionStatus(redemption.status), "")
-    if redemption.status == RedemptionStatus.EXPIRED and not redemption.points:
-        return _("Expired unused.")
-    return str(note)

@@ -4,11 +4,13 @@ from datetime import timedelta
 
 from django.db import transaction
 
+from notifications.engine.kinds import flows_ensure_defaults
 from notifications.models import Flow
 from orders.models import Channel
 from orders.tenancy import staff_permission_require
 from postpurchase import permissions
 from postpurchase.exceptions import DomainError
+from postpurchase.message_kinds import message_kind
 from postpurchase.permissions import Actor
 
 # A flow may wait up to a year: anything later is a different campaign, not a follow-up.
@@ -52,3 +54,31 @@ def flow_update(
     flow.useful_for = useful_for
     flow.save(update_fields=["is_enabled", "channels", "delay", "useful_for", "updated_at"])
     return flow
+
+
+@transaction.atomic
+def flow_delay_set(*, shop_id: int, kind: str, delay: timedelta, actor: Actor) -> timedelta:
+    """Move only the delay of the shop's flow of `kind` (the app that owns the kind edits its
+    timing on its own settings page; the channels and the rest stay as the flow page left
+    them). Returns the delay it had before. Messages already scheduled keep their time; the
+    next ones are planned with the new delay."""
+    staff_permission_require(actor=actor, shop_id=shop_id, action=permissions.FLOW_EDIT)
+    if delay < timedelta(0):
+        raise DomainError("the delay cannot be negative")
+    if delay > MAX_FLOW_DELAY:
+        raise DomainError("the delay can be at most 365 days")
+    flows_ensure_defaults(shop_id=shop_id)
+    flow = Flow.objects.select_for_update().get(shop_id=shop_id, kind=kind)
+    before = flow.delay
+    if before != delay:
+        flow.delay = delay
+        flow.save(update_fields=["delay", "updated_at"])
+    return before
+
+
+def flow_delay_for(*, shop_id: int, kind: str) -> timedelta:
+    """The shop's delay for `kind`: its flow's, else the kind's default (no flow copied yet)."""
+    flow = Flow.objects.filter(shop_id=shop_id, kind=kind).only("delay").first()
+    if flow is not None:
+        return flow.delay
+    return message_kind(kind).delay

@@ -869,6 +869,7 @@ def _ship(
     carrier = _carrier(rng, plan.buyer.place)
     number = fill_pattern(rng, carrier.number)
     tz = ZoneInfo(plan.buyer.place.tz)
+    estimate = (ship_at + timedelta(days=carrier.transit_days[1])).astimezone(tz).date()
     shipment = Shipment(
         shop_id=order.shop_id,
         order=order,
@@ -876,9 +877,8 @@ def _ship(
         carrier=carrier.name,
         tracking_number=number,
         tracking_url=carrier.url.format(number),
-        estimated_delivery_date=(ship_at + timedelta(days=carrier.transit_days[1]))
-        .astimezone(tz)
-        .date(),
+        estimated_delivery_date=estimate,
+        first_estimated_delivery_date=estimate,
         shipped_at=ship_at,
         created_at=ship_at,
     )

@@ -70,7 +70,12 @@ class Shipment(TimeStampedModel):
     status = models.CharField(
         max_length=24, choices=ShipmentStatus.choices, default=ShipmentStatus.PENDING
     )
+    # The carrier's latest estimate: it moves as the parcel does.
     estimated_delivery_date = models.DateField(null=True, blank=True)
+    # The first estimate the shipment ever had, set once and never moved: what the customer was
+    # promised, against which a delivery is late or on time (a carrier that pushes its
+    # estimate back does not make a late parcel punctual).
+    first_estimated_delivery_date = models.DateField(null=True, blank=True)
     shipped_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     last_event_at = models.DateTimeField(null=True, blank=True)

@@ -15,6 +15,8 @@ class SettingsArea(models.TextChoices):
     SENDER = "sender", "Sender identity"
     PROFILE = "profile", "Profile and branding"
     INTEGRATIONS = "integrations", "Integrations"
+    # Surveys, the review incentive and the case policy, edited on the feedback pages.
+    FEEDBACK = "feedback", "Feedback"
 
 
 class SettingsChange(models.Model):

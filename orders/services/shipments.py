@@ -55,6 +55,7 @@ def shipment_upsert(
         value = getattr(data, name)
         if value not in ("", None):
             setattr(shipment, name, value)
+    _first_estimate_keep(shipment)
     shipment.shipped_at = shipment.shipped_at or data.shipped_at or timezone.now()
     shipment.save()
     _shipment_items_sync(shipment, data)
@@ -227,6 +228,15 @@ def order_deliver_if_complete(*, order_id: int, publish: bool = True) -> bool:
     return True
 
 
+def _first_estimate_keep(shipment: Shipment) -> bool:
+    """Remember the shipment's first estimate the first time it has one; never move it after.
+    Returns whether it was set now."""
+    if shipment.first_estimated_delivery_date or not shipment.estimated_delivery_date:
+        return False
+    shipment.first_estimated_delivery_date = shipment.estimated_delivery_date
+    return True
+
+
 def shipment_tracking_info_update(
     *, shipment: Shipment, estimated_delivery_date: date | None, tracking_url: str = ""
 ) -> bool:
@@ -238,6 +248,8 @@ def shipment_tracking_info_update(
     if estimated_delivery_date and shipment.estimated_delivery_date != estimated_delivery_date:
         shipment.estimated_delivery_date = estimated_delivery_date
         changed.append("estimated_delivery_date")
+        if _first_estimate_keep(shipment):
+            changed.append("first_estimated_delivery_date")
     if tracking_url and not shipment.tracking_url:
         shipment.tracking_url = tracking_url[:500]
         changed.append("tracking_url")

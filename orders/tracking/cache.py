@@ -21,7 +21,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from postpurchase.redis import redis_client
+from postpurchase.redis import redis_client, redis_script
 
 TTL_SECONDS = 60
 # Longer than a page lives: a generation that lapses back to 0 can meet no page stored under 0.
@@ -54,7 +54,6 @@ if ARGV[2] == '1' then
 end
 return page
 """
-_scripts: dict[int, Any] = {}
 
 
 @dataclass(frozen=True)
@@ -65,18 +64,10 @@ class CachedPage:
     body: str
 
 
-def _serve_script() -> Any:
-    client = redis_client()
-    script = _scripts.get(id(client))
-    if script is None:
-        script = _scripts[id(client)] = client.register_script(_SERVE)
-    return script
-
-
 def tracking_cache_get(token: str, part: str, *, count_view: bool) -> CachedPage | None:
     """The cached part of the page this token opens, or None (not cached, changed since,
     or unknown): then the caller reads the database."""
-    script = _serve_script()
+    script = redis_script(_SERVE)
     now = timezone.now().timestamp()
     raw = script(keys=[_OWNER_KEY.format(token)], args=[part, "1" if count_view else "0", now])
     if not raw:

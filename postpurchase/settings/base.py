@@ -418,7 +418,8 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Postpurchase API",
-    "DESCRIPTION": "Orders, shipments, tracking events and customers of one shop.",
+    "DESCRIPTION": "Orders, shipments, tracking events and customers of one shop, and their "
+    "loyalty points.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -434,6 +435,8 @@ SPECTACULAR_SETTINGS = {
         "ShipmentStatusEnum": "orders.models.ShipmentStatus",
         "TrackingStatusEnum": "orders.models.TrackingStatus",
         "ConsentStatusEnum": "orders.models.ConsentStatus",
+        "LedgerEntryKindEnum": "loyalty.models.EntryKind",
+        "LedgerEntrySubjectEnum": "loyalty.models.Subject",
     },
 }
 

@@ -26,6 +26,8 @@ from orders.models import ApiKey, StaffInvitation, StaffMembership
 from orders.services.api_keys import api_key_create
 from postpurchase import permissions as p
 from postpurchase.shell.staff import StaffPermissionMixin
+from tests.feedback.test_settings_pages import policy_post as case_policy_post
+from tests.feedback.test_settings_pages import survey_post as survey_settings_post
 from tests.returns.test_dashboard import policy_post
 
 pytestmark = pytest.mark.django_db
@@ -239,6 +241,22 @@ CASES: dict[str, Case] = {
         data=lambda w: {"photo": w.review_photo.pk},
     ),
     "feedback_numbers:overview": Case(get=p.DASHBOARD_VIEW),
+    "feedback_settings:surveys": Case(
+        get=p.DASHBOARD_VIEW,
+        post=p.SURVEY_SETTINGS_EDIT,
+        data=lambda w: survey_settings_post(),
+    ),
+    "feedback_settings:case_policy": Case(
+        get=p.DASHBOARD_VIEW,
+        post=p.CASE_POLICY_EDIT,
+        data=lambda w: case_policy_post(holidays="2026-12-24"),
+    ),
+    "feedback_cases:open_for_order": Case(
+        lambda w: {"pk": w.order.pk},
+        get=p.CASE_HANDLE,
+        post=p.CASE_HANDLE,
+        data=lambda w: {"summary": "Called about the lid", "priority": "normal"},
+    ),
     "feedback_cases:queue": Case(get=p.DASHBOARD_VIEW),
     "feedback_cases:detail": Case(lambda w: {"pk": w.case.pk}, get=p.DASHBOARD_VIEW),
     "feedback_cases:action:reply": Case(

@@ -22,19 +22,23 @@ from feedback.cases.tokens import followup_token
 from feedback.models import SurveyRequest
 from feedback.surveys.services import survey_answer_record
 from feedback.tokens import order_token
+from loyalty.models import Programme
+from loyalty.tokens import loyalty_token
 from orders.links import preferences_path
 from orders.models import StaffInvitation, StaffRole
 from orders.shop_settings.staff import INVITATION_VALID_FOR, invitation_token
 from tests.access.test_dashboard_matrix import CASES, _patterns
 from tests.access.world import make_world
 from tests.browser.test_pages_policy import sign_in
+from tests.loyalty.factories import RewardFactory, TierFactory
+from tests.loyalty.page_helpers import member_with_history
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 WIDTHS = ({"width": 360, "height": 740}, {"width": 1280, "height": 800})
 # Where the people's pages live: the merchant's dashboard and what customers open.
 MERCHANT_PREFIX = "dashboard/"
-CUSTOMER_PREFIXES = ("track/", "returns/", "preferences/", "accounts/", "feedback/")
+CUSTOMER_PREFIXES = ("track/", "returns/", "preferences/", "accounts/", "feedback/", "loyalty/")
 
 # URLs that are no page of their own, and why.
 NOT_PAGES = {
@@ -51,6 +55,7 @@ NOT_PAGES = {
     "tracking:shipments": "the parcels block the tracking page refreshes itself with",
     "logout": "a POST that signs out and redirects",
     "feedback:score": "a survey email's one-tap link: records the score, redirects to the survey",
+    "loyalty:redeem": "the redeem button's POST: spends points, redirects to the loyalty page",
 }
 
 # How to fill a customer page's parameters from the world's objects.
@@ -67,6 +72,7 @@ PARAMETERS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "feedback:survey": lambda w: {"token": _answered_survey_token(w)},
     "feedback:review": lambda w: {"token": order_token(w.review.order)},
     "feedback_case:followup": lambda w: {"token": _followup_token(w), "answer": "yes"},
+    "loyalty:page": lambda w: {"token": _loyalty_token(w)},
     "feedback:review_widget": lambda w: {
         "shop": w.shop.slug,
         "product": w.review.product.external_id,
@@ -86,6 +92,19 @@ def _answered_survey_token(world: Any) -> str:
     )
     survey_answer_record(request=survey, score=6, channel="email")
     return order_token(world.order)
+
+
+def _loyalty_token(world: Any) -> str:
+    """The loyalty page of a member with a history, a reward within reach, a tier to climb to
+    and a referral link."""
+    shop = world.shop
+    Programme.objects.get_or_create(shop=shop)
+    TierFactory(shop=shop, name="Silver", rank=0)
+    TierFactory(shop=shop, name="Gold", rank=1, threshold=500)
+    RewardFactory(shop=shop, name="5 USD off", points_price=100)
+    RewardFactory(shop=shop, name="Free shipping", points_price=5000)
+    member = member_with_history(shop)
+    return loyalty_token(member.customer)
 
 
 def _followup_token(world: Any) -> str:

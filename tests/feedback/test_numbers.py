@@ -12,6 +12,7 @@ from feedback.models import FeedbackDayRollup, Review, SurveyAnswer
 from feedback.models.surveys import SurveyRequest
 from feedback.numbers.rollups import rollups_recent_refresh, shop_rollups_rebuild, shop_today
 from feedback.numbers.selectors import Period, feedback_numbers
+from orders.services import shipment_tracking_info_update
 from tests.factories import ShipmentFactory
 from tests.feedback.helpers import delivered_order
 
@@ -176,6 +177,30 @@ def test_nps_split_by_late_or_on_time_delivery(shop):
 
     assert numbers.current.delivery_split("late") == (-33, 3)
     assert numbers.current.delivery_split("ontime") == (100, 2)
+
+
+@pytest.mark.django_db
+def test_late_or_on_time_is_judged_against_the_first_promised_date(shop):
+    promised = shop_today(shop) - timedelta(days=12)
+    order = delivered_order(shop)
+    shipment = ShipmentFactory(shop=shop, order=order)
+    shipment_tracking_info_update(shipment=shipment, estimated_delivery_date=promised)
+    # The parcel ran two days late, and the carrier moved its estimate along with it.
+    shipment_tracking_info_update(
+        shipment=shipment, estimated_delivery_date=promised + timedelta(days=2)
+    )
+    shipment.delivered_at = timezone.now() - timedelta(days=10)
+    shipment.save(update_fields=["delivered_at"])
+    answer(shop, 3, order=order)
+    shop_rollups_rebuild(shop)
+
+    numbers = feedback_numbers(shop, last(shop))
+
+    shipment.refresh_from_db()
+    assert shipment.estimated_delivery_date == promised + timedelta(days=2)
+    assert shipment.first_estimated_delivery_date == promised
+    assert numbers.current.delivery_split("late") == (-100, 1)
+    assert numbers.current.delivery_split("ontime")[1] == 0
 
 
 @pytest.mark.django_db

@@ -35,6 +35,12 @@ def score_url(survey, score: int) -> str:
     return f"/feedback/{order_token(survey.order)}/score/{score}/"
 
 
+def page_of(link: str) -> str:
+    """The survey page a score link lands on, named by the link's own token (a token made a
+    second later carries another timestamp)."""
+    return link.split("score/")[0]
+
+
 def page_url(survey) -> str:
     return f"/feedback/{order_token(survey.order)}/"
 
@@ -44,11 +50,12 @@ def published(name: str) -> list[dict]:
 
 
 def test_one_tap_records_the_score_once_and_lands_on_the_why(client, survey):
-    first = client.get(score_url(survey, 9))
-    again = client.get(score_url(survey, 9))
+    link = score_url(survey, 9)
+    first = client.get(link)
+    again = client.get(link)
 
     assert first.status_code == again.status_code == 303
-    assert first["Location"] == page_url(survey)
+    assert first["Location"] == page_of(link)
     answer = SurveyAnswer.objects.get()
     assert (answer.score, answer.channel, answer.kind) == (9, "email", "nps")
     survey.refresh_from_db()
@@ -175,3 +182,56 @@ def test_too_many_hits_from_one_address_are_refused(client, survey, monkeypatch)
     codes = [client.get(page_url(survey)).status_code for _ in range(3)]
 
     assert codes == [200, 200, 429]
+
+
+def test_a_repeated_tap_reads_the_survey_once_and_writes_nothing(
+    client, survey, django_assert_num_queries
+):
+    client.get(score_url(survey, 9))
+
+    link = score_url(survey, 3)
+    with django_assert_num_queries(1) as captured:
+        again = client.get(link)
+
+    assert again.status_code == 303
+    assert again["Location"] == page_of(link)
+    assert "FOR UPDATE" not in captured.captured_queries[0]["sql"]
+    assert SurveyAnswer.objects.get().score == 9
+    assert len(published(FeedbackEventName.SURVEY_ANSWERED)) == 1
+
+
+def test_behind_the_deployments_proxy_each_customer_has_their_own_limit(
+    client, survey, monkeypatch, settings
+):
+    settings.TRUSTED_PROXY_COUNT = 1
+    name = f"feedback-survey-proxy-{timezone.now().timestamp()}"
+    monkeypatch.setattr(views, "PAGE_LIMIT_PER_ADDRESS", RateLimit(name, limit=2, window=600))
+
+    def tap(client_address: str) -> int:
+        # Every request comes from the proxy; the proxy names the customer.
+        return client.get(
+            score_url(survey, 9), REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=client_address
+        ).status_code
+
+    customers = [tap(f"203.0.113.{n}") for n in range(1, 6)]
+    one_customer = [tap("198.51.100.7") for _ in range(3)]
+
+    assert customers == [303] * 5
+    assert one_customer == [303, 303, 429]
+
+
+def test_a_first_tap_before_any_reminder_touches_only_the_survey_its_answer_and_the_event(
+    client, survey
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(score_url(survey, 9))
+
+    assert response.status_code == 303
+    statements = " ".join(q["sql"] for q in captured.captured_queries)
+    # No reminder was ever planned (`reminded_at` is empty), so there is none to look for.
+    assert "notifications_message" not in statements
+    assert SurveyAnswer.objects.get().score == 9
+    assert len(published(FeedbackEventName.SURVEY_ANSWERED)) == 1

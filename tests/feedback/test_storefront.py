@@ -142,6 +142,48 @@ def test_incentivised_reviews_and_replies_are_shown_as_such(client, shop_site, p
     assert f"Reply from {shop_site.name}" in html
 
 
+@pytest.mark.parametrize("url", [_json_url, _widget_url])
+def test_an_unchanged_answer_is_served_from_the_cache_without_a_query(
+    client, shop_site, product, django_assert_num_queries, url
+):
+    _reviewed(shop_site, product, 5)
+    first = client.get(url(shop_site, product), HTTP_ORIGIN="https://www.acme-goods.example")
+
+    with django_assert_num_queries(0):
+        again = client.get(url(shop_site, product), HTTP_ORIGIN="https://www.acme-goods.example")
+        unchanged = client.get(url(shop_site, product), HTTP_IF_NONE_MATCH=first["ETag"])
+
+    assert again.status_code == 200
+    assert again.content == first.content
+    assert again["ETag"] == first["ETag"]
+    assert again["Cache-Control"] == first["Cache-Control"]
+    assert again["Content-Security-Policy"] == first["Content-Security-Policy"]
+    assert again.get("Access-Control-Allow-Origin") == first.get("Access-Control-Allow-Origin")
+    assert unchanged.status_code == 304
+
+
+def test_what_an_address_names_is_kept_a_minute_at_most(client, shop_site, product):
+    from feedback.reviews.cache import ADDRESS_TTL_SECONDS
+    from postpurchase.redis import redis_client
+
+    _reviewed(shop_site, product, 5)
+    client.get(_json_url(shop_site, product))
+
+    key = f"pp:feedback:storefront:addr:{shop_site.slug}:{product.external_id}"
+    # A shop that changes its site or leaves is served as before for this long at most, no
+    # longer than the JSON's own max-age lets a browser keep it.
+    assert 0 < redis_client().ttl(key) <= ADDRESS_TTL_SECONDS <= 60
+
+
+def test_an_unknown_product_is_not_found_and_nothing_is_stored(client, shop_site):
+    from postpurchase.redis import redis_client
+
+    response = client.get(f"/feedback/api/{shop_site.slug}/no-such-product/reviews.json")
+
+    assert response.status_code == 404
+    assert not list(redis_client().scan_iter(match="pp:feedback:storefront:*"))
+
+
 def test_the_widget_carries_jsonld_with_the_aggregate(client, shop_site, product):
     for rating in (5, 3):
         _reviewed(shop_site, product, rating)

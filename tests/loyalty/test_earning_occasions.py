@@ -17,8 +17,8 @@ from tests.factories import CustomerFactory, OrderFactory
 from tests.loyalty.earning_helpers import balance, entries, events_deliver
 from tests.loyalty.factories import (
     LoyaltyProgrammeFactory,
-    LoyaltyRewardFactory,
-    LoyaltyTierFactory,
+    RewardFactory,
+    TierFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -100,8 +100,8 @@ def test_a_birthday_moved_after_its_bonus_earns_nothing_more_within_365_days(pro
 
 def test_the_birthday_gift_is_the_tier_of_the_member_on_the_day(programme):
     shop = programme.shop
-    gift = LoyaltyRewardFactory(shop=shop, name="Birthday treat", points_price=0)
-    gold = LoyaltyTierFactory(shop=shop, name="Gold", birthday_reward=gift)
+    gift = RewardFactory(shop=shop, name="Birthday treat", points_price=0)
+    gold = TierFactory(shop=shop, name="Gold", birthday_reward=gift)
     customer = CustomerFactory(shop=shop, birthday=date(1990, 6, 10))
     Member.objects.create(shop=shop, customer=customer, tier=gold, referral_code="GOLD0001")
 

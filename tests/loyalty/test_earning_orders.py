@@ -28,7 +28,7 @@ from tests.loyalty.earning_helpers import (
     order_with_lines,
     paid,
 )
-from tests.loyalty.factories import LoyaltyProgrammeFactory, LoyaltyTierFactory
+from tests.loyalty.factories import LoyaltyProgrammeFactory, TierFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -97,7 +97,7 @@ def test_the_same_order_paid_event_delivered_three_times_books_once(programme, c
 
 
 def test_the_multiplier_is_the_tier_of_the_member_when_the_points_are_booked(programme, customer):
-    gold = LoyaltyTierFactory(shop=programme.shop, name="Gold", earn_multiplier=Decimal("1.50"))
+    gold = TierFactory(shop=programme.shop, name="Gold", earn_multiplier=Decimal("1.50"))
     first = order_with_lines(programme.shop, customer, ("10.00", 1))
     paid(first)
     member = Member.objects.get(customer=customer)

@@ -8,7 +8,7 @@ from loyalty.ledger import Booking, entry_book, member_for
 from loyalty.models import EntryKind, Reward, Subject
 from loyalty.rewards.redemption import reward_redeem
 from tests.factories import CustomerFactory
-from tests.loyalty.factories import LoyaltyRewardFactory
+from tests.loyalty.factories import RewardFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def test_redemptions_are_found_by_code_and_cannot_be_edited(admin_client, shop):
     member = member_for(CustomerFactory(shop=shop))
     entry_book(member.pk, Booking(EntryKind.ADJUST, "fund", Subject.STAFF, available=2000))
-    reward = LoyaltyRewardFactory(shop=shop)
+    reward = RewardFactory(shop=shop)
     wanted = reward_redeem(member=member, reward=reward, key="a")
     reward_redeem(member=member, reward=reward, key="b")
     url = reverse("admin:loyalty_redemption_changelist")

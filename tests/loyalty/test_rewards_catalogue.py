@@ -7,18 +7,18 @@ from django.core.exceptions import ValidationError
 from loyalty.models import RewardKind
 from loyalty.rewards.catalogue import reward_create, reward_update, rewards_available
 from tests.factories import ProductFactory
-from tests.loyalty.factories import LoyaltyRewardFactory
+from tests.loyalty.factories import RewardFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_the_catalogue_lists_the_shops_active_rewards_for_points_in_order(shop, other_shop):
-    dear = LoyaltyRewardFactory(shop=shop, position=0, points_price=900)
-    cheap = LoyaltyRewardFactory(shop=shop, position=0, points_price=200)
-    last = LoyaltyRewardFactory(shop=shop, position=1, points_price=100)
-    LoyaltyRewardFactory(shop=shop, is_active=False)
-    LoyaltyRewardFactory(shop=shop, points_price=0)  # only granted, never sold
-    LoyaltyRewardFactory(shop=other_shop)
+    dear = RewardFactory(shop=shop, position=0, points_price=900)
+    cheap = RewardFactory(shop=shop, position=0, points_price=200)
+    last = RewardFactory(shop=shop, position=1, points_price=100)
+    RewardFactory(shop=shop, is_active=False)
+    RewardFactory(shop=shop, points_price=0)  # only granted, never sold
+    RewardFactory(shop=other_shop)
 
     assert list(rewards_available(shop=shop)) == [cheap, dear, last]
 
@@ -66,7 +66,7 @@ def test_a_granted_only_reward_may_cost_no_points_and_new_rewards_go_last(shop):
 
 
 def test_an_update_keeps_the_rules(shop):
-    reward = LoyaltyRewardFactory(shop=shop, kind=RewardKind.PERCENT_OFF, value=10)
+    reward = RewardFactory(shop=shop, kind=RewardKind.PERCENT_OFF, value=10)
     with pytest.raises(ValidationError):
         reward_update(reward=reward, value=101)
     reward.refresh_from_db()

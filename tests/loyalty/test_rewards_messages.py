@@ -12,7 +12,7 @@ from loyalty.tasks import reward_available_notify_task
 from notifications.models import Message
 from postpurchase.queue import Enqueue
 from tests.factories import ConsentFactory, CustomerFactory
-from tests.loyalty.factories import LoyaltyRewardFactory
+from tests.loyalty.factories import RewardFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,7 @@ def told() -> list[tuple[int, str, int]]:
 
 def test_a_granted_code_is_told_with_its_code_once(shop, django_capture_on_commit_callbacks):
     member = reachable(shop)
-    reward = LoyaltyRewardFactory(
+    reward = RewardFactory(
         shop=shop, name="Free shipping", kind=RewardKind.FREE_SHIPPING, value=0, points_price=0
     )
     with django_capture_on_commit_callbacks() as callbacks:
@@ -64,8 +64,8 @@ def test_a_granted_code_is_told_with_its_code_once(shop, django_capture_on_commi
 
 
 def test_members_hear_once_of_the_dearest_reward_their_spendable_points_afford(shop):
-    cheap = LoyaltyRewardFactory(shop=shop, points_price=500)
-    dear = LoyaltyRewardFactory(shop=shop, points_price=900)
+    cheap = RewardFactory(shop=shop, points_price=500)
+    dear = RewardFactory(shop=shop, points_price=900)
     rich = reachable(shop, 1000)
     middling = reachable(shop, 600)
     reachable(shop, 100)

@@ -19,7 +19,7 @@ from loyalty.rewards.redemption import RewardNotAffordable, RewardNotRedeemable,
 from loyalty.tasks import redemption_issue_task
 from postpurchase.queue import Enqueue
 from tests.factories import CustomerFactory, ProductFactory, ShopFactory, VariantFactory
-from tests.loyalty.factories import LoyaltyRewardFactory
+from tests.loyalty.factories import RewardFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -81,7 +81,7 @@ def sent(shopify, index: int) -> dict:
 
 def test_without_shopify_the_code_is_issued_at_once_and_the_points_booked(shop):
     member = funded(shop, 1000)
-    reward = LoyaltyRewardFactory(shop=shop, points_price=400, valid_days=30)
+    reward = RewardFactory(shop=shop, points_price=400, valid_days=30)
 
     redemption = reward_redeem(member=member, reward=reward, key="click-1")
 
@@ -97,7 +97,7 @@ def test_without_shopify_the_code_is_issued_at_once_and_the_points_booked(shop):
 
 def test_the_same_click_twice_redeems_once(shop):
     member = funded(shop, 1000)
-    reward = LoyaltyRewardFactory(shop=shop, points_price=400)
+    reward = RewardFactory(shop=shop, points_price=400)
 
     first = reward_redeem(member=member, reward=reward, key="click-1")
     again = reward_redeem(member=member, reward=reward, key="click-1")
@@ -108,7 +108,7 @@ def test_the_same_click_twice_redeems_once(shop):
 
 def test_not_enough_points_is_refused_with_a_clear_message_and_changes_nothing(shop):
     member = funded(shop, 300)
-    reward = LoyaltyRewardFactory(shop=shop, points_price=400)
+    reward = RewardFactory(shop=shop, points_price=400)
 
     with pytest.raises(RewardNotAffordable) as refused:
         reward_redeem(member=member, reward=reward, key="click-1")
@@ -124,8 +124,8 @@ def test_not_enough_points_is_refused_with_a_clear_message_and_changes_nothing(s
 def test_another_shops_or_an_inactive_reward_cannot_be_redeemed(shop, other_shop):
     member = funded(shop, 1000)
     for reward in (
-        LoyaltyRewardFactory(shop=other_shop),
-        LoyaltyRewardFactory(shop=shop, is_active=False),
+        RewardFactory(shop=other_shop),
+        RewardFactory(shop=shop, is_active=False),
     ):
         with pytest.raises(RewardNotRedeemable):
             reward_redeem(member=member, reward=reward, key=f"click-{reward.pk}")
@@ -136,7 +136,7 @@ def test_another_shops_or_an_inactive_reward_cannot_be_redeemed(shop, other_shop
 def test_two_redemptions_racing_for_the_same_points_one_wins_the_other_is_refused():
     shop = ShopFactory()
     member = funded(shop, 600)
-    reward = LoyaltyRewardFactory(shop=shop, points_price=500)
+    reward = RewardFactory(shop=shop, points_price=500)
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
@@ -171,9 +171,7 @@ def test_with_shopify_the_points_are_held_until_the_code_is_created_for_that_cus
     shop, shopify, django_capture_on_commit_callbacks
 ):
     member = funded(shop, 1000)
-    reward = LoyaltyRewardFactory(
-        shop=shop, kind=RewardKind.PERCENT_OFF, value=15, points_price=400
-    )
+    reward = RewardFactory(shop=shop, kind=RewardKind.PERCENT_OFF, value=15, points_price=400)
 
     with django_capture_on_commit_callbacks() as callbacks:
         redemption = reward_redeem(member=member, reward=reward, key="click-1")
@@ -203,7 +201,7 @@ def test_with_shopify_the_points_are_held_until_the_code_is_created_for_that_cus
 
 def test_a_code_shopify_refuses_releases_the_points_with_the_reason(shop, shopify):
     member = funded(shop, 1000)
-    reward = LoyaltyRewardFactory(shop=shop, points_price=400)
+    reward = RewardFactory(shop=shop, points_price=400)
     redemption = reward_redeem(member=member, reward=reward, key="click-1")
     refusal = {
         "discountCodeBasicCreate": {
@@ -224,7 +222,7 @@ def test_a_code_shopify_refuses_releases_the_points_with_the_reason(shop, shopif
 
 def test_an_unknown_outcome_is_looked_up_by_code_and_issued_when_found(shop, shopify):
     member = funded(shop, 1000)
-    reward = LoyaltyRewardFactory(shop=shop, points_price=400)
+    reward = RewardFactory(shop=shop, points_price=400)
     redemption = reward_redeem(member=member, reward=reward, key="click-1")
     answers(shopify, status=502)  # the create may have reached Shopify
     answers(shopify, {"codeDiscountNodeByCode": {"id": NODE}})
@@ -242,7 +240,7 @@ def test_an_unknown_outcome_not_found_keeps_the_points_held_and_asks_again(
     shop, shopify, django_capture_on_commit_callbacks
 ):
     member = funded(shop, 1000)
-    reward = LoyaltyRewardFactory(shop=shop, points_price=400)
+    reward = RewardFactory(shop=shop, points_price=400)
     redemption = reward_redeem(member=member, reward=reward, key="click-1")
     answers(shopify, status=502)
     answers(shopify, {"codeDiscountNodeByCode": None})
@@ -261,9 +259,7 @@ def test_a_transient_failure_is_asked_again_later_looking_the_code_up_first(
     shop, shopify, django_capture_on_commit_callbacks
 ):
     member = funded(shop, 1000)
-    reward = LoyaltyRewardFactory(
-        shop=shop, kind=RewardKind.FREE_SHIPPING, value=0, points_price=400
-    )
+    reward = RewardFactory(shop=shop, kind=RewardKind.FREE_SHIPPING, value=0, points_price=400)
     redemption = reward_redeem(member=member, reward=reward, key="click-1")
     answers(shopify, status=429)
 
@@ -288,7 +284,7 @@ def test_a_transient_failure_is_asked_again_later_looking_the_code_up_first(
 
 def test_the_sweep_settles_stuck_redemptions_by_asking_shopify_for_their_code(shop, shopify):
     member = funded(shop, 1000)
-    reward = LoyaltyRewardFactory(shop=shop, points_price=300)
+    reward = RewardFactory(shop=shop, points_price=300)
     found = reward_redeem(member=member, reward=reward, key="click-1")
     lost = reward_redeem(member=member, reward=reward, key="click-2")
     recent = reward_redeem(member=member, reward=reward, key="click-3")
@@ -307,7 +303,7 @@ def test_the_sweep_settles_stuck_redemptions_by_asking_shopify_for_their_code(sh
 
 def test_a_code_created_while_the_sweep_released_it_is_deleted_again(shop, shopify, monkeypatch):
     member = funded(shop, 1000)
-    reward = LoyaltyRewardFactory(shop=shop, points_price=300)
+    reward = RewardFactory(shop=shop, points_price=300)
     redemption = reward_redeem(member=member, reward=reward, key="click-1")
     Redemption.objects.filter(pk=redemption.pk).update(
         created_at=timezone.now() - STUCK_AFTER - timedelta(minutes=1)
@@ -334,7 +330,7 @@ def test_a_code_created_while_the_sweep_released_it_is_deleted_again(shop, shopi
 
 def test_the_sweep_releases_a_stuck_redemption_shopify_will_not_look_up(shop, shopify):
     member = funded(shop, 1000)
-    redemption = reward_redeem(member=member, reward=LoyaltyRewardFactory(shop=shop), key="click-1")
+    redemption = reward_redeem(member=member, reward=RewardFactory(shop=shop), key="click-1")
     Redemption.objects.filter(pk=redemption.pk).update(
         created_at=timezone.now() - STUCK_AFTER - timedelta(minutes=1)
     )
@@ -353,7 +349,7 @@ def test_a_free_product_code_takes_one_units_price_off_that_product_only(shop, s
     VariantFactory(product=product, shop=shop, price="12.50")
     VariantFactory(product=product, shop=shop, price="14.00")
     member = funded(shop, 1000)
-    reward = LoyaltyRewardFactory(
+    reward = RewardFactory(
         shop=shop, kind=RewardKind.FREE_PRODUCT, value=0, product=product, points_price=700
     )
     redemption = reward_redeem(member=member, reward=reward, key="click-1")

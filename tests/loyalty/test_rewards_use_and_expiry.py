@@ -20,7 +20,7 @@ from postpurchase.events import domain_event_deliver
 from postpurchase.models import DomainEvent
 from postpurchase.queue import Enqueue
 from tests.factories import CustomerFactory, OrderPayloadFactory
-from tests.loyalty.factories import LoyaltyRewardFactory
+from tests.loyalty.factories import RewardFactory
 from tests.orders.test_shopify_webhooks import CUSTOMER_ID, apply, order_payload
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +65,7 @@ def deliver_events(name: str) -> None:
 
 def test_a_shopify_order_with_the_code_marks_the_reward_used_once(client, shop):
     member = funded(shop, 1000, external_id=CUSTOMER_ID)
-    reward = LoyaltyRewardFactory(shop=shop, points_price=400)
+    reward = RewardFactory(shop=shop, points_price=400)
     redemption = reward_redeem(member=member, reward=reward, key="click-1")
     code = {"code": redemption.code.lower(), "amount": "5.00", "type": "fixed_amount"}
 
@@ -91,7 +91,7 @@ def test_a_shopify_order_with_the_code_marks_the_reward_used_once(client, shop):
 
 def test_an_order_without_the_code_leaves_the_reward_issued(client, shop):
     member = funded(shop, 1000, external_id=CUSTOMER_ID)
-    redemption = reward_redeem(member=member, reward=LoyaltyRewardFactory(shop=shop), key="click-1")
+    redemption = reward_redeem(member=member, reward=RewardFactory(shop=shop), key="click-1")
     other = {"code": "SUMMER10", "amount": "5.00", "type": "fixed_amount"}
 
     apply(client, shop, "orders/create", order_payload(discount_codes=[other]))
@@ -104,7 +104,7 @@ def test_an_order_without_the_code_leaves_the_reward_issued(client, shop):
 
 def test_an_api_order_with_the_shops_own_code_marks_the_reward_used(shop):
     member = funded(shop, 1000)
-    redemption = reward_redeem(member=member, reward=LoyaltyRewardFactory(shop=shop), key="click-1")
+    redemption = reward_redeem(member=member, reward=RewardFactory(shop=shop), key="click-1")
     _, raw = api_key_create(shop=shop, name="Checkout")
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
@@ -129,7 +129,7 @@ def test_an_api_order_with_the_shops_own_code_marks_the_reward_used(shop):
 
 def test_an_unused_code_returns_its_points_once_after_its_end_date(shop):
     member = funded(shop, 1000)
-    reward = LoyaltyRewardFactory(shop=shop, points_price=400, valid_days=10)
+    reward = RewardFactory(shop=shop, points_price=400, valid_days=10)
     redemption = reward_redeem(member=member, reward=reward, key="click-1")
     used = reward_redeem(member=member, reward=reward, key="click-2")
     used.status = "used"
@@ -151,7 +151,7 @@ def test_an_unused_code_returns_its_points_once_after_its_end_date(shop):
 
 def test_an_expired_shopify_code_is_deleted_after_its_points_are_back(shop, shopify):
     member = funded(shop, 1000)
-    reward = LoyaltyRewardFactory(shop=shop, points_price=400, valid_days=10)
+    reward = RewardFactory(shop=shop, points_price=400, valid_days=10)
     redemption = reward_redeem(member=member, reward=reward, key="click-1")
     answers(
         shopify, {"discountCodeBasicCreate": {"codeDiscountNode": {"id": NODE}, "userErrors": []}}
@@ -167,7 +167,7 @@ def test_an_expired_shopify_code_is_deleted_after_its_points_are_back(shop, shop
 
 def test_a_granted_code_expires_without_points(shop):
     customer = CustomerFactory(shop=shop)
-    reward = LoyaltyRewardFactory(shop=shop, kind=RewardKind.FREE_SHIPPING, value=0, points_price=0)
+    reward = RewardFactory(shop=shop, kind=RewardKind.FREE_SHIPPING, value=0, points_price=0)
     granted = reward_grant(
         customer=customer, reward=reward, source=RedemptionSource.BIRTHDAY, key="bday:2026"
     )
@@ -186,7 +186,7 @@ def test_a_granted_code_is_created_in_shopify_after_the_callers_commit(
     shop, shopify, django_capture_on_commit_callbacks
 ):
     customer = CustomerFactory(shop=shop)
-    reward = LoyaltyRewardFactory(shop=shop, kind=RewardKind.FREE_SHIPPING, value=0, points_price=0)
+    reward = RewardFactory(shop=shop, kind=RewardKind.FREE_SHIPPING, value=0, points_price=0)
 
     with django_capture_on_commit_callbacks() as callbacks:
         granted = reward_grant(

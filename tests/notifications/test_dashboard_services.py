@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from notifications.engine.flow_settings import flow_update
+from notifications.engine.flow_settings import flow_delay_for, flow_delay_set, flow_update
 from notifications.engine.kinds import flows_ensure_defaults
 from notifications.engine.suppression_list import (
     suppression_add_by_staff,
@@ -119,3 +119,30 @@ def test_a_manager_of_another_shop_cannot_remove(shop, other_shop):
         suppression_remove(shop_id=shop.pk, suppression_id=suppression.pk, actor=manager_elsewhere)
 
     assert Suppression.objects.exists()
+
+
+def test_flow_delay_set_moves_only_the_delay_of_that_kinds_flow(shop):
+    # A shop whose flows were never copied gets them, and the default delay is the kind's.
+    assert flow_delay_for(shop_id=shop.pk, kind="care_guide") == timedelta(days=3)
+    before = flow_delay_set(
+        shop_id=shop.pk, kind="care_guide", delay=timedelta(hours=5), actor=None
+    )
+
+    flow = Flow.objects.get(shop=shop, kind="care_guide")
+    assert before == timedelta(days=3)
+    assert flow.delay == timedelta(hours=5)
+    assert flow_delay_for(shop_id=shop.pk, kind="care_guide") == timedelta(hours=5)
+    assert Flow.objects.filter(shop=shop, delay=timedelta(hours=5)).count() == 1
+
+
+@pytest.mark.parametrize("delay", [timedelta(hours=-1), timedelta(days=366)])
+def test_flow_delay_set_refuses_a_delay_out_of_range(shop, delay):
+    with pytest.raises(DomainError):
+        flow_delay_set(shop_id=shop.pk, kind="care_guide", delay=delay, actor=None)
+
+
+def test_flow_delay_set_is_a_managers(shop):
+    agent = StaffMembershipFactory(shop=shop, role=StaffRole.AGENT).user
+
+    with pytest.raises(StaffPermissionDenied):
+        flow_delay_set(shop_id=shop.pk, kind="care_guide", delay=timedelta(1), actor=agent)

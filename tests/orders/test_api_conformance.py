@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from loyalty.models import Programme
 from orders.services.api_keys import api_key_create
 from postpurchase.wsgi import application
 from tests.factories import LineItemFactory, OrderFactory, ShipmentFactory
@@ -49,8 +50,10 @@ def wsgi_requests_in_test_transaction():
 
 @pytest.fixture
 def shop_api(shop, wsgi_requests_in_test_transaction):
-    """A shop with an API key, and an order with a line item and a parcel to aim at."""
+    """A shop with an API key and a loyalty programme, and an order with a line item and a
+    parcel to aim at."""
     _, raw_key = api_key_create(shop=shop, name="Conformance")
+    Programme.objects.create(shop=shop)
     order = OrderFactory(shop=shop)
     LineItemFactory(order=order)
     shipment = ShipmentFactory(order=order)

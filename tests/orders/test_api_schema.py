@@ -21,6 +21,8 @@ EXPECTED_PATHS = {
     "/api/v1/shipments/{id}/tracking-events/": {"post"},
     "/api/v1/customers/": {"get"},
     "/api/v1/customers/{id}/": {"get"},
+    "/api/v1/customers/{id}/loyalty/": {"get"},
+    "/api/v1/customers/{id}/loyalty/adjustments/": {"post"},
 }
 
 
@@ -57,7 +59,7 @@ def test_schema_documents_the_bearer_scheme_on_every_operation(schema):
 def test_every_post_documents_the_idempotency_key_header(schema):
     posts = [(path, item["post"]) for path, item in schema["paths"].items() if "post" in item]
 
-    assert len(posts) == 4
+    assert len(posts) == 5
     for path, operation in posts:
         headers = [p["name"] for p in operation["parameters"] if p["in"] == "header"]
         assert headers == ["Idempotency-Key"], path

@@ -1,5 +1,7 @@
 """Shipments, carrier scans and customers through the REST API."""
 
+from datetime import date
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -103,6 +105,18 @@ def test_same_tracking_number_again_updates_the_shipment_and_returns_200(api, or
     assert again.json()["id"] == first.json()["id"]
     assert again.json()["carrier"] == "UPS"
     assert Shipment.objects.count() == 1
+
+
+def test_a_moved_estimate_keeps_the_first_promised_date(api, order):
+    first = _ship(api, order, tracking_number="1Z2")
+    _ship(api, order, tracking_number="1Z2", estimated_delivery_date="2025-03-06")
+
+    moved = _ship(api, order, tracking_number="1Z2", estimated_delivery_date="2025-03-09")
+
+    assert moved.json()["estimated_delivery_date"] == "2025-03-09"
+    shipment = Shipment.objects.get(pk=first.json()["id"])
+    assert shipment.estimated_delivery_date == date(2025, 3, 9)
+    assert shipment.first_estimated_delivery_date == date(2025, 3, 6)
 
 
 def test_item_of_another_order_is_400_naming_it(api, shop, order):

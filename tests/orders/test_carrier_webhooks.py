@@ -299,6 +299,8 @@ def test_a_later_estimate_replaces_the_earlier_one(client, shipment):
 
     shipment.refresh_from_db()
     assert shipment.estimated_delivery_date == date(2024, 5, 11)
+    # What the customer was first promised stays, for "late or on time".
+    assert shipment.first_estimated_delivery_date == date(2024, 5, 9)
 
 
 def test_re_sent_tracker_adds_no_scan(client, shipment):

@@ -23,6 +23,8 @@ from feedback.cases.tokens import followup_token
 from feedback.models import SurveyRequest
 from feedback.surveys.services import survey_answer_record
 from feedback.tokens import order_token
+from loyalty.models import Programme
+from loyalty.tokens import loyalty_token
 from orders.links import preferences_token
 from orders.models import OrderStatus
 from returns.services import ItemChoice, return_request_create
@@ -42,11 +44,14 @@ NOT_PAGES |= {"feedback:score"}
 # widget) framed by the shop's own site; their headers are tested in tests/feedback/.
 NOT_PAGES |= {"feedback:reviews_json", "feedback:review_widget", "feedback:review_photo"}
 NOT_PAGES |= {"feedback:review_feed"}
+# The loyalty page's redeem button: a POST that redirects to the page (tested in tests/loyalty/).
+NOT_PAGES |= {"loyalty:redeem"}
 # The tracking page (and its polled fragment) carries an ETag: the browser may keep it.
 REVALIDATED = {"tracking:page", "tracking:shipments"}
 # Pages whose form posts back: same-origin, or browsers POST with `Origin: null`.
 WITH_FORM = {"tracking:lookup", "tracking:problem", "returns:lookup", "returns:start"}
 WITH_FORM |= {"returns:detail", "preferences", "feedback:survey", "feedback:review"}
+WITH_FORM |= {"loyalty:page"}
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,7 @@ def world(shop) -> dict[str, str]:
     )
     assert case is not None
     resolution = case_resolve(case=case, actor=None, kind="apology")
+    Programme.objects.create(shop=shop)
     return {
         "token": order.tracking_token,
         "rma": returned.rma,
@@ -132,6 +138,7 @@ def world(shop) -> dict[str, str]:
         "feedback:review:token": order_token(order),
         "feedback_case:followup:token": followup_token(resolution.pk),
         "feedback_case:followup:answer": "yes",
+        "loyalty:page:token": loyalty_token(order.customer),
     }
 
 

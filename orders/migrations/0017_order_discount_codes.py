@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0015_product_brand_variant_gtin'),
+        ('orders', '0016_shipment_first_estimate'),
     ]
 
     operations = [
