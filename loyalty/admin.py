@@ -2,7 +2,8 @@
 lots, orders' earnings and the nightly checks; nothing there can be added, changed or deleted:
 points move only through `loyalty.ledger.entry_book` (the database refuses to change an entry
 anyway). Tiers are edited here; tier changes and referrals are read, and referrals flagged for
-review are cleared or refused."""
+review are cleared or refused. The rewards' admin (the catalogue,
+and the codes issued) is in `loyalty.rewards.admin`."""
 
 from typing import Any
 
@@ -23,6 +24,7 @@ from loyalty.models import (
     TierChange,
 )
 from loyalty.referrals.services import referral_review_clear, referral_review_refuse
+from loyalty.rewards import admin as rewards_admin  # noqa: F401
 from postpurchase.admin import OpsAdmin, ReadOnlyAdmin, pretty_json
 from postpurchase.exceptions import DomainError
 

@@ -20,6 +20,7 @@ class LoyaltyConfig(AppConfig):
         message_kinds.register(messages.KINDS, app=self.name)
         # Review points are an incentive the storefront must disclose on every review it shows.
         incentives.review_points_register("loyalty", review_points_offer)
+        self._rewards_ready()
         self._tiers_and_referrals_ready()
 
         status_tones.register("redemption", REDEMPTION_STATUS_TONES)
@@ -31,6 +32,18 @@ class LoyaltyConfig(AppConfig):
                 key="loyalty", label="Loyalty", url_name="loyalty_dashboard:overview", order=47
             )
         )
+
+    def _rewards_ready(self) -> None:
+        from loyalty.rewards.redemption import order_placed_mark_rewards_used
+        from orders.events import OrderEventName
+        from postpurchase import events
+
+        # An order carrying a reward's code marks it used (placed, or paid when the code only
+        # shows then); the handler is idempotent either way.
+        for name in (OrderEventName.ORDER_PLACED, OrderEventName.ORDER_PAID):
+            events.subscribe(
+                name, order_placed_mark_rewards_used, key=f"loyalty.{name}.rewards_mark_used"
+            )
 
     def _tiers_and_referrals_ready(self) -> None:
         from loyalty.tiers import subscribers

@@ -4,7 +4,7 @@
 birthday gift, a referred friend's introduction); redemption with points reserves the points
 first and then issues through the same path. The code is the one the customer types at
 checkout: created in the shop's platform when it is connected, else the shop enters it in its
-own checkout."""
+own checkout (`loyalty.rewards.issuing`)."""
 
 import secrets
 from datetime import datetime, timedelta
@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from loyalty.models import Member, Redemption, RedemptionSource, RedemptionStatus, Reward
+from loyalty.rewards.issuing import redemption_issue_soon
 from orders.models import Customer
 
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -33,7 +34,11 @@ def reward_grant(
     ends_at: datetime | None = None,
 ) -> Redemption:
     """Issue `reward` to `customer` without points. Idempotent: the same `key` returns the
-    redemption issued the first time."""
+    redemption issued the first time.
+
+    Not connected to Shopify, the code is issued at once. Connected, it is created there
+    (after the caller's commit when called inside a transaction): the redemption is `reserved`
+    until then, and `failed` with the reason if Shopify refuses it."""
     existing = Redemption.objects.filter(shop_id=customer.shop_id, idempotency_key=key).first()
     if existing is not None:
         return existing
@@ -41,21 +46,22 @@ def reward_grant(
     for _attempt in range(5):
         try:
             with transaction.atomic():
-                return Redemption.objects.create(
+                redemption = Redemption.objects.create(
                     shop_id=customer.shop_id,
                     customer=customer,
                     member=member,
                     reward=reward,
                     source=source,
                     points=0,
-                    status=RedemptionStatus.ISSUED,
+                    status=RedemptionStatus.RESERVED,
                     code=code_new(),
                     ends_at=ends_at or now + timedelta(days=reward.valid_days),
-                    issued_at=now,
                     idempotency_key=key,
                 )
         except IntegrityError:
             found = Redemption.objects.filter(shop_id=customer.shop_id, idempotency_key=key).first()
             if found is not None:  # a concurrent grant under the same key won
                 return found
+            continue
+        return redemption_issue_soon(redemption_id=redemption.pk)
     raise RuntimeError("could not draw a free reward code")

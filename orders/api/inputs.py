@@ -71,6 +71,15 @@ def validate_timezone_name(value: str) -> None:
         raise serializers.ValidationError(f"'{value}' is not an IANA time zone name.")
 
 
+class TextOnlyField(serializers.CharField):
+    """A string, and only a string: a number is not read as its digits."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class PhoneField(serializers.CharField):
     """A phone number in any common notation. OrderInput normalises it to E.164, as it knows
     the shipping country to read a national number in."""
@@ -208,6 +217,13 @@ class OrderInput(JsonInput):
         allow_null=True,
         help_text="When the shop last changed the order; an older update than one already "
         "applied is ignored.",
+    )
+    discount_codes = serializers.ListField(
+        child=TextOnlyField(max_length=100),
+        required=False,
+        max_length=50,
+        help_text="The discount codes entered at checkout; a loyalty reward's code among them "
+        "marks the reward used.",
     )
 
     def validate_line_items(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:

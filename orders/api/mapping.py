@@ -85,6 +85,7 @@ def order_data(values: Values) -> OrderData:
         paid_at=values.get("paid_at"),
         financial_status=financial_status,
         source_updated_at=values.get("source_updated_at"),
+        discount_codes=tuple(values.get("discount_codes") or ()),
         **_present(values, _TOTALS),
     )
 
@@ -111,6 +112,7 @@ def order_values(order: Order) -> Values:
     values["is_paid"] = order.paid_at is not None
     values["paid_at"] = order.paid_at
     values["source_updated_at"] = order.source_updated_at
+    values["discount_codes"] = list(order.discount_codes)
     if order.customer is not None:
         values["customer"] = _customer_values(order.customer)
     return values

@@ -124,6 +124,7 @@ class ShipmentSerializer(serializers.ModelSerializer):
 
 class OrderSerializer(serializers.ModelSerializer):
     customer_id = serializers.IntegerField(read_only=True, allow_null=True)
+    discount_codes = serializers.ListField(child=serializers.CharField(), read_only=True)
     shipping_address = ShippingAddressSerializer(source="*", read_only=True)
 
     class Meta:
@@ -150,6 +151,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "phone",
             "shipping_address",
             "customer_id",
+            "discount_codes",
             "created_at",
             "updated_at",
         ]

@@ -206,6 +206,12 @@ class RefundPayload(_Model):
     transactions: list[TransactionPayload] = []
 
 
+class DiscountCodePayload(_Model):
+    code: Text
+    amount: MoneyOrZero = Decimal("0.00")
+    type: Text = ""
+
+
 class OrderPayload(_Model):
     id: Id
     name: Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -229,6 +235,7 @@ class OrderPayload(_Model):
     customer: CustomerPayload | None = None
     shipping_address: AddressPayload | None = None
     refunds: list[RefundPayload] = []
+    discount_codes: list[DiscountCodePayload] = []
 
 
 class FulfillmentLinePayload(_Model):
@@ -465,6 +472,7 @@ def order_data(payload: OrderPayload) -> OrderData:
         paid_at=(payload.updated_at or payload.created_at) if is_paid else None,
         financial_status=financial_status,
         refunds=tuple(_refund_data(refund, payload.currency) for refund in payload.refunds),
+        discount_codes=tuple(d.code[:100] for d in payload.discount_codes if d.code),
         cancelled_at=payload.cancelled_at,
         cancel_reason=payload.cancel_reason,
         source_updated_at=payload.updated_at,

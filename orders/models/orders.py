@@ -114,6 +114,8 @@ class Order(TimeStampedModel):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=255, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # The discount codes entered at checkout, as the platform lists them (["SUMMER10", …]).
+    discount_codes = models.JSONField(default=list, blank=True)
     # Contact and shipping address as given with this order (a snapshot, not the customer's).
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=20, blank=True)

@@ -93,6 +93,8 @@ class OrderData:
     # not say, and then only `is_paid` counts.
     financial_status: str = ""
     refunds: tuple[RefundData, ...] = ()
+    # The discount codes entered at checkout, as typed (a loyalty reward's code among them).
+    discount_codes: tuple[str, ...] = ()
     cancelled_at: datetime | None = None
     cancel_reason: str = ""
     # When the source last changed the order; an older update than the one applied is ignored.

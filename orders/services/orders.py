@@ -61,6 +61,7 @@ def _order_values(data: OrderData) -> dict[str, Any]:
         shipping_postcode=address.postcode,
         shipping_country=address.country,
         source_updated_at=data.source_updated_at,
+        discount_codes=list(data.discount_codes),
         source_fingerprint=data.fingerprint(),
     )
     return values

@@ -274,6 +274,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "loyalty.tasks.referrals_confirm_due_task",
         "schedule": crontab(minute=35),
     },
+    # Loyalty rewards: settle redemptions whose code creation was lost or out of retries
+    # (found in Shopify: issued; not found: points released), return the points of codes
+    # unused by their end date, and tell members of rewards their points now afford.
+    "loyalty-redemptions-settle-stuck": {
+        "task": "loyalty.tasks.redemptions_settle_stuck_task",
+        "schedule": timedelta(minutes=5),
+    },
+    "loyalty-redemptions-expire": {
+        "task": "loyalty.tasks.redemptions_expire_task",
+        "schedule": crontab(minute=23),
+    },
+    "loyalty-rewards-affordable-notify": {
+        "task": "loyalty.tasks.rewards_affordable_notify_task",
+        "schedule": crontab(minute=55, hour=9),
+    },
 }
 
 # --- Auth, i18n, static -------------------------------------------------------------------

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0016_shipment_first_estimate'),
+        ('orders', '0017_order_discount_codes'),
     ]
 
     operations = [
