@@ -4,13 +4,14 @@ word and percent, never colour alone) and charts (with the same numbers in a tab
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from loyalty.dashboard.selectors import LoyaltyNumbers
+from loyalty.earning.orders import points_for
 from loyalty.models import EntryKind, LedgerEntry, Programme, Subject, Tier
 from orders.dashboard.figures import Change
 from postpurchase import charts
@@ -81,11 +82,6 @@ class EarningPreview:
     currency: str
     return_window_days: int
     confirm_if_delivered_today: date
-
-
-def points_for(total: Decimal, points_per_unit: Decimal, multiplier: Decimal) -> int:
-    """Whole points for an amount paid: a fraction of a point is never given."""
-    return int((total * points_per_unit * multiplier).to_integral_value(rounding=ROUND_DOWN))
 
 
 def earning_preview(

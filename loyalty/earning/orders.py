@@ -44,11 +44,12 @@ def programme_active(shop_id: int) -> Programme | None:
     return Programme.objects.filter(shop_id=shop_id, is_active=True).first()
 
 
-def points_for(amount: Decimal, programme: Programme, multiplier: Decimal) -> int:
-    """Whole points for an amount paid: rounded down once, after the multiplier."""
+def points_for(amount: Decimal, points_per_unit: Decimal, multiplier: Decimal) -> int:
+    """Whole points for an amount paid: rounded down once, after the multiplier (the
+    dashboard's preview counts with this too)."""
     if amount <= 0:
         return 0
-    raw = amount * programme.points_per_unit * multiplier
+    raw = amount * points_per_unit * multiplier
     return int(raw.to_integral_value(rounding=ROUND_FLOOR))
 
 
@@ -111,7 +112,7 @@ def order_points_earn(*, order_id: int) -> OrderEarning | None:
         lines = []
         bookings = []
         for line in order.line_items.all():
-            points = points_for(line.line_total, programme, multiplier)
+            points = points_for(line.line_total, programme.points_per_unit, multiplier)
             lines.append(
                 LineEarning(
                     shop_id=order.shop_id,
@@ -132,7 +133,7 @@ def order_points_earn(*, order_id: int) -> OrderEarning | None:
         if programme.earn_on_tax:
             extras.append(_Extra(f"earn:tax:{order.pk}", order.tax_total, "tax"))
         for extra in extras:
-            points = points_for(extra.amount, programme, multiplier)
+            points = points_for(extra.amount, programme.points_per_unit, multiplier)
             if points:
                 bookings.append(
                     earn.booking(extra.key, points, Subject.ORDER, order.pk, f": {extra.reason}")

@@ -9,12 +9,12 @@ from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, Sum
+from django.db.models import Sum
+from django.urls import reverse
 from django.utils import timezone
 
 from loyalty.models import (
     EarningStatus,
-    EntryKind,
     LedgerEntry,
     Member,
     OrderEarning,
@@ -26,7 +26,8 @@ from loyalty.models import (
     Tier,
     TierBasis,
 )
-from orders.models import PAID_FINANCIAL_STATUSES, Customer, Order, OrderStatus
+from loyalty.tiers.services import qualifying_value
+from orders.models import Customer
 
 HISTORY_PER_PAGE = 20
 # Lots expiring within this many days are listed, grouped by their date.
@@ -105,34 +106,13 @@ class TierProgress:
         return self.basis == TierBasis.POINTS
 
 
-def trailing_value(member: Member, basis: str, now: datetime) -> Decimal:
-    """The member's last 12 months as the tiers read them: spend on paid orders that were not
-    cancelled or fully refunded, or points earned (less those taken back)."""
-    since = now - TIER_WINDOW
-    if basis == TierBasis.POINTS:
-        earned = LedgerEntry.objects.filter(
-            member=member, created_at__gte=since, kind__in=[EntryKind.EARN, EntryKind.CLAWBACK]
-        ).aggregate(available=Sum("available_delta"), pending=Sum("pending_delta"))
-        return Decimal(max((earned["available"] or 0) + (earned["pending"] or 0), 0))
-    spent = (
-        Order.objects.filter(
-            customer_id=member.customer_id,
-            financial_status__in=PAID_FINANCIAL_STATUSES,
-        )
-        .exclude(status=OrderStatus.CANCELLED)
-        .exclude(financial_status="refunded")
-        .filter(Q(paid_at__gte=since) | Q(paid_at__isnull=True, placed_at__gte=since))
-        .aggregate(total=Sum("total"))
-    )
-    return spent["total"] or Decimal("0")
-
-
 def tier_progress(member: Member, programme: Programme, now: datetime) -> TierProgress | None:
     tiers = list(Tier.objects.filter(shop_id=member.shop_id).order_by("rank"))
     if not tiers:
         return None
     current = member.tier
-    value = trailing_value(member, programme.tier_basis, now)
+    # The same figure the tiers decide on, so the page never promises a tier they would not give.
+    value = qualifying_value(member, programme, now)
     if current is not None:
         following = next((t for t in tiers if t.rank > current.rank), None)
     else:  # not yet placed by the tiers' sweep: the goal is the first tier above the value
@@ -224,9 +204,9 @@ class ReferralShare:
 
 
 def member_referral_url(member: Member) -> str:
-    """The member's referral link: the referral part's page for the member's code
-    (`loyalty/referrals/urls.py`, `/loyalty/r/<code>/`), where a friend gets the welcome code."""
-    return f"{settings.PUBLIC_BASE_URL}/loyalty/r/{quote(member.referral_code)}/"
+    """The member's referral link: the page where a friend gets the welcome code."""
+    path = reverse("loyalty_referrals:page", args=[member.referral_code])
+    return f"{settings.PUBLIC_BASE_URL}{path}"
 
 
 def referral_share(url: str, subject: str, message: str) -> ReferralShare:
