@@ -11,8 +11,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from loyalty.dashboard.selectors import Period
-from loyalty.dashboard.services import PROGRAMME_FIELDS, RowEdit
 from loyalty.models import Programme, Reward, RewardKind, Tier
+from loyalty.programme.services import PROGRAMME_FIELDS, RowEdit
 from orders.models import Product, Shop
 
 PRESETS = (30, 90, 365)

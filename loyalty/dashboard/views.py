@@ -31,14 +31,14 @@ from loyalty.dashboard.forms import (
     TierFormSet,
 )
 from loyalty.dashboard.presenters import earning_preview, entry_words, numbers_page
-from loyalty.dashboard.services import (
+from loyalty.models import Programme
+from loyalty.programme.services import (
     member_points_adjust,
     programme_start,
     programme_update,
     rewards_save,
     tiers_save,
 )
-from loyalty.models import Programme
 from orders.models import SettingsArea
 from orders.shop_settings.selectors import settings_changes_for_shop
 from postpurchase import permissions

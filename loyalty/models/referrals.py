@@ -94,3 +94,7 @@ class Referral(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"referral {self.pk}: {self.get_status_display()}"
+
+    @property
+    def is_refused(self) -> bool:
+        return self.status == ReferralStatus.REFUSED

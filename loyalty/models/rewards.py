@@ -71,3 +71,12 @@ class Redemption(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.code
+
+    @property
+    def is_code_usable(self) -> bool:
+        """The code exists and the customer may be shown it (used ones too, as a record)."""
+        return self.status in (RedemptionStatus.ISSUED, RedemptionStatus.USED)
+
+    @property
+    def is_being_issued(self) -> bool:
+        return self.status == RedemptionStatus.RESERVED

@@ -170,8 +170,8 @@ def redeemed_for(customer: Customer, redemption_id: int) -> Redeemed | None:
         reward_name=redemption.reward.name,
         code=redemption.code,
         ends_at=redemption.ends_at,
-        is_usable=redemption.status in (RedemptionStatus.ISSUED, RedemptionStatus.USED),
-        is_in_progress=redemption.status == RedemptionStatus.RESERVED,
+        is_usable=redemption.is_code_usable,
+        is_in_progress=redemption.is_being_issued,
     )
 
 

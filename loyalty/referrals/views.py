@@ -17,7 +17,6 @@ from loyalty.models import (
     Programme,
     Redemption,
     Referral,
-    ReferralStatus,
     Reward,
     RewardKind,
 )
@@ -178,7 +177,7 @@ def referral_welcome(request: HttpRequest, code: str, token: str) -> HttpRespons
             "brand": shop_brand(member.shop),
             "language": language,
             "redemption": redemption,
-            "is_refused": referral.status == ReferralStatus.REFUSED,
+            "is_refused": referral.is_refused,
             "offer": offer_words(redemption.reward if redemption else None, member.shop.currency),
         }
         response = render(request, "loyalty/referrals/welcome.html", context)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.db import transaction
 
-from loyalty.dashboard.services import member_points_adjust, programme_update
+from loyalty.programme.services import member_points_adjust, programme_update
 from notifications.engine.flow_settings import flow_update
 from notifications.engine.operations import (
     message_cancel,

@@ -5,8 +5,8 @@ nothing is saved by it."""
 import pytest
 from playwright.sync_api import Page, expect
 
-from loyalty.dashboard.services import programme_start
 from loyalty.models import Programme
+from loyalty.programme.services import programme_start
 from orders.models import SettingsChange, StaffRole
 from tests.browser.test_pages_policy import sign_in
 from tests.factories import ShopFactory, StaffMembershipFactory

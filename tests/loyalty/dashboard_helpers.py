@@ -3,9 +3,9 @@ access matrix's world)."""
 
 from datetime import datetime
 
-from loyalty.dashboard.services import programme_start
 from loyalty.ledger import Booking, entry_book, member_for
 from loyalty.models import EntryKind, Member, Programme, Subject
+from loyalty.programme.services import programme_start
 from orders.models import Customer, Order
 
 

@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from loyalty.dashboard.selectors import MemberFilters, member_list_for_shop
-from loyalty.dashboard.services import member_points_adjust
 from loyalty.ledger import Booking, entry_book, member_for
 from loyalty.models import EntryKind, LedgerEntry, Member, PointLot, Subject, Tier, TierChange
+from loyalty.programme.services import member_points_adjust
 from orders.models import StaffRole
 from postpurchase.exceptions import DomainError
 from postpurchase.permissions import StaffPermissionDenied
@@ -63,6 +63,8 @@ def members(shop):
     gold = Tier.objects.get(shop=shop, name="Gold")
     bob = _member(shop, "bob@example.org", "Bob", "Byte", points=50, tier=gold)
     cy = _member(shop, "cy@example.org", "Cy", "Cipher", points=900)
+    # A member from before the programme had tiers: not yet placed in one.
+    Member.objects.filter(pk=cy.pk).update(tier=None)
     # Cy's points expire within 30 days, Ada's in a year.
     PointLot.objects.filter(member=cy).update(expires_at=timezone.now() + timedelta(days=10))
     PointLot.objects.filter(member=ada).update(expires_at=timezone.now() + timedelta(days=365))

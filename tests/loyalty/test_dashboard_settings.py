@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 
 from loyalty.dashboard.forms import ProgrammeForm, RewardFormSet, TierFormSet
-from loyalty.dashboard.services import RowEdit, programme_start, programme_update, tiers_save
 from loyalty.models import Programme, Reward, Tier
+from loyalty.programme.services import RowEdit, programme_start, programme_update, tiers_save
 from orders.models import SettingsArea, SettingsChange, StaffRole
 from postpurchase.permissions import StaffPermissionDenied
 from tests.factories import ShopFactory, StaffMembershipFactory

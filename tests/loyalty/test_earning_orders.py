@@ -97,7 +97,14 @@ def test_the_same_order_paid_event_delivered_three_times_books_once(programme, c
 
 
 def test_the_multiplier_is_the_tier_of_the_member_when_the_points_are_booked(programme, customer):
-    gold = TierFactory(shop=programme.shop, name="Gold", earn_multiplier=Decimal("1.50"))
+    TierFactory(shop=programme.shop, name="Bronze", rank=0)
+    gold = TierFactory(
+        shop=programme.shop,
+        name="Gold",
+        rank=1,
+        threshold=Decimal("1000"),
+        earn_multiplier=Decimal("1.50"),
+    )
     first = order_with_lines(programme.shop, customer, ("10.00", 1))
     paid(first)
     member = Member.objects.get(customer=customer)
@@ -108,7 +115,7 @@ def test_the_multiplier_is_the_tier_of_the_member_when_the_points_are_booked(pro
 
     earned = LedgerEntry.objects.filter(member=member).order_by("pk")
     assert [(e.pending_delta, e.tier_name, e.multiplier) for e in earned] == [
-        (20, "", Decimal("1.00")),
+        (20, "Bronze", Decimal("1.00")),
         (30, "Gold", Decimal("1.50")),
     ]
 

@@ -181,7 +181,13 @@ def test_every_default_flow_renders_on_every_channel(spec, channel):
 
     # A birthday, a loyalty tier or a referral's reward is about the customer, not an order: it
     # names them instead.
-    about_customer = {"birthday", "loyalty_tier_up", "loyalty_referral_rewarded"}
+    about_customer = {
+        "birthday",
+        "loyalty_tier_up",
+        "loyalty_referral_rewarded",
+        "loyalty_points_expiring",
+        "loyalty_reward_available",
+    }
     about = context["customer_first_name"] if spec.name in about_customer else order.number
     assert about in (text.subject + text.body_text)
     if channel == "email":
