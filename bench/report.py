@@ -3,6 +3,7 @@
 import statistics
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from bench import analysis as text_analysis
 from bench import feedback_dashboard, feedback_pages_report, tracking_report
@@ -444,6 +445,15 @@ def _seed_sentence(run: Run) -> str:
     )
 
 
+# Written by hand, next to the page `make bench` rewrites: why the targets that fall short do.
+# Kept in its own file so a run never loses it; the run only includes it.
+WHY = Path(__file__).resolve().parent.parent / "docs" / "performance-why.md"
+
+
+def _why_section() -> list[str]:
+    return [*WHY.read_text(encoding="utf-8").rstrip().splitlines(), ""] if WHY.exists() else []
+
+
 def markdown(run: Run) -> str:
     notes = [*run.notes, *(_drain_notes(run.drain) if run.drain is not None else [])]
     notes += outbox_notes(run.outbox) if run.outbox is not None else []
@@ -495,6 +505,7 @@ def markdown(run: Run) -> str:
         *(f"| {t.what} | {t.goal} | {t.measured} | **{t.verdict}** |" for t in targets(run)),
         "",
         *(["### Checks", "", *(f"- {note}" for note in notes), ""] if notes else []),
+        *_why_section(),
         "## Reproduce",
         "",
         "```sh",
