@@ -82,6 +82,11 @@ class EntryKind(models.TextChoices):
     RETURN = "return", _("Returned")
 
 
+# What a points-based tier counts: points earned, less those taken back (a staff adjustment, a
+# redemption or an expiry moves no tier).
+TIER_POINTS_KINDS = (EntryKind.EARN, EntryKind.CLAWBACK)
+
+
 class Subject(models.TextChoices):
     """What an entry is about."""
 
