@@ -56,6 +56,7 @@ class Booking:
     order_id: int | None = None
     reason: str = ""
     actor_id: int | None = None
+    api_key_id: int | None = None
     tier_name: str = ""
     multiplier: Decimal | None = None
     # Points held by `Member.reserved` that this booking spends (a redemption's code created).
@@ -194,6 +195,7 @@ def _applied(member: Member, booking: Booking) -> LedgerEntry:
         tier_name=booking.tier_name,
         multiplier=booking.multiplier,
         actor_id=booking.actor_id,
+        api_key_id=booking.api_key_id,
         idempotency_key=booking.key,
         created_at=booking.at or timezone.now(),
     )

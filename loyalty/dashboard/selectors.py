@@ -184,7 +184,7 @@ def member_ledger(*, member: Member) -> QuerySet[LedgerEntry]:
     """The member's entries, newest first (read by the (member, -created_at) index)."""
     return (
         LedgerEntry.objects.filter(member=member)
-        .select_related("order", "actor")
+        .select_related("order", "actor", "api_key")
         .order_by("-created_at", "-id")
     )
 
