@@ -87,11 +87,14 @@ _REDEEMED = Q(redemptions__status__in=[s.value for s in REDEEMED_STATUSES])
 
 
 def reward_catalogue_for_shop(*, shop: Shop) -> QuerySet[Reward]:
-    """The shop's rewards with `redeemed` (codes created for it) and `redemption_count` (any
-    redemption at all: one keeps the reward from being deleted), one grouped query."""
+    """The shop's rewards with `redeemed` (codes created for it), `redemption_count` (any
+    redemption at all) and `is_granted` (a tier's birthday gift or the referred friend's
+    reward): either keeps the reward from being deleted. One grouped query."""
     return rewards_for_shop(shop=shop).annotate(
         redeemed=Count("redemptions", filter=_REDEEMED),
         redemption_count=Count("redemptions"),
+        is_granted=Exists(Tier.objects.filter(birthday_reward=OuterRef("pk")))
+        | Exists(Programme.objects.filter(referral_friend_reward=OuterRef("pk"))),
     )
 
 

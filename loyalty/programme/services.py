@@ -342,6 +342,15 @@ def _reward_remove(shop_id: int, actor: AnyUser | None, reward: Reward) -> None:
             _("%(reward)s was issued to customers, so it stays; retire it instead.")
             % {"reward": reward.name}
         )
+    # Tiers and the programme let go of a deleted reward (SET_NULL): a perk would vanish unseen.
+    if reward_is_granted(reward):
+        raise DomainError(
+            _(
+                "%(reward)s is a tier's birthday gift or the referred friend's reward: choose "
+                "another one there first."
+            )
+            % {"reward": reward.name}
+        )
     name = reward.name
     try:
         with transaction.atomic():
@@ -351,6 +360,14 @@ def _reward_remove(shop_id: int, actor: AnyUser | None, reward: Reward) -> None:
             _("%(reward)s is in use, so it stays; retire it instead.") % {"reward": name}
         ) from None
     _record(shop_id, actor, "loyalty.reward_removed", name, {})
+
+
+def reward_is_granted(reward: Reward) -> bool:
+    """Whether a tier gives it on birthdays or the programme gives it to referred friends."""
+    return (
+        Tier.objects.filter(birthday_reward=reward).exists()
+        or Programme.objects.filter(referral_friend_reward=reward).exists()
+    )
 
 
 def _reward_put(

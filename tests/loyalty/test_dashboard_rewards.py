@@ -349,3 +349,34 @@ def test_another_shops_reward_is_not_found(client, shop):
     assert _fingerprint(other) == before
     with pytest.raises(DomainError):
         reward_change(shop_id=shop.pk, actor=None, reward_id=theirs.pk, values={"points_price": 1})
+
+
+def test_a_given_only_reward_cannot_be_offered_for_points_without_a_price(client, shop):
+    _staff(client, shop, StaffRole.MANAGER)
+    welcome = Reward.objects.get(shop=shop, name__startswith="Welcome")
+    before = _fingerprint(shop)
+
+    response = client.post(
+        reverse("loyalty_dashboard:reward_offer", args=[welcome.pk]), {"offered": "1"}, follow=True
+    )
+
+    assert "needs a points price above 0" in response.content.decode()
+    assert _fingerprint(shop) == before
+
+
+def test_a_reward_a_tier_or_the_programme_gives_cannot_be_deleted(client, shop):
+    _staff(client, shop, StaffRole.OWNER)
+    birthday = Reward.objects.get(shop=shop, name__startswith="Birthday")
+    welcome = Reward.objects.get(shop=shop, name__startswith="Welcome")
+    before = _fingerprint(shop)
+
+    page = client.get(REWARDS).content.decode()
+    assert reverse("loyalty_dashboard:reward_remove", args=[birthday.pk]) not in page
+    assert reverse("loyalty_dashboard:reward_remove", args=[welcome.pk]) not in page
+    for reward in (birthday, welcome):
+        response = client.post(
+            reverse("loyalty_dashboard:reward_remove", args=[reward.pk]), follow=True
+        )
+        assert "choose another one there first" in response.content.decode()
+
+    assert _fingerprint(shop) == before
