@@ -42,13 +42,23 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
         "pending_delta",
         "available_after",
         "subject",
+        "made_by",
         "idempotency_key",
     )
     list_filter = ("kind", "subject", "shop")
     search_fields = ("idempotency_key", "member__customer__email")
-    list_select_related = ("shop", "member")
+    list_select_related = ("shop", "member", "actor", "api_key")
     date_hierarchy = "created_at"
     show_full_result_count = False
+
+    @admin.display(description="made by")
+    def made_by(self, entry: LedgerEntry) -> str:
+        """An adjustment's author: the staff member, or the API key (name and prefix)."""
+        if entry.api_key_id:
+            return f"API key {entry.api_key}"
+        if entry.actor_id:
+            return str(entry.actor)
+        return ""
 
 
 @admin.register(Member)

@@ -17,8 +17,18 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from loyalty.models import EntryKind, LedgerEntry, Member, PointLot, Programme, Subject
+from loyalty.models import (
+    TIER_POINTS_KINDS,
+    EntryKind,
+    LedgerEntry,
+    Member,
+    PointLot,
+    Programme,
+    Subject,
+    TierBasis,
+)
 from orders.models import Customer
+from postpurchase.queue import enqueue_on_commit
 
 # Letters and digits that cannot be misread for one another (no 0/O, 1/I/L).
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -46,6 +56,7 @@ class Booking:
     order_id: int | None = None
     reason: str = ""
     actor_id: int | None = None
+    api_key_id: int | None = None
     tier_name: str = ""
     multiplier: Decimal | None = None
     # Points held by `Member.reserved` that this booking spends (a redemption's code created).
@@ -100,14 +111,24 @@ def add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=day)
 
 
-def _expiry_months(shop_id: int) -> int | None:
-    months = Programme.objects.filter(shop_id=shop_id).values_list("expiry_months", flat=True)
-    return months.first()
+def _credit_terms(shop_id: int) -> tuple[int | None, bool]:
+    """What a credit needs of the programme, in one read: its lot's expiry in months (None:
+    never) and whether tiers count points (then an earning may move the member up)."""
+    terms = (
+        Programme.objects.filter(shop_id=shop_id).values_list("expiry_months", "tier_basis").first()
+    )
+    return (terms[0], terms[1] == TierBasis.POINTS) if terms else (None, False)
 
 
-def _expiry(shop_id: int, available_at: datetime) -> datetime | None:
-    months = _expiry_months(shop_id)
-    return add_months(available_at, months) if months else None
+def _tier_follows(member: Member, entries: list[LedgerEntry]) -> None:
+    """Points earned at once (a review, a birthday, an anniversary, a referral) count for a
+    points-based tier: recompute it after the commit, so the member moves up at once. Pending
+    points come from orders, whose events recompute already; a spend-based programme never
+    gets here."""
+    if any(entry.kind in TIER_POINTS_KINDS for entry in entries):
+        enqueue_on_commit(
+            "loyalty.tasks.customer_tier_recompute_task", member.shop_id, member.customer_id
+        )
 
 
 def _debit_lots(member: Member, points: int, first_lot_id: int | None) -> None:
@@ -174,6 +195,7 @@ def _applied(member: Member, booking: Booking) -> LedgerEntry:
         tier_name=booking.tier_name,
         multiplier=booking.multiplier,
         actor_id=booking.actor_id,
+        api_key_id=booking.api_key_id,
         idempotency_key=booking.key,
         created_at=booking.at or timezone.now(),
     )
@@ -218,8 +240,11 @@ def entry_book(member_id: int, booking: Booking) -> Booked:
         entry = _applied(member, booking)
         entry.save(force_insert=True)
         if booking.available > 0:
-            expires_at = _expiry(member.shop_id, entry.created_at)
+            months, points_tiers = _credit_terms(member.shop_id)
+            expires_at = add_months(entry.created_at, months) if months else None
             _lot(member, entry, before, expires_at).save(force_insert=True)
+            if points_tiers:
+                _tier_follows(member, [entry])
         elif booking.available < 0:
             _debit_lots(member, min(-booking.available, max(before, 0)), booking.lot_id)
         member.save(update_fields=_BALANCE_FIELDS)
@@ -262,7 +287,7 @@ def entries_book(member_id: int, bookings: list[Booking]) -> list[Booked]:
         LedgerEntry.objects.bulk_create([entry for entry, _before in created])
         credits = [(entry, before) for entry, before in created if entry.available_delta > 0]
         if credits:
-            months = _expiry_months(member.shop_id)
+            months, points_tiers = _credit_terms(member.shop_id)
             PointLot.objects.bulk_create(
                 [
                     _lot(
@@ -274,6 +299,8 @@ def entries_book(member_id: int, bookings: list[Booking]) -> list[Booked]:
                     for entry, before in credits
                 ]
             )
+            if points_tiers:
+                _tier_follows(member, [entry for entry, _before in credits])
         member.save(update_fields=_BALANCE_FIELDS)
         return booked
 

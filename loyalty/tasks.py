@@ -43,8 +43,9 @@ def ledger_check_task() -> int:
 
 @shared_task(soft_time_limit=60, time_limit=90)
 def customer_tier_recompute_task(shop_id: int, customer_id: int) -> bool:
-    """After a paid, refunded or cancelled order or a resolved return (after the commit that
-    booked its points, so a points-based tier counts them)."""
+    """After a paid, refunded or cancelled order, a resolved return, or points earned at once
+    under a points-based tier (after the commit that booked the points, so the tier counts
+    them)."""
     from loyalty.tiers.services import customer_tier_recompute
 
     return customer_tier_recompute(shop_id=shop_id, customer_id=customer_id) is not None

@@ -24,6 +24,7 @@ from django.utils import timezone
 from feedback.cases.services import case_resolve, open_case_for_signal
 from feedback.cases.tokens import followup_token
 from feedback.tokens import order_token
+from loyalty.models import Reward
 from notifications.dashboard.email_frame import email_preview_stash
 from notifications.engine.kinds import flows_ensure_defaults
 from notifications.engine.templating import message_template_save
@@ -162,6 +163,7 @@ def world(shop):
     review = held_review(shop)
     reviewed = review.product
     member = programme_with_member(shop, order.customer, order)
+    reward = Reward.objects.filter(shop=shop).order_by("pk").first()
     by_name: dict[str, dict[str, Any]] = {
         "feedback:review": {"token": order_token(review.order)},
         "feedback:reviews_json": {"shop": shop.slug, "product": reviewed.external_id},
@@ -209,6 +211,9 @@ def world(shop):
         "shop_settings:staff_invitation_revoke": {"pk": 1},
         "loyalty_dashboard:member": {"pk": member.pk},
         "loyalty_dashboard:member_adjust": {"pk": member.pk},
+        "loyalty_dashboard:reward": {"pk": reward.pk},
+        "loyalty_dashboard:reward_offer": {"pk": reward.pk},
+        "loyalty_dashboard:reward_remove": {"pk": reward.pk},
         "loyalty_api:account": {"id": order.customer_id},
         "loyalty_api:adjustments": {"id": order.customer_id},
     }

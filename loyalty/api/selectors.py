@@ -23,4 +23,8 @@ def member_of(customer: Customer) -> Member | None:
 def ledger_entries(member: Member | None) -> QuerySet[LedgerEntry]:
     if member is None:
         return LedgerEntry.objects.none()
-    return LedgerEntry.objects.filter(member=member).order_by("-created_at", "-id")
+    return (
+        LedgerEntry.objects.filter(member=member)
+        .select_related("api_key")
+        .order_by("-created_at", "-id")
+    )

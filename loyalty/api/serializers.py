@@ -4,8 +4,15 @@ from rest_framework import serializers
 
 from loyalty.api.services import REASON_MAX_LENGTH
 from loyalty.models import LedgerEntry, Tier
+from orders.models import ApiKey
 
 POINTS_LIMIT = 10_000_000
+
+
+class ApiKeySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ApiKey
+        fields = ["id", "name", "prefix"]
 
 
 class LedgerEntrySerializer(serializers.ModelSerializer):
@@ -13,6 +20,11 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
         read_only=True, help_text="The change to available + pending points."
     )
     order = serializers.IntegerField(source="order_id", allow_null=True, read_only=True)
+    api_key = ApiKeySerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="The API key that made an adjustment through the API; null for any other entry.",
+    )
 
     class Meta:
         model = LedgerEntry
@@ -28,6 +40,7 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
             "subject_id",
             "order",
             "reason",
+            "api_key",
             "idempotency_key",
             "created_at",
         ]

@@ -2,17 +2,18 @@
 
 from loyalty.ledger import Booked, Booking, entry_book, member_for
 from loyalty.models import EntryKind, Subject
-from orders.models import Customer
+from orders.models import ApiKey, Customer
 
 REASON_MAX_LENGTH = 300
 
 
 def points_adjust(
-    *, customer: Customer, points: int, reason: str, key: str, actor_id: int | None = None
+    *, customer: Customer, points: int, reason: str, key: str, api_key: ApiKey
 ) -> Booked:
     """Add (positive) or take (negative) `points` of the customer's available balance, with the
-    reason the caller gave. Raises NotEnoughPoints for a debit beyond the spendable points
-    (nothing is booked). The same `key` books once and returns the first entry."""
+    reason the caller gave and the API key that asked (a key has no person behind it, so the
+    entry names the key as its author). Raises NotEnoughPoints for a debit beyond the spendable
+    points (nothing is booked). The same `key` books once and returns the first entry."""
     if points == 0:
         raise ValueError("an adjustment must move points")
     if not reason.strip():
@@ -24,6 +25,6 @@ def points_adjust(
         subject=Subject.STAFF,
         available=points,
         reason=reason.strip()[:REASON_MAX_LENGTH],
-        actor_id=actor_id,
+        api_key_id=api_key.pk,
     )
     return entry_book(member.pk, booking)

@@ -17,7 +17,7 @@ from loyalty.api import selectors
 from loyalty.api.serializers import AdjustmentInput, LedgerEntrySerializer, LoyaltyAccountSerializer
 from loyalty.api.services import points_adjust
 from loyalty.ledger import NotEnoughPoints
-from orders.api.auth import request_shop
+from orders.api.auth import request_api_key, request_shop
 from orders.api.idempotency import IDEMPOTENCY_HEADER, idempotent
 from orders.api.pagination import ApiPagination
 from orders.api.schema import ErrorSerializer, InvalidRequestSerializer
@@ -134,6 +134,7 @@ class LoyaltyAdjustmentView(APIView):
                 points=values["points"],
                 reason=values["reason"],
                 key=request.headers[IDEMPOTENCY_HEADER].strip(),
+                api_key=request_api_key(request),
             )
         except NotEnoughPoints as refusal:
             # An answer, not a failure: stored with the key, so a retry gets it again.

@@ -1,5 +1,5 @@
 """The loyalty pages' forms: the numbers' period, the members' filters, the programme's rules,
-its tiers and rewards (editable lists without JavaScript: a blank row adds, a box removes),
+its tiers (an editable list without JavaScript: a blank row adds, a box removes), a reward,
 the earning preview and a staff adjustment."""
 
 import uuid
@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from loyalty.dashboard.selectors import Period
 from loyalty.models import Programme, Reward, RewardKind, Tier
-from loyalty.programme.services import PROGRAMME_FIELDS, RowEdit
+from loyalty.programme.services import PROGRAMME_FIELDS, REWARD_FIELDS, RowEdit
 from orders.models import Product, Shop
 
 PRESETS = (30, 90, 365)
@@ -262,9 +262,12 @@ TierFormSet = forms.modelformset_factory(
 
 
 class RewardForm(forms.ModelForm):
+    """One reward of the catalogue, added or changed; what it gives is checked against its
+    kind next to the field that is wrong."""
+
     class Meta:
         model = Reward
-        fields = ["name", "kind", "value", "product", "points_price", "valid_days", "is_active"]
+        fields = list(REWARD_FIELDS)
         labels = {
             "name": _("Name"),
             "kind": _("Kind"),
@@ -274,6 +277,16 @@ class RewardForm(forms.ModelForm):
             "valid_days": _("Valid for (days)"),
             "is_active": _("Offered"),
         }
+        help_texts = {
+            "name": _("What members see on their loyalty page."),
+            "value": _(
+                "The amount off in the shop's currency, or the percentage; not used for free "
+                "shipping or a free product."
+            ),
+            "points_price": _("0 for a reward that is only given (a birthday gift, a welcome)."),
+            "valid_days": _("How long the code works after it is issued."),
+            "is_active": _("Members can buy it with points."),
+        }
 
     def __init__(self, *args: Any, shop: Shop, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -281,11 +294,8 @@ class RewardForm(forms.ModelForm):
         product.queryset = Product.objects.filter(shop=shop).order_by("title")
         product.empty_label = _("None")
         self.fields["value"].widget.attrs.update({"min": "0", "step": "0.01"})
-
-    def has_changed(self) -> bool:
-        if self.instance.pk is None:
-            return bool((self.data.get(self.add_prefix("name")) or "").strip())
-        return super().has_changed()
+        self.fields["points_price"].widget.attrs.update({"min": "0"})
+        self.fields["valid_days"].widget.attrs.update({"min": "1"})
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -298,22 +308,9 @@ class RewardForm(forms.ModelForm):
             self.add_error("product", _("Choose the product it gives."))
         if data.get("is_active") and not data.get("points_price"):
             self.add_error("points_price", _("A reward offered for points needs a price above 0."))
+        if data.get("valid_days") is not None and data["valid_days"] < 1:
+            self.add_error("valid_days", _("A code is valid for at least one day."))
         return data
-
-
-class _RewardFormSet(_ShopFormSet):
-    model_fields = tuple(RewardForm.Meta.fields)
-
-
-RewardFormSet = forms.modelformset_factory(
-    Reward,
-    form=RewardForm,
-    formset=_RewardFormSet,
-    extra=1,
-    can_delete=True,
-    max_num=30,
-    validate_max=True,
-)
 
 
 class PreviewForm(forms.Form):

@@ -57,7 +57,13 @@ def entry_words(entry: LedgerEntry) -> str:
         return f"{words} ({number})" if number else words
     if kind == EntryKind.ADJUST:
         actor = entry.actor if entry.actor_id else None
-        who = (actor.email or actor.get_username()) if actor is not None else _("staff")
+        api_key = entry.api_key if entry.api_key_id else None
+        if api_key is not None:
+            who = _("API key “%(name)s”") % {"name": api_key.name}
+        elif actor is not None:
+            who = actor.email or actor.get_username()
+        else:
+            who = _("staff")
         return _("%(n)s by %(who)s: %(reason)s") % {"n": n, "who": who, "reason": entry.reason}
     simple = {
         EntryKind.REDEEM: _("%(n)s for a reward"),

@@ -38,6 +38,7 @@ from loyalty.models import (
     PointLot,
     Programme,
     Redemption,
+    RedemptionStatus,
     Referral,
     ReferralStatus,
     Reward,
@@ -47,6 +48,8 @@ from loyalty.models import (
 from orders.models import Order, OrderStatus, Shop
 from orders.models.orders import REVERSED_FINANCIAL_STATUSES
 from orders.tenancy import scoped
+
+REDEEMED_STATUSES = (RedemptionStatus.ISSUED, RedemptionStatus.USED, RedemptionStatus.EXPIRED)
 
 # Points whose lot expires within this many days count as "expiring soon".
 EXPIRING_SOON_DAYS = 30
@@ -76,6 +79,31 @@ def tiers_for_shop(*, shop: Shop) -> QuerySet[Tier]:
 
 def rewards_for_shop(*, shop: Shop) -> QuerySet[Reward]:
     return scoped(Reward, shop).select_related("product").order_by("position", "points_price", "pk")
+
+
+# A code that was created counts as redeemed (used or not yet); a reservation that is still
+# being issued or failed does not.
+_REDEEMED = Q(redemptions__status__in=[s.value for s in REDEEMED_STATUSES])
+
+
+def reward_catalogue_for_shop(*, shop: Shop) -> QuerySet[Reward]:
+    """The shop's rewards with `redeemed` (codes created for it), `redemption_count` (any
+    redemption at all) and `is_granted` (a tier's birthday gift or the referred friend's
+    reward): either keeps the reward from being deleted. One grouped query."""
+    return rewards_for_shop(shop=shop).annotate(
+        redeemed=Count("redemptions", filter=_REDEEMED),
+        redemption_count=Count("redemptions"),
+        is_granted=Exists(Tier.objects.filter(birthday_reward=OuterRef("pk")))
+        | Exists(Programme.objects.filter(referral_friend_reward=OuterRef("pk"))),
+    )
+
+
+def reward_get_for_shop(*, shop: Shop, reward_id: int) -> Reward:
+    """The shop's reward with its counts, or a 404 (another shop's reward is not found)."""
+    reward = reward_catalogue_for_shop(shop=shop).filter(pk=reward_id).first()
+    if reward is None:
+        raise Http404("No such reward")
+    return reward
 
 
 # Members --------------------------------------------------------------------------------------
@@ -159,7 +187,7 @@ def member_ledger(*, member: Member) -> QuerySet[LedgerEntry]:
     """The member's entries, newest first (read by the (member, -created_at) index)."""
     return (
         LedgerEntry.objects.filter(member=member)
-        .select_related("order", "actor")
+        .select_related("order", "actor", "api_key")
         .order_by("-created_at", "-id")
     )
 

@@ -1,6 +1,6 @@
 """The merchant's loyalty pages: the programme's numbers, its members, one member's page with
-the ledger and staff adjustments, and the programme's settings (rules, tiers, rewards) with a
-preview of what a sample order earns.
+the ledger and staff adjustments, the programme's settings (rules, tiers) with a preview of what
+a sample order earns, and the reward catalogue.
 
 Reads go through `loyalty.dashboard.selectors` (scoped to the current shop: another shop's
 member is a 404); each change is one service call that checks the actor itself, and a refusal
@@ -13,7 +13,7 @@ from typing import Any, ClassVar, cast
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -27,16 +27,20 @@ from loyalty.dashboard.forms import (
     PeriodForm,
     PreviewForm,
     ProgrammeForm,
-    RewardFormSet,
+    RewardForm,
     TierFormSet,
 )
 from loyalty.dashboard.presenters import earning_preview, entry_words, numbers_page
-from loyalty.models import Programme
+from loyalty.models import Programme, Reward
 from loyalty.programme.services import (
+    REWARD_FIELDS,
     member_points_adjust,
     programme_start,
     programme_update,
-    rewards_save,
+    reward_add,
+    reward_change,
+    reward_offer,
+    reward_remove,
     tiers_save,
 )
 from orders.models import SettingsArea
@@ -129,7 +133,11 @@ class ProgrammeStartView(StaffPermissionMixin, View):
     def post(self, request: StaffRequest) -> HttpResponse:
         programme_start(shop_id=self.shop.pk, actor=request.user)
         messages.success(
-            request, _("The programme is running: check its rules, tiers and rewards below.")
+            request,
+            _(
+                "The programme is running: check its rules and tiers below, and its rewards "
+                "under Rewards."
+            ),
         )
         return HttpResponseRedirect(reverse("loyalty_dashboard:settings"))
 
@@ -219,7 +227,7 @@ class MemberAdjustView(MemberView):
 
 
 class SettingsView(_LoyaltyView):
-    """The programme's rules, tiers and rewards, each its own form; agents read them."""
+    """The programme's rules and tiers, each its own form; agents read them."""
 
     template_name = "loyalty/dashboard/settings.html"
     permission: ClassVar[str | Mapping[str, str] | None] = {
@@ -258,14 +266,8 @@ class SettingsView(_LoyaltyView):
             "tier_forms",
             TierFormSet(queryset=selectors.tiers_for_shop(shop=shop), shop=shop, prefix="tiers"),
         )
-        kwargs.setdefault(
-            "reward_forms",
-            RewardFormSet(
-                queryset=selectors.rewards_for_shop(shop=shop), shop=shop, prefix="rewards"
-            ),
-        )
         if not self.staff_may[permissions.LOYALTY_SETTINGS]:
-            _read_only(kwargs["programme_form"], kwargs["tier_forms"], kwargs["reward_forms"])
+            _read_only(kwargs["programme_form"], kwargs["tier_forms"])
         preview_form = PreviewForm(self.request.GET or None, tiers=tiers)
         changes = settings_changes_for_shop(shop=shop, area=SettingsArea.LOYALTY)[:CHANGES_SHOWN]
         return super().get_context_data(
@@ -340,7 +342,7 @@ class PreviewView(_LoyaltyView):
 
 
 class _ListEditView(SettingsView):
-    """A POST of the tiers' or rewards' editor; on an error the settings page again, with the
+    """A POST of a list editor (the tiers); on an error the settings page again, with the
     list as typed and what to fix next to it."""
 
     http_method_names = ["post"]
@@ -389,15 +391,136 @@ class TiersView(_ListEditView):
         self.saved_message = _("The tiers are saved.")
 
 
-class RewardsView(_ListEditView):
+# The reward catalogue -------------------------------------------------------------------------
+
+
+class RewardsView(_LoyaltyView):
+    """The catalogue: each reward's kind, value, points price, whether it is offered and how
+    many codes it gave; managers and owners add, change, retire and remove from here."""
+
+    template_name = "loyalty/dashboard/rewards.html"
+    permission = permissions.DASHBOARD_VIEW
+    tab = "rewards"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(
+            rewards=list(selectors.reward_catalogue_for_shop(shop=self.shop)), **kwargs
+        )
+
+
+class _RewardFormView(_LoyaltyView):
+    """A reward's form: on an error the form again, as typed, with what to fix next to the
+    field, and nothing saved."""
+
+    template_name = "loyalty/dashboard/reward_form.html"
+    tab = "rewards"
+
+    def reward(self) -> Reward | None:
+        return None
+
+    def get_breadcrumbs(self, context: Mapping[str, Any]) -> list[Crumb]:
+        reward = context.get("reward")
+        return [
+            Crumb(_("Rewards"), reverse("loyalty_dashboard:rewards")),
+            Crumb(reward.name if reward is not None else _("New reward")),
+        ]
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.reward()  # another shop's reward: 404 before anything else
+        if selectors.programme_for_shop(shop=self.shop) is None:
+            return HttpResponseRedirect(reverse("loyalty_dashboard:settings"))
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        reward = self.reward()
+        if "form" not in kwargs:
+            kwargs["form"] = RewardForm(instance=reward, shop=self.shop)
+            if not self.staff_may[permissions.LOYALTY_SETTINGS]:
+                _read_only(kwargs["form"])
+        return super().get_context_data(reward=reward, **kwargs)
+
+    def post(self, request: StaffRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        reward = self.reward()
+        if selectors.programme_for_shop(shop=self.shop) is None:
+            return HttpResponseRedirect(reverse("loyalty_dashboard:settings"))
+        form = RewardForm(request.POST, instance=reward, shop=self.shop)
+        if form.is_valid():
+            values = {name: form.cleaned_data[name] for name in REWARD_FIELDS}
+            try:
+                saved = self.save(request, values)
+            except DomainError as refused:
+                form.add_error(None, str(refused))
+            else:
+                messages.success(request, _("%(reward)s is saved.") % {"reward": saved.name})
+                return HttpResponseRedirect(reverse("loyalty_dashboard:rewards"))
+        # The form holds what was typed; the page reads the reward again for its saved name.
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+    def save(self, request: StaffRequest, values: dict[str, Any]) -> Reward:
+        raise NotImplementedError
+
+
+class RewardAddView(_RewardFormView):
     permission = permissions.LOYALTY_SETTINGS
-    formset_class = RewardFormSet
-    prefix = "rewards"
-    context_name = "reward_forms"
 
-    def queryset(self) -> Any:
-        return selectors.rewards_for_shop(shop=self.shop)
+    def save(self, request: StaffRequest, values: dict[str, Any]) -> Reward:
+        return reward_add(shop_id=self.shop.pk, actor=request.user, values=values)
 
-    def save(self, request: StaffRequest, formset: Any) -> None:
-        rewards_save(shop_id=self.shop.pk, actor=request.user, rows=formset.edits())
-        self.saved_message = _("The rewards are saved.")
+
+class RewardView(_RewardFormView):
+    """One reward: agents read it, managers and owners change it."""
+
+    permission: ClassVar[str | Mapping[str, str] | None] = {
+        "GET": permissions.DASHBOARD_VIEW,
+        "POST": permissions.LOYALTY_SETTINGS,
+    }
+
+    def reward(self) -> Reward:
+        return selectors.reward_get_for_shop(shop=self.shop, reward_id=self.kwargs["pk"])
+
+    def save(self, request: StaffRequest, values: dict[str, Any]) -> Reward:
+        return reward_change(
+            shop_id=self.shop.pk, actor=request.user, reward_id=self.kwargs["pk"], values=values
+        )
+
+
+class _RewardActionView(StaffPermissionMixin, View):
+    http_method_names = ["post"]
+    permission = permissions.LOYALTY_SETTINGS
+
+    def post(self, request: StaffRequest, pk: int) -> HttpResponse:
+        reward = selectors.reward_get_for_shop(shop=self.shop, reward_id=pk)
+        try:
+            done = self.act(request, reward)
+        except DomainError as refused:
+            messages.error(request, str(refused))
+        else:
+            messages.success(request, done)
+        return HttpResponseRedirect(reverse("loyalty_dashboard:rewards"))
+
+    def act(self, request: StaffRequest, reward: Reward) -> str:
+        raise NotImplementedError
+
+
+class RewardOfferView(_RewardActionView):
+    """Retire a reward (members can no longer buy it; codes issued stay valid) or offer it
+    again: the form's `offered` says which, so a repeated click changes nothing more."""
+
+    permission = permissions.LOYALTY_SETTINGS
+
+    def act(self, request: StaffRequest, reward: Reward) -> str:
+        offered = request.POST.get("offered") == "1"
+        reward_offer(shop_id=self.shop.pk, actor=request.user, reward_id=reward.pk, offered=offered)
+        if offered:
+            return _("%(reward)s is offered for points again.") % {"reward": reward.name}
+        return _("%(reward)s is retired: members can no longer buy it.") % {"reward": reward.name}
+
+
+class RewardRemoveView(_RewardActionView):
+    """Delete a reward that never gave a code; one that did stays, to be retired instead."""
+
+    permission = permissions.LOYALTY_SETTINGS
+
+    def act(self, request: StaffRequest, reward: Reward) -> str:
+        reward_remove(shop_id=self.shop.pk, actor=request.user, reward_id=reward.pk)
+        return _("%(reward)s is removed.") % {"reward": reward.name}

@@ -2,6 +2,7 @@
 
 from loyalty.models.earning import LineEarning
 from loyalty.models.ledger import (
+    TIER_POINTS_KINDS,
     EarningStatus,
     EntryKind,
     LedgerCheck,
@@ -17,6 +18,7 @@ from loyalty.models.rewards import Redemption, RedemptionSource, RedemptionStatu
 from loyalty.models.tiers import TierChange, TierChangeReason
 
 __all__ = [
+    "TIER_POINTS_KINDS",
     "DebtPolicy",
     "EarningStatus",
     "EntryKind",

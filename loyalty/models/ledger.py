@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from loyalty.models.programme import Tier
-from orders.models import Customer, Order, Shop
+from orders.models import ApiKey, Customer, Order, Shop
 from postpurchase.models import TimeStampedModel
 
 
@@ -82,6 +82,11 @@ class EntryKind(models.TextChoices):
     RETURN = "return", _("Returned")
 
 
+# What a points-based tier counts: points earned, less those taken back (a staff adjustment, a
+# redemption or an expiry moves no tier).
+TIER_POINTS_KINDS = (EntryKind.EARN, EntryKind.CLAWBACK)
+
+
 class Subject(models.TextChoices):
     """What an entry is about."""
 
@@ -124,6 +129,10 @@ class LedgerEntry(models.Model):
     multiplier = models.DecimalField(max_digits=4, decimal_places=2, null=True, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # An adjustment made through the API: the key that made it (an API key has no person).
+    api_key = models.ForeignKey(
+        ApiKey, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     idempotency_key = models.CharField(max_length=200)
     created_at = models.DateTimeField(db_index=True)

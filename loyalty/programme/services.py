@@ -8,7 +8,7 @@ half-saved programme. A staff adjustment is a ledger entry booked through `loyal
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -28,6 +28,7 @@ from loyalty.models import (
     Tier,
     TierChange,
 )
+from loyalty.rewards.catalogue import reward_validate
 from orders.models import SettingsArea, Shop
 from orders.shop_settings.audit import settings_change_record
 from orders.tenancy import AnyUser, staff_permission_require
@@ -66,6 +67,8 @@ TIER_FIELDS = (
 REWARD_FIELDS = ("name", "kind", "value", "product", "points_price", "valid_days", "is_active")
 ADJUST_REASON_MAX = 300
 
+_Row = TypeVar("_Row", Tier, Reward)
+
 
 def _logged(value: Any) -> Any:
     """A value as the log keeps it (JSON): a row by its name, a number as text."""
@@ -77,9 +80,12 @@ def _logged(value: Any) -> Any:
 
 
 def _clean(row: Programme | Tier | Reward) -> None:
-    """The model's own rules, as a refusal staff read (the forms check them first)."""
+    """The model's own rules (a reward's catalogue rules too: a price when it is offered for
+    points), as a refusal staff read (the forms check them first)."""
     try:
         row.full_clean(exclude=["shop"])
+        if isinstance(row, Reward):
+            reward_validate(row, for_points=row.is_active)
     except ValidationError as invalid:
         raise DomainError(" ".join(invalid.messages)) from None
 
@@ -225,8 +231,8 @@ def programme_update(*, shop_id: int, actor: AnyUser | None, values: dict[str, A
 
 @dataclass(frozen=True)
 class RowEdit:
-    """One row of the tiers' or rewards' editor: `id` None for a new row; `values` the
-    model's fields the editor sets."""
+    """One row of the tiers' editor: `id` None for a new row; `values` the model's fields the
+    editor sets."""
 
     id: int | None
     values: dict[str, Any]
@@ -291,57 +297,58 @@ def _tier_put(
     reward = values.get("birthday_reward")
     if reward is not None and reward.shop_id != shop_id:
         raise DomainError(_("Choose one of the shop's own rewards for the birthday."))
-    if tier is None:
-        tier = Tier(shop_id=shop_id, rank=rank, **values)
-        _clean(tier)
-        tier.save()
+    return _row_put(shop_id, actor, Tier, tier, values, TIER_FIELDS, rank=rank)
+
+
+def _row_put(
+    shop_id: int,
+    actor: AnyUser | None,
+    model: type[_Row],
+    row: _Row | None,
+    values: dict[str, Any],
+    fields: tuple[str, ...],
+    **placement: int,
+) -> _Row:
+    """Add (`row` None) or change one tier or reward and log it: an addition with every
+    field, a change with the fields that changed (none changed: no record). `placement` is
+    where it stands in its list (a tier's rank, a reward's position)."""
+    noun = model._meta.model_name
+    if row is None:
+        row = model(shop_id=shop_id, **placement, **values)
+        _clean(row)
+        row.save()
         _record(
             shop_id,
             actor,
-            "loyalty.tier_added",
-            tier.name,
-            {name: (None, getattr(tier, name)) for name in TIER_FIELDS},
+            f"loyalty.{noun}_added",
+            row.name,
+            {name: (None, getattr(row, name)) for name in fields},
         )
-        return tier
-    before = {name: getattr(tier, name) for name in TIER_FIELDS}
-    for name, value in values.items():
-        setattr(tier, name, value)
-    tier.rank = rank
-    _clean(tier)
-    tier.save()
+        return row
+    before = {name: getattr(row, name) for name in fields}
+    for name, value in {**values, **placement}.items():
+        setattr(row, name, value)
+    _clean(row)
+    row.save()
     changes = {n: (before[n], values[n]) for n in values if before[n] != values[n]}
     if changes:
-        _record(shop_id, actor, "loyalty.tier_changed", tier.name, changes)
-    return tier
-
-
-def rewards_save(*, shop_id: int, actor: AnyUser | None, rows: list[RowEdit]) -> list[Reward]:
-    """Save the rewards as edited. A reward that was ever issued cannot be removed (its codes
-    name it): it can be switched off instead."""
-    with transaction.atomic():
-        staff_permission_require(actor=actor, shop_id=shop_id, action=permissions.LOYALTY_SETTINGS)
-        row_lock(Shop.objects.get(pk=shop_id))
-        existing = {reward.pk: reward for reward in Reward.objects.filter(shop_id=shop_id)}
-        saved = []
-        for position, row in enumerate(rows):
-            if row.id is not None and row.id not in existing:
-                raise DomainError(_("That reward is not one of this shop's."))
-            product = row.values.get("product")
-            if product is not None and product.shop_id != shop_id:
-                raise DomainError(_("Choose one of the shop's own products."))
-            reward = existing.get(row.id or 0)
-            if row.remove:
-                if reward is not None:
-                    _reward_remove(shop_id, actor, reward)
-                continue
-            saved.append(_reward_put(shop_id, actor, reward, row.values, position))
-    return saved
+        _record(shop_id, actor, f"loyalty.{noun}_changed", row.name, changes)
+    return row
 
 
 def _reward_remove(shop_id: int, actor: AnyUser | None, reward: Reward) -> None:
     if Redemption.objects.filter(reward=reward).exists():
         raise DomainError(
-            _("%(reward)s was issued to customers, so it stays; switch it off instead.")
+            _("%(reward)s was issued to customers, so it stays; retire it instead.")
+            % {"reward": reward.name}
+        )
+    # Tiers and the programme let go of a deleted reward (SET_NULL): a perk would vanish unseen.
+    if reward_is_granted(reward):
+        raise DomainError(
+            _(
+                "%(reward)s is a tier's birthday gift or the referred friend's reward: choose "
+                "another one there first."
+            )
             % {"reward": reward.name}
         )
     name = reward.name
@@ -350,9 +357,17 @@ def _reward_remove(shop_id: int, actor: AnyUser | None, reward: Reward) -> None:
             reward.delete()
     except ProtectedError:
         raise DomainError(
-            _("%(reward)s is in use, so it stays; switch it off instead.") % {"reward": name}
+            _("%(reward)s is in use, so it stays; retire it instead.") % {"reward": name}
         ) from None
     _record(shop_id, actor, "loyalty.reward_removed", name, {})
+
+
+def reward_is_granted(reward: Reward) -> bool:
+    """Whether a tier gives it on birthdays or the programme gives it to referred friends."""
+    return (
+        Tier.objects.filter(birthday_reward=reward).exists()
+        or Programme.objects.filter(referral_friend_reward=reward).exists()
+    )
 
 
 def _reward_put(
@@ -360,30 +375,68 @@ def _reward_put(
     actor: AnyUser | None,
     reward: Reward | None,
     values: dict[str, Any],
-    position: int,
 ) -> Reward:
+    product = values.get("product")
+    if product is not None and product.shop_id != shop_id:
+        raise DomainError(_("Choose one of the shop's own products."))
+    position = reward.position if reward is not None else _reward_next_position(shop_id)
+    return _row_put(shop_id, actor, Reward, reward, values, REWARD_FIELDS, position=position)
+
+
+def _reward_next_position(shop_id: int) -> int:
+    last = Reward.objects.filter(shop_id=shop_id).order_by("-position").first()
+    return last.position + 1 if last is not None else 0
+
+
+def _reward_locked(shop_id: int, reward_id: int) -> Reward:
+    reward = Reward.objects.filter(shop_id=shop_id, pk=reward_id).first()
     if reward is None:
-        reward = Reward(shop_id=shop_id, position=position, **values)
-        _clean(reward)
-        reward.save()
-        _record(
-            shop_id,
-            actor,
-            "loyalty.reward_added",
-            reward.name,
-            {name: (None, getattr(reward, name)) for name in REWARD_FIELDS},
-        )
-        return reward
-    before = {name: getattr(reward, name) for name in REWARD_FIELDS}
-    for name, value in values.items():
-        setattr(reward, name, value)
-    reward.position = position
-    _clean(reward)
-    reward.save()
-    changes = {n: (before[n], values[n]) for n in values if before[n] != values[n]}
-    if changes:
-        _record(shop_id, actor, "loyalty.reward_changed", reward.name, changes)
-    return reward
+        raise DomainError(_("That reward is not one of this shop's."))
+    return row_lock(reward)
+
+
+# One reward of the catalogue ------------------------------------------------------------------
+
+
+def reward_add(*, shop_id: int, actor: AnyUser | None, values: dict[str, Any]) -> Reward:
+    """Add a reward at the end of the shop's catalogue (`values`: REWARD_FIELDS)."""
+    _reward_values_check(values)
+    with transaction.atomic():
+        staff_permission_require(actor=actor, shop_id=shop_id, action=permissions.LOYALTY_SETTINGS)
+        row_lock(Shop.objects.get(pk=shop_id))
+        return _reward_put(shop_id, actor, None, values)
+
+
+def reward_change(
+    *, shop_id: int, actor: AnyUser | None, reward_id: int, values: dict[str, Any]
+) -> Reward:
+    """Change one of the shop's rewards (`values`: some of REWARD_FIELDS). Codes already
+    issued keep what they were issued with."""
+    _reward_values_check(values)
+    with transaction.atomic():
+        staff_permission_require(actor=actor, shop_id=shop_id, action=permissions.LOYALTY_SETTINGS)
+        reward = _reward_locked(shop_id, reward_id)
+        return _reward_put(shop_id, actor, reward, values)
+
+
+def reward_offer(*, shop_id: int, actor: AnyUser | None, reward_id: int, offered: bool) -> Reward:
+    """Offer a reward for points again, or retire it (its issued codes stay valid)."""
+    return reward_change(
+        shop_id=shop_id, actor=actor, reward_id=reward_id, values={"is_active": offered}
+    )
+
+
+def reward_remove(*, shop_id: int, actor: AnyUser | None, reward_id: int) -> None:
+    """Delete a reward that was never issued; one with redemptions stays (retire it)."""
+    with transaction.atomic():
+        staff_permission_require(actor=actor, shop_id=shop_id, action=permissions.LOYALTY_SETTINGS)
+        _reward_remove(shop_id, actor, _reward_locked(shop_id, reward_id))
+
+
+def _reward_values_check(values: dict[str, Any]) -> None:
+    unknown = set(values) - set(REWARD_FIELDS)
+    if unknown:
+        raise ValueError(f"not a reward field: {sorted(unknown)}")
 
 
 # A member's points ----------------------------------------------------------------------------

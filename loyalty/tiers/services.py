@@ -24,6 +24,7 @@ from django.utils import timezone
 from loyalty.ledger import add_months, member_for
 from loyalty.messages import tier_up_message_schedule
 from loyalty.models import (
+    TIER_POINTS_KINDS,
     EntryKind,
     LedgerEntry,
     Member,
@@ -106,7 +107,7 @@ def trailing_points(*, member_id: int, now: datetime) -> Decimal:
     item's or a cancelled order's points): buying and returning climbs no tier."""
     summed = LedgerEntry.objects.filter(
         member_id=member_id,
-        kind__in=[EntryKind.EARN, EntryKind.CLAWBACK],
+        kind__in=TIER_POINTS_KINDS,
         created_at__gt=window_start(now),
         created_at__lte=now,
     ).aggregate(points=Sum(F("available_delta") + F("pending_delta")))

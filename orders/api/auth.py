@@ -47,12 +47,17 @@ class ShopApiKeyAuthentication(BaseAuthentication):
         return 'Bearer realm="api"'
 
 
-def request_shop(request: Request) -> Shop:
-    """The shop whose key authenticated the request (`HasShopApiKey` lets no other in)."""
+def request_api_key(request: Request) -> ApiKey:
+    """The key that authenticated the request (`HasShopApiKey` lets no other in)."""
     key = request.auth
     if not isinstance(key, ApiKey):
         raise NotAuthenticated()
-    return key.shop
+    return key
+
+
+def request_shop(request: Request) -> Shop:
+    """The shop whose key authenticated the request."""
+    return request_api_key(request).shop
 
 
 class HasShopApiKey(BasePermission):

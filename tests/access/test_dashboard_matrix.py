@@ -21,6 +21,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from loyalty.models import Reward
 from notifications.dashboard.email_frame import email_preview_stash
 from orders.models import ApiKey, StaffInvitation, StaffMembership
 from orders.services.api_keys import api_key_create
@@ -28,11 +29,8 @@ from postpurchase import permissions as p
 from postpurchase.shell.staff import StaffPermissionMixin
 from tests.feedback.test_settings_pages import policy_post as case_policy_post
 from tests.feedback.test_settings_pages import survey_post as survey_settings_post
-from tests.loyalty.test_dashboard_settings import (
-    loyalty_rewards_post,
-    loyalty_rules_post,
-    loyalty_tiers_post,
-)
+from tests.loyalty.test_dashboard_rewards import loyalty_reward_post
+from tests.loyalty.test_dashboard_settings import loyalty_rules_post, loyalty_tiers_post
 from tests.returns.test_dashboard import policy_post
 
 pytestmark = pytest.mark.django_db
@@ -104,6 +102,10 @@ def _invitation(w) -> StaffInvitation:
 
 def _api_key(w) -> ApiKey:
     return ApiKey.objects.filter(shop=w.shop).first() or api_key_create(shop=w.shop, name="ERP")[0]
+
+
+def _reward(w) -> Reward:
+    return Reward.objects.filter(shop=w.shop, is_active=True).order_by("pk").first()
 
 
 # The expected actions of every dashboard URL (by name; action URLs by name and slug).
@@ -348,8 +350,23 @@ CASES: dict[str, Case] = {
     "loyalty_dashboard:tiers": Case(
         post=p.LOYALTY_SETTINGS, data=lambda w: loyalty_tiers_post(w.shop)
     ),
-    "loyalty_dashboard:rewards": Case(
-        post=p.LOYALTY_SETTINGS, data=lambda w: loyalty_rewards_post(w.shop)
+    "loyalty_dashboard:rewards": Case(get=p.DASHBOARD_VIEW),
+    "loyalty_dashboard:reward_add": Case(
+        get=p.LOYALTY_SETTINGS,
+        post=p.LOYALTY_SETTINGS,
+        data=lambda w: loyalty_reward_post(w.shop, name="Tote bag voucher"),
+    ),
+    "loyalty_dashboard:reward": Case(
+        lambda w: {"pk": _reward(w).pk},
+        get=p.DASHBOARD_VIEW,
+        post=p.LOYALTY_SETTINGS,
+        data=lambda w: loyalty_reward_post(w.shop, _reward(w), points_price="450"),
+    ),
+    "loyalty_dashboard:reward_offer": Case(
+        lambda w: {"pk": _reward(w).pk}, post=p.LOYALTY_SETTINGS, data=lambda w: {"offered": "0"}
+    ),
+    "loyalty_dashboard:reward_remove": Case(
+        lambda w: {"pk": _reward(w).pk}, post=p.LOYALTY_SETTINGS
     ),
     "loyalty_dashboard:preview": Case(get=p.DASHBOARD_VIEW),
 }
