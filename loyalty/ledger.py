@@ -226,19 +226,27 @@ def entry_book(member_id: int, booking: Booking) -> Booked:
         return Booked(entry, created=True)
 
 
-def entries_book(member_id: int, bookings: list[Booking]) -> list[Booked]:
+def entries_book(
+    member_id: int, bookings: list[Booking], *, locked: Member | None = None
+) -> list[Booked]:
     """Book several entries for one member, as `entry_book` would one after the other, but with
     one lock, one look-up of the keys already booked, one INSERT of the entries (and one of
     their lots) and one UPDATE of the balance: an order's lines cost about what one line does.
     All or nothing: a booking that raises (as `entry_book` documents) books none of them.
     Debits and releases use the lots as they are in the database, so a list with one is
-    booked entry by entry."""
+    booked entry by entry.
+
+    `locked`: the member's row as the caller read it `select_for_update` in the transaction
+    it is still in, spared a second read; it is left holding the new balance."""
     if not bookings:
         return []
-    with transaction.atomic():
+    # A caller holding the lock owns the transaction and its all-or-nothing: no savepoint.
+    with transaction.atomic(savepoint=locked is None):
         if any(b.available < 0 or b.release_reserved for b in bookings):
             return [entry_book(member_id, booking) for booking in bookings]
-        member = Member.objects.select_for_update().get(pk=member_id)
+        if locked is not None and locked.pk != member_id:
+            raise ValueError("the locked row is another member's")
+        member = locked or Member.objects.select_for_update().get(pk=member_id)
         keys = [b.key for b in bookings]
         existing = {
             entry.idempotency_key: entry

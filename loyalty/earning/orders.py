@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
-from django.db import transaction
-from django.db.models import Sum
+from django.db import connection, transaction
+from django.db.models import Sum, prefetch_related_objects
 from django.utils import timezone
 
 from loyalty.earning.notices import points_earned_notify
@@ -31,7 +31,7 @@ from loyalty.models import (
     Subject,
 )
 from loyalty.referrals.services import referral_on_order_confirmed
-from orders.models import Order
+from orders.models import Customer, Order
 
 logger = logging.getLogger(__name__)
 
@@ -76,35 +76,88 @@ class _Extra:
     reason: str
 
 
+def _programme_of(order: Order) -> Programme | None:
+    """The shop's active programme, read with the order (`shop__loyalty_programme`)."""
+    try:
+        programme = order.shop.loyalty_programme
+    except Programme.DoesNotExist:
+        return None
+    return programme if programme.is_active else None
+
+
+def _member_locked(customer: Customer) -> Member:
+    """The customer's member row, locked, with its tier: one statement for a returning member.
+    Locked before the tier is read, so a tier change waits and the multiplier booked is the
+    one in force when the points were booked."""
+    locked = Member.objects.select_for_update(of=("self",)).select_related("tier")
+    member = locked.filter(customer=customer).first()
+    if member is None:
+        # A new member joins in the same transaction as their first points: one commit.
+        member = locked.get(pk=member_for(customer).pk)
+    return member
+
+
+_EARNING_INSERT = """
+    INSERT INTO loyalty_orderearning
+        (created_at, updated_at, shop_id, member_id, order_id, status, confirm_at)
+    VALUES (%(now)s, %(now)s, %(shop_id)s, %(member_id)s, %(order_id)s, %(status)s, %(confirm_at)s)
+    ON CONFLICT (order_id) DO NOTHING
+    RETURNING id
+"""
+
+
+def _earning_start(order: Order, member: Member) -> OrderEarning | None:
+    """The order's earning, new; None when the order has one already (booked before: the
+    unique order makes a redelivered event book nothing), in one statement either way."""
+    earning = OrderEarning(
+        shop_id=order.shop_id,
+        member=member,
+        order=order,
+        status=EarningStatus.PENDING,
+        confirm_at=_confirm_at(order),
+    )
+    earning.created_at = earning.updated_at = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _EARNING_INSERT,
+            {
+                "now": earning.created_at,
+                "shop_id": order.shop_id,
+                "member_id": member.pk,
+                "order_id": order.pk,
+                "status": earning.status,
+                "confirm_at": earning.confirm_at,
+            },
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    earning.pk = row[0]
+    return earning
+
+
 def order_points_earn(*, order_id: int) -> OrderEarning | None:
     """Book the paid order's points as pending, one entry per line (and for shipping and tax
     when the programme counts them), at the member's tier multiplier of this moment. Nothing
     for a shop without an active programme, an order without a customer, or one already
-    cancelled or reversed. Idempotent."""
-    order = (
-        Order.objects.select_related("shop", "customer")
-        .prefetch_related("line_items")
-        .get(pk=order_id)
-    )
-    programme = programme_active(order.shop_id)
+    cancelled or reversed. Idempotent.
+
+    On the ingest path of every paid order, so it counts statements: the order with its
+    shop, programme and customer, then its lines and the customer's consents; in the
+    transaction, the member locked with its tier, the earning (which says whether the order
+    was booked already), its lines, the entries and the balance, and the message."""
+    order = Order.objects.select_related("shop__loyalty_programme", "customer").get(pk=order_id)
+    programme = _programme_of(order)
     if programme is None or order.customer is None:
         return None
     if order.is_cancelled or order.is_payment_reversed:
         return None
+    prefetch_related_objects([order], "line_items", "customer__consents")
     with transaction.atomic():
-        # A new member joins in the same transaction as their first points: one commit.
-        member = member_for(order.customer)
-        # Locked before the tier is read: a tier change waits, so the multiplier booked is the
-        # one in force when the points were booked.
-        member = (
-            Member.objects.select_for_update(of=("self",)).select_related("tier").get(pk=member.pk)
-        )
-        earning, created = OrderEarning.objects.get_or_create(
-            order=order,
-            defaults={"shop_id": order.shop_id, "member": member, "confirm_at": _confirm_at(order)},
-        )
-        if not created:
-            return earning
+        member = _member_locked(order.customer)
+        earning = _earning_start(order, member)
+        if earning is None:
+            return OrderEarning.objects.get(order=order)
         tier = member.tier
         multiplier = tier.earn_multiplier if tier else Decimal("1.00")
         tier_name = tier.name if tier else ""
@@ -138,8 +191,8 @@ def order_points_earn(*, order_id: int) -> OrderEarning | None:
                 bookings.append(
                     earn.booking(extra.key, points, Subject.ORDER, order.pk, f": {extra.reason}")
                 )
-        # The order's entries in one booking: one lock, one INSERT, one balance UPDATE.
-        entries_book(member.pk, bookings)
+        # The order's entries in one booking on the row locked above: one INSERT, one UPDATE.
+        entries_book(member.pk, bookings, locked=member)
         total = sum(b.pending for b in bookings)
         if total:
             points_earned_notify(order=order, member=member, points=total, pending=True)
