@@ -47,21 +47,13 @@ def _balance(customer) -> tuple[int, int] | None:
     return (member.available, member.pending) if member else None
 
 
-@pytest.mark.django_db(transaction=True)
-def test_points_go_from_paid_to_confirmed_to_taken_back_through_the_worker(celery_worker_live):
-    programme = LoyaltyProgrammeFactory()
-    shop = programme.shop
-    shop.return_window_days = 14
-    shop.save()
-    staff = StaffMembershipFactory(shop=shop).user
-    customer = CustomerFactory(shop=shop)
-    order = OrderFactory(shop=shop, customer=customer, status="shipped")
-    kept = line(order, price="30.00")
-    returned = line(order, price="10.00", quantity=2)
-
+def _paid_delivered_confirmed(order, *, points: int) -> None:
+    """Paid (the points pending), delivered 15 days ago (a 14-day window: they confirm when
+    the sweep runs), then the sweep run: each step by the worker."""
+    customer = order.customer
     with transaction.atomic():
         order_mark_paid(order=order)
-    assert wait_for(lambda: _balance(customer) == (0, 50)), _balance(customer)
+    assert wait_for(lambda: _balance(customer) == (0, points)), _balance(customer)
 
     delivered_at = timezone.now() - timedelta(days=15)
     with transaction.atomic():
@@ -77,7 +69,22 @@ def test_points_go_from_paid_to_confirmed_to_taken_back_through_the_worker(celer
     )
 
     earnings_confirm_due_task.delay()
-    assert wait_for(lambda: _balance(customer) == (50, 0)), _balance(customer)
+    assert wait_for(lambda: _balance(customer) == (points, 0)), _balance(customer)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_points_go_from_paid_to_confirmed_to_taken_back_through_the_worker(celery_worker_live):
+    programme = LoyaltyProgrammeFactory()
+    shop = programme.shop
+    shop.return_window_days = 14
+    shop.save()
+    staff = StaffMembershipFactory(shop=shop).user
+    customer = CustomerFactory(shop=shop)
+    order = OrderFactory(shop=shop, customer=customer, status="shipped")
+    kept = line(order, price="30.00")
+    returned = line(order, price="10.00", quantity=2)
+
+    _paid_delivered_confirmed(order, points=50)
     assert OrderEarning.objects.get(order=order).status == EarningStatus.CONFIRMED
 
     # A late return the shop accepts after all: the points were confirmed, so they come back
@@ -130,19 +137,7 @@ def test_points_paid_confirmed_then_redeemed_for_a_shopify_code_through_the_work
         shop=shop, name="10% off", kind=RewardKind.PERCENT_OFF, value=10, points_price=500
     )
 
-    with transaction.atomic():
-        order_mark_paid(order=order)
-    assert wait_for(lambda: _balance(customer) == (0, 600)), _balance(customer)
-    delivered_at = timezone.now() - timedelta(days=15)
-    with transaction.atomic():
-        shipment_transition(
-            shipment=ShipmentFactory(order=order, status="in_transit"),
-            to="delivered",
-            at=delivered_at,
-        )
-    assert wait_for(lambda: OrderEarning.objects.filter(order=order, confirm_at__isnull=False))
-    earnings_confirm_due_task.delay()
-    assert wait_for(lambda: _balance(customer) == (600, 0)), _balance(customer)
+    _paid_delivered_confirmed(order, points=600)
     # The customer accepts no marketing: told of the points once they are theirs, not before.
     (earned,) = Message.objects.filter(kind=POINTS_EARNED, customer=customer)
     assert (earned.about_type, earned.about_id, earned.context["is_pending"]) == (
