@@ -3,10 +3,11 @@ the return window after its delivery has closed, removed when the order is cance
 payment voided or refunded, and taken back for each item returned with a refund or store
 credit.
 
-Every booking goes through `loyalty.ledger.entry_book` under a stable key, so a redelivered
-event or a sweep run twice books nothing twice. Each entry about an order carries its id: the
-order's pending points are the sum of those entries' pending parts, so what confirmation moves
-is what is left after any clawback."""
+Every booking goes through `loyalty.ledger` under a stable key, so a redelivered event or a
+sweep run twice books nothing twice (an order's points: its earning row, unique per order,
+made in the same statement as its lines, says whether they were booked). Each entry about an
+order carries its id: the order's pending points are the sum of those entries' pending parts,
+so what confirmation moves is what is left after any clawback."""
 
 import logging
 from dataclasses import dataclass, replace
@@ -18,7 +19,7 @@ from django.db.models import Sum, prefetch_related_objects
 from django.utils import timezone
 
 from loyalty.earning.notices import points_earned_notify
-from loyalty.ledger import Booking, entries_book, entry_book, member_for
+from loyalty.ledger import Booking, entries_book_new, entry_book, member_for
 from loyalty.models import (
     DebtPolicy,
     EarningStatus,
@@ -97,18 +98,40 @@ def _member_locked(customer: Customer) -> Member:
     return member
 
 
-_EARNING_INSERT = """
-    INSERT INTO loyalty_orderearning
-        (created_at, updated_at, shop_id, member_id, order_id, status, confirm_at)
-    VALUES (%(now)s, %(now)s, %(shop_id)s, %(member_id)s, %(order_id)s, %(status)s, %(confirm_at)s)
-    ON CONFLICT (order_id) DO NOTHING
-    RETURNING id
+# The order's earning and its lines in one statement, all or nothing: the earning is made only
+# when the order has none (its order is unique), and its lines only with it, so a redelivered
+# event books nothing and learns so from the empty result.
+_EARNING_WITH_LINES_INSERT = """
+    WITH earning AS (
+        INSERT INTO loyalty_orderearning
+            (created_at, updated_at, shop_id, member_id, order_id, status, confirm_at)
+        VALUES (%(now)s, %(now)s, %(shop_id)s, %(member_id)s, %(order_id)s, 'pending',
+                %(confirm_at)s)
+        ON CONFLICT (order_id) DO NOTHING
+        RETURNING id
+    ), lines AS (
+        INSERT INTO loyalty_lineearning
+            (created_at, updated_at, shop_id, earning_id, line_item_id, quantity, points,
+             returned_quantity, clawed_back, return_item_ids, written_off)
+        SELECT %(now)s, %(now)s, %(shop_id)s, earning.id, line.line_item_id, line.quantity,
+               line.points, 0, 0, '{}', 0
+        FROM earning,
+             unnest(%(line_ids)s::bigint[], %(quantities)s::integer[], %(points)s::integer[])
+                 AS line (line_item_id, quantity, points)
+    )
+    SELECT id FROM earning
 """
 
 
-def _earning_start(order: Order, member: Member) -> OrderEarning | None:
-    """The order's earning, new; None when the order has one already (booked before: the
-    unique order makes a redelivered event book nothing), in one statement either way."""
+@dataclass(frozen=True)
+class _LinePoints:
+    line_item_id: int
+    quantity: int
+    points: int
+
+
+def _earning_start(order: Order, member: Member, lines: list[_LinePoints]) -> OrderEarning | None:
+    """The order's earning with its lines, new; None when the order has one already."""
     earning = OrderEarning(
         shop_id=order.shop_id,
         member=member,
@@ -119,20 +142,23 @@ def _earning_start(order: Order, member: Member) -> OrderEarning | None:
     earning.created_at = earning.updated_at = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
-            _EARNING_INSERT,
+            _EARNING_WITH_LINES_INSERT,
             {
                 "now": earning.created_at,
                 "shop_id": order.shop_id,
                 "member_id": member.pk,
                 "order_id": order.pk,
-                "status": earning.status,
                 "confirm_at": earning.confirm_at,
+                "line_ids": [line.line_item_id for line in lines],
+                "quantities": [line.quantity for line in lines],
+                "points": [line.points for line in lines],
             },
         )
         row = cursor.fetchone()
     if row is None:
         return None
     earning.pk = row[0]
+    earning._state.adding = False
     return earning
 
 
@@ -144,8 +170,8 @@ def order_points_earn(*, order_id: int) -> OrderEarning | None:
 
     On the ingest path of every paid order, so it counts statements: the order with its
     shop, programme and customer, then its lines and the customer's consents; in the
-    transaction, the member locked with its tier, the earning (which says whether the order
-    was booked already), its lines, the entries and the balance, and the message."""
+    transaction, the member locked with its tier, the earning with its lines (which says
+    whether the order was booked already), the entries with the balance, and the message."""
     order = Order.objects.select_related("shop__loyalty_programme", "customer").get(pk=order_id)
     programme = _programme_of(order)
     if programme is None or order.customer is None:
@@ -155,31 +181,18 @@ def order_points_earn(*, order_id: int) -> OrderEarning | None:
     prefetch_related_objects([order], "line_items", "customer__consents")
     with transaction.atomic():
         member = _member_locked(order.customer)
-        earning = _earning_start(order, member)
-        if earning is None:
-            return OrderEarning.objects.get(order=order)
         tier = member.tier
         multiplier = tier.earn_multiplier if tier else Decimal("1.00")
-        tier_name = tier.name if tier else ""
-        earn = _EarnBooking(order=order, tier_name=tier_name, multiplier=multiplier)
+        earn = _EarnBooking(order=order, tier_name=tier.name if tier else "", multiplier=multiplier)
         lines = []
         bookings = []
         for line in order.line_items.all():
             points = points_for(line.line_total, programme.points_per_unit, multiplier)
-            lines.append(
-                LineEarning(
-                    shop_id=order.shop_id,
-                    earning=earning,
-                    line_item=line,
-                    quantity=line.quantity,
-                    points=points,
-                )
-            )
+            lines.append(_LinePoints(line.pk, line.quantity, points))
             if points:
                 bookings.append(
                     earn.booking(f"earn:line:{line.pk}", points, Subject.ORDER_LINE, line.pk, "")
                 )
-        LineEarning.objects.bulk_create(lines)
         extras = []
         if programme.earn_on_shipping:
             extras.append(_Extra(f"earn:shipping:{order.pk}", order.shipping_total, "shipping"))
@@ -191,8 +204,11 @@ def order_points_earn(*, order_id: int) -> OrderEarning | None:
                 bookings.append(
                     earn.booking(extra.key, points, Subject.ORDER, order.pk, f": {extra.reason}")
                 )
-        # The order's entries in one booking on the row locked above: one INSERT, one UPDATE.
-        entries_book(member.pk, bookings, locked=member)
+        earning = _earning_start(order, member, lines)
+        if earning is None:
+            return OrderEarning.objects.get(order=order)
+        # The earning is new, so are its keys: the entries and the balance in one statement.
+        entries_book_new(member, bookings)
         total = sum(b.pending for b in bookings)
         if total:
             points_earned_notify(order=order, member=member, points=total, pending=True)

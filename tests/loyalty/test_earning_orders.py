@@ -265,3 +265,24 @@ def test_the_same_paid_order_ingested_three_times_books_once(programme):
 
     (entry,) = LedgerEntry.objects.all()
     assert (entry.pending_delta, entry.idempotency_key) == (84, f"earn:line:{entry.subject_id}")
+
+
+def test_a_returning_members_order_books_in_a_fixed_number_of_statements(
+    programme, customer, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    ConsentFactory(customer=customer, channel="email", purpose="marketing")
+    with django_capture_on_commit_callbacks(execute=True):  # the shop's flows made sure of
+        paid(order_with_lines(programme.shop, customer, ("10.00", 1)))
+    order = order_with_lines(programme.shop, customer, ("10.00", 1), ("5.00", 2), ("1.00", 3))
+
+    # The order with its shop, programme and customer; its lines; the consents. In the
+    # transaction: the member locked with its tier; the earning with its lines; the entries
+    # with the balance; the flow; the message (its key looked up, then inserted in a
+    # savepoint).
+    with django_assert_num_queries(13):
+        order_points_earn(order_id=order.pk)
+    with django_assert_num_queries(8):  # booked already: nothing written
+        order_points_earn(order_id=order.pk)
+
+    assert balance(customer) == (0, 20 + 40 + 6)
+    assert Message.objects.filter(kind="loyalty_points_earned", about_id=order.pk).count() == 1
