@@ -12,9 +12,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Field, Sum
 from django.utils import timezone
 
 from loyalty.models import EntryKind, LedgerEntry, Member, PointLot, Programme, Subject
@@ -298,16 +299,20 @@ def _credits_book(member: Member, bookings: list[Booking]) -> list[LedgerEntry]:
     return [entry for entry, _before in created]
 
 
-_ENTRY_FIELDS = [field for field in LedgerEntry._meta.concrete_fields if not field.primary_key]
-_BALANCE_COLUMNS = [Member._meta.get_field(name) for name in _BALANCE_FIELDS]
+_ENTRY_FIELDS: list[Field] = [
+    field for field in LedgerEntry._meta.concrete_fields if not field.primary_key
+]
+_BALANCE_COLUMNS: list[Field] = [
+    field for name in _BALANCE_FIELDS if isinstance(field := Member._meta.get_field(name), Field)
+]
 
 
 def _entries_and_balance_sql(rows: int) -> str:
     # Only the models' own table and column names go into the text; every value is a
     # parameter.
     quote = connection.ops.quote_name
-    balance = ", ".join(f"{quote(field.column)} = %s" for field in _BALANCE_COLUMNS)
-    columns = ", ".join(quote(field.column) for field in _ENTRY_FIELDS)
+    balance = ", ".join(f"{quote(str(field.column))} = %s" for field in _BALANCE_COLUMNS)
+    columns = ", ".join(quote(str(field.column)) for field in _ENTRY_FIELDS)
     row = "(" + ", ".join(["%s"] * len(_ENTRY_FIELDS)) + ")"
     return (
         f"WITH balance AS (UPDATE {quote(Member._meta.db_table)} SET {balance} WHERE id = %s) "  # noqa: S608
@@ -321,7 +326,7 @@ def _entries_save(member: Member, entries: list[LedgerEntry]) -> None:
     locked by the caller, so the balance written is the one the entries' `_after` follow)."""
     member.updated_at = timezone.now()
 
-    def values(obj: Member | LedgerEntry, fields: list) -> list:
+    def values(obj: Member | LedgerEntry, fields: list[Field]) -> list[Any]:
         return [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in fields]
 
     params = [*values(member, _BALANCE_COLUMNS), member.pk]
