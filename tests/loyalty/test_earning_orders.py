@@ -277,9 +277,8 @@ def test_a_returning_members_order_books_in_a_fixed_number_of_statements(
 
     # The order with its shop, programme and customer; its lines; the consents. In the
     # transaction: the member locked with its tier; the earning with its lines; the entries
-    # with the balance; the flow; the message (its key looked up, then inserted in a
-    # savepoint).
-    with django_assert_num_queries(13):
+    # with the balance; the flow; the message (its key looked up, then inserted).
+    with django_assert_num_queries(11):
         order_points_earn(order_id=order.pk)
     with django_assert_num_queries(8):  # booked already: nothing written
         order_points_earn(order_id=order.pk)
