@@ -3,9 +3,9 @@
 schedules, renders and sends them without naming this app. Default templates:
 `loyalty/templates/notifications/<kind>/`.
 
-No domain event starts them: loyalty's own services schedule each one when the ledger moves
-(`flow_schedule` through the shop's flow of the kind), so each kind's trigger names the check
-that finds who is owed it.
+No domain event starts them: loyalty's own services schedule each one when the ledger moves,
+all through `member_message_schedule` (the shop's flow of the kind), so each kind's trigger
+names the check that finds who is owed it.
 
 - `loyalty_points_earned`: one per order, when its points are booked (pending, only to
   customers who accept marketing) or, for the others, when they are confirmed.
@@ -13,6 +13,7 @@ that finds who is owed it.
   once per group of lots the reminder covers.
 """
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -20,11 +21,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from loyalty.models import Referral, TierChange
-from notifications.engine.kinds import flows_ensure_defaults
 from notifications.engine.planning import customer_as_recipient
 from notifications.models import Flow, Message
-from notifications.services import flow_schedule
-from orders.models import Channel, Customer, Purpose
+from notifications.services import flow_enabled_of_kind, flow_schedule
+from orders.models import Channel, Customer, Order, Purpose
 from postpurchase.message_kinds import MessageKind, MessagePlan, TemplateVariable
 
 POINTS_EARNED = "loyalty_points_earned"
@@ -134,17 +134,27 @@ TIER_REFERRAL_KINDS: tuple[MessageKind, ...] = (
 )
 
 
-def _member_message_schedule(
-    *, kind: str, customer: Customer, about: tuple[str, int], context: dict[str, Any]
+def member_message_schedule(
+    *,
+    kind: str,
+    customer: Customer,
+    about: tuple[str, int],
+    context: dict[str, Any] | Callable[[], dict[str, Any]],
+    order: Order | None = None,
+    flow: Flow | None = None,
 ) -> list[Message]:
-    """Schedule `kind` for the customer now on the shop's enabled flow of it (none when staff
-    turned it off); the message's dedupe key makes a second call a no-op."""
-    flows_ensure_defaults(shop_id=customer.shop_id)
-    flow = Flow.objects.filter(shop_id=customer.shop_id, kind=kind, is_enabled=True).first()
+    """Schedule one of loyalty's kinds for a member on the shop's enabled flow of it (none
+    when staff turned it off), after the flow's delay, on the channels the customer can
+    receive for the kind's purpose (marketing or transactional consent, quiet hours: the
+    engine's rules). About the customer unless `order` is given; `context` may be a callable,
+    so nothing is read for it when the flow is off; `flow` spares the look-up to a caller
+    going through many members. The message's dedupe key makes a second call a no-op."""
+    flow = flow or flow_enabled_of_kind(shop_id=customer.shop_id, kind=kind)
     if flow is None:
         return []
-    plan = MessagePlan(about=about, due=timezone.now() + flow.delay, context=context)
-    return flow_schedule(flow=flow, order=customer_as_recipient(customer), plan=plan)
+    values = context() if callable(context) else context
+    plan = MessagePlan(about=about, due=timezone.now() + flow.delay, context=values)
+    return flow_schedule(flow=flow, order=order or customer_as_recipient(customer), plan=plan)
 
 
 def tier_up_message_schedule(change: TierChange) -> list[Message]:
@@ -159,7 +169,7 @@ def tier_up_message_schedule(change: TierChange) -> list[Message]:
         "free_shipping_quarterly": tier.free_shipping_quarterly,
         "early_access": bool(tier.early_access_tag),
     }
-    return _member_message_schedule(
+    return member_message_schedule(
         kind=LOYALTY_TIER_UP, customer=customer, about=("tier_change", change.pk), context=context
     )
 
@@ -174,7 +184,7 @@ def referral_rewarded_message_schedule(referral: Referral, *, points: int) -> li
         "points": points,
         "balance": member.spendable,
     }
-    return _member_message_schedule(
+    return member_message_schedule(
         kind=LOYALTY_REFERRAL_REWARDED,
         customer=customer,
         about=("referral", referral.pk),

@@ -17,7 +17,7 @@ from notifications.engine.inbound_texts import (
     inbound_text_handler_unregister,
     inbound_unsubscribe,
 )
-from notifications.engine.kinds import flows_enabled_for_kind, flows_for
+from notifications.engine.kinds import flow_enabled_of_kind, flows_enabled_for_kind, flows_for
 from notifications.engine.operations import (
     message_cancel,
     message_retry,
@@ -39,6 +39,7 @@ __all__ = [
     "OccasionDue",
     "flow_delay_for",
     "flow_delay_set",
+    "flow_enabled_of_kind",
     "flow_schedule",
     "flows_enabled_for_kind",
     "flows_for",

@@ -21,16 +21,13 @@ class OrderEventName(models.TextChoices):
     # A customer reported a problem from the tracking page (`problem_report_create`; payload:
     # ids and the kind).
     PROBLEM_REPORTED = "problem_reported"
-    # The payment state the platform reports changed (`order_payment_status_record`): order_id,
-    # from_status, to_status (`FinancialStatus` values). A voided or refunded payment undoes
-    # what the sale earned (loyalty's pending points).
-    ORDER_PAYMENT_STATUS_CHANGED = "order_payment_status_changed"
     # A customer's birthday was entered or changed (`customer_upsert`): customer_id, birthday
     # (ISO date or None), changed_at (ISO 8601). Loyalty gives no birthday reward soon after.
     CUSTOMER_BIRTHDAY_CHANGED = "customer_birthday_changed"
     # Money went back on an order: a refund the platform listed for the first time, or its
     # payment state moved to partially refunded, refunded or voided (payload: order_id,
-    # customer_id, financial_status, refunds_added).
+    # customer_id, financial_status, refunds_added). A voided or wholly refunded payment undoes
+    # what the sale earned (loyalty's pending points).
     ORDER_REFUNDED = "order_refunded"
 
 

@@ -3,22 +3,23 @@ the return window after its delivery has closed, removed when the order is cance
 payment voided or refunded, and taken back for each item returned with a refund or store
 credit.
 
-Every booking goes through `loyalty.ledger.entry_book` under a stable key, so a redelivered
-event or a sweep run twice books nothing twice. Each entry about an order carries its id: the
-order's pending points are the sum of those entries' pending parts, so what confirmation moves
-is what is left after any clawback."""
+Every booking goes through `loyalty.ledger` under a stable key, so a redelivered event or a
+sweep run twice books nothing twice (an order's points: its earning row, unique per order,
+made in the same statement as its lines, says whether they were booked). Each entry about an
+order carries its id: the order's pending points are the sum of those entries' pending parts,
+so what confirmation moves is what is left after any clawback."""
 
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
-from django.db import transaction
-from django.db.models import Sum
+from django.db import connection, transaction
+from django.db.models import Sum, prefetch_related_objects
 from django.utils import timezone
 
 from loyalty.earning.notices import points_earned_notify
-from loyalty.ledger import Booking, entries_book, entry_book, member_for
+from loyalty.ledger import Booking, entries_book_new, entry_book, member_for
 from loyalty.models import (
     DebtPolicy,
     EarningStatus,
@@ -31,7 +32,7 @@ from loyalty.models import (
     Subject,
 )
 from loyalty.referrals.services import referral_on_order_confirmed
-from orders.models import Order
+from orders.models import Customer, Order
 
 logger = logging.getLogger(__name__)
 
@@ -76,57 +77,122 @@ class _Extra:
     reason: str
 
 
+def _programme_of(order: Order) -> Programme | None:
+    """The shop's active programme, read with the order (`shop__loyalty_programme`)."""
+    try:
+        programme = order.shop.loyalty_programme
+    except Programme.DoesNotExist:
+        return None
+    return programme if programme.is_active else None
+
+
+def _member_locked(customer: Customer) -> Member:
+    """The customer's member row, locked, with its tier: one statement for a returning member.
+    Locked before the tier is read, so a tier change waits and the multiplier booked is the
+    one in force when the points were booked."""
+    locked = Member.objects.select_for_update(of=("self",)).select_related("tier")
+    member = locked.filter(customer=customer).first()
+    if member is None:
+        # A new member joins in the same transaction as their first points: one commit.
+        member = locked.get(pk=member_for(customer).pk)
+    return member
+
+
+# The order's earning and its lines in one statement, all or nothing: the earning is made only
+# when the order has none (its order is unique), and its lines only with it, so a redelivered
+# event books nothing and learns so from the empty result.
+_EARNING_WITH_LINES_INSERT = """
+    WITH earning AS (
+        INSERT INTO loyalty_orderearning
+            (created_at, updated_at, shop_id, member_id, order_id, status, confirm_at)
+        VALUES (%(now)s, %(now)s, %(shop_id)s, %(member_id)s, %(order_id)s, 'pending',
+                %(confirm_at)s)
+        ON CONFLICT (order_id) DO NOTHING
+        RETURNING id
+    ), lines AS (
+        INSERT INTO loyalty_lineearning
+            (created_at, updated_at, shop_id, earning_id, line_item_id, quantity, points,
+             returned_quantity, clawed_back, return_item_ids, written_off)
+        SELECT %(now)s, %(now)s, %(shop_id)s, earning.id, line.line_item_id, line.quantity,
+               line.points, 0, 0, '{}', 0
+        FROM earning,
+             unnest(%(line_ids)s::bigint[], %(quantities)s::integer[], %(points)s::integer[])
+                 AS line (line_item_id, quantity, points)
+    )
+    SELECT id FROM earning
+"""
+
+
+@dataclass(frozen=True)
+class _LinePoints:
+    line_item_id: int
+    quantity: int
+    points: int
+
+
+def _earning_start(order: Order, member: Member, lines: list[_LinePoints]) -> OrderEarning | None:
+    """The order's earning with its lines, new; None when the order has one already."""
+    earning = OrderEarning(
+        shop_id=order.shop_id,
+        member=member,
+        order=order,
+        status=EarningStatus.PENDING,
+        confirm_at=_confirm_at(order),
+    )
+    earning.created_at = earning.updated_at = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _EARNING_WITH_LINES_INSERT,
+            {
+                "now": earning.created_at,
+                "shop_id": order.shop_id,
+                "member_id": member.pk,
+                "order_id": order.pk,
+                "confirm_at": earning.confirm_at,
+                "line_ids": [line.line_item_id for line in lines],
+                "quantities": [line.quantity for line in lines],
+                "points": [line.points for line in lines],
+            },
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    earning.pk = row[0]
+    earning._state.adding = False
+    return earning
+
+
 def order_points_earn(*, order_id: int) -> OrderEarning | None:
     """Book the paid order's points as pending, one entry per line (and for shipping and tax
     when the programme counts them), at the member's tier multiplier of this moment. Nothing
     for a shop without an active programme, an order without a customer, or one already
-    cancelled or reversed. Idempotent."""
-    order = (
-        Order.objects.select_related("shop", "customer")
-        .prefetch_related("line_items")
-        .get(pk=order_id)
-    )
-    programme = programme_active(order.shop_id)
+    cancelled or reversed. Idempotent.
+
+    On the ingest path of every paid order, so it counts statements: the order with its
+    shop, programme and customer, then its lines and the customer's consents; in the
+    transaction, the member locked with its tier, the earning with its lines (which says
+    whether the order was booked already), the entries with the balance, and the message."""
+    order = Order.objects.select_related("shop__loyalty_programme", "customer").get(pk=order_id)
+    programme = _programme_of(order)
     if programme is None or order.customer is None:
         return None
     if order.is_cancelled or order.is_payment_reversed:
         return None
+    prefetch_related_objects([order], "line_items", "customer__consents")
     with transaction.atomic():
-        # A new member joins in the same transaction as their first points: one commit.
-        member = member_for(order.customer)
-        # Locked before the tier is read: a tier change waits, so the multiplier booked is the
-        # one in force when the points were booked.
-        member = (
-            Member.objects.select_for_update(of=("self",)).select_related("tier").get(pk=member.pk)
-        )
-        earning, created = OrderEarning.objects.get_or_create(
-            order=order,
-            defaults={"shop_id": order.shop_id, "member": member, "confirm_at": _confirm_at(order)},
-        )
-        if not created:
-            return earning
+        member = _member_locked(order.customer)
         tier = member.tier
         multiplier = tier.earn_multiplier if tier else Decimal("1.00")
-        tier_name = tier.name if tier else ""
-        earn = _EarnBooking(order=order, tier_name=tier_name, multiplier=multiplier)
+        earn = _EarnBooking(order=order, tier_name=tier.name if tier else "", multiplier=multiplier)
         lines = []
         bookings = []
         for line in order.line_items.all():
             points = points_for(line.line_total, programme.points_per_unit, multiplier)
-            lines.append(
-                LineEarning(
-                    shop_id=order.shop_id,
-                    earning=earning,
-                    line_item=line,
-                    quantity=line.quantity,
-                    points=points,
-                )
-            )
+            lines.append(_LinePoints(line.pk, line.quantity, points))
             if points:
                 bookings.append(
                     earn.booking(f"earn:line:{line.pk}", points, Subject.ORDER_LINE, line.pk, "")
                 )
-        LineEarning.objects.bulk_create(lines)
         extras = []
         if programme.earn_on_shipping:
             extras.append(_Extra(f"earn:shipping:{order.pk}", order.shipping_total, "shipping"))
@@ -138,8 +204,11 @@ def order_points_earn(*, order_id: int) -> OrderEarning | None:
                 bookings.append(
                     earn.booking(extra.key, points, Subject.ORDER, order.pk, f": {extra.reason}")
                 )
-        # The order's entries in one booking: one lock, one INSERT, one balance UPDATE.
-        entries_book(member.pk, bookings)
+        earning = _earning_start(order, member, lines)
+        if earning is None:
+            return OrderEarning.objects.get(order=order)
+        # The earning is new, so are its keys: the entries and the balance in one statement.
+        entries_book_new(member, bookings)
         total = sum(b.pending for b in bookings)
         if total:
             points_earned_notify(order=order, member=member, points=total, pending=True)

@@ -27,8 +27,10 @@ def order_cancelled_void(event: Event) -> int:
     return order_points_void(order_id=event.payload["order_id"], why="order cancelled")
 
 
-def payment_reversed_void(event: Event) -> int:
-    status = event.payload.get("to_status")
+def order_refunded_void(event: Event) -> int:
+    """Money went back: a payment voided or wholly refunded keeps none of the sale, so its
+    pending points go; a partial refund keeps them (a return takes back its items' points)."""
+    status = event.payload.get("financial_status")
     if status not in _REVERSED:
         return 0
     return order_points_void(order_id=event.payload["order_id"], why=f"payment {status}")
@@ -72,7 +74,7 @@ def birthday_changed(event: Event) -> object:
 SUBSCRIPTIONS = (
     ("order_paid", order_paid_earn, "loyalty.earning.order_paid"),
     ("order_cancelled", order_cancelled_void, "loyalty.earning.order_cancelled"),
-    ("order_payment_status_changed", payment_reversed_void, "loyalty.earning.payment_reversed"),
+    ("order_refunded", order_refunded_void, "loyalty.earning.order_refunded"),
     ("order_delivered", order_delivered_schedule, "loyalty.earning.order_delivered"),
     ("return_resolved", return_resolved_clawback, "loyalty.earning.return_resolved"),
     ("review_published", review_published_award, "loyalty.earning.review_published"),

@@ -6,15 +6,12 @@ redemption, or about the reward (a member hears of each reward they can afford o
 from typing import Any
 
 from django.db.models import Exists, F, OuterRef
-from django.utils import timezone
 
-from loyalty.messages import REWARD_AVAILABLE, TRIGGER_REWARD_AVAILABLE
+from loyalty.messages import REWARD_AVAILABLE, member_message_schedule
 from loyalty.models import Member, Redemption, RedemptionStatus, Reward
-from notifications.engine.planning import customer_as_recipient
 from notifications.models import Flow, Message
-from notifications.services import flow_schedule, flows_enabled_for_kind, flows_for
+from notifications.services import flows_enabled_for_kind
 from orders.models import Customer, Shop
-from postpurchase.message_kinds import MessagePlan
 
 # Members told per shop and run; the next run takes the rest.
 AFFORDABLE_BATCH = 1000
@@ -34,21 +31,12 @@ def _context(shop: Shop, customer: Customer, reward: Reward, **values: Any) -> d
     }
 
 
-def _flow(shop_id: int) -> Flow | None:
-    """The shop's enabled flow of the kind, if staff left it on."""
-    flows = flows_for(shop_id=shop_id, trigger=TRIGGER_REWARD_AVAILABLE, payload={})
-    return next((flow for flow in flows if flow.kind == REWARD_AVAILABLE), None)
-
-
 def reward_available_notify(*, redemption_id: int) -> list[Message]:
     """Tell the customer of a code granted to them, once it is issued."""
     redemption = Redemption.objects.select_related("shop", "customer", "reward").get(
         pk=redemption_id
     )
     if redemption.status != RedemptionStatus.ISSUED or redemption.customer.redacted_at:
-        return []
-    flow = _flow(redemption.shop_id)
-    if flow is None:
         return []
     context = _context(
         redemption.shop,
@@ -58,11 +46,12 @@ def reward_available_notify(*, redemption_id: int) -> list[Message]:
         code=redemption.code,
         ends_on=redemption.ends_at.date().isoformat(),
     )
-    plan = MessagePlan(
-        about=("redemption", redemption.pk), due=timezone.now() + flow.delay, context=context
+    return member_message_schedule(
+        kind=REWARD_AVAILABLE,
+        customer=redemption.customer,
+        about=("redemption", redemption.pk),
+        context=context,
     )
-    recipient = customer_as_recipient(redemption.customer)
-    return flow_schedule(flow=flow, order=recipient, plan=plan)
 
 
 def rewards_affordable_notify() -> int:
@@ -84,7 +73,6 @@ def _shop_affordable_notify(flow: Flow, shop_id: int) -> int:
     picked: set[int] = set()
     dearer_or_same: list[int] = []
     told = 0
-    now = timezone.now()
     for reward in rewards:
         # Told of this reward or of a dearer one: a cheaper one is no news.
         dearer_or_same.append(reward.pk)
@@ -108,7 +96,12 @@ def _shop_affordable_notify(flow: Flow, shop_id: int) -> int:
             context = _context(
                 reward.shop, member.customer, reward, points_available=member.spendable
             )
-            plan = MessagePlan(about=("reward", reward.pk), due=now + flow.delay, context=context)
-            if flow_schedule(flow=flow, order=customer_as_recipient(member.customer), plan=plan):
+            if member_message_schedule(
+                kind=REWARD_AVAILABLE,
+                customer=member.customer,
+                about=("reward", reward.pk),
+                context=context,
+                flow=flow,
+            ):
                 told += 1
     return told

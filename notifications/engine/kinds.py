@@ -64,15 +64,28 @@ def ensured_shops_forget() -> None:
     _ensured_shops.clear()
 
 
-def flows_for(*, shop_id: int, trigger: str, payload: dict) -> list[Flow]:
-    """The shop's enabled flows started by this event whose conditions it meets."""
+def _flows_ensure_once(shop_id: int) -> None:
     if shop_id not in _ensured_shops:
         flows_ensure_defaults(shop_id=shop_id)
         # Only once they are committed: another thread that skipped the INSERT on our word
         # would otherwise read no flows while our transaction is still open.
         transaction.on_commit(lambda: _ensured_shops.add(shop_id))
+
+
+def flows_for(*, shop_id: int, trigger: str, payload: dict) -> list[Flow]:
+    """The shop's enabled flows started by this event whose conditions it meets."""
+    _flows_ensure_once(shop_id)
     flows = Flow.objects.filter(shop_id=shop_id, trigger=trigger, is_enabled=True)
     return [flow for flow in flows if flow.applies_to(payload)]
+
+
+def flow_enabled_of_kind(*, shop_id: int, kind: str) -> Flow | None:
+    """The shop's enabled flow of `kind` (None when staff turned it off), for the kinds an
+    app's own service schedules rather than an event; a flow with conditions never applies,
+    as no event payload is there to meet them."""
+    _flows_ensure_once(shop_id)
+    flow = Flow.objects.filter(shop_id=shop_id, kind=kind, is_enabled=True).first()
+    return flow if flow is not None and flow.applies_to({}) else None
 
 
 def flows_enabled_for_kind(*, kind: str) -> dict[int, Flow]:

@@ -2,7 +2,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
+from django.db.models import Field
 
 from notifications.engine.quiet_hours import (
     RecipientPlace,
@@ -56,9 +57,9 @@ def message_schedule(*, request: MessageRequest) -> tuple[Message, bool]:
     twice never sends twice. The recipient's zone and region are resolved and stored, and a
     message that must respect quiet hours and is due outside them is scheduled for the window's
     next opening. Costs one SELECT when the message exists, else one to read where the recipient
-    is (none when the request carries its `place`) and an INSERT in a savepoint (so two callers
-    racing on the same key still get one row); the quiet-hours rules are read at most once a
-    minute per process."""
+    is (none when the request carries its `place`) and an INSERT that does nothing when the key
+    is taken (so two callers racing on the same key still get one row); the quiet-hours rules
+    are read at most once a minute per process."""
     key = request.dedupe_key()
     existing = Message.objects.filter(dedupe_key=key).first()
     if existing is not None:
@@ -69,29 +70,59 @@ def message_schedule(*, request: MessageRequest) -> tuple[Message, bool]:
         opening = quiet_hours_next_opening(at=send_at, zone=zone, region=region)
         if opening is not None:
             send_at, reason = opening, quiet_hours_note(opening=opening, zone=zone)
-    try:
-        with transaction.atomic():
-            message = Message.objects.create(
-                shop_id=request.shop_id,
-                customer_id=request.customer_id,
-                order_id=request.order_id,
-                kind=request.kind,
-                channel=request.channel,
-                purpose=request.purpose,
-                recipient=request.recipient,
-                timezone=zone,
-                region=region,
-                about_type=request.about_type,
-                about_id=request.about_id,
-                send_at=send_at,
-                status_reason=reason,
-                expires_at=request.expires_at,
-                context=request.context or {},
-                dedupe_key=key,
-            )
-    except IntegrityError:
+    message = Message(
+        shop_id=request.shop_id,
+        customer_id=request.customer_id,
+        order_id=request.order_id,
+        kind=request.kind,
+        channel=request.channel,
+        purpose=request.purpose,
+        recipient=request.recipient,
+        timezone=zone,
+        region=region,
+        about_type=request.about_type,
+        about_id=request.about_id,
+        send_at=send_at,
+        status_reason=reason,
+        expires_at=request.expires_at,
+        context=request.context or {},
+        dedupe_key=key,
+    )
+    if not _insert_unless_known(message):
+        # Another caller scheduled the same message between our look-up and our INSERT.
         return Message.objects.get(dedupe_key=key), False
     return message, True
+
+
+_MESSAGE_FIELDS: list[Field] = [
+    field for field in Message._meta.concrete_fields if not field.primary_key
+]
+
+
+def _insert_unless_known(message: Message) -> bool:
+    """INSERT the message unless its dedupe key is taken, in one statement and without a
+    savepoint (a conflict does not abort the transaction); whether it was inserted."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(str(field.column)) for field in _MESSAGE_FIELDS)
+    placeholders = ", ".join(["%s"] * len(_MESSAGE_FIELDS))
+    # Only the model's own table and column names go into the text; every value is a parameter.
+    sql = (
+        f"INSERT INTO {quote(Message._meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608
+        "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
+    )
+    params = [
+        field.get_db_prep_save(field.pre_save(message, True), connection)
+        for field in _MESSAGE_FIELDS
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    message.pk = row[0]
+    message._state.adding = False
+    message._state.db = connection.alias
+    return True
 
 
 def _recipient_zone_and_region(request: MessageRequest) -> tuple[str, str]:

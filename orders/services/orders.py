@@ -123,7 +123,7 @@ def order_ingest(*, shop: Shop, data: OrderData, publish: bool = True) -> OrderI
     if data.is_paid:
         order_mark_paid(order=order, paid_at=data.paid_at, publish=publish)
     if data.financial_status:
-        order_payment_status_record(order=order, status=data.financial_status, publish=publish)
+        order_payment_status_record(order=order, status=data.financial_status)
     refunds_added = order_refunds_record(order=order, refunds=data.refunds)
     moved_to_money_back = (
         order.financial_status != payment_before

@@ -3,13 +3,11 @@ change on the order's timeline. Called under the order's lock (by `order_ingest`
 
 from datetime import UTC, datetime
 
-from orders.events import OrderEventName
 from orders.models import FinancialStatus, Order, OrderEvent
 from orders.services.data import RefundData
-from postpurchase import events
 
 
-def order_payment_status_record(*, order: Order, status: str, publish: bool = True) -> bool:
+def order_payment_status_record(*, order: Order, status: str) -> bool:
     """Keep the payment state the platform reports; returns whether it changed.
 
     No transition table: the state is mirrored, not decided here, and the platform may move it
@@ -28,14 +26,8 @@ def order_payment_status_record(*, order: Order, status: str, publish: bool = Tr
         from_status=previous,
         to_status=status,
     )
-    if publish:
-        events.publish(
-            name=OrderEventName.ORDER_PAYMENT_STATUS_CHANGED,
-            shop_id=order.shop_id,
-            order_id=order.pk,
-            from_status=previous,
-            to_status=str(status),
-        )
+    # No event of its own: `order_ingest` publishes `order_refunded` for a move to a state in
+    # which money went back, the one move others act on.
     return True
 
 

@@ -1,6 +1,6 @@
 """Points for what customers buy: pending when paid, per line at the tier's multiplier of that
 moment, confirmed when the return window after the tracked delivery has closed, removed when
-the order is cancelled or its payment voided."""
+the order is cancelled or its payment voided or refunded in full."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -13,10 +13,8 @@ from loyalty.earning.orders import earnings_confirm_due, order_points_earn
 from loyalty.earning.subscribers import order_paid_earn
 from loyalty.models import EarningStatus, LedgerEntry, LineEarning, Member, OrderEarning
 from notifications.models import Message
-from orders.models import FinancialStatus
-from orders.services.data import CustomerData, LineItemData, OrderData
+from orders.services.data import CustomerData, LineItemData, OrderData, RefundData
 from orders.services.orders import order_cancel, order_ingest
-from orders.services.payments import order_payment_status_record
 from postpurchase.events import Event, domain_event_deliver
 from postpurchase.models import DomainEvent
 from tests.factories import ConsentFactory, CustomerFactory
@@ -151,17 +149,65 @@ def test_a_cancelled_order_loses_its_pending_points(programme, customer):
     assert earnings_confirm_due(now=timezone.now() + timedelta(days=400)) == 0
 
 
-def test_a_voided_payment_removes_the_pending_points_a_partial_refund_does_not(programme, customer):
-    order = order_with_lines(programme.shop, customer, ("10.00", 1))
-    paid(order)
-    order_payment_status_record(order=order, status=FinancialStatus.PARTIALLY_REFUNDED)
-    events_deliver()
-    assert balance(customer) == (0, 20)
+def _shopify_order(financial_status: str, *refund_ids: str) -> OrderData:
+    """The same order as the platform reports it at each step: paid, then refunded in part
+    (each refund listed by its id), then voided or refunded in full."""
+    return OrderData(
+        external_id="450789470",
+        number="#1043",
+        placed_at=timezone.now(),
+        currency="USD",
+        total=Decimal("42.00"),
+        source="shopify",
+        customer=CustomerData(external_id="207119552", email="buyer@example.org"),
+        line_items=(
+            LineItemData(external_id="1", title="Mug", quantity=2, unit_price=Decimal("21.00")),
+        ),
+        is_paid=financial_status != "voided",
+        financial_status=financial_status,
+        refunds=tuple(RefundData(external_id=r, amount=Decimal("5.00")) for r in refund_ids),
+    )
 
-    order_payment_status_record(order=order, status=FinancialStatus.VOIDED)
+
+def _ingested(programme, data: OrderData) -> None:
+    order_ingest(shop=programme.shop, data=data)
     events_deliver()
-    assert balance(customer) == (0, 0)
-    assert OrderEarning.objects.get(order=order).status == EarningStatus.VOIDED
+
+
+@pytest.mark.parametrize("reversal", ["voided", "refunded"])
+def test_a_voided_or_refunded_payment_removes_the_pending_points_a_partial_refund_does_not(
+    programme, reversal
+):
+    _ingested(programme, _shopify_order("paid"))
+    _ingested(programme, _shopify_order("partially_refunded", "r1"))
+    member = Member.objects.get()
+    assert balance(member) == (0, 84)
+
+    _ingested(programme, _shopify_order(reversal, "r1"))
+
+    assert balance(member) == (0, 0)
+    assert OrderEarning.objects.get().status == EarningStatus.VOIDED
+    (void,) = LedgerEntry.objects.filter(kind="clawback")
+    assert (void.pending_delta, void.reason) == (-84, f"payment {reversal}")
+
+
+def test_a_partial_refund_reported_twice_removes_nothing_and_a_later_void_removes_once(
+    programme,
+):
+    _ingested(programme, _shopify_order("paid"))
+    for _ in range(2):
+        _ingested(programme, _shopify_order("partially_refunded", "r1"))
+    # A second refund listed: the event again, still no money kept back in full.
+    _ingested(programme, _shopify_order("partially_refunded", "r1", "r2"))
+    member = Member.objects.get()
+    assert balance(member) == (0, 84)
+    assert DomainEvent.objects.filter(name="order_refunded").count() == 2
+
+    for _ in range(3):
+        _ingested(programme, _shopify_order("voided", "r1", "r2"))
+
+    assert balance(member) == (0, 0)
+    assert LedgerEntry.objects.filter(kind="clawback").count() == 1
 
 
 def test_points_confirm_when_the_return_window_after_delivery_has_closed(programme, customer):
@@ -214,23 +260,28 @@ def test_the_earned_message_goes_once_per_order_and_not_for_pending_points_witho
 
 
 def test_the_same_paid_order_ingested_three_times_books_once(programme):
-    data = OrderData(
-        external_id="450789469",
-        number="#1042",
-        placed_at=timezone.now(),
-        currency="USD",
-        total=Decimal("42.00"),
-        source="shopify",
-        customer=CustomerData(external_id="207119551", email="buyer@example.org"),
-        line_items=(
-            LineItemData(external_id="1", title="Mug", quantity=2, unit_price=Decimal("21.00")),
-        ),
-        is_paid=True,
-        financial_status="paid",
-    )
     for _ in range(3):
-        order_ingest(shop=programme.shop, data=data)
-        events_deliver()
+        _ingested(programme, _shopify_order("paid"))
 
     (entry,) = LedgerEntry.objects.all()
     assert (entry.pending_delta, entry.idempotency_key) == (84, f"earn:line:{entry.subject_id}")
+
+
+def test_a_returning_members_order_books_in_a_fixed_number_of_statements(
+    programme, customer, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    ConsentFactory(customer=customer, channel="email", purpose="marketing")
+    with django_capture_on_commit_callbacks(execute=True):  # the shop's flows made sure of
+        paid(order_with_lines(programme.shop, customer, ("10.00", 1)))
+    order = order_with_lines(programme.shop, customer, ("10.00", 1), ("5.00", 2), ("1.00", 3))
+
+    # The order with its shop, programme and customer; its lines; the consents. In the
+    # transaction: the member locked with its tier; the earning with its lines; the entries
+    # with the balance; the flow; the message (its key looked up, then inserted).
+    with django_assert_num_queries(11):
+        order_points_earn(order_id=order.pk)
+    with django_assert_num_queries(8):  # booked already: nothing written
+        order_points_earn(order_id=order.pk)
+
+    assert balance(customer) == (0, 20 + 40 + 6)
+    assert Message.objects.filter(kind="loyalty_points_earned", about_id=order.pk).count() == 1

@@ -2,9 +2,10 @@
 the same entries, balance, lots and lifetime totals, each key booked once."""
 
 import pytest
+from django.db import IntegrityError, transaction
 
-from loyalty.ledger import Booking, entries_book, entry_book, member_for
-from loyalty.models import EntryKind, LedgerEntry, PointLot, Programme, Subject
+from loyalty.ledger import Booking, entries_book, entries_book_new, entry_book, member_for
+from loyalty.models import EntryKind, LedgerEntry, Member, PointLot, Programme, Subject
 from tests.factories import CustomerFactory, ShopFactory
 
 pytestmark = pytest.mark.django_db
@@ -37,12 +38,18 @@ def _state(member_id: int) -> tuple:
     return entries, lots, balance
 
 
+def _two_members() -> tuple[Member, Member]:
+    """Members of two shops whose programmes' points expire after a year."""
+    members = []
+    for _ in range(2):
+        shop = ShopFactory()
+        Programme.objects.create(shop=shop, expiry_months=12)
+        members.append(member_for(CustomerFactory(shop=shop)))
+    return members[0], members[1]
+
+
 def test_booked_together_equals_booked_one_by_one():
-    shop = ShopFactory()
-    Programme.objects.create(shop=shop, expiry_months=12)
-    together = member_for(CustomerFactory(shop=shop))
-    apart = member_for(CustomerFactory(shop=ShopFactory()))
-    Programme.objects.create(shop=apart.shop, expiry_months=12)
+    together, apart = _two_members()
 
     booked = entries_book(together.pk, _bookings())
     for booking in _bookings():
@@ -80,3 +87,42 @@ def test_a_batch_that_cannot_be_booked_books_none_of_it():
     assert not LedgerEntry.objects.filter(member=member).exists()
     member.refresh_from_db()
     assert (member.available, member.pending) == (0, 0)
+
+
+def _book_new(member_id: int, bookings: list[Booking]) -> tuple[Member, list[LedgerEntry]]:
+    """As a caller does: its transaction, the member's row locked in it, then the credits."""
+    with transaction.atomic():
+        locked = Member.objects.select_for_update().get(pk=member_id)
+        return locked, entries_book_new(locked, bookings)
+
+
+def test_credits_about_a_new_object_book_like_the_batch_on_the_row_locked_by_the_caller():
+    fresh, batch = _two_members()
+
+    locked, entries = _book_new(fresh.pk, _bookings())
+    entries_book(batch.pk, _bookings())
+
+    assert _state(fresh.pk) == _state(batch.pk)
+    assert [e.pk for e in entries] == list(
+        LedgerEntry.objects.filter(member=fresh).order_by("id").values_list("pk", flat=True)
+    )
+    assert (locked.available, locked.pending) == (55, 65)
+
+
+def test_a_key_booked_already_fails_at_the_database_and_books_nothing():
+    member = member_for(CustomerFactory(shop=ShopFactory()))
+    entries_book(member.pk, _bookings()[:1])
+
+    with pytest.raises(IntegrityError):
+        _book_new(member.pk, _bookings()[:2])
+
+    member.refresh_from_db()
+    assert (member.available, member.pending) == (0, 40)
+    assert LedgerEntry.objects.filter(member=member).count() == 1
+
+
+def test_only_credits_are_booked_without_a_look_up():
+    member = member_for(CustomerFactory(shop=ShopFactory()))
+    debit = Booking(EntryKind.ADJUST, "adjust:b", Subject.STAFF, available=-5)
+    with pytest.raises(ValueError, match="only credits"):
+        _book_new(member.pk, [debit])
