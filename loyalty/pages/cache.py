@@ -26,7 +26,6 @@ in when the page is served (`page_fill`)."""
 
 import secrets
 import threading
-from typing import Any
 
 from django.db import transaction
 
@@ -208,11 +207,3 @@ def customer_page_stale(customer_id: int) -> None:
 def shop_pages_stale(shop_id: int) -> None:
     """Every member's page of the shop: its name, look, programme, tiers or rewards changed."""
     _renew([_SHOP_VERSION.format(shop_id)])
-
-
-def pages_forget_all(client: Any = None) -> int:
-    """Drop every cached loyalty page (tests and the bench start from none); returns how many
-    keys went."""
-    client = client or redis_client()
-    keys = list(client.scan_iter(match="pp:loyalty:page:*", count=1000))
-    return client.delete(*keys) if keys else 0

@@ -47,11 +47,18 @@ _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 _KEY = re.compile(r'name="key" value="([0-9a-f]{32})"')
 
 
+def _forget_all_pages() -> None:
+    client = redis_client()
+    keys = list(client.scan_iter(match="pp:loyalty:page:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
 @pytest.fixture(autouse=True)
 def no_cached_pages():
-    page_cache.pages_forget_all()
+    _forget_all_pages()
     yield
-    page_cache.pages_forget_all()
+    _forget_all_pages()
 
 
 @pytest.fixture
