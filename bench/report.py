@@ -152,7 +152,7 @@ def targets(run: Run) -> list[Target]:
         found.append(Target(*feedback_dashboard.target(run.feedback)))
     if run.loyalty is not None:
         found += [Target(*row) for row in loyalty_bench.targets(run.loyalty)]
-        found.append(Target(*loyalty_bench.page_target(run.summary())))
+        found.append(Target(*loyalty_bench.page_target(run.summary(), run.loyalty)))
     return found
 
 

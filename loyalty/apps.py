@@ -22,6 +22,10 @@ class LoyaltyConfig(AppConfig):
         incentives.review_points_register("loyalty", review_points_offer)
         self._rewards_ready()
         self._tiers_and_referrals_ready()
+        # The customer's cached page follows every change to what it shows.
+        from loyalty.pages import invalidation
+
+        invalidation.connect()
 
         status_tones.register("redemption", REDEMPTION_STATUS_TONES)
         status_tones.register("referral", REFERRAL_STATUS_TONES)

@@ -13,8 +13,10 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from loyalty.ledger import add_months
 from loyalty.models import (
     EarningStatus,
+    EntryKind,
     LedgerEntry,
     Member,
     OrderEarning,
@@ -26,8 +28,9 @@ from loyalty.models import (
     Tier,
     TierBasis,
 )
-from loyalty.tiers.services import qualifying_value
-from orders.models import Customer
+from loyalty.tiers.services import WINDOW_MONTHS as TIER_WINDOW_MONTHS
+from loyalty.tiers.services import qualifying_value, window_start
+from orders.models import Customer, Order
 
 HISTORY_PER_PAGE = 20
 # Lots expiring within this many days are listed, grouped by their date.
@@ -216,3 +219,72 @@ def referral_share(url: str, subject: str, message: str) -> ReferralShare:
         mailto="mailto:?" + urlencode({"subject": subject, "body": body}, quote_via=quote),
         sms="sms:?" + urlencode({"body": body}, quote_via=quote),
     )
+
+
+def _next_local_midnight(now: datetime) -> datetime:
+    """The next midnight in the current time zone (the customer's, inside their locale)."""
+    today = timezone.localtime(now).date()
+    return timezone.make_aware(datetime.combine(today + timedelta(days=1), datetime.min.time()))
+
+
+def _lot_enters_expiring(member: Member, now: datetime) -> datetime | None:
+    """When the next lot not yet listed as expiring soon comes within `EXPIRING_WITHIN`."""
+    expires_at = (
+        PointLot.objects.filter(
+            member=member, remaining__gt=0, expires_at__gt=now + EXPIRING_WITHIN
+        )
+        .order_by("expires_at")
+        .values_list("expires_at", flat=True)
+        .first()
+    )
+    return expires_at - EXPIRING_WITHIN if expires_at is not None else None
+
+
+def _leaves_tier_window(member: Member, programme: Programme, now: datetime) -> datetime | None:
+    """When the oldest order (or earning) counted in the tier's 12-month value leaves the
+    window, so the value on the page falls. Early rather than late: a page re-rendered too
+    soon costs a render, one kept too long says something wrong."""
+    start = window_start(now)
+    if programme.tier_basis == TierBasis.POINTS:
+        oldest = (
+            LedgerEntry.objects.filter(
+                member=member,
+                kind__in=[EntryKind.EARN, EntryKind.CLAWBACK],
+                created_at__gt=start,
+                created_at__lte=now,
+            )
+            .order_by("created_at")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+    else:
+        oldest = (
+            Order.objects.filter(
+                shop_id=member.shop_id,
+                customer_id=member.customer_id,
+                paid_at__gt=start,
+                paid_at__lte=now,
+            )
+            .order_by("paid_at")
+            .values_list("paid_at", flat=True)
+            .first()
+        )
+    return add_months(oldest, TIER_WINDOW_MONTHS) if oldest is not None else None
+
+
+def page_changes_at(
+    member: Member,
+    programme: Programme,
+    now: datetime,
+    *,
+    codes: list[Redemption],
+    tier: TierProgress | None,
+) -> datetime:
+    """The first moment the page would read differently with nothing changed but the clock:
+    a listed code ends, points come within the "expiring soon" list, the tier's 12-month value
+    falls, or the day turns (in the current time zone). A cached page lives no longer."""
+    moments = [_next_local_midnight(now), *(code.ends_at for code in codes)]
+    moments.append(_lot_enters_expiring(member, now) or moments[0])
+    if tier is not None:
+        moments.append(_leaves_tier_window(member, programme, now) or moments[0])
+    return min(moments)

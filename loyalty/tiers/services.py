@@ -34,6 +34,7 @@ from loyalty.models import (
     TierChange,
     TierChangeReason,
 )
+from loyalty.pages.cache import member_page_stale
 from orders.models import Customer, FinancialStatus, Order, OrderEvent, OrderStatus, Shop
 from postpurchase.queue import enqueue_on_commit
 
@@ -176,6 +177,8 @@ def member_tier_recompute(*, member_id: int, now: datetime | None = None) -> Tie
     to the tier the value reaches, and a review that keeps them where they are sets the next
     one a year on."""
     now = now or timezone.now()
+    # The value the page shows moved with the order that brought us here, tier or not.
+    member_page_stale(member_id)
     with transaction.atomic():
         member = (
             Member.objects.select_for_update(of=("self",)).select_related("tier").get(pk=member_id)

@@ -68,3 +68,30 @@ def test_the_figures_are_targets_of_the_report():
     page = _section(run)
     assert "### Loyalty ledger" in page
     assert "**4.2 s**" in page
+
+
+def test_the_cached_page_is_a_target_with_its_statements_and_size():
+    from bench.loyalty import LoyaltyBench, console, targets
+
+    result = LoyaltyBench(
+        orders=0,
+        page_queries=0,
+        page_redis_round_trips=1,
+        page_render_queries=14,
+        page_bytes=8000,
+        page_gzip_bytes=1900,
+        page_ms=0.6,
+        page_render_ms=20.0,
+        one_row_ms=0.75,
+    )
+    slow = LoyaltyBench(orders=0, page_queries=2, page_ms=0.6, one_row_ms=0.75)
+
+    [(_what, _goal, measured, verdict)] = [t for t in targets(result) if "loyalty page" in t[0]]
+    [slow_verdict] = [t[3] for t in targets(slow) if "loyalty page" in t[0]]
+
+    assert verdict == "PASS"
+    assert measured.startswith("1.25 (0.600 ms against 0.750 ms)")
+    assert "0 SQL statements and 1 Redis round trip" in measured
+    assert "7.8 KB (1.9 KB gzipped)" in measured
+    assert slow_verdict == "FALL SHORT"
+    assert any("loyalty page, cached: median 0.600 ms" in line for line in console(result))
