@@ -28,6 +28,7 @@ from loyalty.models import (
     Subject,
     TierBasis,
 )
+from loyalty.pages.cache import member_page_stale
 from orders.models import Customer
 from postpurchase.queue import enqueue_on_commit
 
@@ -362,6 +363,8 @@ def _entries_save(member: Member, entries: list[LedgerEntry]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(_entries_and_balance_sql(len(entries)), params)
         ids = [found for (found,) in cursor.fetchall()]
+    # The balance row is written without `save()`, so no signal tells the cached loyalty page.
+    member_page_stale(member.pk)
     # Postgres returns a multi-row INSERT's ids in the order of its rows (Django's bulk_create
     # relies on it too).
     for entry, entry_id in zip(entries, ids, strict=True):

@@ -17,8 +17,9 @@ from loyalty.pages.cache import customer_page_stale, member_page_stale, shop_pag
 from orders.models import Customer, Shop
 from postpurchase.events import Event
 
-# Ledger entries and lots are written only by `loyalty.ledger`, which saves the member row
-# in the same transaction: the member's signal covers them.
+# Ledger entries and lots are written only by `loyalty.ledger`, in the transaction that
+# writes the member row: by `save()` (the member's signal covers them) or in one statement
+# with the entries, which renews the page itself (`ledger._entries_save`).
 _OF_A_MEMBER = (Member, OrderEarning)
 _OF_A_SHOP = (Programme, Tier, Reward)
 
