@@ -573,14 +573,12 @@ class History:
 
     def save(self) -> dict[str, int]:
         accounts = list(self.accounts.values())
-        Member.objects.bulk_create([a.member for a in accounts], batch_size=2000)
+        rows_insert([a.member for a in accounts])
         rows_insert([e for a in accounts for e in a.earnings.values()])
         rows_insert([line for a in accounts for line in a.lines.values()])
-        TierChange.objects.bulk_create(
-            [c for a in accounts for c in a.tier_changes], batch_size=2000
-        )
+        rows_insert([c for a in accounts for c in a.tier_changes])
         redemptions = [r for a in accounts for r in a.redemptions]
-        Redemption.objects.bulk_create(redemptions, batch_size=2000)
+        rows_insert(redemptions)
         return {
             "loyalty_members": len(accounts),
             "loyalty_redemptions": len(redemptions),
