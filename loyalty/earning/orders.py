@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Prefetch, Sum
 from django.utils import timezone
 
 from loyalty.earning.notices import points_earned_notify
@@ -31,7 +31,7 @@ from loyalty.models import (
     Subject,
 )
 from loyalty.referrals.services import referral_on_order_confirmed
-from orders.models import Order
+from orders.models import LineItem, Order
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +83,8 @@ def order_points_earn(*, order_id: int) -> OrderEarning | None:
     cancelled or reversed. Idempotent."""
     order = (
         Order.objects.select_related("shop", "customer")
-        .prefetch_related("line_items")
+        # In the lines' own order: the entries (and their times) follow the order's lines.
+        .prefetch_related(Prefetch("line_items", queryset=LineItem.objects.order_by("pk")))
         .get(pk=order_id)
     )
     programme = programme_active(order.shop_id)
