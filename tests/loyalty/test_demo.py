@@ -2,9 +2,10 @@
 has something to show, and names a demo customer whose page the seed's summary links to."""
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
@@ -30,6 +31,7 @@ from loyalty.tokens import customer_id_from_loyalty_token, loyalty_path
 from orders.demo import demo_reference_now, demo_seed
 from orders.demo.reference import STAFF_USERNAME
 from orders.models import Shop
+from tests.orders.test_seed_demo import delete_demo_shop
 
 pytestmark = pytest.mark.django_db
 
@@ -155,3 +157,30 @@ def test_seed_demo_prints_the_demo_customers_loyalty_page(capsys):
 
 def _customer_linked(url: str) -> int | None:
     return customer_id_from_loyalty_token(url.rstrip("/").rsplit("/", 1)[-1])
+
+
+def _ledger_snapshot() -> list[tuple]:
+    return sorted(
+        LedgerEntry.objects.values_list(
+            "member__customer__email",
+            "kind",
+            "available_delta",
+            "pending_delta",
+            "created_at",
+            "reason",
+            "tier_name",
+        )
+    )
+
+
+def test_the_same_seed_gives_the_same_loyalty_year():
+    with time_machine.travel(datetime(2026, 12, 7, 15, 30, tzinfo=UTC), tick=True):
+        demo_seed(scale=0.05, seed=7)
+        first = (_ledger_snapshot(), sorted(Redemption.objects.values_list("code", flat=True)))
+        delete_demo_shop()
+        demo_seed(scale=0.05, seed=7)
+        again = (_ledger_snapshot(), sorted(Redemption.objects.values_list("code", flat=True)))
+
+    assert len(first[0]) > 100
+    assert again[0] == first[0]
+    assert again[1] == first[1]
