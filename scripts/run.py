@@ -152,6 +152,7 @@ def _welcome(local: str, var: Path, servers: list) -> str:
         .order_by("-placed_at")
         .first()
     )
+    loyalty = _demo_loyalty_page()
     connections.close_all()
 
     def login(username: str) -> str:
@@ -175,6 +176,12 @@ def _welcome(local: str, var: Path, servers: list) -> str:
             f"                try {order.number} with {order.customer.email}, or open its page:",
             f"                {local}{tracking_page_path(order)}",
         ]
+    if loyalty is not None:
+        name, path = loyalty
+        lines += [
+            f"  Loyalty       {local}{path}",
+            f"                the demo customer {name}'s points, tier and rewards",
+        ]
     lines += [
         f"  API key       create one in admin: {local}/admin/orders/apikey/add/",
         "                (shown once; the demo's own was printed when it was seeded)",
@@ -188,6 +195,20 @@ def _welcome(local: str, var: Path, servers: list) -> str:
         ]
     lines += ["", "Ctrl-C stops everything.", "=" * 78, ""]
     return "\n".join(lines)
+
+
+def _demo_loyalty_page() -> tuple[str, str] | None:
+    """The demo customer's name and loyalty page, when the demo shop has them."""
+    from loyalty.demo.customer import demo_customer_find
+    from loyalty.tokens import loyalty_path
+    from orders.demo.reference import SHOP_SLUG
+    from orders.models import Shop
+
+    shop = Shop.objects.filter(slug=SHOP_SLUG).first()
+    member = demo_customer_find(shop) if shop is not None else None
+    if member is None:
+        return None
+    return member.customer.full_name, loyalty_path(member.customer)
 
 
 def _folder(var: Path, server: embedded.Server) -> Path:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
 from django.db import connection, transaction
-from django.db.models import Sum, prefetch_related_objects
+from django.db.models import Prefetch, Sum, prefetch_related_objects
 from django.utils import timezone
 
 from loyalty.earning.notices import points_earned_notify
@@ -32,7 +32,7 @@ from loyalty.models import (
     Subject,
 )
 from loyalty.referrals.services import referral_on_order_confirmed
-from orders.models import Customer, Order
+from orders.models import Customer, LineItem, Order
 
 logger = logging.getLogger(__name__)
 
@@ -178,7 +178,9 @@ def order_points_earn(*, order_id: int) -> OrderEarning | None:
         return None
     if order.is_cancelled or order.is_payment_reversed:
         return None
-    prefetch_related_objects([order], "line_items", "customer__consents")
+    # In the lines' own order: the entries (and their times) follow the order's lines.
+    lines = Prefetch("line_items", queryset=LineItem.objects.order_by("pk"))
+    prefetch_related_objects([order], lines, "customer__consents")
     with transaction.atomic():
         member = _member_locked(order.customer)
         tier = member.tier

@@ -2,6 +2,7 @@
 
 from orders.demo.reference import DEFAULT_PASSWORD, DEFAULT_SEED
 from orders.demo.seed import (
+    DemoLink,
     DemoSummary,
     demo_reference_now,
     demo_seed,
@@ -12,6 +13,7 @@ from orders.demo.seed import (
 __all__ = [
     "DEFAULT_PASSWORD",
     "DEFAULT_SEED",
+    "DemoLink",
     "DemoSummary",
     "demo_reference_now",
     "demo_seed",

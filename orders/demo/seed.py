@@ -83,8 +83,17 @@ from postpurchase.states import can_transition
 # Sent once the demo shop's order history exists, inside the seed's transaction, with `shop`,
 # `now` and `seed`. Other apps add their own demo data from a `demo` module of theirs (found by
 # `autodiscover_modules`, as the admin finds `admin` modules): `orders` imports none of them.
-# A receiver returns a dict of counts for the summary.
+# A receiver returns a dict of counts for the summary, and may name a page worth opening
+# among them (a `DemoLink`, shown with the sign-in hints).
 demo_shop_seeded = Signal()
+
+
+@dataclass(frozen=True)
+class DemoLink:
+    """A page of the demo a receiver points people to: `label` says what it shows."""
+
+    label: str
+    url: str
 
 
 @dataclass
@@ -97,6 +106,7 @@ class DemoSummary:
     password: str
     users_created: dict[str, bool]
     api_key: str
+    links: list[DemoLink] = field(default_factory=list)
 
 
 def demo_reference_now(today: date | None = None) -> datetime:
@@ -120,6 +130,7 @@ def demo_seed(
     start = now - HISTORY
     customers = max(1, round(CUSTOMERS_AT_SCALE_1 * scale))
     counts: dict[str, int] = {}
+    links: list[DemoLink] = []
     with transaction.atomic():
         with _explicit_timestamps():
             shop = _shop_create(_rng(seed, "shop"), start)
@@ -131,7 +142,8 @@ def demo_seed(
         autodiscover_modules("demo")
         for _, added in demo_shop_seeded.send(sender=Shop, shop=shop, now=now, seed=seed):
             if isinstance(added, dict):  # what the receiver created, by name; or nothing
-                counts.update(added)
+                counts.update({k: v for k, v in added.items() if isinstance(v, int)})
+                links.extend(v for v in added.values() if isinstance(v, DemoLink))
         users_created = _users_ensure(shop, password)
         _, raw_key = api_key_create(shop=shop, name="Demo key")
     counts.update(products=len({i.product.pk for i in items}), variants=len(items))
@@ -145,6 +157,7 @@ def demo_seed(
         password=password,
         users_created=users_created,
         api_key=raw_key,
+        links=links,
     )
 
 

@@ -19,7 +19,8 @@ from notifications.models import (
 )
 from notifications.services import messages_claim_due, messages_send
 from orders.demo import demo_reference_now
-from orders.models import Order, Shop
+from orders.models import Order
+from tests.orders.test_seed_demo import delete_demo_shop
 
 pytestmark = pytest.mark.django_db
 
@@ -142,8 +143,7 @@ def test_seed_demo_messages_are_the_same_for_the_same_seed():
     first = Counter(history_summary())
     Message.objects.all().delete()
     Suppression.objects.all().delete()
-    Order.objects.all().delete()  # orders protect their customers
-    Shop.objects.all().delete()
+    delete_demo_shop()
 
     seed(seed=3)
 

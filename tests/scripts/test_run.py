@@ -152,6 +152,13 @@ def test_make_run_serves_the_demo_on_the_embedded_servers_and_leaves_nothing_beh
         assert page.status_code == 200
         assert "Northwind Goods" in page.text
 
+        # The demo customer's loyalty page, as the welcome names it.
+        loyalty = re.search(rf"{re.escape(local)}(/loyalty/[\w:-]+/)", welcome)
+        assert loyalty is not None, welcome
+        page = requests.get(local + loyalty[1], timeout=10)
+        assert page.status_code == 200
+        assert "points to spend" in page.text
+
         # The dashboard, signed in as the welcome says.
         session = requests.Session()
         session.get(f"{local}/accounts/login/", timeout=10)

@@ -74,4 +74,7 @@ class Command(BaseCommand):
             )
             out.write(f"  {label + ':':<11} {username} / {password}")
         out.write(f"  Admin site: {settings.PUBLIC_BASE_URL}/admin/")
+        for link in summary.links:
+            out.write(f"  {link.label}")
+            out.write(f"              {link.url}")
         out.write(f"  API key:    {summary.api_key}  (shown once; only its hash is stored)")
