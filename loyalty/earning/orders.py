@@ -179,8 +179,8 @@ def order_points_earn(*, order_id: int) -> OrderEarning | None:
     if order.is_cancelled or order.is_payment_reversed:
         return None
     # In the lines' own order: the entries (and their times) follow the order's lines.
-    lines = Prefetch("line_items", queryset=LineItem.objects.order_by("pk"))
-    prefetch_related_objects([order], lines, "customer__consents")
+    in_order = Prefetch("line_items", queryset=LineItem.objects.order_by("pk"))
+    prefetch_related_objects([order], in_order, "customer__consents")
     with transaction.atomic():
         member = _member_locked(order.customer)
         tier = member.tier
