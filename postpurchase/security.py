@@ -1,13 +1,15 @@
 """Security headers every response carries, beside django-csp's Content-Security-Policy (see
 `CONTENT_SECURITY_POLICY` in settings): the Permissions-Policy, and the one way a page may be
-framed by another site."""
+framed by another site; and the cross-site check of a POST a customer's link authorises."""
 
 from collections.abc import Callable
+from functools import wraps
 
 from csp.decorators import csp_replace
 from django.conf import settings
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponseBase, HttpResponseForbidden
 from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
 
 PERMISSIONS_POLICY_HEADER = "Permissions-Policy"
 
@@ -76,3 +78,38 @@ def frame_ancestors_allow(response: HttpResponseBase, sources: list[str]) -> Htt
         response.xframe_options_exempt = True  # type: ignore[attr-defined]
     response.framed_by = tuple(sources)  # type: ignore[attr-defined]
     return response
+
+
+# Fetch metadata a browser sends with a request the page it came from made on its own site
+# (or the customer typed, "none"); anything else came from another site.
+_OWN_SITE = frozenset({"same-origin", "none"})
+
+
+def _from_another_site(request: HttpRequest) -> bool:
+    fetched_from = request.headers.get("Sec-Fetch-Site")
+    if fetched_from is not None:
+        return fetched_from not in _OWN_SITE
+    origin = request.headers.get("Origin")
+    if origin is None:
+        # Not a browser of this decade (they all send Sec-Fetch-Site, and Origin with every
+        # cross-site POST): a client sending its own requests, with nothing a cookie lends it.
+        return False
+    own = f"{request.scheme}://{request.get_host()}"
+    return origin != own and origin not in settings.CSRF_TRUSTED_ORIGINS
+
+
+def link_post(view: View) -> View:
+    """For a POST authorised by the signed token in its own address (a customer's link), not by
+    a cookie: no CSRF cookie is needed, because another site cannot forge the request without
+    knowing the token, and the page that holds the form then sets no cookie either. What
+    stays refused is a form another site makes a browser send (`Sec-Fetch-Site`, else
+    `Origin`): a 403 that changes nothing."""
+
+    @csrf_exempt
+    @wraps(view)
+    def checked(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
+        if request.method not in ("GET", "HEAD", "OPTIONS") and _from_another_site(request):
+            return HttpResponseForbidden("This form was sent from another site.")
+        return view(request, *args, **kwargs)
+
+    return checked

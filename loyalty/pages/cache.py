@@ -20,9 +20,10 @@ what no version follows) and never past the moment its own text would change wit
 clock alone (`loyalty.pages.selectors.page_changes_at`): a code's end, points entering the
 "expiring soon" list, an order leaving the tier's 12-month window, the next local midnight.
 
-What differs per request is not stored: the page is stored with placeholders for the CSRF
-token, the redeem forms' one-time key and the token in the forms' address, and each is filled
-in when the page is served (`page_fill`)."""
+What differs per request is not stored: the page is stored with placeholders for the redeem
+forms' one-time key and the token in the forms' address, and each is filled in when the page
+is served (`page_fill`). It holds no CSRF token: the token in the address authorises the
+redeem (`postpurchase.security.link_post`)."""
 
 import secrets
 import threading
@@ -42,7 +43,6 @@ _BODY = "pp:loyalty:page:body:{}:{}:{}:{}:{}:{}"
 
 # Placeholders in a stored page. The database cannot hold a NUL in text, so no shop's or
 # customer's words can contain one, and the templates hold none.
-CSRF_SLOT = "\x00C"
 KEY_SLOT = "\x00K"
 TOKEN_SLOT = "\x00T"  # noqa: S105  (a placeholder, not a secret)
 
@@ -128,12 +128,10 @@ def page_store(
     pipe.execute()
 
 
-def page_fill(body: str, *, csrf_token: str, form_key: str, token: str) -> str:
-    """The stored page as this request gets it: its own CSRF token, a one-time key for its
-    redeem forms, and the token it was opened with in the forms' address."""
-    return (
-        body.replace(CSRF_SLOT, csrf_token).replace(KEY_SLOT, form_key).replace(TOKEN_SLOT, token)
-    )
+def page_fill(body: str, *, form_key: str, token: str) -> str:
+    """The stored page as this request gets it: a one-time key for its redeem forms, and the
+    token it was opened with in the forms' address."""
+    return body.replace(KEY_SLOT, form_key).replace(TOKEN_SLOT, token)
 
 
 def _set_fresh(keys: set[str] | list[str]) -> None:

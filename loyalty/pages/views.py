@@ -9,7 +9,7 @@
 
 A page with nothing changed since it was rendered comes from Redis (`loyalty.pages.cache`) with no
 database query: the token is checked by its signature alone, and what each request gets its own
-of (the CSRF token, the redeem forms' one-time key) is filled in as it is served.
+of (the redeem forms' one-time key) is filled in as it is served.
 
 A bad, tampered or expired (365 days) token, a shop without an active programme, or a customer
 whose data was erased gets the same "this link does not work" page with a 404: nothing tells
@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
-from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -40,6 +39,7 @@ from loyalty.tokens import customer_id_from_loyalty_token
 from orders.branding import shop_brand
 from orders.models import Customer
 from postpurchase.exceptions import DomainError
+from postpurchase.security import link_post
 from postpurchase.shell.customer import CustomerLocale, customer_locale, customer_page_headers
 
 # The redeem form's one-time key: a uuid4's hex, drawn when the page is rendered, so a double
@@ -121,7 +121,6 @@ def _render(
         "programme": programme,
         "member": member,
         "token": f"{marker}t",
-        "csrf_token": f"{marker}c",
         "form_key": f"{marker}k",
         "spendable": points_plain(member.spendable),
         "pending": selectors.pending_orders(member),
@@ -135,10 +134,8 @@ def _render(
         **extra,
     }
     html = render_to_string("loyalty/pages/page.html", context, request)
-    body = (
-        html.replace(f"{marker}c", page_cache.CSRF_SLOT)
-        .replace(f"{marker}k", page_cache.KEY_SLOT)
-        .replace(f"{marker}t", page_cache.TOKEN_SLOT)
+    body = html.replace(f"{marker}k", page_cache.KEY_SLOT).replace(
+        f"{marker}t", page_cache.TOKEN_SLOT
     )
     return _Rendered(body=body, now=now, codes=codes, tier=tier)
 
@@ -146,11 +143,10 @@ def _render(
 def _served(
     request: HttpRequest, body: str, *, token: str, language: str, status: int = 200
 ) -> HttpResponseBase:
-    """The page as this request gets it: its own CSRF token (which needs no database), a fresh
-    one-time key for the redeem forms, and its token in the forms' address."""
-    html = page_cache.page_fill(
-        body, csrf_token=get_token(request), form_key=uuid.uuid4().hex, token=escape(token)
-    )
+    """The page as this request gets it: a fresh one-time key for the redeem forms and its
+    token in the forms' address. No CSRF cookie: the token in the address authorises the
+    redeem POST (`link_post`)."""
+    html = page_cache.page_fill(body, form_key=uuid.uuid4().hex, token=escape(token))
     response = HttpResponse(html, status=status)
     return customer_page_headers(response, language=language, posts_form=True)
 
@@ -206,6 +202,7 @@ def loyalty_page(request: HttpRequest, token: str) -> HttpResponseBase:
     return _served(request, rendered.body, token=token, language=locale.language)
 
 
+@link_post
 @require_POST
 def loyalty_redeem(request: HttpRequest, token: str) -> HttpResponseBase:
     # The rewards part's service; imported here so the page needs nothing of it to show.

@@ -136,19 +136,54 @@ def test_the_page_never_shows_another_customers_code(client, member):
     assert "Your code for" not in _text(response)
 
 
-def test_the_form_posts_with_the_pages_csrf_token(member):
+def test_the_form_posts_without_a_cookie_from_the_page_itself(member):
+    # The token in the address authorises the redeem: a browser with no cookie at all sends it,
+    # as the page's own form does (Sec-Fetch-Site: same-origin).
     reward = RewardFactory(shop=member.shop, points_price=100)
     browser = Client(enforce_csrf_checks=True)
-    html = browser.get(loyalty_path(member.customer)).content.decode()
-    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
-    form = {**_form(browser, member, reward), "csrfmiddlewaretoken": csrf}
+    form = _form(browser, member, reward)
 
-    forged = Client(enforce_csrf_checks=True).post(loyalty_path(member.customer) + "redeem/", form)
-    sent = browser.post(loyalty_path(member.customer) + "redeem/", form)
+    sent = browser.post(
+        loyalty_path(member.customer) + "redeem/", form, headers={"Sec-Fetch-Site": "same-origin"}
+    )
 
-    assert forged.status_code == 403
     assert sent.status_code == 303
+    assert not browser.cookies
     assert Redemption.objects.filter(customer=member.customer).count() == 1
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},
+        {"Origin": "https://attacker.example"},
+        {"Origin": "null"},
+    ],
+)
+def test_a_form_another_site_sends_is_refused_and_books_nothing(member, headers):
+    reward = RewardFactory(shop=member.shop, points_price=100)
+    browser = Client(enforce_csrf_checks=True)
+    form = _form(browser, member, reward)
+    before = member_for(member.customer).available
+
+    refused = browser.post(loyalty_path(member.customer) + "redeem/", form, headers=headers)
+
+    assert refused.status_code == 403
+    assert not Redemption.objects.exists()
+    assert member_for(member.customer).available == before > 0
+
+
+def test_the_shops_own_origin_is_let_through(member):
+    reward = RewardFactory(shop=member.shop, points_price=100)
+    browser = Client(enforce_csrf_checks=True)
+    form = _form(browser, member, reward)
+
+    sent = browser.post(
+        loyalty_path(member.customer) + "redeem/", form, headers={"Origin": "http://testserver"}
+    )
+
+    assert sent.status_code == 303
 
 
 @pytest.mark.parametrize(
