@@ -25,7 +25,6 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
 from loyalty.demo.book import Ledger, MemberBook, rows_insert
-from loyalty.demo.programme import DemoProgramme
 from loyalty.earning.orders import CLAWBACK_RESOLUTIONS, points_for
 from loyalty.ledger import Booking
 from loyalty.models import (
@@ -44,6 +43,7 @@ from loyalty.models import (
     TierChange,
     TierChangeReason,
 )
+from loyalty.programme.defaults import ProgrammeStarted
 from loyalty.rewards.codes import _CODE_ALPHABET
 from loyalty.rewards.redemption import EXPIRY_GRACE
 from loyalty.tiers.services import review_date, shop_today, tier_for, window_start
@@ -105,7 +105,7 @@ class History:
         *,
         rng: random.Random,
         shop: Shop,
-        demo: DemoProgramme,
+        demo: ProgrammeStarted,
         launched_at: datetime,
         now: datetime,
     ) -> None:

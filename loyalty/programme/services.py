@@ -23,11 +23,11 @@ from loyalty.models import (
     Programme,
     Redemption,
     Reward,
-    RewardKind,
     Subject,
     Tier,
     TierChange,
 )
+from loyalty.programme.defaults import programme_rows_create
 from loyalty.rewards.catalogue import reward_validate
 from orders.models import SettingsArea, Shop
 from orders.shop_settings.audit import settings_change_record
@@ -115,79 +115,7 @@ def programme_start(*, shop_id: int, actor: AnyUser | None) -> Programme:
         existing = Programme.objects.filter(shop=shop).first()
         if existing is not None:
             return existing
-        currency = shop.currency
-        rewards = [
-            Reward(
-                shop=shop,
-                name=f"5 {currency} off",
-                kind=RewardKind.AMOUNT_OFF,
-                value=Decimal("5"),
-                points_price=500,
-                position=0,
-            ),
-            Reward(
-                shop=shop,
-                name="Free shipping",
-                kind=RewardKind.FREE_SHIPPING,
-                points_price=300,
-                position=1,
-            ),
-            Reward(
-                shop=shop,
-                name="10 % off",
-                kind=RewardKind.PERCENT_OFF,
-                value=Decimal("10"),
-                points_price=1000,
-                position=2,
-            ),
-            # Granted, never bought: the referred friend's introduction and the birthday gift.
-            Reward(
-                shop=shop,
-                name=f"Welcome: 10 {currency} off",
-                kind=RewardKind.AMOUNT_OFF,
-                value=Decimal("10"),
-                points_price=0,
-                is_active=False,
-                position=3,
-            ),
-            Reward(
-                shop=shop,
-                name=f"Birthday: 10 {currency} off",
-                kind=RewardKind.AMOUNT_OFF,
-                value=Decimal("10"),
-                points_price=0,
-                is_active=False,
-                position=4,
-            ),
-        ]
-        Reward.objects.bulk_create(rewards)
-        welcome, birthday = rewards[3], rewards[4]
-        Tier.objects.bulk_create(
-            [
-                Tier(shop=shop, name="Bronze", rank=0, threshold=Decimal("0")),
-                Tier(
-                    shop=shop,
-                    name="Silver",
-                    rank=1,
-                    threshold=Decimal("250"),
-                    earn_multiplier=Decimal("1.25"),
-                    birthday_reward=birthday,
-                ),
-                Tier(
-                    shop=shop,
-                    name="Gold",
-                    rank=2,
-                    threshold=Decimal("1000"),
-                    earn_multiplier=Decimal("1.5"),
-                    free_shipping_quarterly=True,
-                    early_access_tag="loyalty-gold",
-                    birthday_reward=birthday,
-                ),
-            ]
-        )
-        programme = Programme.objects.create(
-            shop=shop, expiry_months=12, referral_friend_reward=welcome
-        )
+        programme = programme_rows_create(shop=shop, expiry_months=12).programme
         _record(shop_id, actor, "loyalty.started", programme.name, {})
     return programme
 
