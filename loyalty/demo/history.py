@@ -25,7 +25,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
 from loyalty.demo.book import Ledger, MemberBook, rows_insert
-from loyalty.earning.orders import CLAWBACK_RESOLUTIONS, points_for
+from loyalty.earning.orders import CLAWBACK_RESOLUTIONS, order_confirm_booking, points_for
 from loyalty.ledger import Booking
 from loyalty.models import (
     EarningStatus,
@@ -384,17 +384,7 @@ class History:
         if points > 0:
             self._book(
                 account,
-                Booking(
-                    kind=EntryKind.CONFIRM,
-                    key=f"confirm:order:{order.pk}",
-                    subject=Subject.ORDER,
-                    subject_id=order.pk,
-                    pending=-points,
-                    available=points,
-                    order_id=order.pk,
-                    reason=f"order {order.number}",
-                    at=at,
-                ),
+                order_confirm_booking(order_id=order.pk, number=order.number, points=points, at=at),
             )
         account.order_pending[order.pk] = 0
         earning.status, earning.confirmed_at, earning.updated_at = EarningStatus.CONFIRMED, at, at

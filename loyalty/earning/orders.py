@@ -312,6 +312,21 @@ def earnings_due(*, now: datetime, after_id: int = 0, limit: int = 500) -> list[
     )
 
 
+def order_confirm_booking(*, order_id: int, number: str, points: int, at: datetime) -> Booking:
+    """An order's pending points made available: the one entry its return window's end books."""
+    return Booking(
+        kind=EntryKind.CONFIRM,
+        key=f"confirm:order:{order_id}",
+        subject=Subject.ORDER,
+        subject_id=order_id,
+        pending=-points,
+        available=points,
+        order_id=order_id,
+        reason=f"order {number}",
+        at=at,
+    )
+
+
 def earning_confirm(*, earning_id: int, now: datetime | None = None) -> int:
     """Make the order's pending points available (less what was taken back): one CONFIRM
     entry, `confirm:order:<id>`. A negative balance is paid back first (`entry_book`).
@@ -330,16 +345,8 @@ def earning_confirm(*, earning_id: int, now: datetime | None = None) -> int:
         if points > 0:
             entry_book(
                 earning.member_id,
-                Booking(
-                    kind=EntryKind.CONFIRM,
-                    key=f"confirm:order:{earning.order_id}",
-                    subject=Subject.ORDER,
-                    subject_id=earning.order_id,
-                    pending=-points,
-                    available=points,
-                    order_id=earning.order_id,
-                    reason=f"order {earning.order.number}",
-                    at=now,
+                order_confirm_booking(
+                    order_id=earning.order_id, number=earning.order.number, points=points, at=now
                 ),
             )
         earning.status = EarningStatus.CONFIRMED
