@@ -142,18 +142,22 @@ def member_message_schedule(
     context: dict[str, Any] | Callable[[], dict[str, Any]],
     order: Order | None = None,
     flow: Flow | None = None,
+    about_is_new: bool = False,
 ) -> list[Message]:
     """Schedule one of loyalty's kinds for a member on the shop's enabled flow of it (none
     when staff turned it off), after the flow's delay, on the channels the customer can
     receive for the kind's purpose (marketing or transactional consent, quiet hours: the
     engine's rules). About the customer unless `order` is given; `context` may be a callable,
     so nothing is read for it when the flow is off; `flow` spares the look-up to a caller
-    going through many members. The message's dedupe key makes a second call a no-op."""
+    going through many members. The message's dedupe key makes a second call a no-op;
+    `about_is_new` says the object it is about was just made (`MessagePlan.about_is_new`)."""
     flow = flow or flow_enabled_of_kind(shop_id=customer.shop_id, kind=kind)
     if flow is None:
         return []
     values = context() if callable(context) else context
-    plan = MessagePlan(about=about, due=timezone.now() + flow.delay, context=values)
+    plan = MessagePlan(
+        about=about, due=timezone.now() + flow.delay, context=values, about_is_new=about_is_new
+    )
     return flow_schedule(flow=flow, order=order or customer_as_recipient(customer), plan=plan)
 
 

@@ -81,6 +81,10 @@ class MessagePlan:
     about: tuple[str, int]
     due: datetime
     context: dict[str, Any]
+    # The object the message is about was made in the caller's transaction, so no message
+    # about it can be owed yet: scheduling skips the look-up by key (its INSERT still keeps
+    # one row per key). For the hot paths that make an object and tell of it at once.
+    about_is_new: bool = False
 
 
 @dataclass(frozen=True)

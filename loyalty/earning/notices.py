@@ -5,6 +5,7 @@ from datetime import datetime
 
 from loyalty.messages import POINTS_EARNED, POINTS_EXPIRING, member_message_schedule
 from loyalty.models import Member
+from notifications.models import Flow
 from orders.messages import delivery_date_text
 from orders.models import ConsentStatus, Customer, Order, Purpose
 
@@ -20,10 +21,20 @@ def accepts_marketing(customer: Customer) -> bool:
     )
 
 
-def points_earned_notify(*, order: Order, member: Member, points: int, pending: bool) -> int:
+def points_earned_notify(
+    *,
+    order: Order,
+    member: Member,
+    points: int,
+    pending: bool,
+    flow: Flow | None = None,
+    earning_is_new: bool = False,
+) -> int:
     """One message per order about its points; returns how many were scheduled (one per
     channel). None for pending points of a customer who does not accept marketing. `member`
-    holds the balance just booked."""
+    holds the balance just booked; `flow`, the shop's enabled flow of the kind when the caller
+    read it already (else it is looked up); `earning_is_new`, the order's earning was made in
+    this transaction, so no message about its points can be owed yet."""
     customer = order.customer
     if customer is None or (pending and not accepts_marketing(customer)):
         return 0
@@ -42,6 +53,8 @@ def points_earned_notify(*, order: Order, member: Member, points: int, pending: 
         about=("order", order.pk),
         context=context,
         order=order,
+        flow=flow,
+        about_is_new=earning_is_new,
     )
     return len(scheduled)
 

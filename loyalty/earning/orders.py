@@ -14,12 +14,19 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
-from django.db import connection, transaction
-from django.db.models import Prefetch, Sum, prefetch_related_objects
+from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
+from loyalty.earning.ingest_sql import (
+    EarningWrite,
+    OrderRead,
+    PendingEntry,
+    earning_book,
+    order_read_locked,
+)
 from loyalty.earning.notices import points_earned_notify
-from loyalty.ledger import Booking, entries_book_new, entry_book, member_for
+from loyalty.ledger import Booking, entry_book, member_for
 from loyalty.models import (
     DebtPolicy,
     EarningStatus,
@@ -31,8 +38,9 @@ from loyalty.models import (
     Programme,
     Subject,
 )
+from loyalty.pages.cache import member_page_stale
 from loyalty.referrals.services import referral_on_order_confirmed
-from orders.models import Customer, LineItem, Order
+from orders.models import Order
 
 logger = logging.getLogger(__name__)
 
@@ -77,89 +85,56 @@ class _Extra:
     reason: str
 
 
-def _programme_of(order: Order) -> Programme | None:
-    """The shop's active programme, read with the order (`shop__loyalty_programme`)."""
-    try:
-        programme = order.shop.loyalty_programme
-    except Programme.DoesNotExist:
-        return None
-    return programme if programme.is_active else None
+def _extras(order: Order, programme: Programme) -> list[_Extra]:
+    extras = []
+    if programme.earn_on_shipping:
+        extras.append(_Extra(f"earn:shipping:{order.pk}", order.shipping_total, "shipping"))
+    if programme.earn_on_tax:
+        extras.append(_Extra(f"earn:tax:{order.pk}", order.tax_total, "tax"))
+    return extras
 
 
-def _member_locked(customer: Customer) -> Member:
-    """The customer's member row, locked, with its tier: one statement for a returning member.
-    Locked before the tier is read, so a tier change waits and the multiplier booked is the
-    one in force when the points were booked."""
-    locked = Member.objects.select_for_update(of=("self",)).select_related("tier")
-    member = locked.filter(customer=customer).first()
-    if member is None:
-        # A new member joins in the same transaction as their first points: one commit.
-        member = locked.get(pk=member_for(customer).pk)
-    return member
+def _earnable(read: OrderRead) -> bool:
+    programme = read.programme
+    if programme is None or not programme.is_active:
+        return False
+    return not (read.order.is_cancelled or read.order.is_payment_reversed)
 
 
-# The order's earning and its lines in one statement, all or nothing: the earning is made only
-# when the order has none (its order is unique), and its lines only with it, so a redelivered
-# event books nothing and learns so from the empty result.
-_EARNING_WITH_LINES_INSERT = """
-    WITH earning AS (
-        INSERT INTO loyalty_orderearning
-            (created_at, updated_at, shop_id, member_id, order_id, status, confirm_at)
-        VALUES (%(now)s, %(now)s, %(shop_id)s, %(member_id)s, %(order_id)s, 'pending',
-                %(confirm_at)s)
-        ON CONFLICT (order_id) DO NOTHING
-        RETURNING id
-    ), lines AS (
-        INSERT INTO loyalty_lineearning
-            (created_at, updated_at, shop_id, earning_id, line_item_id, quantity, points,
-             returned_quantity, clawed_back, return_item_ids, written_off)
-        SELECT %(now)s, %(now)s, %(shop_id)s, earning.id, line.line_item_id, line.quantity,
-               line.points, 0, 0, '{}', 0
-        FROM earning,
-             unnest(%(line_ids)s::bigint[], %(quantities)s::integer[], %(points)s::integer[])
-                 AS line (line_item_id, quantity, points)
-    )
-    SELECT id FROM earning
-"""
-
-
-@dataclass(frozen=True)
-class _LinePoints:
-    line_item_id: int
-    quantity: int
-    points: int
-
-
-def _earning_start(order: Order, member: Member, lines: list[_LinePoints]) -> OrderEarning | None:
-    """The order's earning with its lines, new; None when the order has one already."""
-    earning = OrderEarning(
+def _earning_write(read: OrderRead, programme: Programme, member: Member) -> EarningWrite:
+    """The order's points per line (and for shipping and tax when the programme counts them)
+    at the member's tier multiplier of this moment, as pending entries."""
+    order, tier = read.order, member.tier
+    multiplier = tier.earn_multiplier if tier else Decimal("1.00")
+    reason = f"order {order.number}"
+    now = timezone.now()
+    lines = []
+    entries = []
+    for line in read.lines:
+        points = points_for(line.line_total, programme.points_per_unit, multiplier)
+        lines.append((line.pk, line.quantity, points))
+        if points:
+            at = timezone.now()
+            key = f"earn:line:{line.pk}"
+            entries.append(PendingEntry(key, points, Subject.ORDER_LINE, line.pk, reason, at))
+    for extra in _extras(order, programme):
+        points = points_for(extra.amount, programme.points_per_unit, multiplier)
+        if points:
+            at, why = timezone.now(), f"{reason}: {extra.reason}"
+            entries.append(PendingEntry(extra.key, points, Subject.ORDER, order.pk, why, at))
+    return EarningWrite(
         shop_id=order.shop_id,
-        member=member,
-        order=order,
-        status=EarningStatus.PENDING,
+        member_id=member.pk,
+        order_id=order.pk,
+        now=now,
         confirm_at=_confirm_at(order),
+        lines=lines,
+        entries=entries,
+        available=member.available,
+        pending_before=member.pending,
+        tier_name=tier.name if tier else "",
+        multiplier=multiplier,
     )
-    earning.created_at = earning.updated_at = timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _EARNING_WITH_LINES_INSERT,
-            {
-                "now": earning.created_at,
-                "shop_id": order.shop_id,
-                "member_id": member.pk,
-                "order_id": order.pk,
-                "confirm_at": earning.confirm_at,
-                "line_ids": [line.line_item_id for line in lines],
-                "quantities": [line.quantity for line in lines],
-                "points": [line.points for line in lines],
-            },
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    earning.pk = row[0]
-    earning._state.adding = False
-    return earning
 
 
 def order_points_earn(*, order_id: int) -> OrderEarning | None:
@@ -168,77 +143,54 @@ def order_points_earn(*, order_id: int) -> OrderEarning | None:
     for a shop without an active programme, an order without a customer, or one already
     cancelled or reversed. Idempotent.
 
-    On the ingest path of every paid order, so it counts statements: the order with its
-    shop, programme and customer, then its lines and the customer's consents; in the
-    transaction, the member locked with its tier, the earning with its lines (which says
-    whether the order was booked already), the entries with the balance, and the message."""
-    order = Order.objects.select_related("shop__loyalty_programme", "customer").get(pk=order_id)
-    programme = _programme_of(order)
-    if programme is None or order.customer is None:
-        return None
-    if order.is_cancelled or order.is_payment_reversed:
-        return None
-    # In the lines' own order: the entries (and their times) follow the order's lines.
-    in_order = Prefetch("line_items", queryset=LineItem.objects.order_by("pk"))
-    prefetch_related_objects([order], in_order, "customer__consents")
+    On the ingest path of every paid order, so it counts statements (`ingest_sql`, raw for
+    that): in one transaction, the order read with everything its points need and the member
+    locked (a new member joins first); the earning, its lines, the entries and the balance
+    written in one statement (which says whether the order was booked already); the message
+    (one INSERT per channel)."""
     with transaction.atomic():
-        member = _member_locked(order.customer)
-        tier = member.tier
-        multiplier = tier.earn_multiplier if tier else Decimal("1.00")
-        earn = _EarnBooking(order=order, tier_name=tier.name if tier else "", multiplier=multiplier)
-        lines = []
-        bookings = []
-        for line in order.line_items.all():
-            points = points_for(line.line_total, programme.points_per_unit, multiplier)
-            lines.append(_LinePoints(line.pk, line.quantity, points))
-            if points:
-                bookings.append(
-                    earn.booking(f"earn:line:{line.pk}", points, Subject.ORDER_LINE, line.pk, "")
-                )
-        extras = []
-        if programme.earn_on_shipping:
-            extras.append(_Extra(f"earn:shipping:{order.pk}", order.shipping_total, "shipping"))
-        if programme.earn_on_tax:
-            extras.append(_Extra(f"earn:tax:{order.pk}", order.tax_total, "tax"))
-        for extra in extras:
-            points = points_for(extra.amount, programme.points_per_unit, multiplier)
-            if points:
-                bookings.append(
-                    earn.booking(extra.key, points, Subject.ORDER, order.pk, f": {extra.reason}")
-                )
-        earning = _earning_start(order, member, lines)
-        if earning is None:
+        read = order_read_locked(order_id)
+        customer = read.order.customer
+        if customer is None or not _earnable(read):
+            return None
+        if read.member is None:
+            # A new member joins in the same transaction as their first points: one commit.
+            member_for(customer)
+            read = order_read_locked(order_id)
+        order, programme, member = read.order, read.programme, read.member
+        if programme is None or member is None:  # both found above, in this transaction
+            raise RuntimeError(f"order {order_id}: its programme or member went missing")
+        write = _earning_write(read, programme, member)
+        earning_id = earning_book(write)
+        if earning_id is None:
             return OrderEarning.objects.get(order=order)
-        # The earning is new, so are its keys: the entries and the balance in one statement.
-        entries_book_new(member, bookings)
-        total = sum(b.pending for b in bookings)
-        if total:
-            points_earned_notify(order=order, member=member, points=total, pending=True)
-    return earning
-
-
-@dataclass(frozen=True)
-class _EarnBooking:
-    """What every entry of an order's earning shares."""
-
-    order: Order
-    tier_name: str
-    multiplier: Decimal
-
-    def booking(
-        self, key: str, points: int, subject: Subject, subject_id: int, why: str
-    ) -> Booking:
-        return Booking(
-            kind=EntryKind.EARN,
-            key=key,
-            subject=subject,
-            subject_id=subject_id,
-            pending=points,
-            order_id=self.order.pk,
-            reason=f"order {self.order.number}{why}",
-            tier_name=self.tier_name,
-            multiplier=self.multiplier,
+        earning = OrderEarning(
+            pk=earning_id,
+            shop_id=order.shop_id,
+            member=member,
+            order=order,
+            status=EarningStatus.PENDING,
+            confirm_at=write.confirm_at,
+            created_at=write.now,
+            updated_at=write.now,
         )
+        earning._state.adding = False
+        total = sum(entry.points for entry in write.entries)
+        if total:
+            # The balance row was written without `save()`: the member holds it now, and the
+            # cached loyalty page hears of it (as `loyalty.ledger` does for its own writes).
+            member.pending += total
+            member.updated_at = write.now
+            member_page_stale(member.pk)
+            points_earned_notify(
+                order=order,
+                member=member,
+                points=total,
+                pending=True,
+                flow=read.flow,
+                earning_is_new=True,
+            )
+    return earning
 
 
 def order_points_void(*, order_id: int, why: str) -> int:

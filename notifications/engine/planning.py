@@ -59,6 +59,7 @@ def flow_schedule(*, flow: Flow, order: Order, plan: MessagePlan) -> list[Messag
                 expires_at=plan.due + flow.useful_for if flow.useful_for else None,
                 context=plan.context,
                 place=place,
+                about_is_new=plan.about_is_new,
             )
         )
         scheduled.append(message)

@@ -34,6 +34,8 @@ class MessageRequest:
     # Where the recipient is, when the caller already holds it (`RecipientPlace.for_order`):
     # spares `message_schedule` the query that reads it.
     place: RecipientPlace | None = None
+    # No message about this object can exist yet (`MessagePlan.about_is_new`): no look-up.
+    about_is_new: bool = False
 
     def dedupe_key(self) -> str:
         return ":".join(
@@ -59,11 +61,12 @@ def message_schedule(*, request: MessageRequest) -> tuple[Message, bool]:
     next opening. Costs one SELECT when the message exists, else one to read where the recipient
     is (none when the request carries its `place`) and an INSERT that does nothing when the key
     is taken (so two callers racing on the same key still get one row); the quiet-hours rules
-    are read at most once a minute per process."""
+    are read at most once a minute per process. A request `about_is_new` skips the look-up."""
     key = request.dedupe_key()
-    existing = Message.objects.filter(dedupe_key=key).first()
-    if existing is not None:
-        return existing, False
+    if not request.about_is_new:
+        existing = Message.objects.filter(dedupe_key=key).first()
+        if existing is not None:
+            return existing, False
     zone, region = _recipient_zone_and_region(request)
     send_at, reason = request.send_at, ""
     if obeys_quiet_hours(channel=request.channel, purpose=request.purpose):

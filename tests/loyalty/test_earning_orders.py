@@ -12,7 +12,7 @@ from django.utils import timezone
 from loyalty.earning.orders import earnings_confirm_due, order_points_earn
 from loyalty.earning.subscribers import order_paid_earn
 from loyalty.models import EarningStatus, LedgerEntry, LineEarning, Member, OrderEarning
-from notifications.models import Message
+from notifications.models import Flow, Message
 from orders.services.data import CustomerData, LineItemData, OrderData, RefundData
 from orders.services.orders import order_cancel, order_ingest
 from postpurchase.events import Event, domain_event_deliver
@@ -275,13 +275,29 @@ def test_a_returning_members_order_books_in_a_fixed_number_of_statements(
         paid(order_with_lines(programme.shop, customer, ("10.00", 1)))
     order = order_with_lines(programme.shop, customer, ("10.00", 1), ("5.00", 2), ("1.00", 3))
 
-    # The order with its shop, programme and customer; its lines; the consents. In the
-    # transaction: the member locked with its tier; the earning with its lines; the entries
-    # with the balance; the flow; the message (its key looked up, then inserted).
-    with django_assert_num_queries(11):
+    # In the transaction (a savepoint here, as the test runs in one): the order with its
+    # shop, programme, customer, consents, lines, flow and the member locked with its tier;
+    # the earning with its lines, entries and balance; the message (no look-up of its key:
+    # the earning is new, so is the message about it).
+    with django_assert_num_queries(2 + 3):
         order_points_earn(order_id=order.pk)
-    with django_assert_num_queries(8):  # booked already: nothing written
+    with django_assert_num_queries(2 + 3):  # booked already: nothing written, the earning read
         order_points_earn(order_id=order.pk)
 
     assert balance(customer) == (0, 20 + 40 + 6)
     assert Message.objects.filter(kind="loyalty_points_earned", about_id=order.pk).count() == 1
+
+
+def test_points_are_booked_without_a_message_when_staff_turned_the_earned_flow_off(
+    programme, customer, django_capture_on_commit_callbacks
+):
+    ConsentFactory(customer=customer, channel="email", purpose="marketing")
+    with django_capture_on_commit_callbacks(execute=True):  # the shop's flows made sure of
+        paid(order_with_lines(programme.shop, customer, ("10.00", 1)))
+    assert Message.objects.filter(kind="loyalty_points_earned").count() == 1
+    Flow.objects.filter(shop=programme.shop, kind="loyalty_points_earned").update(is_enabled=False)
+
+    second = paid(order_with_lines(programme.shop, customer, ("5.00", 1)))
+
+    assert balance(customer) == (0, 20 + 10)
+    assert not Message.objects.filter(kind="loyalty_points_earned", about_id=second.pk).exists()
