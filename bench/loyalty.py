@@ -579,12 +579,19 @@ def section(r: LoyaltyBench, drain: Any = None) -> list[str]:
     lines.append("")
     per_order = getattr(drain, "per_order_ms", None)
     if r.earn_ms and per_order:
-        programme = {
-            True: "with an active loyalty programme for the demo shop, so it includes booking "
-            "the points",
-            False: "without a loyalty programme for the demo shop, so booking points is not in it",
-            None: "",
-        }[r.demo_programme]
+        events = getattr(drain, "domain_events", 0)
+        owed = getattr(drain, "domain_events_pending", 0)
+        if r.demo_programme is False:
+            programme = "no loyalty programme for the demo shop, so booking points is not in it"
+        elif events and owed == events:
+            programme = (
+                "none of its domain events, `order_paid` among them, had been delivered when it "
+                "ended, so booking points is not in it"
+            )
+        elif owed:
+            programme = f"{owed:,} of its {events:,} domain events were still to be delivered"
+        else:
+            programme = "every domain event delivered, so booking points is in it"
         lines += [
             f"The flash sale above took {per_order:.1f} ms of wall time per order with its whole "
             f"worker busy ({programme}); booking an order's points costs {r.earn_ms[2]:.2f} ms "
