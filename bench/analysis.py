@@ -372,19 +372,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.probe:
         print(json.dumps(_probe(args.texts)))
         return 0
-    database_url = args.database_url
-    if not database_url:
-        database_url = f"postgres://postgres@{stack.HOST}:5432/{STANDALONE_DB}"
-        print(f"creating {STANDALONE_DB} and migrating ...", flush=True)
-        stack.admin(f"DROP DATABASE IF EXISTS {STANDALONE_DB} WITH (FORCE)")
-        stack.admin(f"CREATE DATABASE {STANDALONE_DB}")
-        env = {**stack.postgres_env(), "DATABASE_URL": database_url}
-        stack.manage(["migrate", "--noinput", "-v", "0"], env)
-    try:
+    with stack.standalone_database(
+        STANDALONE_DB, args.database_url, keep=args.keep_db
+    ) as database_url:
         result = measure(texts=args.texts, database_url=database_url)
-    finally:
-        if not args.database_url and not args.keep_db:
-            stack.admin(f"DROP DATABASE IF EXISTS {STANDALONE_DB} WITH (FORCE)")
     print("\n".join(console(result)))
     what, goal, measured, verdict = target(result)
     print(f"{what}: goal {goal}, measured {measured}: {verdict}")

@@ -111,6 +111,25 @@ def manage(args: list[str], env: dict[str, str], timeout_s: int = 300) -> float:
     return seconds
 
 
+@contextmanager
+def standalone_database(name: str, given_url: str, *, keep: bool) -> Iterator[str]:
+    """Yields `given_url` (an existing migrated database) or, when it is empty, the URL of a
+    fresh database `name`, migrated, and dropped afterwards unless `keep`."""
+    if given_url:
+        yield given_url
+        return
+    database_url = f"postgres://postgres@{HOST}:5432/{name}"
+    print(f"creating {name} and migrating ...", flush=True)
+    admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin(f"CREATE DATABASE {name}")
+    manage(["migrate", "--noinput", "-v", "0"], {**postgres_env(), "DATABASE_URL": database_url})
+    try:
+        yield database_url
+    finally:
+        if not keep:
+            admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 def postgres_env() -> dict[str, str]:
     return django_env(DATABASE_URL=DATABASE_URL, REDIS_URL=REDIS_URL)
 
