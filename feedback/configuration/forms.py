@@ -1,7 +1,8 @@
 """The feedback settings' forms: each field's error is said next to it, and a form that does
 not validate saves nothing."""
 
-from datetime import time, timedelta
+from collections.abc import Iterable
+from datetime import date, time, timedelta
 from typing import Any
 
 from django import forms
@@ -15,8 +16,6 @@ from feedback.configuration.services import (
     MAX_TARGET_HOURS,
     WEEKDAYS,
     CasePolicyChoices,
-    case_policy_holiday_dates,
-    case_policy_holidays_parse,
 )
 from feedback.models import CasePolicy, CasePriority, IncentiveKind, SurveyKind
 
@@ -117,6 +116,26 @@ class SurveySettingsForm(forms.Form):
         )
 
 
+def _holidays_parse(text: str) -> tuple[list[date], list[str]]:
+    """Dates one per line (or separated by commas), as YYYY-MM-DD: the dates, and the entries
+    that are not dates."""
+    found: list[date] = []
+    bad: list[str] = []
+    for entry in text.replace(",", "\n").splitlines():
+        entry = entry.strip()
+        if not entry:
+            continue
+        try:
+            found.append(date.fromisoformat(entry))
+        except ValueError:
+            bad.append(entry)
+    return found, bad
+
+
+def _holiday_dates(holidays: Iterable[date]) -> str:
+    return "\n".join(d.isoformat() for d in sorted(holidays))
+
+
 def _target_field(label: str) -> forms.DecimalField:
     return forms.DecimalField(
         label=label,
@@ -167,7 +186,7 @@ class CasePolicyForm(forms.Form):
 
     @classmethod
     def initial_from(cls, policy: CasePolicy) -> dict[str, Any]:
-        initial: dict[str, Any] = {"holidays": case_policy_holiday_dates(policy.holidays)}
+        initial: dict[str, Any] = {"holidays": _holiday_dates(policy.holidays)}
         for priority in CasePriority:
             for which in ("first_response", "resolution"):
                 initial[f"{priority.value}_{which}"] = policy.target(priority, which) / timedelta(
@@ -204,7 +223,7 @@ class CasePolicyForm(forms.Form):
         ]
 
     def clean_holidays(self) -> list:
-        dates, bad = case_policy_holidays_parse(self.cleaned_data.get("holidays") or "")
+        dates, bad = _holidays_parse(self.cleaned_data.get("holidays") or "")
         if bad:
             raise forms.ValidationError(
                 _("Not a date: %(entries)s. Write each as 2026-12-25.")

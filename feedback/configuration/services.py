@@ -2,7 +2,7 @@
 staff policy and recorded in the shop's settings log (`orders.shop_settings.audit`), all or
 nothing: a refused change saves nothing and records nothing."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from typing import Any
@@ -210,23 +210,3 @@ def case_policy_save(*, shop: Shop, actor: Actor, choices: CasePolicyChoices) ->
         changes=changes,
     )
     return policy
-
-
-def case_policy_holidays_parse(text: str) -> tuple[list[date], list[str]]:
-    """Dates one per line (or separated by commas), as YYYY-MM-DD: the dates, and the entries
-    that are not dates."""
-    found: list[date] = []
-    bad: list[str] = []
-    for entry in text.replace(",", "\n").splitlines():
-        entry = entry.strip()
-        if not entry:
-            continue
-        try:
-            found.append(date.fromisoformat(entry))
-        except ValueError:
-            bad.append(entry)
-    return found, bad
-
-
-def case_policy_holiday_dates(holidays: Iterable[date]) -> str:
-    return "\n".join(d.isoformat() for d in sorted(holidays))
