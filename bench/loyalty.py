@@ -44,6 +44,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import stack
+from bench.tracking_probe import percentile
 
 EARN_TARGET_MS = 2.0
 BALANCE_TARGET_MS = 1.0
@@ -116,11 +117,6 @@ class LoyaltyBench:
     @property
     def balance_index_scan(self) -> bool:
         return "Index Scan" in self.balance_plan or "Index Only Scan" in self.balance_plan
-
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(round(share * len(ordered)) - 1, 0))]
 
 
 # --- filling the ledger by SQL ---------------------------------------------------------------
@@ -280,7 +276,7 @@ def _earning(result: LoyaltyBench, factories: Any) -> None:
         counts[returning].append(len(queries))
     result.earn_ms = [
         round(statistics.median(timings), 2),
-        round(_percentile(timings, 0.99), 2),
+        round(percentile(timings, 0.99), 2),
         round(statistics.fmean(timings), 2),
     ]
     result.earn_queries = [
@@ -332,7 +328,7 @@ def _balance(result: LoyaltyBench, factories: Any) -> None:
         started = time.perf_counter()
         read()
         timings.append((time.perf_counter() - started) * 1000)
-    result.balance_ms = [round(statistics.median(timings), 3), round(_percentile(timings, 0.99), 3)]
+    result.balance_ms = [round(statistics.median(timings), 3), round(percentile(timings, 0.99), 3)]
 
 
 def _drift_check(result: LoyaltyBench, entries: int, members: int, factories: Any) -> None:

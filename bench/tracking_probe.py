@@ -38,7 +38,7 @@ from bench.tracking import PAGE_KEY, TOKEN_KEY
 PARTS = ("page", "shipments")
 
 
-def _percentile(values: list[float], share: float) -> float:
+def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
@@ -48,7 +48,7 @@ def ms_summary(seconds: list[float]) -> dict[str, float]:
     return {
         "median": statistics.median(ms),
         "mean": statistics.fmean(ms),
-        "p99": _percentile(ms, 0.99),
+        "p99": percentile(ms, 0.99),
         "n": len(ms),
     }
 
