@@ -341,54 +341,31 @@ class PreviewView(_LoyaltyView):
         return super().get_context_data(preview=preview, **kwargs)
 
 
-class _ListEditView(SettingsView):
-    """A POST of a list editor (the tiers); on an error the settings page again, with the
-    list as typed and what to fix next to it."""
+class TiersView(SettingsView):
+    """The tiers' list editor, a POST; on an error the settings page again, with the list as
+    typed and what to fix next to it."""
 
     http_method_names = ["post"]
     permission = permissions.LOYALTY_SETTINGS
-    formset_class: Any = None
-    prefix = ""
-    context_name = ""
-    saved_message = ""
-
-    def save(self, request: StaffRequest, formset: Any) -> None:
-        raise NotImplementedError
 
     def post(self, request: StaffRequest) -> HttpResponse:
         if selectors.programme_for_shop(shop=self.shop) is None:
             return HttpResponseRedirect(reverse("loyalty_dashboard:settings"))
-        formset = self.formset_class(
-            request.POST, queryset=self.queryset(), shop=self.shop, prefix=self.prefix
+        formset: Any = TierFormSet(
+            request.POST,
+            queryset=selectors.tiers_for_shop(shop=self.shop),
+            shop=self.shop,
+            prefix="tiers",
         )
         if formset.is_valid():
             try:
-                self.save(request, formset)
+                tiers_save(shop_id=self.shop.pk, actor=request.user, rows=formset.edits())
             except DomainError as refused:
                 formset._non_form_errors = formset.error_class([str(refused)])
             else:
-                messages.success(request, self.saved_message)
+                messages.success(request, _("The tiers are saved."))
                 return HttpResponseRedirect(reverse("loyalty_dashboard:settings"))
-        return self.render_to_response(
-            self.get_context_data(**{self.context_name: formset}), status=400
-        )
-
-    def queryset(self) -> Any:
-        raise NotImplementedError
-
-
-class TiersView(_ListEditView):
-    permission = permissions.LOYALTY_SETTINGS
-    formset_class = TierFormSet
-    prefix = "tiers"
-    context_name = "tier_forms"
-
-    def queryset(self) -> Any:
-        return selectors.tiers_for_shop(shop=self.shop)
-
-    def save(self, request: StaffRequest, formset: Any) -> None:
-        tiers_save(shop_id=self.shop.pk, actor=request.user, rows=formset.edits())
-        self.saved_message = _("The tiers are saved.")
+        return self.render_to_response(self.get_context_data(tier_forms=formset), status=400)
 
 
 # The reward catalogue -------------------------------------------------------------------------
