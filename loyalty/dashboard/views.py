@@ -424,7 +424,15 @@ class _RewardFormView(_LoyaltyView):
         if form.is_valid():
             values = {name: form.cleaned_data[name] for name in REWARD_FIELDS}
             try:
-                saved = self.save(request, values)
+                if reward is None:
+                    saved = reward_add(shop_id=self.shop.pk, actor=request.user, values=values)
+                else:
+                    saved = reward_change(
+                        shop_id=self.shop.pk,
+                        actor=request.user,
+                        reward_id=reward.pk,
+                        values=values,
+                    )
             except DomainError as refused:
                 form.add_error(None, str(refused))
             else:
@@ -433,15 +441,9 @@ class _RewardFormView(_LoyaltyView):
         # The form holds what was typed; the page reads the reward again for its saved name.
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
-    def save(self, request: StaffRequest, values: dict[str, Any]) -> Reward:
-        raise NotImplementedError
-
 
 class RewardAddView(_RewardFormView):
     permission = permissions.LOYALTY_SETTINGS
-
-    def save(self, request: StaffRequest, values: dict[str, Any]) -> Reward:
-        return reward_add(shop_id=self.shop.pk, actor=request.user, values=values)
 
 
 class RewardView(_RewardFormView):
@@ -454,11 +456,6 @@ class RewardView(_RewardFormView):
 
     def reward(self) -> Reward:
         return selectors.reward_get_for_shop(shop=self.shop, reward_id=self.kwargs["pk"])
-
-    def save(self, request: StaffRequest, values: dict[str, Any]) -> Reward:
-        return reward_change(
-            shop_id=self.shop.pk, actor=request.user, reward_id=self.kwargs["pk"], values=values
-        )
 
 
 class _RewardActionView(StaffPermissionMixin, View):
