@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from loyalty.ledger import Booked, Booking, NotEnoughPoints, entry_book
 from loyalty.models import (
     EntryKind,
-    LedgerEntry,
     Member,
     Programme,
     Redemption,
@@ -409,7 +408,3 @@ def member_points_adjust(
             )
             % {"spendable": refused.spendable, "wanted": refused.wanted}
         ) from None
-
-
-def adjustment_entry(*, shop_id: int, key: str) -> LedgerEntry | None:
-    return LedgerEntry.objects.filter(shop_id=shop_id, idempotency_key=f"adjust:{key}").first()
