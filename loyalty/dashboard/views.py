@@ -47,6 +47,7 @@ from orders.models import SettingsArea
 from orders.shop_settings.selectors import settings_changes_for_shop
 from postpurchase import permissions
 from postpurchase.exceptions import DomainError
+from postpurchase.shell.forms import read_only
 from postpurchase.shell.nav import Crumb
 from postpurchase.shell.staff import DashboardView, StaffPermissionMixin, StaffRequest
 from postpurchase.tables import Column, table_sort
@@ -267,7 +268,7 @@ class SettingsView(_LoyaltyView):
             TierFormSet(queryset=selectors.tiers_for_shop(shop=shop), shop=shop, prefix="tiers"),
         )
         if not self.staff_may[permissions.LOYALTY_SETTINGS]:
-            _read_only(kwargs["programme_form"], kwargs["tier_forms"])
+            read_only(kwargs["programme_form"], kwargs["tier_forms"])
         preview_form = PreviewForm(self.request.GET or None, tiers=tiers)
         changes = settings_changes_for_shop(shop=shop, area=SettingsArea.LOYALTY)[:CHANGES_SHOWN]
         return super().get_context_data(
@@ -277,14 +278,6 @@ class SettingsView(_LoyaltyView):
             changes=change_rows(list(changes)),
             **kwargs,
         )
-
-
-def _read_only(*forms_or_sets: Any) -> None:
-    """Agents see the settings as they are, each value still named by its label."""
-    for group in forms_or_sets:
-        for form in getattr(group, "forms", [group]):
-            for field in form.fields.values():
-                field.disabled = True
 
 
 def _preview(
@@ -413,7 +406,7 @@ class _RewardFormView(_LoyaltyView):
         if "form" not in kwargs:
             kwargs["form"] = RewardForm(instance=reward, shop=self.shop)
             if not self.staff_may[permissions.LOYALTY_SETTINGS]:
-                _read_only(kwargs["form"])
+                read_only(kwargs["form"])
         return super().get_context_data(reward=reward, **kwargs)
 
     def post(self, request: StaffRequest, *args: Any, **kwargs: Any) -> HttpResponse:
