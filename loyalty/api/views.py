@@ -21,7 +21,7 @@ from orders.api.auth import request_api_key, request_shop
 from orders.api.idempotency import IDEMPOTENCY_HEADER, idempotent
 from orders.api.pagination import ApiPagination
 from orders.api.schema import ErrorSerializer, InvalidRequestSerializer
-from orders.models import Customer, Shop
+from orders.models import Customer
 
 NOT_ENOUGH_POINTS = "not enough points"
 
@@ -48,12 +48,24 @@ _PAGE_PARAMETERS = [
 ]
 
 
-def _customer(request: Request, customer_id: int) -> tuple[Shop, Customer]:
+# The member's figures the account shows, each zero for a customer who never earned.
+_BALANCES = (
+    "available",
+    "pending",
+    "reserved",
+    "spendable",
+    "lifetime_earned",
+    "lifetime_redeemed",
+    "lifetime_expired",
+)
+
+
+def _customer(request: Request, customer_id: int) -> Customer:
     shop = request_shop(request)
     customer = selectors.customer_get(shop=shop, customer_id=customer_id)
     if not selectors.programme_active(shop=shop):
         raise NotFound("This shop runs no loyalty programme.")
-    return shop, customer
+    return customer
 
 
 class LoyaltyAccountView(APIView):
@@ -70,19 +82,13 @@ class LoyaltyAccountView(APIView):
         "customer who never earned has zero balances and no entries.",
     )
     def get(self, request: Request, id: int) -> Response:
-        _shop, customer = _customer(request, id)
+        customer = _customer(request, id)
         member = selectors.member_of(customer)
         paginator = ApiPagination()
         page = paginator.paginate_queryset(selectors.ledger_entries(member), request, view=self)
         body: dict[str, Any] = {
             "customer": customer.pk,
-            "available": member.available if member else 0,
-            "pending": member.pending if member else 0,
-            "reserved": member.reserved if member else 0,
-            "spendable": member.spendable if member else 0,
-            "lifetime_earned": member.lifetime_earned if member else 0,
-            "lifetime_redeemed": member.lifetime_redeemed if member else 0,
-            "lifetime_expired": member.lifetime_expired if member else 0,
+            **{name: getattr(member, name) if member else 0 for name in _BALANCES},
             "tier": member.tier if member else None,
             "tier_since": member.tier_since if member else None,
             "entries": {
@@ -124,7 +130,7 @@ class LoyaltyAdjustmentView(APIView):
 
     @idempotent
     def _adjust(self, request: Request, id: int) -> Response:
-        _shop, customer = _customer(request, id)
+        customer = _customer(request, id)
         parser = AdjustmentInput(data=request.data)
         parser.is_valid(raise_exception=True)
         values = parser.validated_data

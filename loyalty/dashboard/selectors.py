@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.db import connection
 from django.db.models import (
@@ -495,11 +496,34 @@ def _joined_before(moment: datetime) -> QuerySet[Member]:
     return Member.objects.filter(customer_id=OuterRef("customer_id"), created_at__lt=moment)
 
 
+def _counts_by_span(
+    rows: QuerySet[Any],
+    moment: str,
+    conditions: dict[str, Q],
+    period: Period,
+    zone: zoneinfo.ZoneInfo,
+) -> tuple[dict[str, int], dict[str, int]]:
+    """How many rows meet each condition with `moment` in the range and in the one before it:
+    one query."""
+    spans = {"cur": period.bounds(zone), "prev": period.previous.bounds(zone)}
+    counts = {
+        f"{span}_{name}": Count(
+            "pk", filter=condition & Q(**{f"{moment}__gte": s, f"{moment}__lt": u})
+        )
+        for span, (s, u) in spans.items()
+        for name, condition in conditions.items()
+    }
+    row = rows.filter(**{f"{moment}__gte": spans["prev"][0]}).aggregate(**counts)
+    return (
+        {name: row[f"cur_{name}"] for name in conditions},
+        {name: row[f"prev_{name}"] for name in conditions},
+    )
+
+
 def _referral_counts(
     shop: Shop, period: Period, zone: zoneinfo.ZoneInfo
 ) -> tuple[dict[str, int], dict[str, int]]:
-    """Referrals made in each range, by how far they went: one query."""
-    spans = {"cur": period.bounds(zone), "prev": period.previous.bounds(zone)}
+    """Referrals made in each range, by how far they went."""
     reached = {
         "invited": Q(),
         "ordered": Q(friend_order__isnull=False)
@@ -508,38 +532,19 @@ def _referral_counts(
         "refused": Q(status=ReferralStatus.REFUSED),
         "flagged": Q(status=ReferralStatus.FLAGGED),
     }
-    counts = {
-        f"{span}_{name}": Count("pk", filter=condition & Q(created_at__gte=s, created_at__lt=u))
-        for span, (s, u) in spans.items()
-        for name, condition in reached.items()
-    }
-    row = Referral.objects.filter(shop=shop, created_at__gte=spans["prev"][0]).aggregate(**counts)
-    return (
-        {name: row[f"cur_{name}"] for name in reached},
-        {name: row[f"prev_{name}"] for name in reached},
-    )
+    return _counts_by_span(Referral.objects.filter(shop=shop), "created_at", reached, period, zone)
 
 
 def _tier_moves(
     shop: Shop, period: Period, zone: zoneinfo.ZoneInfo
 ) -> tuple[dict[str, int], dict[str, int]]:
     """Tier changes in each range: joined (no tier before), up or down by the tiers' ranks."""
-    spans = {"cur": period.bounds(zone), "prev": period.previous.bounds(zone)}
     moves = {
         "joined": Q(from_tier__isnull=True),
         "up": Q(from_tier__rank__lt=F("to_tier__rank")),
         "down": Q(from_tier__rank__gt=F("to_tier__rank")),
     }
-    counts = {
-        f"{span}_{name}": Count("pk", filter=condition & Q(at__gte=s, at__lt=u))
-        for span, (s, u) in spans.items()
-        for name, condition in moves.items()
-    }
-    row = TierChange.objects.filter(shop=shop, at__gte=spans["prev"][0]).aggregate(**counts)
-    return (
-        {name: row[f"cur_{name}"] for name in moves},
-        {name: row[f"prev_{name}"] for name in moves},
-    )
+    return _counts_by_span(TierChange.objects.filter(shop=shop), "at", moves, period, zone)
 
 
 def _members_and_balances(shop: Shop, period: Period, zone: zoneinfo.ZoneInfo) -> dict[str, int]:

@@ -47,6 +47,7 @@ from orders.models import SettingsArea
 from orders.shop_settings.selectors import settings_changes_for_shop
 from postpurchase import permissions
 from postpurchase.exceptions import DomainError
+from postpurchase.shell.forms import read_only
 from postpurchase.shell.nav import Crumb
 from postpurchase.shell.staff import DashboardView, StaffPermissionMixin, StaffRequest
 from postpurchase.tables import Column, table_sort
@@ -267,7 +268,7 @@ class SettingsView(_LoyaltyView):
             TierFormSet(queryset=selectors.tiers_for_shop(shop=shop), shop=shop, prefix="tiers"),
         )
         if not self.staff_may[permissions.LOYALTY_SETTINGS]:
-            _read_only(kwargs["programme_form"], kwargs["tier_forms"])
+            read_only(kwargs["programme_form"], kwargs["tier_forms"])
         preview_form = PreviewForm(self.request.GET or None, tiers=tiers)
         changes = settings_changes_for_shop(shop=shop, area=SettingsArea.LOYALTY)[:CHANGES_SHOWN]
         return super().get_context_data(
@@ -277,14 +278,6 @@ class SettingsView(_LoyaltyView):
             changes=change_rows(list(changes)),
             **kwargs,
         )
-
-
-def _read_only(*forms_or_sets: Any) -> None:
-    """Agents see the settings as they are, each value still named by its label."""
-    for group in forms_or_sets:
-        for form in getattr(group, "forms", [group]):
-            for field in form.fields.values():
-                field.disabled = True
 
 
 def _preview(
@@ -341,54 +334,31 @@ class PreviewView(_LoyaltyView):
         return super().get_context_data(preview=preview, **kwargs)
 
 
-class _ListEditView(SettingsView):
-    """A POST of a list editor (the tiers); on an error the settings page again, with the
-    list as typed and what to fix next to it."""
+class TiersView(SettingsView):
+    """The tiers' list editor, a POST; on an error the settings page again, with the list as
+    typed and what to fix next to it."""
 
     http_method_names = ["post"]
     permission = permissions.LOYALTY_SETTINGS
-    formset_class: Any = None
-    prefix = ""
-    context_name = ""
-    saved_message = ""
-
-    def save(self, request: StaffRequest, formset: Any) -> None:
-        raise NotImplementedError
 
     def post(self, request: StaffRequest) -> HttpResponse:
         if selectors.programme_for_shop(shop=self.shop) is None:
             return HttpResponseRedirect(reverse("loyalty_dashboard:settings"))
-        formset = self.formset_class(
-            request.POST, queryset=self.queryset(), shop=self.shop, prefix=self.prefix
+        formset: Any = TierFormSet(
+            request.POST,
+            queryset=selectors.tiers_for_shop(shop=self.shop),
+            shop=self.shop,
+            prefix="tiers",
         )
         if formset.is_valid():
             try:
-                self.save(request, formset)
+                tiers_save(shop_id=self.shop.pk, actor=request.user, rows=formset.edits())
             except DomainError as refused:
                 formset._non_form_errors = formset.error_class([str(refused)])
             else:
-                messages.success(request, self.saved_message)
+                messages.success(request, _("The tiers are saved."))
                 return HttpResponseRedirect(reverse("loyalty_dashboard:settings"))
-        return self.render_to_response(
-            self.get_context_data(**{self.context_name: formset}), status=400
-        )
-
-    def queryset(self) -> Any:
-        raise NotImplementedError
-
-
-class TiersView(_ListEditView):
-    permission = permissions.LOYALTY_SETTINGS
-    formset_class = TierFormSet
-    prefix = "tiers"
-    context_name = "tier_forms"
-
-    def queryset(self) -> Any:
-        return selectors.tiers_for_shop(shop=self.shop)
-
-    def save(self, request: StaffRequest, formset: Any) -> None:
-        tiers_save(shop_id=self.shop.pk, actor=request.user, rows=formset.edits())
-        self.saved_message = _("The tiers are saved.")
+        return self.render_to_response(self.get_context_data(tier_forms=formset), status=400)
 
 
 # The reward catalogue -------------------------------------------------------------------------
@@ -436,7 +406,7 @@ class _RewardFormView(_LoyaltyView):
         if "form" not in kwargs:
             kwargs["form"] = RewardForm(instance=reward, shop=self.shop)
             if not self.staff_may[permissions.LOYALTY_SETTINGS]:
-                _read_only(kwargs["form"])
+                read_only(kwargs["form"])
         return super().get_context_data(reward=reward, **kwargs)
 
     def post(self, request: StaffRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -447,7 +417,15 @@ class _RewardFormView(_LoyaltyView):
         if form.is_valid():
             values = {name: form.cleaned_data[name] for name in REWARD_FIELDS}
             try:
-                saved = self.save(request, values)
+                if reward is None:
+                    saved = reward_add(shop_id=self.shop.pk, actor=request.user, values=values)
+                else:
+                    saved = reward_change(
+                        shop_id=self.shop.pk,
+                        actor=request.user,
+                        reward_id=reward.pk,
+                        values=values,
+                    )
             except DomainError as refused:
                 form.add_error(None, str(refused))
             else:
@@ -456,15 +434,9 @@ class _RewardFormView(_LoyaltyView):
         # The form holds what was typed; the page reads the reward again for its saved name.
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
-    def save(self, request: StaffRequest, values: dict[str, Any]) -> Reward:
-        raise NotImplementedError
-
 
 class RewardAddView(_RewardFormView):
     permission = permissions.LOYALTY_SETTINGS
-
-    def save(self, request: StaffRequest, values: dict[str, Any]) -> Reward:
-        return reward_add(shop_id=self.shop.pk, actor=request.user, values=values)
 
 
 class RewardView(_RewardFormView):
@@ -477,11 +449,6 @@ class RewardView(_RewardFormView):
 
     def reward(self) -> Reward:
         return selectors.reward_get_for_shop(shop=self.shop, reward_id=self.kwargs["pk"])
-
-    def save(self, request: StaffRequest, values: dict[str, Any]) -> Reward:
-        return reward_change(
-            shop_id=self.shop.pk, actor=request.user, reward_id=self.kwargs["pk"], values=values
-        )
 
 
 class _RewardActionView(StaffPermissionMixin, View):

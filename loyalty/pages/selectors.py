@@ -35,7 +35,6 @@ from orders.models import Customer, Order
 HISTORY_PER_PAGE = 20
 # Lots expiring within this many days are listed, grouped by their date.
 EXPIRING_WITHIN = timedelta(days=60)
-TIER_WINDOW = timedelta(days=365)
 
 
 def programme_for_customer(customer: Customer) -> Programme | None:
