@@ -13,7 +13,6 @@ by two sweeps at once; a mail server that refuses is logged, not retried."""
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -82,13 +81,6 @@ def breach_recipients(case: Case) -> list[str]:
     return list(dict.fromkeys([*first, *managers]))
 
 
-def _shop_zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def _alert(case: Case, breach: Breach) -> None:
     recipients = breach_recipients(case)
     if not recipients:
@@ -102,7 +94,7 @@ def _alert(case: Case, breach: Breach) -> None:
     }
     subject = f"Case {case.number} missed its {breach.label} target"
     # Staff read the deadline in their shop's time, as the case page shows it.
-    with timezone.override(_shop_zone(case.shop.timezone)):
+    with timezone.override(case.shop.zone):
         body = render_to_string("feedback/email/case_breach.txt", context)
     EmailMultiAlternatives(
         subject=subject,

@@ -2,14 +2,13 @@
 range (arrow, word and percent, never colour alone), and a sparkline or bar chart with the same
 numbers in a table."""
 
-from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.urls import reverse
 
 from feedback.numbers.selectors import CHANNELS, STARS, FeedbackNumbers
-from orders.dashboard.figures import Change
+from orders.dashboard.figures import FigureCard as Card
+from orders.dashboard.figures import change_between as _change
 from postpurchase import charts
 from postpurchase.templatetags.dashboard import dashboard_date
 
@@ -22,32 +21,12 @@ KIND_LABELS = {
 CHANNEL_LABELS = {"email": "Email", "sms": "SMS"}
 
 
-@dataclass(frozen=True)
-class Card:
-    key: str
-    label: str
-    value: str
-    hint: str
-    change: Change | None = None
-    line: Any = None
-    line_label: str = ""
-    url: str = ""
-
-
 def _shown(value: Any, unit: str = "") -> str:
     if value is None:
         return "—"
     if isinstance(value, int) and not unit:
         return f"{value:,}"
     return f"{value}{unit}"
-
-
-def _change(current: Any, previous: Any, higher_is_better: bool = True) -> Change | None:
-    if current is None or previous is None:
-        return None
-    return Change(
-        current=Decimal(current), previous=Decimal(previous), higher_is_better=higher_is_better
-    )
 
 
 def numbers_page(numbers: FeedbackNumbers) -> dict[str, Any]:

@@ -60,13 +60,6 @@ def nps_bucket(score: int) -> str:
     return "detractor"
 
 
-def shop_zone(shop: Shop) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(shop.timezone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
-
-
 def _bounds(first: date, last: date, zone: zoneinfo.ZoneInfo) -> tuple[datetime, datetime]:
     return (
         datetime.combine(first, time.min, tzinfo=zone),
@@ -100,7 +93,7 @@ def _late_shipment(zone: zoneinfo.ZoneInfo, *, late: bool) -> Exists:
 def shop_days_count(shop: Shop, first: date, last: date) -> dict[date, dict[str, int]]:
     """The shop's counts per day in [first, last], from the source tables (a handful of
     grouped queries whatever the range)."""
-    zone = shop_zone(shop)
+    zone = shop.zone
     start, end = _bounds(first, last, zone)
     days: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
@@ -239,15 +232,11 @@ def shop_rollups_refresh(shop: Shop, first: date, last: date) -> int:
     return len(counted)
 
 
-def shop_today(shop: Shop) -> date:
-    return timezone.now().astimezone(shop_zone(shop)).date()
-
-
 def rollups_recent_refresh(days: int = RECENT_DAYS, shops: Iterable[Shop] | None = None) -> int:
     """Every shop's last `days` days (today included), recomputed."""
     total = 0
     for shop in shops if shops is not None else Shop.objects.all():
-        today = shop_today(shop)
+        today = shop.today()
         total += shop_rollups_refresh(shop, today - timedelta(days=days - 1), today)
     return total
 
@@ -257,7 +246,7 @@ def shop_rollups_rebuild(shop: Shop) -> int:
     first_answer = SurveyAnswer.objects.filter(shop=shop).order_by("answered_at").first()
     first_review = Review.objects.filter(shop=shop).order_by("submitted_at").first()
     first_case = Case.objects.filter(shop=shop).order_by("created_at").first()
-    zone = shop_zone(shop)
+    zone = shop.zone
     starts = [
         moment.astimezone(zone).date()
         for moment in (
@@ -267,7 +256,7 @@ def shop_rollups_rebuild(shop: Shop) -> int:
         )
         if moment is not None
     ]
-    today = shop_today(shop)
+    today = shop.today()
     first = min(starts, default=today)
     # Everything before the first day goes (a rebuild after data was removed).
     FeedbackDayRollup.objects.filter(shop=shop, day__lt=first).delete()

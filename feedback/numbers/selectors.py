@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from feedback.analysis.selectors import ScorerStatus, TopicCount, current_scorer, top_topics
 from feedback.models import FeedbackDayRollup
 from feedback.models.reviews import ReviewStatus
-from feedback.numbers.rollups import shop_zone
+from orders.dashboard.figures import Period
 from orders.models import Shop
 
 BUCKETS = ("promoter", "passive", "detractor")
@@ -147,20 +147,6 @@ def _bucket(score: int) -> str:
     return "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
 
 
-@dataclass(frozen=True)
-class Period:
-    first: date  # both days included, in the shop's zone
-    last: date
-
-    @property
-    def days(self) -> int:
-        return (self.last - self.first).days + 1
-
-    @property
-    def previous(self) -> "Period":
-        return Period(self.first - timedelta(days=self.days), self.first - timedelta(days=1))
-
-
 @dataclass
 class FeedbackNumbers:
     period: Period
@@ -207,7 +193,7 @@ def feedback_numbers(shop: Shop, period: Period) -> FeedbackNumbers:
     while week <= period.last:
         weekly.append((week, PeriodCounts(weeks.get(week, Counter())).nps))
         week += timedelta(days=7)
-    zone = shop_zone(shop)
+    zone = shop.zone
     since = datetime.combine(period.first, time.min, tzinfo=zone)
     until = datetime.combine(period.last + timedelta(days=1), time.min, tzinfo=zone)
     return FeedbackNumbers(

@@ -5,7 +5,6 @@ from typing import Any
 
 from feedback.numbers import presenters
 from feedback.numbers.forms import NumbersPeriodForm
-from feedback.numbers.rollups import shop_today
 from feedback.numbers.selectors import feedback_numbers
 from postpurchase import permissions
 from postpurchase.shell.staff import DashboardView
@@ -18,7 +17,7 @@ class NumbersView(DashboardView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         form = NumbersPeriodForm(self.request.GET or None)
-        period = form.period(shop_today(self.shop))
+        period = form.period(self.shop.today())
         numbers = feedback_numbers(self.shop, period)
         return super().get_context_data(
             form=form,

@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 from loyalty.dashboard.selectors import LoyaltyNumbers
 from loyalty.earning.orders import points_for
 from loyalty.models import EntryKind, LedgerEntry, Programme, Subject, Tier
-from orders.dashboard.figures import Change
+from orders.dashboard.figures import FigureCard as Card
+from orders.dashboard.figures import change_between as _change
 from postpurchase import charts
 from postpurchase.templatetags.dashboard import dashboard_date, money
 
@@ -123,24 +124,6 @@ def earning_preview(
 # The numbers ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Card:
-    key: str
-    label: str
-    value: str
-    hint: str
-    change: Change | None = None
-    url: str = ""
-
-
-def _change(current: Any, previous: Any, higher_is_better: bool = True) -> Change | None:
-    if current is None or previous is None:
-        return None
-    return Change(
-        current=Decimal(current), previous=Decimal(previous), higher_is_better=higher_is_better
-    )
-
-
 def _pct(value: Decimal | None) -> str:
     return "—" if value is None else f"{value} %"
 
@@ -161,7 +144,7 @@ def numbers_page(numbers: LoyaltyNumbers) -> dict[str, Any]:
             _int(numbers.members_total),
             _("%(n)s joined in the period") % {"n": _int(cur.new_members)},
             _change(cur.new_members, prev.new_members),
-            members_url,
+            url=members_url,
         ),
         Card(
             "participation",

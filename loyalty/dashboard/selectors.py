@@ -8,7 +8,7 @@ Every number is aggregated in the database, a fixed number of queries whatever t
 import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -46,6 +46,7 @@ from loyalty.models import (
     Tier,
     TierChange,
 )
+from orders.dashboard.figures import Period
 from orders.models import Order, OrderStatus, Shop
 from orders.models.orders import REVERSED_FINANCIAL_STATUSES
 from orders.tenancy import scoped
@@ -54,17 +55,6 @@ REDEEMED_STATUSES = (RedemptionStatus.ISSUED, RedemptionStatus.USED, RedemptionS
 
 # Points whose lot expires within this many days count as "expiring soon".
 EXPIRING_SOON_DAYS = 30
-
-
-def shop_zone(shop: Shop) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(shop.timezone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
-
-
-def shop_today(shop: Shop) -> date:
-    return timezone.now().astimezone(shop_zone(shop)).date()
 
 
 # The programme --------------------------------------------------------------------------------
@@ -235,26 +225,6 @@ def member_page(*, member: Member) -> MemberPage:
 
 
 # The numbers ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Period:
-    first: date  # both days included, in the shop's zone
-    last: date
-
-    @property
-    def days(self) -> int:
-        return (self.last - self.first).days + 1
-
-    @property
-    def previous(self) -> "Period":
-        return Period(self.first - timedelta(days=self.days), self.first - timedelta(days=1))
-
-    def bounds(self, zone: zoneinfo.ZoneInfo) -> tuple[datetime, datetime]:
-        return (
-            datetime.combine(self.first, time.min, tzinfo=zone),
-            datetime.combine(self.last + timedelta(days=1), time.min, tzinfo=zone),
-        )
 
 
 def share(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
@@ -578,7 +548,7 @@ def _tier_distribution(shop: Shop) -> list[TierCount]:
 def loyalty_numbers(*, shop: Shop, programme: Programme, period: Period) -> LoyaltyNumbers:
     """The programme's numbers for the range and the one before it: eight queries, whatever
     the number of members, entries or orders."""
-    zone = shop_zone(shop)
+    zone = shop.zone
     members = _members_and_balances(shop, period, zone)
     flows, flows_before = _point_flows(shop, period, zone)
     buyers = _buyer_groups(shop, period, zone)

@@ -118,7 +118,7 @@ class OverviewView(_LoyaltyView):
         form = PeriodForm(self.request.GET or None)
         context: dict[str, Any] = {"form": form, "programme": programme}
         if programme is not None:
-            period = form.period(selectors.shop_today(self.shop))
+            period = form.period(self.shop.today())
             numbers = selectors.loyalty_numbers(shop=self.shop, programme=programme, period=period)
             context.update(numbers=numbers, page=numbers_page(numbers))
         return super().get_context_data(**context, **kwargs)
@@ -299,7 +299,7 @@ def _preview(
         total=total,
         currency=view.shop.currency,
         return_window_days=view.shop.return_window_days,
-        today=selectors.shop_today(view.shop),
+        today=view.shop.today(),
         points_per_unit=_draft_decimal(draft, "points_per_unit", "1000"),
         point_value=_draft_decimal(draft, "point_value", "1000"),
     )

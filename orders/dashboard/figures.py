@@ -9,10 +9,12 @@ decision, messages that failed. So the overview holds a registry, as the navigat
                                             hint="…", figure=returns_to_decide, order=10))
 """
 
+import zoneinfo
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.urls import reverse
 
@@ -264,3 +266,49 @@ def order_figures(shop: Shop, overview: ShopOverview) -> list[ShownFigure]:
             days=delivered.days,
         ),
     ]
+
+
+def change_between(current: Any, previous: Any, higher_is_better: bool = True) -> Change | None:
+    """The change of a figure that may be missing (None) in either period: then none."""
+    if current is None or previous is None:
+        return None
+    return Change(
+        current=Decimal(current), previous=Decimal(previous), higher_is_better=higher_is_better
+    )
+
+
+@dataclass(frozen=True)
+class Period:
+    """A range of whole days of a numbers page, both included, in the shop's zone."""
+
+    first: date
+    last: date
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    @property
+    def previous(self) -> "Period":
+        return Period(self.first - timedelta(days=self.days), self.first - timedelta(days=1))
+
+    def bounds(self, zone: zoneinfo.ZoneInfo) -> tuple[datetime, datetime]:
+        return (
+            datetime.combine(self.first, time.min, tzinfo=zone),
+            datetime.combine(self.last + timedelta(days=1), time.min, tzinfo=zone),
+        )
+
+
+@dataclass(frozen=True)
+class FigureCard:
+    """One card of an app's numbers page (`components/figure_card.html`): the figure as text,
+    its change against the previous range, and an optional sparkline."""
+
+    key: str
+    label: str
+    value: str
+    hint: str
+    change: Change | None = None
+    line: Any = None
+    line_label: str = ""
+    url: str = ""

@@ -1,4 +1,5 @@
 import zoneinfo
+from datetime import date
 
 import phonenumbers
 from django.conf import settings
@@ -6,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from postpurchase.models import TimeStampedModel
 
@@ -74,6 +76,18 @@ class Shop(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The shop's time zone: where its days (its numbers, its dates) begin and end. UTC for
+        a name this machine's zone database no longer knows."""
+        try:
+            return zoneinfo.ZoneInfo(self.timezone or "UTC")
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo("UTC")
+
+    def today(self) -> date:
+        return timezone.now().astimezone(self.zone).date()
 
     @property
     def phone_region(self) -> str | None:

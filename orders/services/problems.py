@@ -2,7 +2,6 @@
 timeline, and the email that tells the shop."""
 
 import logging
-import zoneinfo
 
 from django.conf import settings
 from django.core.cache import cache
@@ -122,16 +121,9 @@ def _shop_language(locale: str) -> str:
         return settings.LANGUAGE_CODE
 
 
-def _shop_zone(name: str) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(name or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
-
-
 def _problem_email(report: ProblemReport, recipients: list[str]) -> EmailMultiAlternatives:
     order = report.order
-    zone = _shop_zone(report.shop.timezone)
+    zone = report.shop.zone
     context = {
         "zone_name": str(zone),
         "report": report,

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from feedback.models import FeedbackDayRollup, Review, SurveyAnswer
 from feedback.models.surveys import SurveyRequest
-from feedback.numbers.rollups import rollups_recent_refresh, shop_rollups_rebuild, shop_today
+from feedback.numbers.rollups import rollups_recent_refresh, shop_rollups_rebuild
 from feedback.numbers.selectors import Period, feedback_numbers
 from orders.services import shipment_tracking_info_update
 from tests.factories import ShipmentFactory
@@ -78,7 +78,7 @@ def a_review(shop, rating, status, *, days_ago=5):
 
 
 def last(shop, days=30) -> Period:
-    today = shop_today(shop)
+    today = shop.today()
     return Period(today - timedelta(days=days - 1), today)
 
 
@@ -158,7 +158,7 @@ def test_response_rate_by_channel(shop):
 def test_nps_split_by_late_or_on_time_delivery(shop):
     def delivered(score, *, late):
         order = delivered_order(shop)
-        estimate = shop_today(shop) - timedelta(days=12)
+        estimate = shop.today() - timedelta(days=12)
         arrived = timezone.now() - timedelta(days=10 if late else 14)
         ShipmentFactory(
             shop=shop, order=order, estimated_delivery_date=estimate, delivered_at=arrived
@@ -181,7 +181,7 @@ def test_nps_split_by_late_or_on_time_delivery(shop):
 
 @pytest.mark.django_db
 def test_late_or_on_time_is_judged_against_the_first_promised_date(shop):
-    promised = shop_today(shop) - timedelta(days=12)
+    promised = shop.today() - timedelta(days=12)
     order = delivered_order(shop)
     shipment = ShipmentFactory(shop=shop, order=order)
     shipment_tracking_info_update(shipment=shipment, estimated_delivery_date=promised)
@@ -281,7 +281,7 @@ def test_the_page_shows_the_numbers_as_text_with_their_change(staff_client, shop
 def test_a_custom_range_in_the_shops_days(staff_client, shop):
     answer(shop, 10, days_ago=5)
     shop_rollups_rebuild(shop)
-    today = shop_today(shop)
+    today = shop.today()
     # Two days, and the two before them: the answer is in neither.
     since = (today - timedelta(days=1)).isoformat()
     page = staff_client.get(URL, {"since": since, "until": today.isoformat()}).content.decode()
