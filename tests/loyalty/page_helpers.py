@@ -24,14 +24,7 @@ def member_with_history(shop) -> Member:
     member = member_for(customer)
     credit(member, 600, "adjust:opening")
     first = OrderFactory(shop=shop, customer=customer, number="#1042")
-    book(
-        member,
-        EntryKind.EARN,
-        "earn:line:history-1",
-        Subject.ORDER_LINE,
-        pending=120,
-        order_id=first.pk,
-    )
+    book(member, EntryKind.EARN, "earn:line:1", Subject.ORDER_LINE, pending=120, order_id=first.pk)
     book(
         member,
         EntryKind.CONFIRM,
@@ -46,14 +39,7 @@ def member_with_history(shop) -> Member:
     book(member, EntryKind.REDEEM, "redeem:1", Subject.REDEMPTION, available=-500)
     book(member, EntryKind.EXPIRE, "expire:lot:1", Subject.LOT, available=-30)
     second = OrderFactory(shop=shop, customer=customer, number="#1043")
-    book(
-        member,
-        EntryKind.EARN,
-        "earn:line:history-2",
-        Subject.ORDER_LINE,
-        pending=80,
-        order_id=second.pk,
-    )
+    book(member, EntryKind.EARN, "earn:line:2", Subject.ORDER_LINE, pending=80, order_id=second.pk)
     OrderEarning.objects.create(
         shop=shop,
         member=member,

@@ -35,7 +35,7 @@ from loyalty.tokens import loyalty_path
 from orders.models import FinancialStatus
 from postpurchase.events import Event
 from postpurchase.redis import redis_client
-from tests.factories import CustomerFactory, OrderFactory
+from tests.factories import CustomerFactory, LineItemFactory, OrderFactory
 from tests.loyalty.earning_helpers import order_with_lines
 from tests.loyalty.factories import LoyaltyProgrammeFactory, RewardFactory, TierFactory
 from tests.loyalty.page_helpers import credit, member_with_history
@@ -129,7 +129,9 @@ def test_a_head_is_served_from_the_cache_too(client, member):
 
 def _book(member: Member) -> str:
     """An order's points, whose balance is written without `save()` (no signal)."""
-    order = order_with_lines(member.shop, member.customer, ("11.00", 3), number="#2001")
+    order = order_with_lines(member.shop, member.customer, number="#2001")
+    # A line id that the history's made-up keys (`earn:line:1`, `earn:line:2`) cannot name.
+    LineItemFactory(order=order, pk=90001, unit_price=Decimal("11.00"), quantity=3)
     order_points_earn(order_id=order.pk)
     return "+33 for order #2001 (pending)"
 
