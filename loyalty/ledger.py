@@ -1,4 +1,6 @@
-"""Booking points: the one writer of ledger entries, of members' balances and of lots.
+"""Booking points: the writer of ledger entries, of members' balances and of lots (all but a
+paid order's pending points, which `loyalty.earning.ingest_sql` writes in one statement with
+the order's earning).
 
 Every booking locks the member's row first (`SELECT … FOR UPDATE`), so two bookings for one
 member run one after the other and each sees the other's result: a balance can never be spent
@@ -12,10 +14,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Field, Sum
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from loyalty.models import (
@@ -28,7 +29,6 @@ from loyalty.models import (
     Subject,
     TierBasis,
 )
-from loyalty.pages.cache import member_page_stale
 from orders.models import Customer
 from postpurchase.queue import enqueue_on_commit
 
@@ -122,12 +122,12 @@ def _credit_terms(shop_id: int) -> tuple[int | None, bool]:
     return (terms[0], terms[1] == TierBasis.POINTS) if terms else (None, False)
 
 
-def _tier_follows(member: Member, entries: list[LedgerEntry]) -> None:
+def _tier_follows(member: Member, entry: LedgerEntry) -> None:
     """Points earned at once (a review, a birthday, an anniversary, a referral) count for a
     points-based tier: recompute it after the commit, so the member moves up at once. Pending
     points come from orders, whose events recompute already; a spend-based programme never
     gets here."""
-    if any(entry.kind in TIER_POINTS_KINDS for entry in entries):
+    if entry.kind in TIER_POINTS_KINDS:
         enqueue_on_commit(
             "loyalty.tasks.customer_tier_recompute_task", member.shop_id, member.customer_id
         )
@@ -246,131 +246,11 @@ def entry_book(member_id: int, booking: Booking) -> Booked:
             expires_at = add_months(entry.created_at, months) if months else None
             _lot(member, entry, before, expires_at).save(force_insert=True)
             if points_tiers:
-                _tier_follows(member, [entry])
+                _tier_follows(member, entry)
         elif booking.available < 0:
             _debit_lots(member, min(-booking.available, max(before, 0)), booking.lot_id)
         member.save(update_fields=_BALANCE_FIELDS)
         return Booked(entry, created=True)
-
-
-def entries_book(member_id: int, bookings: list[Booking]) -> list[Booked]:
-    """Book several entries for one member, as `entry_book` would one after the other, but with
-    one lock, one look-up of the keys already booked, one statement for the entries and the
-    balance (and one INSERT of their lots): an order's lines cost about what one line does.
-    All or nothing: a booking that raises (as `entry_book` documents) books none of them.
-    Debits and releases use the lots as they are in the database, so a list with one is
-    booked entry by entry."""
-    if not bookings:
-        return []
-    with transaction.atomic():
-        if any(b.available < 0 or b.release_reserved for b in bookings):
-            return [entry_book(member_id, booking) for booking in bookings]
-        member = Member.objects.select_for_update().get(pk=member_id)
-        keys = [b.key for b in bookings]
-        existing = {
-            entry.idempotency_key: entry
-            for entry in LedgerEntry.objects.filter(
-                shop_id=member.shop_id, idempotency_key__in=keys
-            )
-        }
-        new = list({b.key: b for b in bookings if b.key not in existing}.values())
-        for entry in _credits_book(member, new):
-            existing[entry.idempotency_key] = entry
-        created = {b.key for b in new}
-        booked: list[Booked] = []
-        for booking in bookings:
-            booked.append(Booked(existing[booking.key], created=booking.key in created))
-            created.discard(booking.key)
-        return booked
-
-
-def entries_book_new(member: Member, bookings: list[Booking]) -> list[LedgerEntry]:
-    """Book credits about an object made in the caller's transaction (an order's earning), so
-    that no key of theirs can be booked yet, on the member's row the caller locked
-    (`select_for_update`) in it: no look-up of the keys, one statement for the entries and the
-    balance. A key booked already all the same still fails at the database (unique per shop)
-    and undoes the caller's transaction: never booked twice. `member` holds the new balance."""
-    if any(b.available < 0 or b.release_reserved for b in bookings):
-        raise ValueError("only credits are booked without a look-up")
-    if not transaction.get_connection().in_atomic_block:
-        raise ValueError("the member's row must be locked in the caller's transaction")
-    return _credits_book(member, bookings)
-
-
-def _credits_book(member: Member, bookings: list[Booking]) -> list[LedgerEntry]:
-    """Apply credits (no debit, no release) in order on the locked member row and write them:
-    the entries and the balance in one statement, the lots the available points open in one
-    INSERT."""
-    if not bookings:
-        return []
-    created: list[tuple[LedgerEntry, int]] = []
-    for booking in bookings:
-        before = member.available
-        created.append((_applied(member, booking), before))
-    _entries_save(member, [entry for entry, _before in created])
-    credits = [(entry, before) for entry, before in created if entry.available_delta > 0]
-    if credits:
-        months, points_tiers = _credit_terms(member.shop_id)
-        PointLot.objects.bulk_create(
-            [
-                _lot(
-                    member,
-                    entry,
-                    before,
-                    add_months(entry.created_at, months) if months else None,
-                )
-                for entry, before in credits
-            ]
-        )
-        if points_tiers:
-            _tier_follows(member, [entry for entry, _before in credits])
-    return [entry for entry, _before in created]
-
-
-_ENTRY_FIELDS: list[Field] = [
-    field for field in LedgerEntry._meta.concrete_fields if not field.primary_key
-]
-_BALANCE_COLUMNS: list[Field] = [
-    field for name in _BALANCE_FIELDS if isinstance(field := Member._meta.get_field(name), Field)
-]
-
-
-def _entries_and_balance_sql(rows: int) -> str:
-    # Only the models' own table and column names go into the text; every value is a
-    # parameter.
-    quote = connection.ops.quote_name
-    balance = ", ".join(f"{quote(str(field.column))} = %s" for field in _BALANCE_COLUMNS)
-    columns = ", ".join(quote(str(field.column)) for field in _ENTRY_FIELDS)
-    row = "(" + ", ".join(["%s"] * len(_ENTRY_FIELDS)) + ")"
-    return (
-        f"WITH balance AS (UPDATE {quote(Member._meta.db_table)} SET {balance} WHERE id = %s) "  # noqa: S608
-        f"INSERT INTO {quote(LedgerEntry._meta.db_table)} ({columns}) "
-        f"VALUES {', '.join([row] * rows)} RETURNING id"
-    )
-
-
-def _entries_save(member: Member, entries: list[LedgerEntry]) -> None:
-    """INSERT the entries and UPDATE the member's balance row in one statement (the row is
-    locked by the caller, so the balance written is the one the entries' `_after` follow)."""
-    member.updated_at = timezone.now()
-
-    def values(obj: Member | LedgerEntry, fields: list[Field]) -> list[Any]:
-        return [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in fields]
-
-    params = [*values(member, _BALANCE_COLUMNS), member.pk]
-    for entry in entries:
-        params += values(entry, _ENTRY_FIELDS)
-    with connection.cursor() as cursor:
-        cursor.execute(_entries_and_balance_sql(len(entries)), params)
-        ids = [found for (found,) in cursor.fetchall()]
-    # The balance row is written without `save()`, so no signal tells the cached loyalty page.
-    member_page_stale(member.pk)
-    # Postgres returns a multi-row INSERT's ids in the order of its rows (Django's bulk_create
-    # relies on it too).
-    for entry, entry_id in zip(entries, ids, strict=True):
-        entry.pk = entry_id
-        entry._state.adding = False
-        entry._state.db = connection.alias
 
 
 def points_reserve(member_id: int, points: int) -> Member:

@@ -33,9 +33,13 @@ POINTS_EXPIRING = "loyalty_points_expiring"
 TRIGGER_POINTS_BOOKED = "loyalty_points_booked"
 TRIGGER_POINTS_EXPIRING = "loyalty_points_expiry_check"
 
-_COMMON = (
-    TemplateVariable("shop_name", "The shop's name", "Northwind Outfitters"),
+# What every one of loyalty's messages may use.
+_MEMBER_VARIABLES = (
+    TemplateVariable("shop_name", "The shop's name", "Acme Tea"),
     TemplateVariable("customer_first_name", "The customer's first name (may be blank)", "Ada"),
+)
+_COMMON = (
+    *_MEMBER_VARIABLES,
     TemplateVariable("available", "Points the customer can spend now", 420),
 )
 
@@ -88,11 +92,6 @@ EARNING_KINDS: tuple[MessageKind, ...] = (
 
 LOYALTY_TIER_UP = "loyalty_tier_up"
 LOYALTY_REFERRAL_REWARDED = "loyalty_referral_rewarded"
-
-_MEMBER_VARIABLES = (
-    TemplateVariable("shop_name", "The shop's name", "Acme Tea"),
-    TemplateVariable("customer_first_name", "The customer's first name (may be blank)", "Ada"),
-)
 
 TIER_REFERRAL_KINDS: tuple[MessageKind, ...] = (
     MessageKind(
@@ -209,8 +208,7 @@ REWARD_AVAILABLE = "loyalty_reward_available"
 TRIGGER_REWARD_AVAILABLE = "loyalty_reward_available"
 
 REWARD_VARIABLES = (
-    TemplateVariable("shop_name", "The shop's name", "Acme Tea"),
-    TemplateVariable("customer_first_name", "The customer's first name (may be blank)", "Ada"),
+    *_MEMBER_VARIABLES,
     TemplateVariable("shop_url", "The shop's website", "https://example.com/"),
     TemplateVariable("reward_name", "The reward", "10% off your next order"),
     TemplateVariable("points_price", "Its price in points (0 for a code given)", 500),

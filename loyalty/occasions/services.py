@@ -9,8 +9,11 @@ at that moment, comes with it."""
 
 import logging
 from datetime import datetime, timedelta
+from functools import reduce
+from operator import or_
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from loyalty.ledger import Booking, entry_book, member_for
@@ -40,6 +43,14 @@ def birthday_changed_record(*, customer_id: int, changed_at: datetime) -> Member
     return member
 
 
+# The ledger key's word for each occasion: one bonus per customer and year.
+_KEY_PREFIX = {BIRTHDAY: "birthday", ANNIVERSARY: "anniversary"}
+
+
+def _key(occasion: str, due: OccasionDue) -> str:
+    return f"{_KEY_PREFIX[occasion]}:{due.customer_id}:{due.year}"
+
+
 def _birthday_award(programme: Programme, due: OccasionDue, now: datetime) -> bool:
     customer = Customer.objects.select_related("shop").get(pk=due.customer_id)
     member = member_for(customer)
@@ -65,7 +76,7 @@ def _birthday_award(programme: Programme, due: OccasionDue, now: datetime) -> bo
                 member.pk,
                 Booking(
                     kind=EntryKind.EARN,
-                    key=f"birthday:{customer.pk}:{due.year}",
+                    key=_key(BIRTHDAY, due),
                     subject=Subject.BIRTHDAY,
                     subject_id=due.year,
                     available=programme.birthday_points,
@@ -95,7 +106,7 @@ def _anniversary_award(programme: Programme, due: OccasionDue, now: datetime) ->
         member.pk,
         Booking(
             kind=EntryKind.EARN,
-            key=f"anniversary:{customer.pk}:{due.year}",
+            key=_key(ANNIVERSARY, due),
             subject=Subject.ANNIVERSARY,
             subject_id=due.year,
             available=programme.anniversary_points,
@@ -103,6 +114,23 @@ def _anniversary_award(programme: Programme, due: OccasionDue, now: datetime) ->
             at=now,
         ),
     ).created
+
+
+def _not_yet_booked(occasion: str, dues: list[OccasionDue]) -> list[OccasionDue]:
+    """`dues` less the customers whose bonus of this year is booked (a birthday's gift comes
+    in the same transaction as its points), in one query: a customer stays due all their day,
+    and each hourly run would otherwise lock and look them up again."""
+    keys: dict[int, list[str]] = {}
+    for due in dues:
+        keys.setdefault(due.shop_id, []).append(_key(occasion, due))
+    if not keys:
+        return []
+    booked = set(
+        LedgerEntry.objects.filter(
+            reduce(or_, (Q(shop_id=shop, idempotency_key__in=ks) for shop, ks in keys.items()))
+        ).values_list("idempotency_key", flat=True)
+    )
+    return [due for due in dues if _key(occasion, due) not in booked]
 
 
 def occasions_award_due(*, now: datetime | None = None) -> int:
@@ -114,7 +142,8 @@ def occasions_award_due(*, now: datetime | None = None) -> int:
     delays = {shop_id: timedelta(0) for shop_id in programmes}
     given = 0
     for occasion, award in ((BIRTHDAY, _birthday_award), (ANNIVERSARY, _anniversary_award)):
-        for due in occasions_due(occasion=occasion, delays=delays, now=now):
+        dues = occasions_due(occasion=occasion, delays=delays, now=now)
+        for due in _not_yet_booked(occasion, dues):
             if award(programmes[due.shop_id], due, now):
                 given += 1
     return given

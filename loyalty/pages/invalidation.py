@@ -17,9 +17,10 @@ from loyalty.pages.cache import customer_page_stale, member_page_stale, shop_pag
 from orders.models import Customer, Shop
 from postpurchase.events import Event
 
-# Ledger entries and lots are written only by `loyalty.ledger`, in the transaction that
-# writes the member row: by `save()` (the member's signal covers them) or in one statement
-# with the entries, which renews the page itself (`ledger._entries_save`).
+# Ledger entries and lots are written in the transaction that writes the member row: by
+# `save()` in `loyalty.ledger` (the member's signal covers them) or, for a paid order's
+# points, in one statement with the entries, whose caller renews the page itself
+# (`loyalty.earning.orders.order_points_earn`).
 _OF_A_MEMBER = (Member, OrderEarning)
 _OF_A_SHOP = (Programme, Tier, Reward)
 

@@ -1,3 +1,4 @@
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -102,23 +103,28 @@ _MESSAGE_FIELDS: list[Field] = [
 ]
 
 
-def _insert_unless_known(message: Message) -> bool:
-    """INSERT the message unless its dedupe key is taken, in one statement and without a
-    savepoint (a conflict does not abort the transaction); whether it was inserted."""
+@functools.cache
+def _insert_sql() -> str:
+    """The text is the same for every message: made once per process."""
     quote = connection.ops.quote_name
     columns = ", ".join(quote(str(field.column)) for field in _MESSAGE_FIELDS)
     placeholders = ", ".join(["%s"] * len(_MESSAGE_FIELDS))
     # Only the model's own table and column names go into the text; every value is a parameter.
-    sql = (
+    return (
         f"INSERT INTO {quote(Message._meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608
         "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
     )
+
+
+def _insert_unless_known(message: Message) -> bool:
+    """INSERT the message unless its dedupe key is taken, in one statement and without a
+    savepoint (a conflict does not abort the transaction); whether it was inserted."""
     params = [
         field.get_db_prep_save(field.pre_save(message, True), connection)
         for field in _MESSAGE_FIELDS
     ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_insert_sql(), params)
         row = cursor.fetchone()
     if row is None:
         return False

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from loyalty.models import Member, Redemption, RedemptionSource
 from loyalty.occasions.services import occasions_award_due
@@ -62,6 +64,24 @@ def test_a_birthday_earns_on_the_day_in_the_customers_zone(programme):
         assert occasions_award_due() == 0  # the next hour's tick gives nothing more
 
     assert entries(customer) == [("earn", 100, 0, f"birthday:{customer.pk}:2026")]
+
+
+def test_the_next_hours_tick_reads_no_more_for_more_customers_already_served(programme):
+    """A customer stays due all their day: those served this year are passed over at once."""
+
+    def next_tick_queries() -> int:
+        with time_machine.travel(JUNE_10, tick=False):
+            occasions_award_due()
+            with CaptureQueriesContext(connection) as queries:
+                assert occasions_award_due() == 0
+        return len(queries)
+
+    CustomerFactory(shop=programme.shop, birthday=date(1990, 6, 10))
+    one = next_tick_queries()
+    for _ in range(3):
+        CustomerFactory(shop=programme.shop, birthday=date(1991, 6, 10))
+
+    assert next_tick_queries() == one
 
 
 def test_birthdays_in_a_row_earn_once_each_year(programme):

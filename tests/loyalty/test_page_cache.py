@@ -15,10 +15,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bench.tracking_probe import redis_calls
-from loyalty.ledger import Booking, entries_book, member_for, points_release, points_reserve
+from loyalty.earning.orders import order_points_earn
+from loyalty.ledger import member_for, points_release, points_reserve
 from loyalty.models import (
     EarningStatus,
-    EntryKind,
     Member,
     OrderEarning,
     Programme,
@@ -26,7 +26,6 @@ from loyalty.models import (
     RedemptionSource,
     RedemptionStatus,
     Referral,
-    Subject,
 )
 from loyalty.pages import cache as page_cache
 from loyalty.pages.invalidation import customer_redacted_page_stale
@@ -36,7 +35,8 @@ from loyalty.tokens import loyalty_path
 from orders.models import FinancialStatus
 from postpurchase.events import Event
 from postpurchase.redis import redis_client
-from tests.factories import CustomerFactory, OrderFactory
+from tests.factories import CustomerFactory, LineItemFactory, OrderFactory
+from tests.loyalty.earning_helpers import order_with_lines
 from tests.loyalty.factories import LoyaltyProgrammeFactory, RewardFactory, TierFactory
 from tests.loyalty.page_helpers import credit, member_with_history
 from tests.test_human_labels import visible_text
@@ -128,11 +128,12 @@ def test_a_head_is_served_from_the_cache_too(client, member):
 
 
 def _book(member: Member) -> str:
-    entries_book(
-        member.pk,
-        [Booking(EntryKind.EARN, "review:77", Subject.REVIEW, subject_id=77, available=33)],
-    )
-    return "+33 for your review"
+    """An order's points, whose balance is written without `save()` (no signal)."""
+    order = order_with_lines(member.shop, member.customer, number="#2001")
+    # A line id that the history's made-up keys (`earn:line:1`, `earn:line:2`) cannot name.
+    LineItemFactory(order=order, pk=90001, unit_price=Decimal("11.00"), quantity=3)
+    order_points_earn(order_id=order.pk)
+    return "+33 for order #2001 (pending)"
 
 
 def _credit(member: Member) -> str:
